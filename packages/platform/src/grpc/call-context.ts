@@ -1,0 +1,34 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** The metadata key that carries one request's id through every service it touches. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+/** What code running on behalf of an incoming call may need to know about that call. */
+export interface CallContext {
+  /** Taken from the caller's `x-request-id`, or generated when the caller sent none. */
+  readonly requestId: string;
+  /** When the caller stops waiting, in epoch milliseconds; undefined when it set no deadline. */
+  readonly deadline: number | undefined;
+  /** Aborts at the deadline, when the caller cancels, and when the call is over. */
+  readonly signal: AbortSignal;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/**
+ * The incoming call the current code runs for, or undefined outside a gRPC handler. The client reads it
+ * so that a handler's outgoing calls inherit its request id, its remaining deadline and its
+ * cancellation without every handler passing them along by hand.
+ */
+export function currentCall(): CallContext | undefined {
+  return storage.getStore();
+}
+
+/**
+ * Runs `fn` as part of `call`, so that `currentCall()` returns it in `fn` and in everything `fn`
+ * starts, across awaits. Only the server adapter starts calls; it is exported for tests that drive a
+ * client as if from inside a handler.
+ */
+export function runInCall<T>(call: CallContext, fn: () => T): T {
+  return storage.run(call, fn);
+}

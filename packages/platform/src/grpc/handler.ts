@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { create, type DescMethod, fromBinary, type Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext, type MethodImplSpec } from "@connectrpc/connect";
+import {
+  type Deadline,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  status as Status,
+  type sendUnaryData,
+  type UntypedHandleCall,
+} from "@grpc/grpc-js";
+import type { Logger } from "../log.js";
+import { type CallContext, REQUEST_ID_HEADER, runInCall } from "./call-context.js";
+import { headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { severityOf, toConnectError, toGrpcStatus } from "./status.js";
+
+type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
+type ServerStreamingSpec = Extract<MethodImplSpec, { kind: "server_streaming" }>;
+
+/**
+ * Serves one method written as Connect's `ServiceImpl` on grpc-js. Handlers get the HandlerContext they
+ * would get from connect-node (headers, trailers, `timeoutMs()`, and a `signal` that aborts at the
+ * deadline, on client cancellation and when the call ends) and run inside `currentCall()`, so that
+ * their outgoing calls inherit request id, deadline and cancellation. Unary and server-streaming
+ * methods are served; client-streaming and bidi methods answer UNIMPLEMENTED, as nothing here uses them.
+ */
+export function createMethodHandler(spec: MethodImplSpec, log: Logger): UntypedHandleCall {
+  switch (spec.kind) {
+    case "unary":
+      return (call: ServerUnaryCall<Buffer, Message>, callback: sendUnaryData<Message>) =>
+        void serveUnary(spec, call, callback, log);
+    case "server_streaming":
+      return (call: ServerWritableStream<Buffer, Message>) => void serveServerStream(spec, call, log);
+    default:
+      return rejectUnsupported(spec);
+  }
+}
+
+async function serveUnary(
+  spec: UnarySpec,
+  call: ServerUnaryCall<Buffer, Message>,
+  callback: sendUnaryData<Message>,
+  log: Logger,
+): Promise<void> {
+  const rpc = openCall(spec.method, call, log);
+  await runInCall(rpc.context, async () => {
+    try {
+      const response = await spec.impl(decodeRequest(spec.method, call.request), rpc.handlerContext);
+      const message = create(spec.method.output, response);
+      rpc.sendHeaders();
+      callback(null, message, headersToMetadata(rpc.handlerContext.responseTrailer));
+      rpc.succeeded();
+    } catch (thrown) {
+      const error = rpc.failed(thrown);
+      rpc.sendHeaders();
+      callback(toGrpcStatus(error, rpc.handlerContext.responseTrailer));
+    } finally {
+      rpc.close();
+    }
+  });
+}
+
+async function serveServerStream(
+  spec: ServerStreamingSpec,
+  call: ServerWritableStream<Buffer, Message>,
+  log: Logger,
+): Promise<void> {
+  const rpc = openCall(spec.method, call, log);
+  const { signal } = rpc.handlerContext;
+  await runInCall(rpc.context, async () => {
+    try {
+      const responses = spec.impl(decodeRequest(spec.method, call.request), rpc.handlerContext);
+      for await (const response of responses) {
+        // Leaving the loop early makes for-await call the iterator's return(), which runs the handler's
+        // finally blocks. A handler waiting for its next event notices through ctx.signal.
+        if (signal.aborted) break;
+        rpc.sendHeaders();
+        if (!call.write(create(spec.method.output, response))) await once(call, "drain", { signal });
+      }
+      if (signal.aborted) throw signal.reason;
+      rpc.sendHeaders();
+      call.end(headersToMetadata(rpc.handlerContext.responseTrailer));
+      rpc.succeeded();
+    } catch (thrown) {
+      const error = rpc.failed(thrown);
+      rpc.sendHeaders();
+      // grpc-js turns an "error" event on a server stream into the call's final status.
+      call.emit("error", toGrpcStatus(error, rpc.handlerContext.responseTrailer));
+    } finally {
+      rpc.close();
+    }
+  });
+}
+
+/**
+ * Requests reach the handler as raw bytes (see server.ts) and are decoded here: a malformed request is
+ * the caller's mistake, so it becomes INVALID_ARGUMENT and is logged like any other failed call.
+ */
+function decodeRequest(method: DescMethod, bytes: Buffer): Message {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ConnectError(`malformed ${method.input.typeName}: ${reason}`, Code.InvalidArgument, undefined, [], cause);
+  }
+}
+
+/** Everything one incoming call needs besides its messages: context, headers once, and one log line. */
+function openCall(
+  method: DescMethod,
+  call: ServerUnaryCall<Buffer, Message> | ServerWritableStream<Buffer, Message>,
+  log: Logger,
+) {
+  const path = `/${method.parent.typeName}/${method.name}`;
+  const startedAt = Date.now();
+  const requestHeader = metadataToHeaders(call.metadata);
+  const requestId = requestHeader.get(REQUEST_ID_HEADER) ?? randomUUID();
+  requestHeader.set(REQUEST_ID_HEADER, requestId);
+
+  const deadline = epochMs(call.getDeadline());
+  const cancelled = new AbortController();
+  // grpc-js reports "cancelled" both when the client leaves and when its own deadline timer ends the call.
+  const onCancelled = () =>
+    cancelled.abort(
+      deadline !== undefined && Date.now() >= deadline
+        ? new ConnectError("the deadline passed", Code.DeadlineExceeded)
+        : new ConnectError("the client cancelled the call", Code.Canceled),
+    );
+  if (call.cancelled) onCancelled();
+  else call.once("cancelled", onCancelled);
+
+  const handlerContext = createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: path,
+    timeoutMs: deadline === undefined ? undefined : deadline - startedAt,
+    requestSignal: cancelled.signal,
+    requestHeader,
+    responseHeader: { [REQUEST_ID_HEADER]: requestId },
+  });
+  const context: CallContext = { requestId, deadline, signal: handlerContext.signal };
+  const fields = () => ({ method: path, requestId, durationMs: Date.now() - startedAt });
+  let headersSent = false;
+
+  return {
+    handlerContext,
+    context,
+    /** Response headers go out once, before the first message or the status. */
+    sendHeaders() {
+      if (headersSent) return;
+      headersSent = true;
+      call.sendMetadata(headersToMetadata(handlerContext.responseHeader));
+    },
+    succeeded() {
+      log.debug({ ...fields(), code: "ok" }, "grpc call");
+    },
+    failed(thrown: unknown): ConnectError {
+      // Once the deadline has passed or the client has gone, whatever the handler threw follows from that.
+      const error = toConnectError(handlerContext.signal.aborted ? handlerContext.signal.reason : thrown);
+      const level = severityOf(error.code);
+      const detail = level === "error" ? { err: error.cause ?? error } : { message: error.rawMessage };
+      log[level]({ ...fields(), code: Code[error.code], ...detail }, "grpc call failed");
+      return error;
+    },
+    /** Ends the handler's signal (connect-node does the same) and stops the deadline timer. */
+    close() {
+      call.off("cancelled", onCancelled);
+      handlerContext.abort();
+    },
+  };
+}
+
+/** grpc-js reports "no deadline" as Infinity. */
+function epochMs(deadline: Deadline): number | undefined {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function rejectUnsupported(spec: MethodImplSpec): UntypedHandleCall {
+  const status = {
+    code: Status.UNIMPLEMENTED,
+    details: `${spec.method.parent.typeName}.${spec.method.name} is ${spec.kind}; this server serves only unary and server-streaming methods`,
+  };
+  if (spec.kind === "client_streaming") {
+    return (_call: ServerReadableStream<Buffer, Message>, callback: sendUnaryData<Message>) => callback(status);
+  }
+  return (call: ServerDuplexStream<Buffer, Message>) => call.emit("error", status);
+}

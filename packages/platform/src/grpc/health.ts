@@ -1,0 +1,24 @@
+import type { Server } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+
+/** The standard health service of one server, with a single switch for all its statuses. */
+export interface ServerHealth {
+  /** SERVING or NOT_SERVING for the server ("") and for every service it registered. */
+  setServing(serving: boolean): void;
+}
+
+/**
+ * Registers `grpc.health.v1.Health` (Check, Watch, List) on `server`, answering for the empty name (the
+ * whole server) and for each service's full name, as load balancers, Kubernetes and grpcurl expect.
+ * Every status starts NOT_SERVING: a server reports SERVING only once it is bound and ready.
+ */
+export function addHealth(server: Server, serviceNames: readonly string[]): ServerHealth {
+  const names = ["", ...serviceNames];
+  const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, "NOT_SERVING"])));
+  health.addToServer(server);
+  return {
+    setServing(serving) {
+      for (const name of names) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    },
+  };
+}

@@ -1,0 +1,16 @@
+export { type CallContext, currentCall, REQUEST_ID_HEADER } from "./call-context.js";
+export {
+  createGrpcClient,
+  createGrpcTransport,
+  type GrpcTransport,
+  type GrpcTransportOptions,
+} from "./client.js";
+export { createMethodDefinition, createServiceDefinition } from "./definition.js";
+export {
+  type GrpcServer,
+  type GrpcServerOptions,
+  implement,
+  type ServiceRegistration,
+  serveGrpc,
+} from "./server.js";
+export { toConnectError } from "./status.js";

@@ -1,0 +1,145 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { createServiceImplSpec, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
+import {
+  type ChannelOptions,
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import type { Logger } from "../log.js";
+import { createServiceDefinition } from "./definition.js";
+import { createMethodHandler } from "./handler.js";
+import { addHealth } from "./health.js";
+import { addReflection } from "./reflection.js";
+
+/** A service and its implementation, ready to be served. Made by `implement`. */
+export type ServiceRegistration = ServiceImplSpec;
+
+/**
+ * Pairs a generated service with its handlers, written exactly as for connect-node
+ * (`ServiceImpl<typeof KitchenService>`), so a service's code does not depend on which server runs it.
+ * The type checker holds the handlers to the contract; `serveGrpc` serves the result.
+ */
+export function implement<S extends DescService>(service: S, impl: ServiceImpl<S>): ServiceRegistration {
+  return createServiceImplSpec(service, impl);
+}
+
+export interface GrpcServerOptions {
+  /** Interface to bind, e.g. "127.0.0.1" or "0.0.0.0". */
+  host: string;
+  /** Port to bind; 0 picks a free one (read it back from `GrpcServer.port`). */
+  port: number;
+  log: Logger;
+  services: readonly ServiceRegistration[];
+  /** Largest request accepted; bigger ones fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest response sent. Default 4 MiB (grpc-js alone would send any size). */
+  maxSendMessageBytes?: number;
+  /** How often to ping an idle connection to detect a dead peer. Default 60 s. */
+  keepaliveTimeMs?: number;
+  /** How long to wait for a ping's answer before closing the connection. Default 20 s. */
+  keepaliveTimeoutMs?: number;
+}
+
+export interface GrpcServer {
+  /** The bound port: the one asked for, or the one the OS chose for port 0. */
+  readonly port: number;
+  /** "host:port", ready for `createGrpcTransport`. */
+  readonly address: string;
+  /** Switches the health status of the server ("") and of every registered service. */
+  setServing(serving: boolean): void;
+  /** Reports NOT_SERVING, lets in-flight calls finish for up to `graceMs` (default 5000), then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Starts a grpc-js server for `services`, together with the standard health and reflection services,
+ * and resolves once it listens. Health reports SERVING only after the port is bound. Every limit
+ * grpc-js leaves open or implicit (message sizes, keepalive) is set here on purpose, so the numbers
+ * are visible in one place.
+ */
+export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer> {
+  const { host, log, services } = options;
+  const descriptors = services.map(({ service }) => service);
+  const server = new Server(serverChannelOptions(options));
+  for (const { service, methods } of services) {
+    server.addService(withRawRequests(service), handlersOf(methods, log));
+  }
+  const health = addHealth(
+    server,
+    descriptors.map((service) => service.typeName),
+  );
+  addReflection(server, descriptors);
+
+  const port = await bind(server, `${host}:${options.port}`);
+  const address = `${host}:${port}`;
+  health.setServing(true);
+  log.info({ address, services: descriptors.map((service) => service.typeName) }, "grpc server listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    address,
+    setServing: (serving) => health.setServing(serving),
+    close(graceMs = 5000) {
+      // NOT_SERVING first, so that health checkers route new calls elsewhere while in-flight ones finish.
+      health.setServing(false);
+      closing ??= shutdown(server, graceMs).then(() => log.info({ address }, "grpc server closed"));
+      return closing;
+    },
+  };
+}
+
+function serverChannelOptions(options: GrpcServerOptions): ChannelOptions {
+  return {
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * MiB,
+    "grpc.max_send_message_length": options.maxSendMessageBytes ?? 4 * MiB,
+    "grpc.keepalive_time_ms": options.keepaliveTimeMs ?? 60_000,
+    "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? 20_000,
+    "grpc.keepalive_permit_without_calls": 0,
+  };
+}
+
+/**
+ * The service's definition with request decoding left to the handler: grpc-js answers INTERNAL when
+ * its deserializer throws, but a request that does not decode is the caller's fault (INVALID_ARGUMENT).
+ */
+function withRawRequests(service: DescService): ServiceDefinition {
+  const definition = Object.entries(createServiceDefinition(service)).map(([name, method]) => [
+    name,
+    { ...method, requestDeserialize: (bytes: Buffer) => bytes },
+  ]);
+  return Object.fromEntries(definition);
+}
+
+function handlersOf(methods: ServiceImplSpec["methods"], log: Logger): UntypedServiceImplementation {
+  return Object.fromEntries(Object.values(methods).map((spec) => [spec.method.name, createMethodHandler(spec, log)]));
+}
+
+/** Resolves with the bound port; a server that cannot bind (port taken) is shut down, not leaked. */
+function bind(server: Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
+      if (!error) return resolve(port);
+      server.forceShutdown();
+      reject(error);
+    });
+  });
+}
+
+/** tryShutdown waits for in-flight calls (a Watch stream may never end), so it gets a deadline. */
+function shutdown(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { appendHeaders, Code, ConnectError } from "@connectrpc/connect";
+import type { Metadata, StatusObject } from "@grpc/grpc-js";
+import { DomainError } from "../errors.js";
+import { headersToMetadata, metadataToHeaders } from "./metadata.js";
+
+/*
+ * The one place where errors become gRPC statuses and back. Connect's `Code` and gRPC's status numbers
+ * are the same numbers (both follow the gRPC spec), so a code crosses between the two libraries as is.
+ */
+
+/**
+ * Turns whatever a handler threw into the error its caller receives. A DomainError keeps its code and
+ * message, and a ConnectError passes through: both are failures the caller may act on. Anything else is
+ * a bug or an outage the caller cannot fix, so it becomes INTERNAL with a plain message; the original
+ * stays as `cause` for the server's log and never reaches the wire.
+ */
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof DomainError) return new ConnectError(err.message, err.code, undefined, undefined, err);
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+}
+
+/**
+ * The status a server sends for `error`: its code, its message without Connect's "[code]" prefix, and
+ * the handler's trailers plus any metadata the error carries.
+ */
+export function toGrpcStatus(error: ConnectError, trailers: Headers): StatusObject {
+  return {
+    code: error.code as number,
+    details: error.rawMessage,
+    metadata: headersToMetadata(appendHeaders(trailers, error.metadata)),
+  };
+}
+
+/**
+ * The error a client raises for a failed call: code and message as the server sent them, and the
+ * response trailers as `metadata`, so callers handle remote failures exactly as Connect clients do.
+ */
+export function fromGrpcStatus(
+  status: { code: number; details: string; metadata?: Metadata },
+  cause?: unknown,
+): ConnectError {
+  return new ConnectError(status.details, status.code as Code, metadataToHeaders(status.metadata), undefined, cause);
+}
+
+/**
+ * How loudly a server logs a failed call. Only faults of the server itself are errors; a caller's
+ * mistake (INVALID_ARGUMENT, NOT_FOUND…) is routine and would drown real alarms if logged as one.
+ */
+export function severityOf(code: Code): "info" | "warn" | "error" {
+  switch (code) {
+    case Code.Internal:
+    case Code.Unknown:
+    case Code.DataLoss:
+      return "error";
+    case Code.Unavailable:
+    case Code.DeadlineExceeded:
+    case Code.ResourceExhausted:
+    case Code.Unimplemented:
+      return "warn";
+    default:
+      return "info";
+  }
+}

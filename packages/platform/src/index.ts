@@ -1,0 +1,16 @@
+// The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
+export type { RunningService } from "./app.js";
+export { type BaseConfig, ConfigError, type Env, type EnvReader, loadConfig } from "./config.js";
+export { type Database, openDatabase } from "./db.js";
+export {
+  DomainError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  requireField,
+  UnavailableError,
+} from "./errors.js";
+export * from "./grpc/index.js";
+export { createLogger, type LogConfig, type Logger, silentLogger } from "./log.js";
+export { DEFAULT_CURRENCY, money } from "./money.js";
+export { onShutdown, type ShutdownOptions } from "./shutdown.js";

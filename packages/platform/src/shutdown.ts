@@ -1,0 +1,43 @@
+import type { Logger } from "pino";
+
+export interface ShutdownOptions {
+  /** How long the whole shutdown may take before the process exits anyway. Default 15 s. */
+  readonly timeoutMs?: number;
+  /** Signals that start it. Default SIGTERM and SIGINT. */
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
+/**
+ * Runs `stop` once when the process is asked to stop, then exits: 0 when `stop` finished, 1 when it
+ * threw or outlived `timeoutMs`. A second signal while stopping exits at once, so Ctrl-C twice always
+ * works. `stop` is where a service goes NOT_SERVING, deregisters, stops consuming, drains NATS,
+ * finishes in-flight calls and closes its database, in that order (see each service's app.ts).
+ */
+export function onShutdown(log: Logger, stop: () => Promise<void>, options: ShutdownOptions = {}): void {
+  const { timeoutMs = 15_000, signals = ["SIGTERM", "SIGINT"] } = options;
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal while stopping: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs }, "shutdown took too long: exiting anyway");
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, handle);
+}

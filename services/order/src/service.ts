@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { type Client, Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { type Order, type OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { InvalidArgumentError, type Logger, NotFoundError, requireField, UnavailableError } from "@ftgo/platform";
+import { priceLineItems, validateCreateOrder } from "./pricing.js";
+import type { OrderStore } from "./store.js";
+
+export interface OrderDeps {
+  readonly store: OrderStore;
+  readonly kitchen: Client<typeof KitchenService>;
+  readonly log: Logger;
+}
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+
+/**
+ * The gRPC handlers of Order Service. CreateOrder is the sync half of the Create Order saga: price the
+ * order with a gRPC call to Kitchen, store it APPROVAL_PENDING, answer at once. Whether the consumer may
+ * order, whether the kitchen takes it and whether the card pays are the saga's asynchronous questions.
+ */
+export function createOrderService({ store, kitchen, log }: OrderDeps): ServiceImpl<typeof OrderService> {
+  const orderOrThrow = (orderId: string) => {
+    const order = store.findOrder(requireField(orderId, "order_id"));
+    if (!order) throw new NotFoundError(`order ${orderId} not found`);
+    return order;
+  };
+
+  return {
+    async createOrder(req, ctx) {
+      validateCreateOrder(req);
+      const menu = await fetchMenu(kitchen, req.restaurantId, ctx.signal);
+      const priced = priceLineItems(menu, req.lineItems);
+      const order = store.createPending({
+        orderId: randomUUID(),
+        consumerId: req.consumerId,
+        restaurantId: req.restaurantId,
+        ...priced,
+      });
+      log.info({ orderId: order.orderId, total: Number(priced.total.minorUnits) }, "order created, saga started");
+      return { order };
+    },
+
+    getOrder(req) {
+      return { order: orderOrThrow(req.orderId) };
+    },
+
+    listOrders(req) {
+      if (req.pageSize < 0) throw new InvalidArgumentError(`page_size must not be negative, got ${req.pageSize}`);
+      const limit = Math.min(req.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const page = store.listOrders({ consumerId: req.consumerId, limit, before: decodePageToken(req.pageToken) });
+      return { orders: page.orders, nextPageToken: encodePageToken(page.nextCursor) };
+    },
+
+    cancelOrder(req) {
+      const order = store.requestCancel(requireField(req.orderId, "order_id"));
+      log.info({ orderId: order.orderId }, "cancel requested");
+      return { order };
+    },
+
+    async *watchOrder(req, ctx) {
+      // Subscribe first, then read: a change between the two cannot be missed.
+      const changes = store.changes(requireField(req.orderId, "order_id"), ctx.signal);
+      let order = orderOrThrow(req.orderId);
+      yield { order };
+      try {
+        for await (const changed of changes) {
+          order = changed;
+          yield { order };
+          if (isFinal(order)) return;
+        }
+      } catch (err) {
+        if (!ctx.signal.aborted) throw err; // the client went away: end quietly
+      }
+    },
+  };
+}
+
+/** REJECTED and CANCELLED orders never change again; an APPROVED one may still be cancelled. */
+function isFinal(order: Order): boolean {
+  return order.state === OrderState.REJECTED || order.state === OrderState.CANCELLED;
+}
+
+/** Asks Kitchen for the restaurant's menu, turning its failures into errors in Order's words. */
+async function fetchMenu(kitchen: Client<typeof KitchenService>, restaurantId: string, signal: AbortSignal) {
+  try {
+    return await kitchen.getMenu({ restaurantId }, { signal });
+  } catch (err) {
+    const cause = ConnectError.from(err);
+    if (cause.code === Code.NotFound) throw new NotFoundError(`restaurant_id: restaurant ${restaurantId} not found`);
+    throw new UnavailableError(`cannot price the order: kitchen is unavailable (${cause.rawMessage})`, { cause });
+  }
+}
+
+function encodePageToken(cursor: number | undefined): string {
+  return cursor === undefined ? "" : Buffer.from(`seq:${cursor}`).toString("base64url");
+}
+
+function decodePageToken(token: string): number | undefined {
+  if (token === "") return undefined;
+  const match = /^seq:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
+  if (!match) throw new InvalidArgumentError("page_token is not a token returned by ListOrders");
+  return Number(match[1]);
+}

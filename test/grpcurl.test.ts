@@ -1,0 +1,101 @@
+// The README's grpcurl commands, run verbatim (but for the port) against the real services.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grpcurl } from "./support/grpcurl.js";
+import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./support/mesh.js";
+
+let mesh: TestMesh;
+beforeAll(async () => {
+  mesh = await startTestMesh();
+});
+afterAll(() => mesh?.stop());
+
+const DOMAIN_SERVICE = {
+  order: "ftgo.order.v1.OrderService",
+  consumer: "ftgo.consumer.v1.ConsumerService",
+  kitchen: "ftgo.kitchen.v1.KitchenService",
+  accounting: "ftgo.accounting.v1.AccountingService",
+  delivery: "ftgo.delivery.v1.DeliveryService",
+} as const;
+
+describe("grpcurl against every service", () => {
+  it.each(SERVICE_NAMES)("lists the %s domain service, health and reflection", async (name) => {
+    const { code, stdout, stderr } = await grpcurl("-plaintext", mesh[name].address, "list");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout.trim().split("\n").sort()).toEqual(
+      [
+        DOMAIN_SERVICE[name],
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+      ].sort(),
+    );
+  });
+
+  it("describes OrderService from the served descriptors, comments included", async () => {
+    const { code, stdout } = await grpcurl("-plaintext", mesh.order.address, "describe", "ftgo.order.v1.OrderService");
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "rpc CreateOrder ( .ftgo.order.v1.CreateOrderRequest ) returns ( .ftgo.order.v1.CreateOrderResponse )",
+    );
+    expect(stdout).toContain(
+      "rpc WatchOrder ( .ftgo.order.v1.WatchOrderRequest ) returns ( stream .ftgo.order.v1.WatchOrderResponse )",
+    );
+  });
+
+  it("calls KitchenService/GetMenu with JSON and gets the seed menu", async () => {
+    const { code, stdout } = await grpcurl(
+      "-plaintext",
+      "-d",
+      '{"restaurantId": "r-1"}',
+      mesh.kitchen.address,
+      "ftgo.kitchen.v1.KitchenService/GetMenu",
+    );
+    expect(code).toBe(0);
+    const menu = JSON.parse(stdout);
+    expect(menu.restaurant).toEqual({ restaurantId: "r-1", name: "Pho Hanoi", open: true });
+    expect(
+      menu.menuItems.map((i: { menuItemId: string; price: { minorUnits: string } }) => [
+        i.menuItemId,
+        i.price.minorUnits,
+      ]),
+    ).toEqual([
+      ["m-1", "650"],
+      ["m-2", "300"],
+      ["m-3", "200"],
+    ]);
+  });
+
+  it("creates an order with JSON: c-1001 at r-1, 2× m-1 + 1× m-3 → APPROVAL_PENDING, total 1500", async () => {
+    const { code, stdout } = await grpcurl(
+      "-plaintext",
+      "-d",
+      '{"consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 2}, {"menuItemId": "m-3", "quantity": 1}]}',
+      mesh.order.address,
+      "ftgo.order.v1.OrderService/CreateOrder",
+    );
+    expect(code).toBe(0);
+    const { order } = JSON.parse(stdout);
+    expect(order.state).toBe("ORDER_STATE_APPROVAL_PENDING");
+    expect(order.total).toEqual({ currencyCode: "USD", minorUnits: "1500" });
+  });
+
+  it("shows a bad request's status code and the field it names", async () => {
+    const { code, stderr } = await grpcurl(
+      "-plaintext",
+      "-d",
+      '{"consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 0}]}',
+      mesh.order.address,
+      "ftgo.order.v1.OrderService/CreateOrder",
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("Code: InvalidArgument");
+    expect(stderr).toContain("line_items[0].quantity must be positive, got 0");
+  });
+
+  it("reports SERVING on the standard health check", async () => {
+    const { code, stdout } = await grpcurl("-plaintext", mesh.accounting.address, "grpc.health.v1.Health/Check");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
+  });
+});
