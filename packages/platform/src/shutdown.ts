@@ -9,8 +9,9 @@ export interface ShutdownOptions {
 
 /**
  * Runs `stop` once when the process is asked to stop, then exits: 0 when `stop` finished, 1 when it
- * threw or outlived `timeoutMs`. A second signal while stopping exits at once, so Ctrl-C twice always
- * works. `stop` is where a service goes NOT_SERVING, deregisters, stops consuming, drains NATS,
+ * threw or outlived `timeoutMs`. A second Ctrl-C (SIGINT) while stopping exits at once, so a person can
+ * always get out; a repeated SIGTERM is ignored, because supervisors and `kill -- -PGID` often deliver
+ * it twice and the graceful stop must still happen. `stop` is where a service goes NOT_SERVING, deregisters, stops consuming, drains NATS,
  * finishes in-flight calls and closes its database, in that order (see each service's app.ts).
  */
 export function onShutdown(log: Logger, stop: () => Promise<void>, options: ShutdownOptions = {}): void {
@@ -18,7 +19,8 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, options: Shut
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) {
-      log.warn({ signal }, "second signal while stopping: exiting now");
+      if (signal !== "SIGINT") return;
+      log.warn({ signal }, "second Ctrl-C while stopping: exiting now");
       process.exit(1);
     }
     stopping = true;

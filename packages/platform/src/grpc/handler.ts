@@ -1,9 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { create, type DescMethod, fromBinary, type Message } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type MethodImplSpec } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type HandlerContext,
+  type MethodImplSpec,
+} from "@connectrpc/connect";
 import {
   type Deadline,
+  Metadata,
+  type MetadataValue,
   type ServerDuplexStream,
   type ServerReadableStream,
   type ServerUnaryCall,
@@ -51,12 +60,12 @@ async function serveUnary(
       const response = await spec.impl(decodeRequest(spec.method, call.request), rpc.handlerContext);
       const message = create(spec.method.output, response);
       rpc.sendHeaders();
-      callback(null, message, headersToMetadata(rpc.handlerContext.responseTrailer));
+      callback(null, message, trailerMetadata(rpc.trailers()));
       rpc.succeeded();
     } catch (thrown) {
       const error = rpc.failed(thrown);
       rpc.sendHeaders();
-      callback(toGrpcStatus(error, rpc.handlerContext.responseTrailer));
+      callback(toGrpcStatus(error, rpc.trailers()));
     } finally {
       rpc.close();
     }
@@ -82,13 +91,13 @@ async function serveServerStream(
       }
       if (signal.aborted) throw signal.reason;
       rpc.sendHeaders();
-      call.end(headersToMetadata(rpc.handlerContext.responseTrailer));
+      call.end(trailerMetadata(rpc.trailers()));
       rpc.succeeded();
     } catch (thrown) {
       const error = rpc.failed(thrown);
       rpc.sendHeaders();
       // grpc-js turns an "error" event on a server stream into the call's final status.
-      call.emit("error", toGrpcStatus(error, rpc.handlerContext.responseTrailer));
+      call.emit("error", toGrpcStatus(error, rpc.trailers()));
     } finally {
       rpc.close();
     }
@@ -108,7 +117,15 @@ function decodeRequest(method: DescMethod, bytes: Buffer): Message {
   }
 }
 
-/** Everything one incoming call needs besides its messages: context, headers once, and one log line. */
+/** The reason a call's signal carries once the call is over; built once, as a stack trace per call costs. */
+const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+
+/**
+ * Everything one incoming call needs besides its messages: context, headers once, and one log line.
+ * This runs for every call, so it does only what every call needs: one AbortController, and headers
+ * converted from metadata only if a handler reads them. grpc-js ends the call at its deadline and then
+ * reports "cancelled", so no timer of our own is needed.
+ */
 function openCall(
   method: DescMethod,
   call: ServerUnaryCall<Buffer, Message> | ServerWritableStream<Buffer, Message>,
@@ -116,15 +133,12 @@ function openCall(
 ) {
   const path = `/${method.parent.typeName}/${method.name}`;
   const startedAt = Date.now();
-  const requestHeader = metadataToHeaders(call.metadata);
-  const requestId = requestHeader.get(REQUEST_ID_HEADER) ?? randomUUID();
-  requestHeader.set(REQUEST_ID_HEADER, requestId);
-
+  const requestId = firstString(call.metadata.get(REQUEST_ID_HEADER)) ?? randomUUID();
   const deadline = epochMs(call.getDeadline());
-  const cancelled = new AbortController();
+  const controller = new AbortController();
   // grpc-js reports "cancelled" both when the client leaves and when its own deadline timer ends the call.
   const onCancelled = () =>
-    cancelled.abort(
+    controller.abort(
       deadline !== undefined && Date.now() >= deadline
         ? new ConnectError("the deadline passed", Code.DeadlineExceeded)
         : new ConnectError("the client cancelled the call", Code.Canceled),
@@ -132,18 +146,39 @@ function openCall(
   if (call.cancelled) onCancelled();
   else call.once("cancelled", onCancelled);
 
-  const handlerContext = createHandlerContext({
+  let requestHeader: Headers | undefined;
+  let responseHeader: Headers | undefined;
+  let responseTrailer: Headers | undefined;
+  let values: ContextValues | undefined;
+  const handlerContext: HandlerContext = {
     service: method.parent,
     method,
-    protocolName: "grpc",
+    signal: controller.signal,
+    timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
     requestMethod: "POST",
+    protocolName: "grpc",
     url: path,
-    timeoutMs: deadline === undefined ? undefined : deadline - startedAt,
-    requestSignal: cancelled.signal,
-    requestHeader,
-    responseHeader: { [REQUEST_ID_HEADER]: requestId },
-  });
-  const context: CallContext = { requestId, deadline, signal: handlerContext.signal };
+    get requestHeader() {
+      if (!requestHeader) {
+        requestHeader = metadataToHeaders(call.metadata);
+        requestHeader.set(REQUEST_ID_HEADER, requestId);
+      }
+      return requestHeader;
+    },
+    get responseHeader() {
+      responseHeader ??= new Headers({ [REQUEST_ID_HEADER]: requestId });
+      return responseHeader;
+    },
+    get responseTrailer() {
+      responseTrailer ??= new Headers();
+      return responseTrailer;
+    },
+    get values() {
+      values ??= createContextValues();
+      return values;
+    },
+  };
+  const context: CallContext = { requestId, deadline, signal: controller.signal };
   const fields = () => ({ method: path, requestId, durationMs: Date.now() - startedAt });
   let headersSent = false;
 
@@ -154,31 +189,50 @@ function openCall(
     sendHeaders() {
       if (headersSent) return;
       headersSent = true;
-      call.sendMetadata(headersToMetadata(handlerContext.responseHeader));
+      call.sendMetadata(responseHeader ? headersToMetadata(responseHeader) : requestIdMetadata(requestId));
+    },
+    /** The trailers a handler set, if it set any. */
+    trailers(): Headers | undefined {
+      return responseTrailer;
     },
     succeeded() {
       log.debug({ ...fields(), code: "ok" }, "grpc call");
     },
     failed(thrown: unknown): ConnectError {
       // Once the deadline has passed or the client has gone, whatever the handler threw follows from that.
-      const error = toConnectError(handlerContext.signal.aborted ? handlerContext.signal.reason : thrown);
+      const error = toConnectError(controller.signal.aborted ? controller.signal.reason : thrown);
       const level = severityOf(error.code);
       const detail = level === "error" ? { err: error.cause ?? error } : { message: error.rawMessage };
       log[level]({ ...fields(), code: Code[error.code], ...detail }, "grpc call failed");
       return error;
     },
-    /** Ends the handler's signal (connect-node does the same) and stops the deadline timer. */
+    /** Ends the handler's signal, as connect-node does when a call is over. */
     close() {
       call.off("cancelled", onCancelled);
-      handlerContext.abort();
+      controller.abort(CALL_ENDED);
     },
   };
+}
+
+function requestIdMetadata(requestId: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set(REQUEST_ID_HEADER, requestId);
+  return metadata;
+}
+
+function firstString(values: MetadataValue[]): string | undefined {
+  const first = values[0];
+  return typeof first === "string" && first !== "" ? first : undefined;
 }
 
 /** grpc-js reports "no deadline" as Infinity. */
 function epochMs(deadline: Deadline): number | undefined {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+function trailerMetadata(trailers: Headers | undefined): Metadata | undefined {
+  return trailers ? headersToMetadata(trailers) : undefined;
 }
 
 function rejectUnsupported(spec: MethodImplSpec): UntypedHandleCall {

@@ -24,11 +24,11 @@ export function toConnectError(err: unknown): ConnectError {
  * The status a server sends for `error`: its code, its message without Connect's "[code]" prefix, and
  * the handler's trailers plus any metadata the error carries.
  */
-export function toGrpcStatus(error: ConnectError, trailers: Headers): StatusObject {
+export function toGrpcStatus(error: ConnectError, trailers: Headers | undefined): StatusObject {
   return {
     code: error.code as number,
     details: error.rawMessage,
-    metadata: headersToMetadata(appendHeaders(trailers, error.metadata)),
+    metadata: headersToMetadata(trailers ? appendHeaders(trailers, error.metadata) : error.metadata),
   };
 }
 

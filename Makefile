@@ -1,0 +1,32 @@
+# Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
+# `make` alone lists the targets.
+.PHONY: help setup up test generate lint typecheck bench clean
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+
+setup: ## install what `make up` needs: npm dependencies, nats-server
+	@bash scripts/setup.sh
+
+up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it
+	npm start
+
+test: ## type-check and run every test (VITEST_ARGS="…" passes options to vitest)
+	@bash scripts/setup.sh --with-test-tools
+	npm test -- $(VITEST_ARGS)
+
+generate: ## regenerate gen/ts from proto/ (buf generate)
+	npm run generate
+
+lint: ## biome check and buf lint
+	npm run lint
+
+typecheck: ## tsc --noEmit over every package
+	npm run typecheck
+
+bench: ## run the benchmarks
+	npm run bench
+
+clean: ## delete ./data (SQLite files and the NATS store of `make up`)
+	rm -rf data

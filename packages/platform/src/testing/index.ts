@@ -1,0 +1,9 @@
+export {
+  canConnect,
+  findNatsServer,
+  type NatsServerHandle,
+  NatsServerNotFoundError,
+  type NatsServerOptions,
+  startNatsServer,
+} from "./nats-server.js";
+export { type Truthy, type WaitForOptions, WaitTimeoutError, waitFor } from "./wait.js";

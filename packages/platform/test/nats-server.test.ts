@@ -1,0 +1,67 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
+
+describe("startNatsServer", () => {
+  const servers: NatsServerHandle[] = [];
+  const connections: NatsConnection[] = [];
+  const start = async () => {
+    const server = await startNatsServer();
+    servers.push(server);
+    return server;
+  };
+  const connectTo = async (url: string) => {
+    const nc = await connect({ servers: url });
+    connections.push(nc);
+    return nc;
+  };
+
+  afterEach(async () => {
+    await Promise.all(connections.splice(0).map((nc) => nc.close()));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  it("starts a reachable server with JetStream on a free port", async () => {
+    const server = await start();
+    expect(server.url).toBe(`nats://127.0.0.1:${server.port}`);
+
+    const jsm = await jetstreamManager(await connectTo(server.url));
+    const account = await jsm.getAccountInfo();
+
+    expect(account.limits).toBeDefined();
+  });
+
+  it("leaves no process behind once stop() resolves", async () => {
+    const server = await start();
+    const { pid } = server;
+
+    await server.stop();
+
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it("restarts on the same port and keeps the JetStream store", async () => {
+    const server = await start();
+    const before = await jetstreamManager(await connectTo(server.url));
+    await before.streams.add({ name: "RESTART_TEST", subjects: ["test.restart.>"] });
+    const firstPid = server.pid;
+
+    await server.restart();
+
+    expect(server.pid).not.toBe(firstPid);
+    const after = await jetstreamManager(await connectTo(server.url));
+    expect((await after.streams.info("RESTART_TEST")).config.subjects).toEqual(["test.restart.>"]);
+  });
+});
+
+describe("globalSetup", () => {
+  it("provides the URL of a shared, reachable nats-server", async () => {
+    const nc = await connect({ servers: inject("natsUrl") });
+    try {
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+  });
+});
