@@ -3,12 +3,11 @@
 import { killServerChildren } from "./lib/child.js";
 import { formatReport, saveReport } from "./lib/report.js";
 import type { BenchOptions, Suite } from "./lib/suite.js";
+import { type SagaSuiteSettings, sagaSuite } from "./suites/saga.js";
 import { unary } from "./suites/unary.js";
 
-const SUITES: readonly Suite[] = [unary];
-
 /** BENCH_* variables, each a positive number, all problems reported at once. */
-function readOptions(env: NodeJS.ProcessEnv): BenchOptions {
+function readOptions(env: NodeJS.ProcessEnv): BenchOptions & { saga: SagaSuiteSettings } {
   const problems: string[] = [];
   const read = (key: string, fallback: number, integer = false) => {
     const raw = env[key];
@@ -25,18 +24,19 @@ function readOptions(env: NodeJS.ProcessEnv): BenchOptions {
     concurrency: read("BENCH_CONCURRENCY", 64, true),
     rounds: read("BENCH_ROUNDS", 2, true),
     progress: (line: string) => process.stderr.write(`${line}\n`),
+    saga: { orders: read("BENCH_SAGA_ORDERS", 300, true), inFlight: read("BENCH_SAGA_IN_FLIGHT", 32, true) },
   };
   if (problems.length > 0) throw new Error(`invalid benchmark settings:\n  ${problems.join("\n  ")}`);
   return options;
 }
 
-function selectSuites(names: readonly string[]): Suite[] {
-  if (names.length === 0) return [...SUITES];
-  const unknown = names.filter((name) => !SUITES.some((suite) => suite.name === name));
+function selectSuites(suites: readonly Suite[], names: readonly string[]): Suite[] {
+  if (names.length === 0) return [...suites];
+  const unknown = names.filter((name) => !suites.some((suite) => suite.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${SUITES.map((s) => s.name).join(", ")}`);
+    throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${suites.map((s) => s.name).join(", ")}`);
   }
-  return SUITES.filter((suite) => names.includes(suite.name));
+  return suites.filter((suite) => names.includes(suite.name));
 }
 
 // Whatever ends this process, its server children end with it.
@@ -50,7 +50,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   const options = readOptions(process.env);
-  for (const suite of selectSuites(process.argv.slice(2))) {
+  const suites: readonly Suite[] = [unary, sagaSuite(options.saga)];
+  for (const suite of selectSuites(suites, process.argv.slice(2))) {
     const result = await suite.run(options);
     process.stdout.write(`\n${formatReport(result, options)}\n`);
     for (const path of await saveReport(result, options)) process.stderr.write(`saved ${path}\n`);

@@ -61,8 +61,16 @@ describe("make up", () => {
     for (const name of SERVICE_NAMES) expect(output).toContain(`127.0.0.1:${ports[name]}`);
   });
 
-  it.each(readmeGrpcurlCommands())("answers the README's `%s`", (command, expected) => {
-    const result = runShell(withPorts(command));
+  it.each(readmeGrpcurlCommands())("answers the README's `%s`", async (command, expected) => {
+    const line = withOrderId(withPorts(command));
+    if (command.includes("Ctrl-C")) {
+      // A stream the README tells the reader to stop: it must show the order, then keep going until stopped.
+      const first = await firstOutputOf(line);
+      expect(first).toContain('"orderId"');
+      return;
+    }
+    const result = runShell(line);
+    rememberOrderId(result.stdout);
     if (expected.length === 0) {
       expect(result.code, result.stderr).toBe(0);
     } else {
@@ -108,6 +116,31 @@ function readmeGrpcurlCommands(): [string, string[]][] {
     });
   }
   return commands;
+}
+
+/** The README's `<the orderId …>` placeholders stand for the id the last CreateOrder printed. */
+let lastOrderId = "";
+function rememberOrderId(stdout: string) {
+  const match = /"orderId": "([^"]+)"/.exec(stdout);
+  if (match && stdout.includes("APPROVAL_PENDING")) lastOrderId = match[1] as string;
+}
+function withOrderId(command: string): string {
+  return command.replace(/<the orderId[^>]*>/g, lastOrderId);
+}
+
+/** Runs a streaming command until it prints something, then stops it as the reader would (Ctrl-C). */
+async function firstOutputOf(command: string): Promise<string> {
+  const env = { ...process.env, PATH: `${dirname(findGrpcurl())}:${process.env.PATH}` };
+  const child = spawn("bash", ["-c", `exec ${command}`], { env, stdio: "pipe" });
+  let out = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  try {
+    return await waitFor(() => (out.includes("}") ? out : undefined), { timeoutMs: 10_000, message: `no output from ${command}` });
+  } finally {
+    child.kill("SIGINT");
+  }
 }
 
 /** The README uses the default ports; this run uses free ones. */

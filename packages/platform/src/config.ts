@@ -14,6 +14,11 @@ export interface BaseConfig {
   readonly natsUrl: string;
   /** pino level. LOG_LEVEL, default info. */
   readonly logLevel: string;
+  /**
+   * How many partitions event subjects are split into by order id (FTGO_PARTITIONS, default 4). The same
+   * for every service of a mesh: it fixes which durable consumer sees an order's messages.
+   */
+  readonly partitions: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -61,6 +66,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     dataDir: resolve(read.string("DATA_DIR", "./data")),
     natsUrl: read.string("NATS_URL", "nats://127.0.0.1:4222"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    partitions: read.int("FTGO_PARTITIONS", 4, 1),
   };
   const more = extra ? extra(read) : ({} as Extra);
   if (problems.length > 0) throw new ConfigError(problems);

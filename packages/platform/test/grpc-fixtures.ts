@@ -32,6 +32,9 @@ export function fakeKitchen(
     getTicket: ({ orderId }) => {
       throw new NotFoundError(`no ticket for order ${orderId}`);
     },
+    acceptTicket: ({ orderId }) => {
+      throw new NotFoundError(`no ticket for order ${orderId}`);
+    },
     ...overrides,
   };
 }

@@ -8,7 +8,9 @@ import {
   loadConfig,
   type RunningService,
   serveGrpc,
+  startParticipant,
 } from "@ftgo/platform";
+import { accountingSaga } from "./saga.js";
 import { createAccountingService } from "./service.js";
 import { openAccountingStore } from "./store.js";
 
@@ -19,9 +21,16 @@ export function loadAccountingConfig(env: Env): AccountingConfig {
   return loadConfig(env, { service: "accounting", port: 50054 });
 }
 
-/** Starts Accounting Service: its database, then its gRPC server. Used by main.ts and by tests. */
+/** Starts Accounting Service: database, saga participation (NATS, outbox relay, consumers), gRPC server. */
 export async function startAccounting(config: AccountingConfig, log: Logger): Promise<RunningService> {
-  const store = openAccountingStore(join(config.dataDir, "accounting.db"));
+  const store = openAccountingStore(join(config.dataDir, "accounting.db"), config);
+  const messaging = await startParticipant({
+    config,
+    log,
+    db: store.db,
+    outbox: store.outbox,
+    subscriptions: accountingSaga({ store, log }),
+  });
   const server = await serveGrpc({
     host: config.host,
     port: config.port,
@@ -33,7 +42,10 @@ export async function startAccounting(config: AccountingConfig, log: Logger): Pr
     address: server.address,
     port: server.port,
     async stop() {
+      server.setServing(false);
+      await messaging.stopConsuming();
       await server.close();
+      await messaging.close();
       store.close();
     },
   };

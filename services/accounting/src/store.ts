@@ -5,7 +5,22 @@ import {
   AuthorizationSchema,
   AuthorizationState,
 } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
-import { money, openDatabase } from "@ftgo/platform";
+import {
+  CreditCardAuthorizationFailedSchema,
+  CreditCardAuthorizationReversedSchema,
+  CreditCardAuthorizedSchema,
+} from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import {
+  createOutbox,
+  createStateHistory,
+  type Database,
+  type MessageContext,
+  money,
+  type Outbox,
+  openDatabase,
+  type StateHistory,
+} from "@ftgo/platform";
 import { SEED_ACCOUNTS } from "./seed.js";
 
 const MIGRATIONS = [
@@ -24,40 +39,212 @@ const MIGRATIONS = [
      create_time  INTEGER NOT NULL,
      update_time  INTEGER NOT NULL
    );`,
+  // The saga's facts about an order arrive on three streams in any order: keep each one until all are in.
+  // (The table was always empty before the saga existed, so it is recreated rather than altered.)
+  `DROP TABLE authorizations;
+   CREATE TABLE authorizations (
+     order_id          TEXT PRIMARY KEY,
+     consumer_id       TEXT NOT NULL DEFAULT '',
+     amount_minor      INTEGER NOT NULL DEFAULT 0,
+     currency          TEXT NOT NULL DEFAULT 'USD',
+     state             TEXT NOT NULL,
+     reason            TEXT NOT NULL DEFAULT '',
+     order_known       INTEGER NOT NULL DEFAULT 0,
+     ticket_created    INTEGER NOT NULL DEFAULT 0,
+     consumer_verified INTEGER NOT NULL DEFAULT 0,
+     create_time       INTEGER NOT NULL,
+     update_time       INTEGER NOT NULL
+   );
+   CREATE TABLE card_charges (
+     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+     order_id     TEXT NOT NULL,
+     kind         TEXT NOT NULL CHECK (kind IN ('charge', 'reversal')),
+     consumer_id  TEXT NOT NULL,
+     card_last4   TEXT NOT NULL,
+     amount_minor INTEGER NOT NULL,
+     currency     TEXT NOT NULL,
+     approved     INTEGER NOT NULL,
+     at           INTEGER NOT NULL
+   );`,
 ];
+
+type StateName = keyof typeof AuthorizationState;
+
+/** The authorization state machine: every change the code may make, and nothing else. */
+export const AUTHORIZATION_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+  PENDING: ["AUTHORIZED", "DECLINED", "CANCELLED"],
+  AUTHORIZED: ["REVERSED"],
+  DECLINED: [],
+  CANCELLED: [],
+  REVERSED: [],
+};
 
 interface AuthorizationRow {
   order_id: string;
   consumer_id: string;
   amount_minor: number;
   currency: string;
-  state: keyof typeof AuthorizationState;
+  state: StateName;
   reason: string;
+  order_known: number;
+  ticket_created: number;
+  consumer_verified: number;
   create_time: number;
   update_time: number;
 }
 
-/** Accounting Service's own database: accounts and authorizations. Nobody else reads it. */
+interface AccountRow {
+  consumer_id: string;
+  card_last4: string;
+  always_declines: number;
+}
+
+/** One line of the card ledger: every charge and reversal sent to the (simulated) card network. */
+export interface CardCharge {
+  readonly orderId: string;
+  readonly kind: "charge" | "reversal";
+  readonly approved: boolean;
+  readonly amountMinor: number;
+}
+
+/**
+ * Accounting Service's own database: accounts, authorizations, the card ledger, their state history,
+ * the outbox and the processed-messages table. Each change and its event are one local transaction.
+ */
 export interface AccountingStore {
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly history: StateHistory;
   findAuthorization(orderId: string): Authorization | undefined;
+  /** Create Order step 4 begins: an authorization PENDING for the order's total. */
+  openAuthorization(order: OrderCreated, ctx: MessageContext): void;
+  /** One of the two facts step 4 waits for. */
+  noteTicketCreated(orderId: string, ctx: MessageContext): void;
+  /** The other one. */
+  noteConsumerVerified(orderId: string, ctx: MessageContext): void;
+  /** Compensation: another step failed before the card was charged, so the authorization is CANCELLED. */
+  cancelAuthorization(orderId: string, reason: string, ctx: MessageContext): boolean;
+  /** Cancel Order: AUTHORIZED → REVERSED, refunding the charge and publishing CreditCardAuthorizationReversed. */
+  reverseAuthorization(orderId: string, ctx: MessageContext): boolean;
+  /** The ledger, for audits and tests ("no order was charged twice"). */
+  cardCharges(): CardCharge[];
   close(): void;
 }
 
 /** Opens the accounting database at `file`, creating the schema and the seed accounts on first start. */
-export function openAccountingStore(file: string): AccountingStore {
+export function openAccountingStore(file: string, options: { partitions?: number } = {}): AccountingStore {
   const db = openDatabase(file, MIGRATIONS);
-  const insert = db.prepare(
+  const outbox = createOutbox(db, options);
+  const history = createStateHistory(db, "authorization");
+  const insertAccount = db.prepare(
     "INSERT INTO accounts (consumer_id, card_last4, always_declines) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
   db.transaction(() => {
-    for (const a of SEED_ACCOUNTS) insert.run(a.consumerId, a.cardLast4, a.alwaysDeclines ? 1 : 0);
+    for (const a of SEED_ACCOUNTS) insertAccount.run(a.consumerId, a.cardLast4, a.alwaysDeclines ? 1 : 0);
   })();
+
   const byOrder = db.prepare<[string], AuthorizationRow>("SELECT * FROM authorizations WHERE order_id = ?");
+  const account = db.prepare<[string], AccountRow>("SELECT * FROM accounts WHERE consumer_id = ?");
+  const open = db.prepare(
+    `INSERT INTO authorizations (order_id, state, create_time, update_time) VALUES (?, 'PENDING', ?, ?)
+     ON CONFLICT DO NOTHING`,
+  );
+  const setFact = {
+    order: db.prepare(
+      "UPDATE authorizations SET order_known = 1, consumer_id = ?, amount_minor = ?, currency = ? WHERE order_id = ?",
+    ),
+    ticket: db.prepare("UPDATE authorizations SET ticket_created = 1 WHERE order_id = ?"),
+    consumer: db.prepare("UPDATE authorizations SET consumer_verified = 1 WHERE order_id = ?"),
+  };
+  const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
+    "UPDATE authorizations SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
+  );
+  const ledger = db.prepare(
+    `INSERT INTO card_charges (order_id, kind, consumer_id, card_last4, amount_minor, currency, approved, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const allCharges = db.prepare<[], { order_id: string; kind: "charge" | "reversal"; approved: number; amount_minor: number }>(
+    "SELECT order_id, kind, approved, amount_minor FROM card_charges ORDER BY seq",
+  );
+
+  /** The row for an order, created PENDING by whichever of the saga's facts arrives first. */
+  const rowFor = (orderId: string, messageId: string): AuthorizationRow => {
+    const now = Date.now();
+    if (open.run(orderId, now, now).changes === 1) history.record(orderId, null, "PENDING", messageId);
+    return byOrder.get(orderId) as AuthorizationRow;
+  };
+  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId: string) => {
+    if (!AUTHORIZATION_TRANSITIONS[from]?.includes(to)) throw new Error(`authorization state machine has no ${from} → ${to}`);
+    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
+    if (moved) history.record(orderId, from, to, messageId);
+    return moved;
+  };
+
+  /** Step 4 proper: once the order, its ticket and its consumer are all known good, charge the card. */
+  const authorizeWhenReady = (orderId: string, ctx: MessageContext) => {
+    const row = byOrder.get(orderId);
+    if (!row || row.state !== "PENDING" || !row.order_known || !row.ticket_created || !row.consumer_verified) return;
+    const card = account.get(row.consumer_id);
+    const approved = card !== undefined && card.always_declines === 0;
+    ledger.run(orderId, "charge", row.consumer_id, card?.card_last4 ?? "", row.amount_minor, row.currency, approved ? 1 : 0, Date.now());
+    if (approved) {
+      transition(orderId, "PENDING", "AUTHORIZED", "", ctx.messageId);
+      ctx.publish(CreditCardAuthorizedSchema, {
+        orderId,
+        consumerId: row.consumer_id,
+        amount: money(row.amount_minor, row.currency),
+      });
+    } else {
+      const reason = card ? `card ending ${card.card_last4} was declined` : `consumer ${row.consumer_id} has no card on file`;
+      transition(orderId, "PENDING", "DECLINED", reason, ctx.messageId);
+      ctx.publish(CreditCardAuthorizationFailedSchema, { orderId, reason });
+    }
+  };
+
   return {
+    db,
+    outbox,
+    history,
     findAuthorization(orderId) {
       const row = byOrder.get(orderId);
-      return row && toAuthorization(row);
+      // Until OrderCreated has arrived there is nothing to show: not even the amount is known.
+      return row?.order_known ? toAuthorization(row) : undefined;
     },
+    openAuthorization(order, ctx) {
+      rowFor(order.orderId, ctx.messageId);
+      const total = order.total ?? money(0);
+      setFact.order.run(order.consumerId, total.minorUnits, total.currencyCode, order.orderId);
+      authorizeWhenReady(order.orderId, ctx);
+    },
+    noteTicketCreated(orderId, ctx) {
+      rowFor(orderId, ctx.messageId);
+      setFact.ticket.run(orderId);
+      authorizeWhenReady(orderId, ctx);
+    },
+    noteConsumerVerified(orderId, ctx) {
+      rowFor(orderId, ctx.messageId);
+      setFact.consumer.run(orderId);
+      authorizeWhenReady(orderId, ctx);
+    },
+    cancelAuthorization(orderId, reason, ctx) {
+      rowFor(orderId, ctx.messageId);
+      return transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
+    },
+    reverseAuthorization(orderId, ctx) {
+      const row = byOrder.get(orderId);
+      if (!row || !transition(orderId, "AUTHORIZED", "REVERSED", "order cancelled", ctx.messageId)) return false;
+      const card = account.get(row.consumer_id);
+      ledger.run(orderId, "reversal", row.consumer_id, card?.card_last4 ?? "", -row.amount_minor, row.currency, 1, Date.now());
+      ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
+      return true;
+    },
+    cardCharges: () =>
+      allCharges.all().map((row) => ({
+        orderId: row.order_id,
+        kind: row.kind,
+        approved: row.approved === 1,
+        amountMinor: row.amount_minor,
+      })),
     close: () => db.close(),
   };
 }

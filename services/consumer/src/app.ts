@@ -8,7 +8,9 @@ import {
   loadConfig,
   type RunningService,
   serveGrpc,
+  startParticipant,
 } from "@ftgo/platform";
+import { consumerSaga } from "./saga.js";
 import { createConsumerService } from "./service.js";
 import { openConsumerStore } from "./store.js";
 
@@ -19,9 +21,16 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
   return loadConfig(env, { service: "consumer", port: 50052 });
 }
 
-/** Starts Consumer Service: its database, then its gRPC server. Used by main.ts and by tests. */
+/** Starts Consumer Service: database, saga participation (NATS, outbox relay, consumers), gRPC server. */
 export async function startConsumer(config: ConsumerConfig, log: Logger): Promise<RunningService> {
-  const store = openConsumerStore(join(config.dataDir, "consumer.db"));
+  const store = openConsumerStore(join(config.dataDir, "consumer.db"), config);
+  const messaging = await startParticipant({
+    config,
+    log,
+    db: store.db,
+    outbox: store.outbox,
+    subscriptions: consumerSaga({ store, log }),
+  });
   const server = await serveGrpc({
     host: config.host,
     port: config.port,
@@ -33,7 +42,10 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
     address: server.address,
     port: server.port,
     async stop() {
+      server.setServing(false);
+      await messaging.stopConsuming();
       await server.close();
+      await messaging.close();
       store.close();
     },
   };

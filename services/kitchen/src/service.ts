@@ -1,14 +1,16 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { NotFoundError, requireField } from "@ftgo/platform";
+import { currentCall, NotFoundError, type OutboxRelay, requireField } from "@ftgo/platform";
 import type { KitchenStore } from "./store.js";
 
 export interface KitchenDeps {
   readonly store: KitchenStore;
+  /** Wakes the outbox relay after a commit that wrote messages. */
+  readonly relay: Pick<OutboxRelay, "kick">;
 }
 
-/** The gRPC handlers of Kitchen Service: reads of restaurants, menus and tickets. */
-export function createKitchenService({ store }: KitchenDeps): ServiceImpl<typeof KitchenService> {
+/** The gRPC handlers of Kitchen Service: reads of restaurants, menus and tickets; a restaurant accepting a ticket. */
+export function createKitchenService({ store, relay }: KitchenDeps): ServiceImpl<typeof KitchenService> {
   const restaurantOrThrow = (restaurantId: string) => {
     const restaurant = store.findRestaurant(requireField(restaurantId, "restaurant_id"));
     if (!restaurant) throw new NotFoundError(`restaurant ${restaurantId} not found`);
@@ -25,6 +27,11 @@ export function createKitchenService({ store }: KitchenDeps): ServiceImpl<typeof
     getTicket(req) {
       const ticket = store.findTicket(requireField(req.orderId, "order_id"));
       if (!ticket) throw new NotFoundError(`no ticket for order ${req.orderId}`);
+      return { ticket };
+    },
+    acceptTicket(req) {
+      const ticket = store.acceptTicket(requireField(req.orderId, "order_id"), currentCall()?.requestId);
+      relay.kick();
       return { ticket };
     },
   };

@@ -1,6 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  TicketAcceptedSchema,
+  TicketApprovedSchema,
+  TicketCancellationRefusedSchema,
+  TicketCancelledSchema,
+  TicketCreatedSchema,
+  TicketCreationFailedSchema,
+  TicketRejectedSchema,
+} from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
+import {
   type MenuItem,
   MenuItemSchema,
   type Restaurant,
@@ -9,7 +18,20 @@ import {
   TicketSchema,
   TicketState,
 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { DEFAULT_CURRENCY, money, openDatabase } from "@ftgo/platform";
+import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import {
+  createOutbox,
+  createStateHistory,
+  type Database,
+  DEFAULT_CURRENCY,
+  FailedPreconditionError,
+  type MessageContext,
+  money,
+  NotFoundError,
+  type Outbox,
+  openDatabase,
+  type StateHistory,
+} from "@ftgo/platform";
 import { SEED_RESTAURANTS } from "./seed.js";
 
 const MIGRATIONS = [
@@ -37,6 +59,18 @@ const MIGRATIONS = [
    );`,
 ];
 
+type StateName = keyof typeof TicketState;
+
+/** The ticket state machine: every change the code may make, and nothing else. */
+export const TICKET_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+  // CREATE_PENDING → CANCELLED: a cancel that overtook CreditCardAuthorized (another stream) on its way here.
+  CREATE_PENDING: ["AWAITING_ACCEPTANCE", "CREATE_REJECTED", "CANCELLED"],
+  AWAITING_ACCEPTANCE: ["ACCEPTED", "CANCELLED"],
+  ACCEPTED: [],
+  CREATE_REJECTED: [],
+  CANCELLED: [],
+};
+
 interface RestaurantRow {
   restaurant_id: string;
   name: string;
@@ -48,53 +82,169 @@ interface MenuItemRow {
   price_minor: number;
   currency: string;
 }
+/** A line of a ticket as stored (JSON in `tickets.line_items`). */
+interface TicketLine {
+  menuItemId: string;
+  name: string;
+  quantity: number;
+}
+
 interface TicketRow {
   order_id: string;
   restaurant_id: string;
-  state: keyof typeof TicketState;
+  state: StateName;
   reason: string;
   line_items: string;
   create_time: number;
   update_time: number;
 }
 
-/** Kitchen Service's own database: restaurants, menus, tickets. Nobody else reads it. */
+/**
+ * Kitchen Service's own database: restaurants, menus, tickets, their state history, the outbox and the
+ * processed-messages table. Every state change and the event it causes are written in one transaction.
+ */
 export interface KitchenStore {
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly history: StateHistory;
   findRestaurant(restaurantId: string): Restaurant | undefined;
   menuOf(restaurantId: string): MenuItem[];
   findTicket(orderId: string): Ticket | undefined;
+  /** Create Order step 3: validate the order, create its ticket CREATE_PENDING (or CREATE_REJECTED), publish. */
+  createTicket(order: OrderCreated, ctx: MessageContext): Ticket;
+  /** Step 5: CREATE_PENDING → AWAITING_ACCEPTANCE, publishing TicketApproved. */
+  approveTicket(orderId: string, ctx: MessageContext): boolean;
+  /** Compensation of step 3: the ticket will never be cooked (CREATE_REJECTED), publishing TicketRejected. */
+  rejectTicket(orderId: string, reason: string, ctx: MessageContext): boolean;
+  /** The restaurant accepts: AWAITING_ACCEPTANCE → ACCEPTED, publishing TicketAccepted (idempotent). */
+  acceptTicket(orderId: string, requestId?: string): Ticket;
+  /** Cancel Order: AWAITING_ACCEPTANCE → CANCELLED, or a refusal once the restaurant has accepted. */
+  cancelTicket(orderId: string, ctx: MessageContext): "cancelled" | "refused";
   close(): void;
 }
 
 /** Opens the kitchen database at `file`, creating the schema and the seed restaurants on first start. */
-export function openKitchenStore(file: string): KitchenStore {
+export function openKitchenStore(file: string, options: { partitions?: number } = {}): KitchenStore {
   const db = openDatabase(file, MIGRATIONS);
   seed(db);
+  const outbox = createOutbox(db, options);
+  const history = createStateHistory(db, "ticket");
   const restaurant = db.prepare<[string], RestaurantRow>("SELECT * FROM restaurants WHERE restaurant_id = ?");
   const menu = db.prepare<[string], MenuItemRow>(
     "SELECT * FROM menu_items WHERE restaurant_id = ? ORDER BY position, menu_item_id",
   );
   const ticket = db.prepare<[string], TicketRow>("SELECT * FROM tickets WHERE order_id = ?");
+  const insertTicket = db.prepare(
+    `INSERT INTO tickets (order_id, restaurant_id, state, reason, line_items, create_time, update_time)
+     VALUES (@orderId, @restaurantId, @state, @reason, @lineItems, @now, @now)`,
+  );
+  const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
+    "UPDATE tickets SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
+  );
+
+  const findRestaurant = (restaurantId: string) => {
+    const row = restaurant.get(restaurantId);
+    return row && create(RestaurantSchema, { restaurantId: row.restaurant_id, name: row.name, open: row.open === 1 });
+  };
+  const menuOf = (restaurantId: string) =>
+    menu.all(restaurantId).map((row) =>
+      create(MenuItemSchema, { menuItemId: row.menu_item_id, name: row.name, price: money(row.price_minor, row.currency) }),
+    );
+  const findTicket = (orderId: string) => {
+    const row = ticket.get(orderId);
+    return row && toTicket(row);
+  };
+  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
+    if (!TICKET_TRANSITIONS[from]?.includes(to)) throw new Error(`ticket state machine has no ${from} → ${to}`);
+    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
+    if (moved) history.record(orderId, from, to, messageId);
+    return moved;
+  };
+  const newTicket = (orderId: string, restaurantId: string, state: StateName, reason: string, lines: TicketLine[], messageId?: string) => {
+    insertTicket.run({ orderId, restaurantId, state, reason, lineItems: JSON.stringify(lines), now: Date.now() });
+    history.record(orderId, null, state, messageId);
+  };
+
   return {
-    findRestaurant(restaurantId) {
-      const row = restaurant.get(restaurantId);
-      return row && create(RestaurantSchema, { restaurantId: row.restaurant_id, name: row.name, open: row.open === 1 });
+    db,
+    outbox,
+    history,
+    findRestaurant,
+    menuOf,
+    findTicket,
+    createTicket(order, ctx) {
+      const existing = findTicket(order.orderId);
+      // A failure elsewhere can overtake OrderCreated (it travels on another stream): the ticket was then
+      // already rejected, and an order the saga has given up on must not become a ticket to cook.
+      if (existing) return existing;
+      const lines = order.lineItems.map((l) => ({ menuItemId: l.menuItemId, name: l.name, quantity: l.quantity }));
+      const problem = whyKitchenCannotTake(order, findRestaurant(order.restaurantId), menuOf(order.restaurantId));
+      if (problem) {
+        newTicket(order.orderId, order.restaurantId, "CREATE_REJECTED", problem, lines, ctx.messageId);
+        ctx.publish(TicketCreationFailedSchema, { orderId: order.orderId, reason: problem });
+      } else {
+        newTicket(order.orderId, order.restaurantId, "CREATE_PENDING", "", lines, ctx.messageId);
+        ctx.publish(TicketCreatedSchema, { orderId: order.orderId, restaurantId: order.restaurantId });
+      }
+      return findTicket(order.orderId) as Ticket;
     },
-    menuOf(restaurantId) {
-      return menu.all(restaurantId).map((row) =>
-        create(MenuItemSchema, {
-          menuItemId: row.menu_item_id,
-          name: row.name,
-          price: money(row.price_minor, row.currency),
-        }),
+    approveTicket(orderId, ctx) {
+      if (!transition(orderId, "CREATE_PENDING", "AWAITING_ACCEPTANCE", "", ctx.messageId)) return false;
+      ctx.publish(TicketApprovedSchema, { orderId });
+      return true;
+    },
+    rejectTicket(orderId, reason, ctx) {
+      if (!findTicket(orderId)) {
+        // The failure overtook OrderCreated: remember the rejection so that OrderCreated finds it.
+        newTicket(orderId, "", "CREATE_REJECTED", reason, [], ctx.messageId);
+      } else if (!transition(orderId, "CREATE_PENDING", "CREATE_REJECTED", reason, ctx.messageId)) {
+        return false;
+      }
+      ctx.publish(TicketRejectedSchema, { orderId, reason });
+      return true;
+    },
+    acceptTicket: db.transaction((orderId: string, requestId?: string) => {
+      const current = findTicket(orderId);
+      if (!current) throw new NotFoundError(`no ticket for order ${orderId}`);
+      if (current.state === TicketState.ACCEPTED) return current;
+      if (!transition(orderId, "AWAITING_ACCEPTANCE", "ACCEPTED", "")) {
+        throw new FailedPreconditionError(
+          `ticket of order ${orderId} is ${TicketState[current.state]}: only a ticket AWAITING_ACCEPTANCE can be accepted`,
+        );
+      }
+      outbox.append(
+        TicketAcceptedSchema,
+        { orderId, restaurantId: current.restaurantId },
+        { correlationId: orderId, requestId },
       );
-    },
-    findTicket(orderId) {
-      const row = ticket.get(orderId);
-      return row && toTicket(row);
+      return findTicket(orderId) as Ticket;
+    }),
+    cancelTicket(orderId, ctx) {
+      const cancelled = (from: StateName) => transition(orderId, from, "CANCELLED", "order cancelled", ctx.messageId);
+      if (cancelled("AWAITING_ACCEPTANCE") || cancelled("CREATE_PENDING")) {
+        ctx.publish(TicketCancelledSchema, { orderId });
+        return "cancelled";
+      }
+      const current = findTicket(orderId);
+      const reason =
+        current?.state === TicketState.ACCEPTED
+          ? "the restaurant has accepted the ticket"
+          : `the ticket is ${current ? TicketState[current.state] : "unknown"}`;
+      ctx.publish(TicketCancellationRefusedSchema, { orderId, reason });
+      return "refused";
     },
     close: () => db.close(),
   };
+}
+
+/** The kitchen's validation of a new order: why it cannot take it, or undefined when it can. */
+function whyKitchenCannotTake(order: OrderCreated, restaurant: Restaurant | undefined, menu: MenuItem[]) {
+  if (!restaurant) return `restaurant ${order.restaurantId} not found`;
+  if (!restaurant.open) return `restaurant ${order.restaurantId} is closed`;
+  const onMenu = new Set(menu.map((item) => item.menuItemId));
+  const missing = order.lineItems.find((line) => !onMenu.has(line.menuItemId));
+  if (missing) return `menu item ${missing.menuItemId} is not on the menu of restaurant ${order.restaurantId}`;
+  return undefined;
 }
 
 function toTicket(row: TicketRow): Ticket {
@@ -110,7 +260,7 @@ function toTicket(row: TicketRow): Ticket {
 }
 
 /** Inserts the seed restaurants unless they are there already; never overwrites what a user changed. */
-function seed(db: ReturnType<typeof openDatabase>): void {
+function seed(db: Database): void {
   const insertRestaurant = db.prepare(
     "INSERT INTO restaurants (restaurant_id, name, open) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );

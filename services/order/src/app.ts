@@ -11,7 +11,9 @@ import {
   loadConfig,
   type RunningService,
   serveGrpc,
+  startParticipant,
 } from "@ftgo/platform";
+import { orderSaga } from "./saga.js";
 import { createOrderService } from "./service.js";
 import { openOrderStore } from "./store.js";
 
@@ -30,26 +32,37 @@ export function loadOrderConfig(env: Env): OrderConfig {
   }));
 }
 
-/** Starts Order Service: its database, its Kitchen client, then its gRPC server. Used by main.ts and tests. */
+/**
+ * Starts Order Service: database, saga participation (NATS, outbox relay, consumers), Kitchen client, gRPC server.
+ * `stop()` undoes it in the order that loses nothing: stop taking calls and messages, let in-flight work
+ * commit, publish what it wrote, drain NATS, close the database.
+ */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
-  const store = openOrderStore(join(config.dataDir, "order.db"));
-  const kitchenTransport = createGrpcTransport({
-    address: config.kitchenAddress,
-    defaultTimeoutMs: config.kitchenTimeoutMs,
+  const store = openOrderStore(join(config.dataDir, "order.db"), config);
+  const messaging = await startParticipant({
+    config,
+    log,
+    db: store.db,
+    outbox: store.outbox,
+    subscriptions: orderSaga({ store, log }),
   });
+  const kitchenTransport = createGrpcTransport({ address: config.kitchenAddress, defaultTimeoutMs: config.kitchenTimeoutMs });
   const kitchen = createGrpcClient(KitchenService, kitchenTransport);
   const server = await serveGrpc({
     host: config.host,
     port: config.port,
     log,
-    services: [implement(OrderService, createOrderService({ store, kitchen, log }))],
+    services: [implement(OrderService, createOrderService({ store, kitchen, relay: messaging.relay, log }))],
   });
   log.info({ address: server.address, kitchen: config.kitchenAddress }, "order serving");
   return {
     address: server.address,
     port: server.port,
     async stop() {
+      server.setServing(false);
+      await messaging.stopConsuming();
       await server.close();
+      await messaging.close();
       kitchenTransport.close();
       store.close();
     },

@@ -2,13 +2,23 @@ import { randomUUID } from "node:crypto";
 import { type Client, Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Order, type OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { InvalidArgumentError, type Logger, NotFoundError, requireField, UnavailableError } from "@ftgo/platform";
+import {
+  currentCall,
+  InvalidArgumentError,
+  type Logger,
+  NotFoundError,
+  type OutboxRelay,
+  requireField,
+  UnavailableError,
+} from "@ftgo/platform";
 import { priceLineItems, validateCreateOrder } from "./pricing.js";
 import type { OrderStore } from "./store.js";
 
 export interface OrderDeps {
   readonly store: OrderStore;
   readonly kitchen: Client<typeof KitchenService>;
+  /** Wakes the outbox relay after a commit that wrote messages, so they leave now rather than at its next poll. */
+  readonly relay: Pick<OutboxRelay, "kick">;
   readonly log: Logger;
 }
 
@@ -20,7 +30,7 @@ const MAX_PAGE_SIZE = 500;
  * order with a gRPC call to Kitchen, store it APPROVAL_PENDING, answer at once. Whether the consumer may
  * order, whether the kitchen takes it and whether the card pays are the saga's asynchronous questions.
  */
-export function createOrderService({ store, kitchen, log }: OrderDeps): ServiceImpl<typeof OrderService> {
+export function createOrderService({ store, kitchen, relay, log }: OrderDeps): ServiceImpl<typeof OrderService> {
   const orderOrThrow = (orderId: string) => {
     const order = store.findOrder(requireField(orderId, "order_id"));
     if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -36,8 +46,10 @@ export function createOrderService({ store, kitchen, log }: OrderDeps): ServiceI
         orderId: randomUUID(),
         consumerId: req.consumerId,
         restaurantId: req.restaurantId,
+        requestId: currentCall()?.requestId,
         ...priced,
       });
+      relay.kick();
       log.info({ orderId: order.orderId, total: Number(priced.total.minorUnits) }, "order created, saga started");
       return { order };
     },
@@ -54,7 +66,8 @@ export function createOrderService({ store, kitchen, log }: OrderDeps): ServiceI
     },
 
     cancelOrder(req) {
-      const order = store.requestCancel(requireField(req.orderId, "order_id"));
+      const order = store.requestCancel(requireField(req.orderId, "order_id"), currentCall()?.requestId);
+      relay.kick();
       log.info({ orderId: order.orderId }, "cancel requested");
       return { order };
     },

@@ -1,8 +1,27 @@
 import { EventEmitter, on } from "node:events";
 import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  OrderApprovedSchema,
+  OrderCancelledSchema,
+  OrderCancelRefusedSchema,
+  OrderCancelRequestedSchema,
+  OrderCreatedSchema,
+  OrderRejectedSchema,
+} from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { type Order, OrderLineItemSchema, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { FailedPreconditionError, money, NotFoundError, openDatabase } from "@ftgo/platform";
+import {
+  createOutbox,
+  createStateHistory,
+  type Database,
+  FailedPreconditionError,
+  type MessageContext,
+  money,
+  NotFoundError,
+  type Outbox,
+  openDatabase,
+  type StateHistory,
+} from "@ftgo/platform";
 import type { PricedLines } from "./pricing.js";
 
 const MIGRATIONS = [
@@ -22,12 +41,23 @@ const MIGRATIONS = [
    CREATE INDEX orders_by_consumer ON orders (consumer_id, seq);`,
 ];
 
+type StateName = keyof typeof OrderState;
+
+/** The order state machine of both sagas: every change the code may make, and nothing else. */
+export const ORDER_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+  APPROVAL_PENDING: ["APPROVED", "REJECTED"],
+  APPROVED: ["CANCEL_PENDING"],
+  CANCEL_PENDING: ["CANCELLED", "APPROVED"],
+  REJECTED: [],
+  CANCELLED: [],
+};
+
 interface OrderRow {
   seq: number;
   order_id: string;
   consumer_id: string;
   restaurant_id: string;
-  state: keyof typeof OrderState;
+  state: StateName;
   reason: string;
   total_minor: number;
   currency: string;
@@ -41,6 +71,8 @@ export interface NewOrder extends PricedLines {
   readonly orderId: string;
   readonly consumerId: string;
   readonly restaurantId: string;
+  /** The x-request-id of the CreateOrder call, carried into the saga's messages. */
+  readonly requestId?: string;
 }
 
 /** One page of orders, newest first; `nextCursor` is the position after the last one, if any. */
@@ -49,24 +81,41 @@ export interface OrderPage {
   readonly nextCursor: number | undefined;
 }
 
-/** Order Service's own database. Nobody else reads it. */
+/**
+ * Order Service's own database: orders, their state history, the outbox and the processed-messages
+ * table. Every state change and the event it causes are written in one local transaction.
+ */
 export interface OrderStore {
-  /** Stores a new order in APPROVAL_PENDING. */
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly history: StateHistory;
+  /** Step 1 of Create Order: the order in APPROVAL_PENDING and OrderCreated, in one transaction. */
   createPending(order: NewOrder): Order;
   findOrder(orderId: string): Order | undefined;
   listOrders(query: { consumerId: string; limit: number; before: number | undefined }): OrderPage;
-  /** APPROVED → CANCEL_PENDING; FAILED_PRECONDITION in any other state. */
-  requestCancel(orderId: string): Order;
-  /** Yields the order each time it changes, until `signal` aborts. Subscribe before reading, to miss nothing. */
+  /** Step 6: APPROVAL_PENDING → APPROVED, publishing OrderApproved. False when the order was not pending. */
+  approve(orderId: string, ctx: MessageContext): boolean;
+  /** Compensation: APPROVAL_PENDING → REJECTED with the failed step's reason, publishing OrderRejected. */
+  reject(orderId: string, reason: string, ctx: MessageContext): boolean;
+  /** Cancel Order step 1: APPROVED → CANCEL_PENDING and OrderCancelRequested; FAILED_PRECONDITION otherwise. */
+  requestCancel(orderId: string, requestId?: string): Order;
+  /** Cancel Order's end: CANCEL_PENDING → CANCELLED, publishing OrderCancelled. */
+  completeCancel(orderId: string, ctx: MessageContext): boolean;
+  /** A refused cancel: CANCEL_PENDING → APPROVED with the reason, publishing OrderCancelRefused. */
+  refuseCancel(orderId: string, reason: string, ctx: MessageContext): boolean;
+  /** Yields the order each time it changes (after commit), until `signal` aborts. Subscribe before reading. */
   changes(orderId: string, signal: AbortSignal): AsyncIterable<Order>;
   close(): void;
 }
 
 /** Opens the order database at `file`, creating the schema on first start. */
-export function openOrderStore(file: string): OrderStore {
+export function openOrderStore(file: string, options: { partitions?: number } = {}): OrderStore {
   const db = openDatabase(file, MIGRATIONS);
-  // In-process change feed for WatchOrder; the saga's state changes will publish into it too.
-  const changed = new EventEmitter().setMaxListeners(0);
+  const outbox = createOutbox(db, options);
+  const history = createStateHistory(db, "order");
+  // In-process change feed for WatchOrder, fed after commit (see `changed` below).
+  const feed = new EventEmitter().setMaxListeners(0);
+
   const insert = db.prepare(
     `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
                          create_time, update_time)
@@ -78,26 +127,64 @@ export function openOrderStore(file: string): OrderStore {
      ORDER BY seq DESC LIMIT @limit`,
   );
   const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
-    `UPDATE orders SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from`,
+    "UPDATE orders SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
   );
 
   const find = (orderId: string) => {
     const row = byId.get(orderId);
     return row && toOrder(row);
   };
+
+  /**
+   * better-sqlite3 transactions are synchronous, so a callback scheduled inside one runs after it has
+   * committed or rolled back; re-reading the row then means watchers only ever see committed states.
+   */
+  const changed = (orderId: string) =>
+    setImmediate(() => {
+      const order = db.open ? find(orderId) : undefined;
+      if (order) feed.emit(orderId, order);
+    });
+
+  /** Moves an order `from → to` if it is in `from`; records the transition. Must run inside a transaction. */
+  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
+    if (!ORDER_TRANSITIONS[from]?.includes(to)) throw new Error(`order state machine has no ${from} → ${to}`);
+    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
+    if (moved) {
+      history.record(orderId, from, to, messageId);
+      changed(orderId);
+    }
+    return moved;
+  };
+
   return {
-    createPending(order) {
+    db,
+    outbox,
+    history,
+    createPending: db.transaction((order: NewOrder) => {
+      const lineItems = order.lineItems.map((line) => toJson(OrderLineItemSchema, line));
       insert.run({
         orderId: order.orderId,
         consumerId: order.consumerId,
         restaurantId: order.restaurantId,
         totalMinor: order.total.minorUnits,
         currency: order.total.currencyCode,
-        lineItems: JSON.stringify(order.lineItems.map((line) => toJson(OrderLineItemSchema, line))),
+        lineItems: JSON.stringify(lineItems),
         now: Date.now(),
       });
+      history.record(order.orderId, null, "APPROVAL_PENDING");
+      outbox.append(
+        OrderCreatedSchema,
+        {
+          orderId: order.orderId,
+          consumerId: order.consumerId,
+          restaurantId: order.restaurantId,
+          lineItems: order.lineItems,
+          total: order.total,
+        },
+        { correlationId: order.orderId, requestId: order.requestId },
+      );
       return find(order.orderId) as Order;
-    },
+    }),
     findOrder: find,
     listOrders({ consumerId, limit, before }) {
       // Fetch one more than asked to learn whether another page exists.
@@ -106,21 +193,39 @@ export function openOrderStore(file: string): OrderStore {
       const shown = more ? rows.slice(0, limit) : rows;
       return { orders: shown.map(toOrder), nextCursor: more ? shown[shown.length - 1]?.seq : undefined };
     },
-    requestCancel(orderId) {
+    approve(orderId, ctx) {
+      if (!transition(orderId, "APPROVAL_PENDING", "APPROVED", "", ctx.messageId)) return false;
+      ctx.publish(OrderApprovedSchema, { orderId });
+      return true;
+    },
+    reject(orderId, reason, ctx) {
+      if (!transition(orderId, "APPROVAL_PENDING", "REJECTED", reason, ctx.messageId)) return false;
+      ctx.publish(OrderRejectedSchema, { orderId, reason });
+      return true;
+    },
+    requestCancel: db.transaction((orderId: string, requestId?: string) => {
       const order = find(orderId);
       if (!order) throw new NotFoundError(`order ${orderId} not found`);
-      const moved = setState.run({ orderId, from: "APPROVED", to: "CANCEL_PENDING", reason: "", now: Date.now() });
-      if (moved.changes === 0) {
+      if (!transition(orderId, "APPROVED", "CANCEL_PENDING", "")) {
         throw new FailedPreconditionError(
           `order ${orderId} is ${OrderState[order.state]}: only an APPROVED order can be cancelled`,
         );
       }
-      const updated = find(orderId) as Order;
-      changed.emit(orderId, updated);
-      return updated;
+      outbox.append(OrderCancelRequestedSchema, { orderId }, { correlationId: orderId, requestId });
+      return find(orderId) as Order;
+    }),
+    completeCancel(orderId, ctx) {
+      if (!transition(orderId, "CANCEL_PENDING", "CANCELLED", "", ctx.messageId)) return false;
+      ctx.publish(OrderCancelledSchema, { orderId });
+      return true;
+    },
+    refuseCancel(orderId, reason, ctx) {
+      if (!transition(orderId, "CANCEL_PENDING", "APPROVED", reason, ctx.messageId)) return false;
+      ctx.publish(OrderCancelRefusedSchema, { orderId, reason });
+      return true;
     },
     changes(orderId, signal) {
-      return mapIterable(on(changed, orderId, { signal }), ([order]) => order as Order);
+      return mapIterable(on(feed, orderId, { signal }), ([order]) => order as Order);
     },
     close: () => db.close(),
   };

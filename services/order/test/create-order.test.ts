@@ -17,6 +17,7 @@ import {
   serveGrpc,
   silentLogger,
 } from "@ftgo/platform";
+import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrderConfig, startOrder } from "../src/app.js";
 
@@ -35,8 +36,10 @@ let order: RunningService;
 let transport: GrpcTransport;
 let client: Client<typeof OrderService>;
 let dataDir: string;
+let nats: NatsServerHandle;
 
 beforeAll(async () => {
+  nats = await startNatsServer();
   kitchen = await serveGrpc({
     host: "127.0.0.1",
     port: 0,
@@ -47,6 +50,9 @@ beforeAll(async () => {
         getTicket() {
           throw new NotFoundError("the stand-in kitchen has no tickets");
         },
+        acceptTicket() {
+          throw new NotFoundError("the stand-in kitchen has no tickets");
+        },
         getMenu(req) {
           if (req.restaurantId !== "r-1") throw new NotFoundError(`restaurant ${req.restaurantId} not found`);
           return MENU;
@@ -55,7 +61,7 @@ beforeAll(async () => {
     ],
   });
   dataDir = mkdtempSync(join(tmpdir(), "order-test-"));
-  const config = loadOrderConfig({ PORT: "0", DATA_DIR: dataDir, KITCHEN_ADDRESS: kitchen.address });
+  const config = loadOrderConfig({ PORT: "0", DATA_DIR: dataDir, NATS_URL: nats.url, KITCHEN_ADDRESS: kitchen.address });
   order = await startOrder(config, silentLogger());
   transport = createGrpcTransport({ address: order.address });
   client = createGrpcClient(OrderService, transport);
@@ -65,6 +71,7 @@ afterAll(async () => {
   transport?.close();
   await order?.stop();
   await kitchen?.close();
+  await nats?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -242,7 +249,13 @@ describe("when the kitchen is away", () => {
     const dir = mkdtempSync(join(tmpdir(), "order-nokitchen-"));
     // A port nothing listens on: the kitchen client fails fast with UNAVAILABLE.
     const lonely = await startOrder(
-      loadOrderConfig({ PORT: "0", DATA_DIR: dir, KITCHEN_ADDRESS: "127.0.0.1:1", KITCHEN_TIMEOUT_MS: "1000" }),
+      loadOrderConfig({
+        PORT: "0",
+        DATA_DIR: dir,
+        NATS_URL: nats.url,
+        KITCHEN_ADDRESS: "127.0.0.1:1",
+        KITCHEN_TIMEOUT_MS: "1000",
+      }),
       silentLogger(),
     );
     const t = createGrpcTransport({ address: lonely.address });

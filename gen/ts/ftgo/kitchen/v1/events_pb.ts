@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/kitchen/v1/events.proto.
  */
 export const file_ftgo_kitchen_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxmdGdvL2tpdGNoZW4vdjEvZXZlbnRzLnByb3RvEg9mdGdvLmtpdGNoZW4udjEiOAoNVGlja2V0Q3JlYXRlZBIQCghvcmRlcl9pZBgBIAEoCRIVCg1yZXN0YXVyYW50X2lkGAIgASgJIjgKFFRpY2tldENyZWF0aW9uRmFpbGVkEhAKCG9yZGVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIiCg5UaWNrZXRBcHByb3ZlZBIQCghvcmRlcl9pZBgBIAEoCSIyCg5UaWNrZXRSZWplY3RlZBIQCghvcmRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiIwoPVGlja2V0Q2FuY2VsbGVkEhAKCG9yZGVyX2lkGAEgASgJIj0KGVRpY2tldENhbmNlbGxhdGlvblJlZnVzZWQSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJYgZwcm90bzM");
+  fileDesc("ChxmdGdvL2tpdGNoZW4vdjEvZXZlbnRzLnByb3RvEg9mdGdvLmtpdGNoZW4udjEiOAoNVGlja2V0Q3JlYXRlZBIQCghvcmRlcl9pZBgBIAEoCRIVCg1yZXN0YXVyYW50X2lkGAIgASgJIjgKFFRpY2tldENyZWF0aW9uRmFpbGVkEhAKCG9yZGVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIiCg5UaWNrZXRBcHByb3ZlZBIQCghvcmRlcl9pZBgBIAEoCSI5Cg5UaWNrZXRBY2NlcHRlZBIQCghvcmRlcl9pZBgBIAEoCRIVCg1yZXN0YXVyYW50X2lkGAIgASgJIjIKDlRpY2tldFJlamVjdGVkEhAKCG9yZGVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIjCg9UaWNrZXRDYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkiPQoZVGlja2V0Q2FuY2VsbGF0aW9uUmVmdXNlZBIQCghvcmRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAliBnByb3RvMw");
 
 /**
  * Published when the kitchen has validated a new order and created its ticket in
@@ -92,6 +92,35 @@ export const TicketApprovedSchema: GenMessage<TicketApproved> = /*@__PURE__*/
   messageDesc(file_ftgo_kitchen_v1_events, 2);
 
 /**
+ * Published when the restaurant accepted a ticket (KitchenService.AcceptTicket): it will be cooked, and its
+ * order can no longer be cancelled.
+ *
+ * @generated from message ftgo.kitchen.v1.TicketAccepted
+ */
+export type TicketAccepted = Message<"ftgo.kitchen.v1.TicketAccepted"> & {
+  /**
+   * The order whose ticket was accepted.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * The restaurant that accepted it.
+   *
+   * @generated from field: string restaurant_id = 2;
+   */
+  restaurantId: string;
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.TicketAccepted.
+ * Use `create(TicketAcceptedSchema)` to create a new message.
+ */
+export const TicketAcceptedSchema: GenMessage<TicketAccepted> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_events, 3);
+
+/**
  * Published when a ticket was rejected because the saga failed (compensation of step 3).
  *
  * @generated from message ftgo.kitchen.v1.TicketRejected
@@ -117,7 +146,7 @@ export type TicketRejected = Message<"ftgo.kitchen.v1.TicketRejected"> & {
  * Use `create(TicketRejectedSchema)` to create a new message.
  */
 export const TicketRejectedSchema: GenMessage<TicketRejected> = /*@__PURE__*/
-  messageDesc(file_ftgo_kitchen_v1_events, 3);
+  messageDesc(file_ftgo_kitchen_v1_events, 4);
 
 /**
  * Published when a ticket was cancelled because its order was cancelled (Cancel Order saga).
@@ -138,7 +167,7 @@ export type TicketCancelled = Message<"ftgo.kitchen.v1.TicketCancelled"> & {
  * Use `create(TicketCancelledSchema)` to create a new message.
  */
 export const TicketCancelledSchema: GenMessage<TicketCancelled> = /*@__PURE__*/
-  messageDesc(file_ftgo_kitchen_v1_events, 4);
+  messageDesc(file_ftgo_kitchen_v1_events, 5);
 
 /**
  * Published when a ticket cannot be cancelled any more: the restaurant has accepted it.
@@ -166,5 +195,5 @@ export type TicketCancellationRefused = Message<"ftgo.kitchen.v1.TicketCancellat
  * Use `create(TicketCancellationRefusedSchema)` to create a new message.
  */
 export const TicketCancellationRefusedSchema: GenMessage<TicketCancellationRefused> = /*@__PURE__*/
-  messageDesc(file_ftgo_kitchen_v1_events, 5);
+  messageDesc(file_ftgo_kitchen_v1_events, 6);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/kitchen/v1/kitchen.proto.
  */
 export const file_ftgo_kitchen_v1_kitchen: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mdGdvL2tpdGNoZW4vdjEva2l0Y2hlbi5wcm90bxIPZnRnby5raXRjaGVuLnYxIj8KClJlc3RhdXJhbnQSFQoNcmVzdGF1cmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBG9wZW4YAyABKAgiVAoITWVudUl0ZW0SFAoMbWVudV9pdGVtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJAoFcHJpY2UYAyABKAsyFS5mdGdvLmNvbW1vbi52MS5Nb25leSJGCg5UaWNrZXRMaW5lSXRlbRIUCgxtZW51X2l0ZW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSKFAgoGVGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEhUKDXJlc3RhdXJhbnRfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC5mdGdvLmtpdGNoZW4udjEuVGlja2V0U3RhdGUSMwoKbGluZV9pdGVtcxgEIAMoCzIfLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRMaW5lSXRlbRIOCgZyZWFzb24YBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItChRHZXRSZXN0YXVyYW50UmVxdWVzdBIVCg1yZXN0YXVyYW50X2lkGAEgASgJIkgKFUdldFJlc3RhdXJhbnRSZXNwb25zZRIvCgpyZXN0YXVyYW50GAEgASgLMhsuZnRnby5raXRjaGVuLnYxLlJlc3RhdXJhbnQiJwoOR2V0TWVudVJlcXVlc3QSFQoNcmVzdGF1cmFudF9pZBgBIAEoCSJxCg9HZXRNZW51UmVzcG9uc2USLwoKcmVzdGF1cmFudBgBIAEoCzIbLmZ0Z28ua2l0Y2hlbi52MS5SZXN0YXVyYW50Ei0KCm1lbnVfaXRlbXMYAiADKAsyGS5mdGdvLmtpdGNoZW4udjEuTWVudUl0ZW0iJAoQR2V0VGlja2V0UmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI8ChFHZXRUaWNrZXRSZXNwb25zZRInCgZ0aWNrZXQYASABKAsyFy5mdGdvLmtpdGNoZW4udjEuVGlja2V0KssBCgtUaWNrZXRTdGF0ZRIcChhUSUNLRVRfU1RBVEVfVU5TUEVDSUZJRUQQABIfChtUSUNLRVRfU1RBVEVfQ1JFQVRFX1BFTkRJTkcQARIkCiBUSUNLRVRfU1RBVEVfQVdBSVRJTkdfQUNDRVBUQU5DRRACEhkKFVRJQ0tFVF9TVEFURV9BQ0NFUFRFRBADEiAKHFRJQ0tFVF9TVEFURV9DUkVBVEVfUkVKRUNURUQQBBIaChZUSUNLRVRfU1RBVEVfQ0FOQ0VMTEVEEAUyoQIKDktpdGNoZW5TZXJ2aWNlEmMKDUdldFJlc3RhdXJhbnQSJS5mdGdvLmtpdGNoZW4udjEuR2V0UmVzdGF1cmFudFJlcXVlc3QaJi5mdGdvLmtpdGNoZW4udjEuR2V0UmVzdGF1cmFudFJlc3BvbnNlIgOQAgESUQoHR2V0TWVudRIfLmZ0Z28ua2l0Y2hlbi52MS5HZXRNZW51UmVxdWVzdBogLmZ0Z28ua2l0Y2hlbi52MS5HZXRNZW51UmVzcG9uc2UiA5ACARJXCglHZXRUaWNrZXQSIS5mdGdvLmtpdGNoZW4udjEuR2V0VGlja2V0UmVxdWVzdBoiLmZ0Z28ua2l0Y2hlbi52MS5HZXRUaWNrZXRSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mdGdvL2tpdGNoZW4vdjEva2l0Y2hlbi5wcm90bxIPZnRnby5raXRjaGVuLnYxIj8KClJlc3RhdXJhbnQSFQoNcmVzdGF1cmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBG9wZW4YAyABKAgiVAoITWVudUl0ZW0SFAoMbWVudV9pdGVtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJAoFcHJpY2UYAyABKAsyFS5mdGdvLmNvbW1vbi52MS5Nb25leSJGCg5UaWNrZXRMaW5lSXRlbRIUCgxtZW51X2l0ZW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSKFAgoGVGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEhUKDXJlc3RhdXJhbnRfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC5mdGdvLmtpdGNoZW4udjEuVGlja2V0U3RhdGUSMwoKbGluZV9pdGVtcxgEIAMoCzIfLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRMaW5lSXRlbRIOCgZyZWFzb24YBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItChRHZXRSZXN0YXVyYW50UmVxdWVzdBIVCg1yZXN0YXVyYW50X2lkGAEgASgJIkgKFUdldFJlc3RhdXJhbnRSZXNwb25zZRIvCgpyZXN0YXVyYW50GAEgASgLMhsuZnRnby5raXRjaGVuLnYxLlJlc3RhdXJhbnQiJwoOR2V0TWVudVJlcXVlc3QSFQoNcmVzdGF1cmFudF9pZBgBIAEoCSJxCg9HZXRNZW51UmVzcG9uc2USLwoKcmVzdGF1cmFudBgBIAEoCzIbLmZ0Z28ua2l0Y2hlbi52MS5SZXN0YXVyYW50Ei0KCm1lbnVfaXRlbXMYAiADKAsyGS5mdGdvLmtpdGNoZW4udjEuTWVudUl0ZW0iJAoQR2V0VGlja2V0UmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI8ChFHZXRUaWNrZXRSZXNwb25zZRInCgZ0aWNrZXQYASABKAsyFy5mdGdvLmtpdGNoZW4udjEuVGlja2V0IlUKE0FjY2VwdFRpY2tldFJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLAoIcmVhZHlfYnkYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFEFjY2VwdFRpY2tldFJlc3BvbnNlEicKBnRpY2tldBgBIAEoCzIXLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXQqywEKC1RpY2tldFN0YXRlEhwKGFRJQ0tFVF9TVEFURV9VTlNQRUNJRklFRBAAEh8KG1RJQ0tFVF9TVEFURV9DUkVBVEVfUEVORElORxABEiQKIFRJQ0tFVF9TVEFURV9BV0FJVElOR19BQ0NFUFRBTkNFEAISGQoVVElDS0VUX1NUQVRFX0FDQ0VQVEVEEAMSIAocVElDS0VUX1NUQVRFX0NSRUFURV9SRUpFQ1RFRBAEEhoKFlRJQ0tFVF9TVEFURV9DQU5DRUxMRUQQBTKDAwoOS2l0Y2hlblNlcnZpY2USYwoNR2V0UmVzdGF1cmFudBIlLmZ0Z28ua2l0Y2hlbi52MS5HZXRSZXN0YXVyYW50UmVxdWVzdBomLmZ0Z28ua2l0Y2hlbi52MS5HZXRSZXN0YXVyYW50UmVzcG9uc2UiA5ACARJRCgdHZXRNZW51Eh8uZnRnby5raXRjaGVuLnYxLkdldE1lbnVSZXF1ZXN0GiAuZnRnby5raXRjaGVuLnYxLkdldE1lbnVSZXNwb25zZSIDkAIBElcKCUdldFRpY2tldBIhLmZ0Z28ua2l0Y2hlbi52MS5HZXRUaWNrZXRSZXF1ZXN0GiIuZnRnby5raXRjaGVuLnYxLkdldFRpY2tldFJlc3BvbnNlIgOQAgESYAoMQWNjZXB0VGlja2V0EiQuZnRnby5raXRjaGVuLnYxLkFjY2VwdFRpY2tldFJlcXVlc3QaJS5mdGdvLmtpdGNoZW4udjEuQWNjZXB0VGlja2V0UmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * A restaurant that cooks orders.
@@ -318,6 +318,55 @@ export const GetTicketResponseSchema: GenMessage<GetTicketResponse> = /*@__PURE_
   messageDesc(file_ftgo_kitchen_v1_kitchen, 9);
 
 /**
+ * Request of AcceptTicket.
+ *
+ * @generated from message ftgo.kitchen.v1.AcceptTicketRequest
+ */
+export type AcceptTicketRequest = Message<"ftgo.kitchen.v1.AcceptTicketRequest"> & {
+  /**
+   * The order whose ticket the restaurant accepts.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * When the restaurant expects the food to be ready; unset means "as soon as possible".
+   *
+   * @generated from field: google.protobuf.Timestamp ready_by = 2;
+   */
+  readyBy?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.AcceptTicketRequest.
+ * Use `create(AcceptTicketRequestSchema)` to create a new message.
+ */
+export const AcceptTicketRequestSchema: GenMessage<AcceptTicketRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_kitchen, 10);
+
+/**
+ * Response of AcceptTicket.
+ *
+ * @generated from message ftgo.kitchen.v1.AcceptTicketResponse
+ */
+export type AcceptTicketResponse = Message<"ftgo.kitchen.v1.AcceptTicketResponse"> & {
+  /**
+   * The ticket, in ACCEPTED.
+   *
+   * @generated from field: ftgo.kitchen.v1.Ticket ticket = 1;
+   */
+  ticket?: Ticket | undefined;
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.AcceptTicketResponse.
+ * Use `create(AcceptTicketResponseSchema)` to create a new message.
+ */
+export const AcceptTicketResponseSchema: GenMessage<AcceptTicketResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_kitchen, 11);
+
+/**
  * The life cycle of a ticket, as in FTGO's Kitchen Service.
  *
  * @generated from enum ftgo.kitchen.v1.TicketState
@@ -408,6 +457,17 @@ export const KitchenService: GenService<{
     methodKind: "unary";
     input: typeof GetTicketRequestSchema;
     output: typeof GetTicketResponseSchema;
+  },
+  /**
+   * The restaurant accepts a ticket in AWAITING_ACCEPTANCE and will cook it: from now on the order can no
+   * longer be cancelled. FAILED_PRECONDITION in any other state. Accepting an ACCEPTED ticket again is a no-op.
+   *
+   * @generated from rpc ftgo.kitchen.v1.KitchenService.AcceptTicket
+   */
+  acceptTicket: {
+    methodKind: "unary";
+    input: typeof AcceptTicketRequestSchema;
+    output: typeof AcceptTicketResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ftgo_kitchen_v1_kitchen, 0);

@@ -1,0 +1,123 @@
+// Message channels. A domain's events go to publish-subscribe channels: every service that subscribes
+// gets each event. JetStream keeps them in one stream per publishing domain (FTGO_ORDER_EVENTS), so the
+// broker buffers events until their receivers are up. Within one subscribing service the channel is
+// point-to-point: its instances are competing receivers, and each event reaches exactly one of them
+// (see consumer.ts). To keep competing receivers from handling two events of one order at once or out
+// of order, every channel is split into partitions by a hash of the order id.
+//
+//   ftgo.<domain>.event.<event_name>.<partition>      ftgo.order.event.order_created.2
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstreamManager,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
+
+/**
+ * How many partitions every event channel has. One system-wide constant: a publisher and its
+ * subscribers must agree on it, or an order's events would land on partitions nobody reads in order.
+ * More partitions, more parallelism across orders; one order's events always share one partition.
+ */
+export const DEFAULT_PARTITIONS = 4;
+
+/** How long JetStream remembers a `Nats-Msg-Id` to drop a second publish of the same message. */
+const DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** How long an event stays in its stream: a service that was down this long must be rebuilt some other way. */
+const MAX_AGE_MS = 7 * 24 * 60 * 60_000;
+
+const utf8 = new TextEncoder();
+
+/**
+ * The partition of a key (the order id): FNV-1a 32-bit of its UTF-8 bytes, modulo `partitions`. A
+ * stable hash, the same in every process and language, so that all of one order's events share one
+ * partition — the unit in which competing receivers keep message ordering.
+ */
+export function partitionOf(key: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1)
+    throw new RangeError(`partitions must be ≥ 1, not ${partitions}`);
+  let hash = 0x811c9dc5; // FNV offset basis
+  for (const byte of utf8.encode(key)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193); // × FNV prime, modulo 2^32
+  }
+  return (hash >>> 0) % partitions;
+}
+
+/** The publishing domain of a message type: the second token, `ftgo.order.v1.OrderCreated` → `order`. */
+export function domainOf(typeName: string): string {
+  const [root, domain, ...rest] = typeName.split(".");
+  if (root !== "ftgo" || !domain || rest.length !== 2) {
+    throw new Error(`${typeName} is not an ftgo message type (ftgo.<domain>.<version>.<Name>)`);
+  }
+  return domain;
+}
+
+/** The event's name in a subject: its message name in snake_case, `CreditCardAuthorized` → `credit_card_authorized`. */
+export function eventName(schema: DescMessage): string {
+  return schema.name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+/**
+ * The subject an event of this type is published on, in `partition`: the address of one partition of
+ * its publish-subscribe channel. The outbox computes it when the message is written.
+ */
+export function eventSubject(schema: DescMessage, partition: number): string {
+  return `ftgo.${domainOf(schema.typeName)}.event.${eventName(schema)}.${partition}`;
+}
+
+/** The subjects of one partition of all of a domain's events: a partition consumer's filter. */
+export function partitionFilter(domain: string, partition: number): string {
+  return `ftgo.${domain}.event.*.${partition}`;
+}
+
+/**
+ * The name of the stream that holds a domain's events, `order` → `FTGO_ORDER_EVENTS`: one stream per
+ * publishing domain, the broker's buffer behind all of that domain's publish-subscribe channels.
+ */
+export function eventStreamName(domain: string): string {
+  if (!/^[a-z][a-z0-9]*$/.test(domain)) throw new Error(`${JSON.stringify(domain)} is not a domain name`);
+  return `FTGO_${domain.toUpperCase()}_EVENTS`;
+}
+
+/**
+ * Creates (or brings up to date) the stream of a domain's events: file storage, a two-minute duplicate
+ * window for `Nats-Msg-Id` (the relay's retries publish a message again; JetStream keeps one copy),
+ * seven days of history. Both publishers and subscribers call it at start, so neither depends on the
+ * other having started first; it is idempotent and safe when several instances start together.
+ */
+export async function ensureEventStream(nc: NatsConnection, domain: string): Promise<void> {
+  await ensureStream(await jetstreamManager(nc), {
+    name: eventStreamName(domain),
+    description: `Events published by the ${domain} service`,
+    subjects: [`ftgo.${domain}.event.>`],
+    storage: StorageType.File,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(MAX_AGE_MS),
+  });
+}
+
+/** Error code of "stream name already in use with a different configuration". */
+const STREAM_NAME_IN_USE = 10058;
+
+/**
+ * Adds a stream, or updates it when it exists with other settings. Adding a stream that exists with the
+ * same settings succeeds, so two instances starting together both succeed.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & Pick<StreamConfig, "name">,
+): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
+    const { name, storage: _immutable, ...settings } = config;
+    await jsm.streams.update(name, settings);
+  }
+}

@@ -1,0 +1,203 @@
+// Competing receivers and message ordering. A service consumes each stream it subscribes to through
+// one durable pull consumer per partition, named `<service>-p<k>`. Every instance of the service pulls
+// from the same durables, so the instances compete: each event reaches one of them (point-to-point
+// within the service), while every other service has durables of its own (publish-subscribe across
+// services). Each durable allows one unacknowledged message (`max_ack_pending: 1`), so a partition
+// has at most one message in flight across all instances, and an order's events are handled one at a
+// time, in the order they were published. The price is head-of-line blocking: a failing message holds
+// up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters.
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import type { Database } from "../db.js";
+import type { Logger } from "../log.js";
+import { DEFAULT_PARTITIONS, domainOf, ensureEventStream, eventStreamName, partitionFilter } from "./channels.js";
+import { ensureDeadLetterStream, sendToDeadLetters } from "./dead-letters.js";
+import { decodeBody, readEnvelope } from "./envelope.js";
+import { createInbox, createMessageContext, type MessageContext, type Subscription } from "./inbox.js";
+import type { Outbox } from "./outbox.js";
+import type { OutboxRelay } from "./relay.js";
+
+export interface Consumers {
+  /** Stops pulling and lets the message in flight finish (commit and ack). */
+  stop(): Promise<void>;
+}
+
+export interface ConsumersOptions {
+  readonly nc: NatsConnection;
+  readonly db: Database;
+  readonly outbox: Outbox;
+  /** Kicked after each commit, so that the events a handler appended leave at once. */
+  readonly relay?: OutboxRelay;
+  readonly log: Logger;
+  /** The consuming service's name: its durables are `<service>-p<k>`, its dead letters `ftgo.deadletter.<service>`. */
+  readonly service: string;
+  readonly subscriptions: readonly Subscription[];
+  readonly partitions?: number;
+  /** How long a delivered message may stay unacknowledged before JetStream redelivers it. Default 10 s. */
+  readonly ackWaitMs?: number;
+  /** Attempts before a message whose handler keeps throwing goes to the dead letters. Default 5. */
+  readonly maxDeliver?: number;
+  /** Test hook: called with each message before it is handled; e.g. to count deliveries. */
+  readonly onDelivery?: (ctx: MessageContext) => void;
+}
+
+/**
+ * Starts consuming the events `subscriptions` name: ensures each source domain's stream, this
+ * service's partition durables on it and the dead-letter stream, then pulls every partition. Each
+ * message takes effect once (the inbox) and is acknowledged only after its transaction commits. A
+ * handler that throws gets the message again after a backoff; a malformed message, or one that failed
+ * `maxDeliver` times, goes to the dead letters, and the partition moves on. Events of a subscribed
+ * stream with no handler here are acknowledged and skipped.
+ */
+export async function startConsumers(options: ConsumersOptions): Promise<Consumers> {
+  const { nc, outbox, relay, log, service, onDelivery } = options;
+  const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
+  if (!/^[\w-]+$/.test(service)) throw new Error(`service ${JSON.stringify(service)} cannot name a durable`);
+  const handlers = new Map<string, Subscription>();
+  for (const subscription of options.subscriptions) {
+    const type = subscription.schema.typeName;
+    if (handlers.has(type)) throw new Error(`${service} subscribes to ${type} twice`);
+    handlers.set(type, subscription);
+  }
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await ensureDeadLetterStream(jsm);
+  const durables: Durable[] = [];
+  for (const domain of new Set([...handlers.keys()].map(domainOf))) {
+    await ensureEventStream(nc, domain);
+    for (let partition = 0; partition < partitions; partition++) {
+      durables.push(await ensurePartitionDurable(jsm, { service, domain, partition, ackWaitMs }));
+    }
+  }
+  const inbox = createInbox(options.db);
+  const stopped = new AbortController();
+
+  /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
+  async function deliver(msg: JsMsg): Promise<void> {
+    let received: ReturnType<typeof decode>;
+    try {
+      received = decode(msg);
+    } catch (err) {
+      return deadLetter(msg, `malformed message: ${errorText(err)}`); // retrying would not help
+    }
+    if (!received) return msg.ack(); // another event on the channel, not for this service
+    const { subscription, message, envelope } = received;
+    const ctx = createMessageContext(envelope, { subject: msg.subject, deliveryCount: msg.info.deliveryCount }, outbox);
+    const messageLog = log.child({ orderId: ctx.correlationId, messageId: ctx.messageId, type: ctx.type });
+    onDelivery?.(ctx);
+    try {
+      const handled = inbox.handleOnce(ctx, () => subscription.handle(message, ctx));
+      messageLog.debug(handled ? "message handled" : "duplicate message ignored");
+    } catch (err) {
+      const deliveries = ctx.deliveryCount;
+      if (deliveries >= maxDeliver) return deadLetter(msg, `handler failed ${deliveries} times: ${errorText(err)}`);
+      messageLog.warn({ err, deliveries }, "message handler failed; it will be redelivered");
+      return msg.nak(retryDelay(deliveries));
+    }
+    try {
+      await msg.ackAck(); // only now: the transaction has committed
+    } catch (err) {
+      messageLog.warn({ err }, "ack not confirmed; a redelivery will be recognised as a duplicate");
+    }
+    relay?.kick();
+  }
+
+  /** The message's envelope, handler and body; undefined if no handler wants it. Throws MalformedMessageError. */
+  function decode(msg: JsMsg) {
+    const envelope = readEnvelope(msg.headers);
+    const subscription = handlers.get(envelope.type);
+    return subscription && { envelope, subscription, message: decodeBody(subscription.schema, msg.data) };
+  }
+
+  async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, reason };
+    try {
+      await sendToDeadLetters(js, service, msg, reason);
+      msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
+      log.error(where, "message moved to the dead letters");
+    } catch (err) {
+      log.error({ ...where, err }, "could not dead-letter a message; it will be redelivered");
+      msg.nak(retryDelay(msg.info.deliveryCount));
+    }
+  }
+
+  /** Pulls one partition until stop(), starting over if the pull ever ends by itself. */
+  async function pull(stream: string, durable: string): Promise<void> {
+    while (!stopped.signal.aborted) {
+      try {
+        const messages = await (await js.consumers.get(stream, durable)).consume({ max_messages: 1 });
+        const close = () => void messages.close();
+        if (stopped.signal.aborted) close();
+        stopped.signal.addEventListener("abort", close);
+        try {
+          for await (const msg of messages) {
+            // A message pulled while stopping goes back at once, for another instance to take.
+            if (stopped.signal.aborted) msg.nak();
+            else await deliver(msg);
+          }
+        } finally {
+          stopped.signal.removeEventListener("abort", close);
+        }
+      } catch (err) {
+        if (stopped.signal.aborted) return;
+        log.warn({ err, stream, durable }, "pulling failed; starting over");
+        await sleep(1_000, undefined, { signal: stopped.signal }).catch(() => {}); // cut short by stop()
+      }
+    }
+  }
+
+  const loops = durables.map(({ stream, name }) => pull(stream, name));
+  log.info({ durables: durables.map(({ stream, name }) => `${stream}/${name}`) }, "consuming");
+  return {
+    async stop() {
+      stopped.abort();
+      await Promise.all(loops);
+    },
+  };
+}
+
+interface Durable {
+  readonly stream: string;
+  readonly name: string;
+}
+
+/**
+ * Creates (or updates) the durable through which all instances of `service` receive one partition of
+ * a domain's events. Adding a durable that exists with the same settings succeeds, so instances
+ * starting together do not conflict; changed settings (a new ack wait) are applied.
+ */
+async function ensurePartitionDurable(
+  jsm: JetStreamManager,
+  { service, domain, partition, ackWaitMs }: { service: string; domain: string; partition: number; ackWaitMs: number },
+): Promise<Durable> {
+  const stream = eventStreamName(domain);
+  const name = `${service}-p${partition}`;
+  await jsm.consumers.add(stream, {
+    durable_name: name,
+    description: `${service} instances compete for partition ${partition} of ${stream}`,
+    filter_subject: partitionFilter(domain, partition),
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 1, // one message of this partition in flight, across all instances
+    deliver_policy: DeliverPolicy.All, // from the stream's start: a new service catches up on what it missed
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: -1, // startConsumers dead-letters after maxDeliver attempts: JetStream never drops one silently
+  });
+  return { stream, name };
+}
+
+/** Delay before redelivering a message whose handler threw: 200 ms, 400 ms, … at most 5 s. */
+function retryDelay(deliveries: number): number {
+  return Math.min(5_000, 200 * 2 ** (deliveries - 1));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,150 @@
+// Dead letters. A message that can never be handled (it does not decode), or that failed every
+// attempt, would block its partition forever: its receivers keep order, so nothing behind it moves.
+// The consumer moves it aside instead, to a dead-letter channel: the stream FTGO_DEAD_LETTERS,
+// subject `ftgo.deadletter.<service>`, with the original body and header plus why it got there. A
+// person looks at it (`npm run dead-letters -- list`), fixes the cause, and replays it.
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import { ensureStream } from "./channels.js";
+import { headerRecord, MessageHeader, toNatsHeaders } from "./envelope.js";
+
+export const DEAD_LETTER_STREAM = "FTGO_DEAD_LETTERS";
+
+/** The headers a dead letter adds to the original ones. */
+export const DeadLetterHeader = {
+  Reason: "Ftgo-Dead-Letter-Reason",
+  Service: "Ftgo-Dead-Letter-Service",
+  OriginalSubject: "Ftgo-Original-Subject",
+  OriginalStream: "Ftgo-Original-Stream",
+  OriginalSequence: "Ftgo-Original-Sequence",
+  Deliveries: "Ftgo-Deliveries",
+} as const;
+
+/** One dead letter, as `listDeadLetters` shows it. */
+export interface DeadLetter {
+  /** Its sequence in FTGO_DEAD_LETTERS: what `replayDeadLetter` takes. */
+  readonly seq: number;
+  /** The service that gave up on it. */
+  readonly service: string;
+  readonly originalSubject: string;
+  readonly type: string | undefined;
+  readonly messageId: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly reason: string;
+  readonly deliveries: number;
+  readonly time: Date;
+}
+
+/** Thrown by replayDeadLetter when there is no dead letter with that sequence (never was, or replayed). */
+export class DeadLetterNotFoundError extends Error {
+  override readonly name = "DeadLetterNotFoundError";
+}
+
+/**
+ * Creates (or updates) the dead-letter stream. Dead letters have no maximum age: each is a business
+ * operation that did not happen, and is kept until someone replays it. Direct get is on, so that
+ * listing reads messages by subject without creating a consumer.
+ */
+export async function ensureDeadLetterStream(jsm: JetStreamManager): Promise<void> {
+  await ensureStream(jsm, {
+    name: DEAD_LETTER_STREAM,
+    description: "Messages a service gave up on: replay them with `npm run dead-letters -- replay <seq>`",
+    subjects: ["ftgo.deadletter.>"],
+    storage: StorageType.File,
+    duplicate_window: nanos(2 * 60_000),
+    allow_direct: true,
+  });
+}
+
+/**
+ * Publishes `msg` as a dead letter of `service`, with `reason`. Its `Nats-Msg-Id` names the original
+ * stream position, so a retry after a lost acknowledgement does not store it twice. The caller then
+ * terminates the original (`term()`), so JetStream stops redelivering it.
+ */
+export async function sendToDeadLetters(js: JetStreamClient, service: string, msg: JsMsg, reason: string) {
+  const { stream, streamSequence, deliveryCount } = msg.info;
+  const headers = toNatsHeaders({
+    ...headerRecord(msg.headers),
+    [DeadLetterHeader.Reason]: reason.replace(/\s+/g, " ").slice(0, 1_000), // a header is one line
+    [DeadLetterHeader.Service]: service,
+    [DeadLetterHeader.OriginalSubject]: msg.subject,
+    [DeadLetterHeader.OriginalStream]: stream,
+    [DeadLetterHeader.OriginalSequence]: String(streamSequence),
+    [DeadLetterHeader.Deliveries]: String(deliveryCount),
+  });
+  const msgID = `${stream}.${streamSequence}.${service}.dead`;
+  await js.publish(`ftgo.deadletter.${service}`, msg.data, { headers, msgID });
+}
+
+/**
+ * The dead letters waiting for a person, oldest first; only those of `service` if given. Reads the
+ * stream directly (no consumer), so listing changes nothing.
+ */
+export async function listDeadLetters(nc: NatsConnection, filter: { service?: string } = {}): Promise<DeadLetter[]> {
+  const jsm = await jetstreamManager(nc);
+  if (!(await streamExists(jsm, DEAD_LETTER_STREAM))) return [];
+  const subject = filter.service ? `ftgo.deadletter.${filter.service}` : "ftgo.deadletter.>";
+  const nextFrom = (seq: number) => jsm.direct.getMessage(DEAD_LETTER_STREAM, { seq, next_by_subj: subject });
+  const letters: DeadLetter[] = [];
+  for (let stored = await nextFrom(1); stored; stored = await nextFrom(stored.seq + 1)) {
+    letters.push(toDeadLetter(stored));
+  }
+  return letters;
+}
+
+/**
+ * Sends dead letter `seq` back to its original subject, with its original body and header, then
+ * deletes it. Its `Ftgo-Message-Id` is unchanged, so every service that handled it already ignores
+ * it; only its `Nats-Msg-Id` is new (`<id>.replay.<seq>`), or JetStream would drop it as a duplicate
+ * of the original; it names the dead letter, so a replay retried after a crash is itself dropped. A
+ * replay arrives after its order's later messages: handlers must check the state they act on.
+ */
+export async function replayDeadLetter(nc: NatsConnection, seq: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const stored = (await streamExists(jsm, DEAD_LETTER_STREAM))
+    ? await jsm.streams.getMessage(DEAD_LETTER_STREAM, { seq })
+    : null;
+  if (!stored) throw new DeadLetterNotFoundError(`no dead letter with sequence ${seq}`);
+  const letter = toDeadLetter(stored);
+  if (!letter.originalSubject) throw new Error(`dead letter ${seq} does not say where it came from`);
+  const original = headerRecord(stored.header);
+  for (const name of [...Object.values(DeadLetterHeader), MessageHeader.NatsMsgId]) delete original[name];
+  const msgID = `${letter.messageId ?? "unidentified"}.replay.${seq}`;
+  await jetstream(nc).publish(letter.originalSubject, stored.data, { headers: toNatsHeaders(original), msgID });
+  await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, seq);
+}
+
+function toDeadLetter(stored: StoredMsg): DeadLetter {
+  const header = (name: string) => (stored.header.has(name) ? stored.header.get(name) : undefined);
+  return {
+    seq: stored.seq,
+    service: header(DeadLetterHeader.Service) ?? stored.subject.replace("ftgo.deadletter.", ""),
+    originalSubject: header(DeadLetterHeader.OriginalSubject) ?? "",
+    type: header(MessageHeader.Type),
+    messageId: header(MessageHeader.MessageId),
+    correlationId: header(MessageHeader.CorrelationId),
+    reason: header(DeadLetterHeader.Reason) ?? "",
+    deliveries: Number(header(DeadLetterHeader.Deliveries) ?? 0),
+    time: stored.time,
+  };
+}
+
+async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(name);
+    return true;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+// Handling duplicate messages. JetStream delivers at least once: a message is redelivered when its ack
+// is lost, when a receiver crashes before acking, or when the relay publishes a row twice. An
+// idempotent consumer makes the second delivery harmless: it records each handled message's id in
+// `processed_messages`, in the same local transaction as the handler's changes and the events the
+// handler appends to the outbox. Either all of that commits, or none of it; a message whose id is
+// already recorded is acknowledged and otherwise ignored.
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Database } from "../db.js";
+import type { Envelope } from "./envelope.js";
+import type { Outbox } from "./outbox.js";
+
+/** What a handler knows about the message it handles, and how it sends the messages that follow from it. */
+export interface MessageContext {
+  readonly messageId: string;
+  /** The full protobuf type name, `ftgo.order.v1.OrderCreated`. */
+  readonly type: string;
+  /** The order id. */
+  readonly correlationId: string;
+  readonly causationId: string | undefined;
+  readonly requestId: string | undefined;
+  readonly traceparent: string | undefined;
+  readonly subject: string;
+  /** 1 on the first delivery; more when earlier attempts failed or were never acknowledged. */
+  readonly deliveryCount: number;
+  /** Appends an event to the outbox in the same transaction, correlated to this message and caused by it. */
+  publish<T extends DescMessage>(schema: T, message: MessageInitShape<T>): string;
+}
+
+/** Handles one message. Synchronous: it runs inside the database transaction that records the message. */
+export type MessageHandler<T extends DescMessage> = (message: MessageShape<T>, ctx: MessageContext) => void;
+
+/** A message type a service consumes, and what it does with it. */
+export interface Subscription {
+  readonly schema: DescMessage;
+  readonly handle: MessageHandler<DescMessage>;
+}
+
+/**
+ * Subscribes `handler` to messages of type `schema`: `on(OrderCreatedSchema, (event, ctx) => …)`. The
+ * handler changes the service's tables and appends what follows to the outbox via `ctx.publish`; the
+ * consumer runs it in one transaction with the processed-messages record.
+ */
+export function on<T extends DescMessage>(schema: T, handler: MessageHandler<T>): Subscription {
+  // The consumer decodes each body with this `schema` before calling `handle`, hence the cast.
+  return { schema, handle: (message, ctx) => handler(message as MessageShape<T>, ctx) };
+}
+
+/** Builds the context of a received message; its `publish` appends through `outbox`. */
+export function createMessageContext(
+  envelope: Envelope,
+  delivery: { subject: string; deliveryCount: number },
+  outbox: Outbox,
+): MessageContext {
+  const { messageId, type, correlationId, causationId, requestId, traceparent } = envelope;
+  return {
+    messageId,
+    type,
+    correlationId,
+    causationId,
+    requestId,
+    traceparent,
+    subject: delivery.subject,
+    deliveryCount: delivery.deliveryCount,
+    publish: (schema, message) =>
+      outbox.append(schema, message, { correlationId, causationId: messageId, requestId, traceparent }),
+  };
+}
+
+export interface Inbox {
+  /**
+   * Runs `handle` once per message id, inside one transaction with recording the id. Returns false,
+   * without running it, for a message handled before. A handler that throws rolls everything back.
+   */
+  handleOnce(ctx: MessageContext, handle: () => void): boolean;
+}
+
+/**
+ * The idempotent-consumer side of a service's database: creates `processed_messages` if needed. Rows
+ * must outlive every redelivery of their message, so they are kept at least as long as the streams
+ * keep events (seven days); this version never deletes them.
+ */
+export function createInbox(db: Database): Inbox {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS processed_messages (
+      message_id   TEXT PRIMARY KEY,
+      type         TEXT NOT NULL,
+      processed_at INTEGER NOT NULL
+    )
+  `);
+  const remember = db.prepare<[string, string, number]>(
+    "INSERT OR IGNORE INTO processed_messages (message_id, type, processed_at) VALUES (?, ?, ?)",
+  );
+  const once = db.transaction((ctx: MessageContext, handle: () => void): boolean => {
+    if (remember.run(ctx.messageId, ctx.type, Date.now()).changes === 0) return false; // a duplicate
+    handle();
+    return true;
+  });
+  return {
+    // IMMEDIATE takes the write lock up front: two instances sharing one file then queue for it
+    // (busy_timeout) instead of failing when a read transaction tries to become a write one.
+    handleOnce: (ctx, handle) => once.immediate(ctx, handle),
+  };
+}

@@ -1,0 +1,17 @@
+// Messaging: channels, messages (header + body), the transactional outbox and its relay, idempotent
+// consumers (inbox) competing per partition, and dead letters. What services use; the rest stays inside.
+export { DEFAULT_PARTITIONS, ensureEventStream, eventStreamName, eventSubject, partitionOf } from "./channels.js";
+export { type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
+export {
+  DEAD_LETTER_STREAM,
+  type DeadLetter,
+  DeadLetterHeader,
+  DeadLetterNotFoundError,
+  listDeadLetters,
+  replayDeadLetter,
+} from "./dead-letters.js";
+export { type Envelope, MalformedMessageError, MessageHeader, PROTOBUF_CONTENT_TYPE } from "./envelope.js";
+export { type MessageContext, type MessageHandler, on, type Subscription } from "./inbox.js";
+export { type ConnectNatsOptions, connectNats } from "./nats.js";
+export { createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";

@@ -1,0 +1,53 @@
+// The connection to the message broker. Everything asynchronous in ftgo goes through NATS JetStream,
+// which buffers messages while their receivers are away; a service, in turn, must survive the broker
+// being away. So the connection never gives up: the outbox keeps events meanwhile, and the consumers
+// resume where their durables left off.
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../log.js";
+
+export interface ConnectNatsOptions {
+  /** `nats://host:port`. */
+  readonly url: string;
+  /** The connection's name, shown by the server's monitoring: the service name. */
+  readonly name: string;
+  readonly log: Logger;
+}
+
+/**
+ * Connects to NATS and stays connected: it waits for a server that is not up yet, reconnects forever
+ * after losing one, and logs each disconnect and reconnect. Publishing while disconnected does not
+ * fail at once (the client buffers, JetStream acks time out), which is why the relay retries and
+ * JetStream de-duplicates.
+ */
+export async function connectNats({ url, name, log }: ConnectNatsOptions): Promise<NatsConnection> {
+  log.info({ url }, "connecting to NATS");
+  const nc = await connect({
+    servers: url,
+    name,
+    waitOnFirstConnect: true, // a service may start before the broker
+    maxReconnectAttempts: -1, // and outlive it: never give up
+    reconnectTimeWait: 1_000,
+  });
+  log.info({ server: nc.getServer() }, "connected to NATS");
+  void logStatus(nc, log);
+  return nc;
+}
+
+async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    switch (status.type) {
+      case "disconnect":
+        log.warn({ server: status.server }, "NATS connection lost; reconnecting");
+        break;
+      case "reconnect":
+        log.info({ server: status.server }, "NATS connection restored");
+        break;
+      case "error":
+        log.error({ err: status.error }, "NATS error");
+        break;
+      case "slowConsumer":
+        log.warn({ subject: status.sub.getSubject(), pending: status.pending }, "NATS slow consumer");
+        break;
+    }
+  }
+}

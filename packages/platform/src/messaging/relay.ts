@@ -1,0 +1,181 @@
+// The outbox relay: the second half of transactional messaging. It reads committed outbox rows in
+// order and publishes each to JetStream, marking it published only once JetStream has stored it. A
+// crash between the two means the row is published again at the next start; `Nats-Msg-Id` (the
+// message id) lets JetStream drop that second copy, and the receivers' processed-messages table drops
+// anything that still gets through. Delivery is at least once; the effect is once.
+import { randomUUID } from "node:crypto";
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Database } from "../db.js";
+import type { Logger } from "../log.js";
+import { ensureEventStream } from "./channels.js";
+import { toNatsHeaders } from "./envelope.js";
+import { createLease } from "./lease.js";
+import { createOutboxTable, type OutboxRow } from "./outbox.js";
+
+export interface OutboxStats {
+  /** Rows not yet published. */
+  pending: number;
+  /** Age of the oldest of them; 0 when none: how far behind the broker is. */
+  oldestPendingAgeMs: number;
+  /** Rows this relay has published since it started. */
+  published: number;
+  /** Why the last attempt failed, until an attempt succeeds. */
+  lastError: string | undefined;
+  /** Whether this relay holds the lease, i.e. is the one publishing from this database. */
+  leader: boolean;
+}
+
+export interface OutboxRelay {
+  /** Publish now: call after committing a transaction that appended messages. */
+  kick(): void;
+  stats(): OutboxStats;
+  /** Publishes what is pending once more (unless the broker is away), gives up the lease, and stops. */
+  stop(): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  readonly db: Database;
+  readonly nc: NatsConnection;
+  readonly log: Logger;
+  /** How often to look for rows nobody kicked about (e.g. written by another instance). Default 500 ms. */
+  readonly pollIntervalMs?: number;
+  /** How long published rows are kept, for inspection, before they are deleted. Default 1 h. */
+  readonly retentionMs?: number;
+}
+
+const PUBLISH_TIMEOUT_MS = 3_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Starts the relay of a service's outbox: it publishes unpublished rows one at a time in `seq` order
+ * (so each order's events, and all events, leave in commit order), on every `kick()` and every poll.
+ * While NATS is away it retries with exponential backoff, and `stats()` shows the growing lag. Before
+ * publishing a domain's first event it ensures that domain's stream exists. When several instances
+ * share one database file, a lease row elects one leader to publish; the others stand by.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, log, pollIntervalMs = 500, retentionMs = 60 * 60_000 } = options;
+  const js = jetstream(options.nc, { timeout: PUBLISH_TIMEOUT_MS });
+  createOutboxTable(db);
+  const lease = createLease(db, "outbox_lease", randomUUID());
+  const next = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT 1");
+  const markPublished = db.prepare<[number, number]>("UPDATE outbox SET published_at = ? WHERE seq = ?");
+  const lag = db.prepare<[], { pending: number; oldest: number | null }>(
+    "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL",
+  );
+  const prune = db.prepare<[number]>("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?");
+  const ensuredDomains = new Set<string>();
+
+  let published = 0;
+  let lastError: string | undefined;
+  let leader = false;
+  let stopping = false;
+  let kicked = false;
+  let wake: ((force: boolean) => void) | undefined;
+  let lastPrune = 0;
+  let connected = true; // connectNats returns a connected connection
+
+  // While NATS is away, a publish would only sit in the client's buffer until it timed out: report the
+  // outage at once instead, and retry the moment the connection is back rather than at the next backoff.
+  void (async () => {
+    for await (const { type } of options.nc.status()) {
+      if (stopping) break; // (or it ends when the connection closes)
+      if (type === "disconnect") connected = false;
+      if (type === "reconnect") {
+        connected = true;
+        wake?.(true);
+      }
+    }
+  })();
+
+  /** Publishes rows until none is left or this relay has lost the lease. */
+  async function publishPending(): Promise<void> {
+    for (let row = next.get(); row; row = next.get()) {
+      const domain = row.subject.split(".")[1] as string;
+      if (!ensuredDomains.has(domain)) {
+        await ensureEventStream(options.nc, domain);
+        ensuredDomains.add(domain);
+      }
+      const headers = toNatsHeaders(JSON.parse(row.headers) as Record<string, string>);
+      const ack = await js.publish(row.subject, row.payload, { msgID: row.message_id, headers });
+      const stillLeader = db.transaction((seq: number) => {
+        markPublished.run(Date.now(), seq);
+        return lease.renew();
+      })(row.seq);
+      published++;
+      if (ack.duplicate) log.debug({ messageId: row.message_id }, "outbox row was already in JetStream");
+      if (!stillLeader) return;
+    }
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      kicked = false;
+      try {
+        if (!connected) throw new Error("NATS is disconnected");
+        leader = lease.renew();
+        if (leader) await publishPending();
+        if (leader && Date.now() - lastPrune >= Math.min(retentionMs, 60_000)) {
+          prune.run(Date.now() - retentionMs);
+          lastPrune = Date.now();
+        }
+        if (failures > 0) log.info({ after: failures }, "outbox relay publishing again");
+        failures = 0;
+        lastError = undefined;
+      } catch (err) {
+        failures++;
+        ensuredDomains.clear(); // the stream may be what is missing
+        lastError = err instanceof Error ? err.message : String(err);
+        if (failures === 1) log.warn({ err }, "outbox relay cannot publish; retrying with backoff");
+        else log.debug({ err, failures }, "outbox relay still cannot publish");
+      }
+      if (failures > 0) await pause(retryDelay(failures), false);
+      else if (!kicked) await pause(pollIntervalMs, true);
+    }
+    if (connected && lastError === undefined && lease.renew()) await publishPending().catch(() => {}); // or at next start
+    lease.release();
+    leader = false;
+  }
+
+  /** Waits `ms`, or until stop() — or kick(), unless backing off from a failure (kicks must not defeat the backoff). */
+  function pause(ms: number, kickable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wake = (force) => {
+        if (kickable || force) done();
+      };
+    });
+  }
+
+  const running = run();
+  return {
+    kick() {
+      kicked = true;
+      wake?.(false);
+    },
+    stats() {
+      const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
+      const oldestPendingAgeMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
+      return { pending, oldestPendingAgeMs, published, lastError, leader };
+    },
+    async stop() {
+      stopping = true;
+      wake?.(true);
+      await running;
+    },
+  };
+}
+
+/** Exponential backoff with jitter: 100 ms, 200 ms, … up to 5 s, each between half and all of that. */
+function retryDelay(failures: number): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}

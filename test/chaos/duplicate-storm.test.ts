@@ -1,0 +1,95 @@
+// Duplicate storm: every message of the saga is delivered three times. A republisher tails the event
+// streams and publishes each message twice more with the same Ftgo-Message-Id and a fresh Nats-Msg-Id,
+// so JetStream keeps every copy and only the receivers' inbox (processed_messages) stands between a copy
+// and a second effect. The sagas must end exactly as with single delivery.
+import { accountingSaga } from "@ftgo/accounting/saga";
+import { consumerSaga } from "@ftgo/consumer/saga";
+import { kitchenSaga } from "@ftgo/kitchen/saga";
+import { orderSaga } from "@ftgo/order/saga";
+import { listDeadLetters, type Subscription } from "@ftgo/platform";
+import { waitFor } from "@ftgo/platform/testing";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
+import { type MeshClients, meshClients } from "../support/clients.js";
+import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
+import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { meshIsQuiet, type Republisher, startRepublisher } from "../support/streams.js";
+
+/** The message types each service handles, read from its own saga.ts (building the list runs no handler). */
+const SUBSCRIBED = {
+  order: typesOf(orderSaga),
+  consumer: typesOf(consumerSaga),
+  kitchen: typesOf(kitchenSaga),
+  accounting: typesOf(accountingSaga),
+};
+
+function typesOf(saga: (deps: never) => Subscription[]): Set<string> {
+  return new Set(saga({} as never).map((subscription) => subscription.schema.typeName));
+}
+
+let mesh: ProcessMesh;
+let clients: MeshClients;
+let dbs: SagaDatabases;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let republisher: Republisher;
+
+beforeAll(async () => {
+  mesh = await startProcessMesh();
+  clients = meshClients(mesh);
+  dbs = openSagaDatabases(mesh.dbFile);
+  nc = await connect({ servers: mesh.nats.url });
+  jsm = await jetstreamManager(nc);
+  republisher = await startRepublisher(nc, { copies: 2 });
+}, 60_000);
+
+afterAll(async () => {
+  await republisher?.stop();
+  await nc?.close();
+  clients?.close();
+  dbs?.close();
+  await mesh?.stop();
+}, 60_000);
+
+describe.sequential("every message delivered three times", () => {
+  it("ends every saga exactly as single delivery does: same states, one charge, one ticket, each message applied once", async () => {
+    const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
+    const orderIds = placed.map((order) => order.orderId);
+    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, context: () => mesh.output() });
+    // Everything published has been copied twice, and every original and copy consumed.
+    await waitFor(() => meshIsQuiet(nc, dbs, () => republisher.caughtUp(jsm)), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      message: () =>
+        `the mesh to go quiet (${republisher.originals().length} originals, ${republisher.copies()} copies)`,
+    });
+
+    expect(unexpectedOutcomes(sagas)).toEqual([]);
+    const report = auditSagas(dbs, orderIds);
+    expect(report.violations).toEqual([]);
+    expect(report.counts).toMatchObject({ orders: 12, approved: 3, rejected: 9, doubleCharges: 0 });
+    expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
+    expect(await grpcDisagreements(clients, sagas)).toEqual([]);
+
+    const originals = republisher.originals();
+    expect(originals.length).toBeGreaterThanOrEqual(3 * (6 + 6 + 4 + 4)); // events per path: see each saga.ts
+    expect(republisher.copies()).toBe(2 * originals.length);
+    for (const [service, types] of Object.entries(SUBSCRIBED) as [keyof typeof SUBSCRIBED, Set<string>][]) {
+      // Each message the service handles is recorded once; none it does not handle, no copy as a message of its own.
+      const processed = dbs[service]
+        .prepare<[], { message_id: string }>("SELECT message_id FROM processed_messages")
+        .all()
+        .map((row) => row.message_id)
+        .sort();
+      const delivered = originals
+        .filter((message) => types.has(message.type))
+        .map((message) => message.messageId)
+        .sort();
+      expect(processed, `${service}'s processed_messages`).toEqual(delivered);
+    }
+    expect(await listDeadLetters(nc)).toEqual([]);
+    expect(mesh.crashes()).toEqual([]);
+  }, 90_000);
+});

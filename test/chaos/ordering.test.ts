@@ -1,0 +1,52 @@
+// Competing receivers: two Kitchen and two Accounting processes share their service's database and
+// compete for the same partition durables. One message per partition in flight (max_ack_pending: 1)
+// must keep each order's events handled one at a time, in order, so no participant ever records a
+// state change its state machine does not allow.
+import { listDeadLetters } from "@ftgo/platform";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
+import { type MeshClients, meshClients } from "../support/clients.js";
+import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
+import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+
+const ORDERS = 200;
+
+let mesh: ProcessMesh;
+let clients: MeshClients;
+let dbs: SagaDatabases;
+
+beforeAll(async () => {
+  mesh = await startProcessMesh({ instances: { kitchen: 2, accounting: 2 } });
+  clients = meshClients(mesh);
+  dbs = openSagaDatabases(mesh.dbFile);
+}, 60_000);
+
+afterAll(async () => {
+  clients?.close();
+  dbs?.close();
+  await mesh?.stop();
+}, 60_000);
+
+describe.sequential("two instances each of Kitchen and Accounting, sharing their service's database", () => {
+  it(`settles ${ORDERS} orders with every recorded state change allowed and chained`, async () => {
+    const placed = await placeOrders(clients, ORDERS, { concurrency: 16 });
+    const orderIds = placed.map((order) => order.orderId);
+    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
+
+    const report = auditSagas(dbs, orderIds);
+    expect(report.violations).toEqual([]);
+    expect(report.counts).toMatchObject({ orders: ORDERS, unsettled: 0, doubleCharges: 0, invalidTransitions: 0 });
+    // Every order has at least its own creation plus one more change in each of the three machines.
+    expect(report.counts.transitions).toBeGreaterThanOrEqual(ORDERS * 4);
+    expect(unexpectedOutcomes(sagas)).toEqual([]);
+    expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
+    const nc = await connect({ servers: mesh.nats.url });
+    try {
+      expect(await listDeadLetters(nc)).toEqual([]);
+    } finally {
+      await nc.close();
+    }
+    expect(mesh.crashes()).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,69 @@
+// The README's channel table must say what the code does: every event message of proto/ is listed, with
+// the services that subscribe to it, exactly as their saga.ts files subscribe.
+import { readFileSync } from "node:fs";
+import { accountingSaga } from "@ftgo/accounting/saga";
+import { consumerSaga } from "@ftgo/consumer/saga";
+import { file_ftgo_accounting_v1_events } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import { file_ftgo_consumer_v1_events } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
+import { file_ftgo_kitchen_v1_events } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
+import { file_ftgo_order_v1_events } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import { kitchenSaga } from "@ftgo/kitchen/saga";
+import { orderSaga } from "@ftgo/order/saga";
+import { eventSubject, silentLogger, type Subscription } from "@ftgo/platform";
+import { describe, expect, it } from "vitest";
+
+const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+
+/** Rows of the channel table: subject (without partition) → { message, publisher, consumers }. */
+function channelTable() {
+  const rows = README.split("\n").filter((line) => line.startsWith("| `ftgo."));
+  return new Map(
+    rows.map((line) => {
+      const [subject, message, publisher, consumers] = line
+        .split("|")
+        .slice(1, 5)
+        .map((cell) => cell.trim().replaceAll("`", ""));
+      const list = consumers === "—" ? [] : (consumers ?? "").split(",").map((s) => s.trim());
+      return [subject as string, { message, publisher, consumers: list.sort() }];
+    }),
+  );
+}
+
+// The sagas only read their deps when a message arrives; listing their subscriptions needs none.
+const none = {} as never;
+const subscriptions: Record<string, Subscription[]> = {
+  order: orderSaga({ store: none, log: silentLogger() }),
+  consumer: consumerSaga({ store: none, log: silentLogger() }),
+  kitchen: kitchenSaga({ store: none, log: silentLogger() }),
+  accounting: accountingSaga({ store: none, log: silentLogger() }),
+};
+
+const EVENT_FILES = [
+  file_ftgo_order_v1_events,
+  file_ftgo_consumer_v1_events,
+  file_ftgo_kitchen_v1_events,
+  file_ftgo_accounting_v1_events,
+];
+
+describe("the README's channel table", () => {
+  const table = channelTable();
+
+  it.each(EVENT_FILES.flatMap((file) => file.messages))("lists $typeName with its subject, publisher and consumers", (event) => {
+    const subject = eventSubject(event, 0).replace(/\.0$/, "");
+    const row = table.get(subject);
+    expect(row, `no row for ${subject}`).toBeDefined();
+    expect(row?.message).toBe(event.typeName);
+    expect(row?.publisher).toBe(event.typeName.split(".")[1]);
+    const consumers = Object.entries(subscriptions)
+      .filter(([, subs]) => subs.some((s) => s.schema.typeName === event.typeName))
+      .map(([service]) => service)
+      .sort();
+    expect(row?.consumers).toEqual(consumers);
+  });
+
+  it("lists no channel that does not exist", () => {
+    const known = new Set(EVENT_FILES.flatMap((file) => file.messages).map((m) => eventSubject(m, 0).replace(/\.0$/, "")));
+    const extra = [...table.keys()].filter((subject) => !known.has(subject) && !subject.startsWith("ftgo.deadletter."));
+    expect(extra).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
+import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { waitFor } from "@ftgo/platform/testing";
+import type { MeshClients } from "./clients.js";
+
+/** 2× m-1 + 1× m-3 at r-1 (total 1500), unless another restaurant or lines are given. */
+export async function placeOrder(
+  clients: MeshClients,
+  consumerId: string,
+  restaurantId = "r-1",
+  lineItems = restaurantId === "r-2"
+    ? [{ menuItemId: "m-10", quantity: 1 }]
+    : [
+        { menuItemId: "m-1", quantity: 2 },
+        { menuItemId: "m-3", quantity: 1 },
+      ],
+): Promise<Order> {
+  const { order } = await clients.order.createOrder({ consumerId, restaurantId, lineItems });
+  if (!order) throw new Error("CreateOrder answered without an order");
+  return order;
+}
+
+const SETTLED = new Set([OrderState.APPROVED, OrderState.REJECTED, OrderState.CANCELLED]);
+
+/** Polls GetOrder until the order reaches `states` (default: any state the Create Order saga ends in). */
+export function orderReaches(clients: MeshClients, orderId: string, states = SETTLED, timeoutMs = 15_000) {
+  return waitFor(
+    async () => {
+      const { order } = await clients.order.getOrder({ orderId });
+      return order && states.has(order.state) ? order : undefined;
+    },
+    { timeoutMs, intervalMs: 25, message: `order ${orderId} did not reach ${[...states].map((s) => OrderState[s])}` },
+  );
+}
+
+/** The saga's end state in the three participants that keep state, as names: easy to compare and to read. */
+export async function sagaStates(clients: MeshClients, orderId: string) {
+  const [{ order }, { ticket }, { authorization }] = await Promise.all([
+    clients.order.getOrder({ orderId }),
+    clients.kitchen.getTicket({ orderId }),
+    clients.accounting.getAuthorization({ orderId }),
+  ]);
+  return {
+    order: OrderState[order?.state ?? 0],
+    reason: order?.reason ?? "",
+    ticket: TicketState[ticket?.state ?? 0],
+    authorization: AuthorizationState[authorization?.state ?? 0],
+  };
+}
+
+/** Polls until every participant has reached a terminal state for the order, then returns them. */
+export function sagaSettles(clients: MeshClients, orderId: string, expected: Awaited<ReturnType<typeof sagaStates>>) {
+  return waitFor(
+    async () => {
+      const states = await sagaStates(clients, orderId).catch(() => undefined);
+      return states && JSON.stringify(states) === JSON.stringify(expected) ? states : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 25, message: `order ${orderId} did not settle as ${JSON.stringify(expected)}` },
+  ).catch(async (err: Error) => {
+    // Say where it actually ended, not only that it did not end as expected.
+    const actual = await sagaStates(clients, orderId).catch((e: Error) => e.message);
+    throw new Error(`${err.message}; it is ${JSON.stringify(actual)}`);
+  });
+}
