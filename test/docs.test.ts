@@ -9,7 +9,7 @@ import { file_ftgo_kitchen_v1_events } from "@ftgo/gen/ftgo/kitchen/v1/events_pb
 import { file_ftgo_order_v1_events } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
 import { orderSaga } from "@ftgo/order/saga";
-import { eventSubject, silentLogger, type Subscription } from "@ftgo/platform";
+import { eventSubject, type Subscription, silentLogger } from "@ftgo/platform";
 import { describe, expect, it } from "vitest";
 
 const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -48,21 +48,26 @@ const EVENT_FILES = [
 describe("the README's channel table", () => {
   const table = channelTable();
 
-  it.each(EVENT_FILES.flatMap((file) => file.messages))("lists $typeName with its subject, publisher and consumers", (event) => {
-    const subject = eventSubject(event, 0).replace(/\.0$/, "");
-    const row = table.get(subject);
-    expect(row, `no row for ${subject}`).toBeDefined();
-    expect(row?.message).toBe(event.typeName);
-    expect(row?.publisher).toBe(event.typeName.split(".")[1]);
-    const consumers = Object.entries(subscriptions)
-      .filter(([, subs]) => subs.some((s) => s.schema.typeName === event.typeName))
-      .map(([service]) => service)
-      .sort();
-    expect(row?.consumers).toEqual(consumers);
-  });
+  it.each(EVENT_FILES.flatMap((file) => file.messages))(
+    "lists $typeName with its subject, publisher and consumers",
+    (event) => {
+      const subject = eventSubject(event, 0).replace(/\.0$/, "");
+      const row = table.get(subject);
+      expect(row, `no row for ${subject}`).toBeDefined();
+      expect(row?.message).toBe(event.typeName);
+      expect(row?.publisher).toBe(event.typeName.split(".")[1]);
+      const consumers = Object.entries(subscriptions)
+        .filter(([, subs]) => subs.some((s) => s.schema.typeName === event.typeName))
+        .map(([service]) => service)
+        .sort();
+      expect(row?.consumers).toEqual(consumers);
+    },
+  );
 
   it("lists no channel that does not exist", () => {
-    const known = new Set(EVENT_FILES.flatMap((file) => file.messages).map((m) => eventSubject(m, 0).replace(/\.0$/, "")));
+    const known = new Set(
+      EVENT_FILES.flatMap((file) => file.messages).map((m) => eventSubject(m, 0).replace(/\.0$/, "")),
+    );
     const extra = [...table.keys()].filter((subject) => !known.has(subject) && !subject.startsWith("ftgo.deadletter."));
     expect(extra).toEqual([]);
   });

@@ -69,7 +69,13 @@ describe("make up", () => {
       expect(first).toContain('"orderId"');
       return;
     }
-    const result = runShell(line);
+    // A lookup of the order just placed may run before the saga has reached that service: a reader typing
+    // the command would be a second later, so poll for success with a deadline rather than count on luck.
+    const result = command.includes("<the orderId")
+      ? await waitFor(() => [runShell(line)].find((r) => r.code === 0), { timeoutMs: 10_000, message: line }).catch(
+          () => runShell(line),
+        )
+      : runShell(line);
     rememberOrderId(result.stdout);
     if (expected.length === 0) {
       expect(result.code, result.stderr).toBe(0);
@@ -137,7 +143,10 @@ async function firstOutputOf(command: string): Promise<string> {
     out += chunk.toString();
   });
   try {
-    return await waitFor(() => (out.includes("}") ? out : undefined), { timeoutMs: 10_000, message: `no output from ${command}` });
+    return await waitFor(() => (out.includes("}") ? out : undefined), {
+      timeoutMs: 10_000,
+      message: `no output from ${command}`,
+    });
   } finally {
     child.kill("SIGINT");
   }

@@ -23,12 +23,14 @@ describe("Create Order saga", () => {
   it("approves the order of an active consumer whose card pays, at an open restaurant", async () => {
     const order = await placeOrder(clients, "c-1001");
     expect(order.state).toBe(OrderState.APPROVAL_PENDING);
-    expect(await sagaSettles(clients, order.orderId, {
-      order: "APPROVED",
-      reason: "",
-      ticket: "AWAITING_ACCEPTANCE",
-      authorization: "AUTHORIZED",
-    })).toBeTruthy();
+    expect(
+      await sagaSettles(clients, order.orderId, {
+        order: "APPROVED",
+        reason: "",
+        ticket: "AWAITING_ACCEPTANCE",
+        authorization: "AUTHORIZED",
+      }),
+    ).toBeTruthy();
   });
 
   it("rejects the order when the card is declined, and rejects the ticket", async () => {

@@ -63,11 +63,13 @@ export function sagaSuite(settings: SagaSuiteSettings): Suite {
       const lagP50 = median(sagas.map((s) => s.outboxLagP50Ms));
       const lagP99 = median(sagas.map((s) => s.outboxLagP99Ms));
       const perSaga = median(sagas.map((s) => s.messagesPerSaga));
+      const share = median(sagas.map((s, i) => s.callsPerSecond / (ceilings[i] as CeilingRound).callsPerSecond));
       return {
         suite: "saga",
         description:
           `Create Order saga end to end (${settings.orders} orders, ${settings.inFlight} sagas in flight, ` +
-          `5 service processes + nats-server); ceiling = JetStream publishes/s (${PUBLISHES_IN_FLIGHT} in flight) ÷ ` +
+          `5 service processes + nats-server) at ${(100 * share).toFixed(2)} % of its JetStream ceiling; ` +
+          `ceiling = JetStream publishes/s (${PUBLISHES_IN_FLIGHT} in flight) ÷ ` +
           `${perSaga.toFixed(2)} messages per saga; outbox commit→publish lag p50 ${lagP50.toFixed(1)} ms, p99 ${lagP99.toFixed(1)} ms`,
         baseline: "jetstream-ceiling",
         contenders: [

@@ -3,12 +3,15 @@
 // must keep each order's events handled one at a time, in order, so no participant ever records a
 // state change its state machine does not allow.
 import { listDeadLetters } from "@ftgo/platform";
+import { waitFor } from "@ftgo/platform/testing";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
 import { type MeshClients, meshClients } from "../support/clients.js";
 import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
 import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { eventStreams } from "../support/streams.js";
 
 const ORDERS = 200;
 
@@ -30,6 +33,28 @@ afterAll(async () => {
 
 describe.sequential("two instances each of Kitchen and Accounting, sharing their service's database", () => {
   it(`settles ${ORDERS} orders with every recorded state change allowed and chained`, async () => {
+    // Both processes of each service are pulling from every one of its partition durables.
+    const nc = await connect({ servers: mesh.nats.url });
+    let pulling: string[] = [];
+    try {
+      const jsm = await jetstreamManager(nc);
+      await waitFor(
+        async () => {
+          pulling = [];
+          for (const stream of await eventStreams(jsm)) {
+            for await (const durable of jsm.consumers.list(stream)) {
+              if (/^(kitchen|accounting)-p\d+$/.test(durable.name))
+                pulling.push(`${stream}/${durable.name}: ${durable.num_waiting}`);
+            }
+          }
+          return pulling.length > 0 && pulling.every((line) => line.endsWith(": 2"));
+        },
+        { timeoutMs: 10_000, message: () => `two pulls waiting on every durable: ${pulling.join(", ")}` },
+      );
+    } finally {
+      await nc.close();
+    }
+
     const placed = await placeOrders(clients, ORDERS, { concurrency: 16 });
     const orderIds = placed.map((order) => order.orderId);
     const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
@@ -41,11 +66,11 @@ describe.sequential("two instances each of Kitchen and Accounting, sharing their
     expect(report.counts.transitions).toBeGreaterThanOrEqual(ORDERS * 4);
     expect(unexpectedOutcomes(sagas)).toEqual([]);
     expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
-    const nc = await connect({ servers: mesh.nats.url });
+    const after = await connect({ servers: mesh.nats.url });
     try {
-      expect(await listDeadLetters(nc)).toEqual([]);
+      expect(await listDeadLetters(after)).toEqual([]);
     } finally {
-      await nc.close();
+      await after.close();
     }
     expect(mesh.crashes()).toEqual([]);
   }, 90_000);

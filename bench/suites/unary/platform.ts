@@ -21,7 +21,12 @@ export async function serve(): Promise<MenuServer> {
     port: 0,
     log: silentLogger(),
     services: [
-      implement(KitchenService, { getMenu: () => MENU_RESPONSE, getRestaurant: notMeasured, getTicket: notMeasured, acceptTicket: notMeasured }),
+      implement(KitchenService, {
+        getMenu: () => MENU_RESPONSE,
+        getRestaurant: notMeasured,
+        getTicket: notMeasured,
+        acceptTicket: notMeasured,
+      }),
     ],
   });
   return { port: server.port, close: () => server.close() };

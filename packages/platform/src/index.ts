@@ -14,6 +14,6 @@ export * from "./grpc/index.js";
 export { createLogger, type LogConfig, type Logger, silentLogger } from "./log.js";
 export * from "./messaging/index.js";
 export { DEFAULT_CURRENCY, money } from "./money.js";
-export { onShutdown, type ShutdownOptions } from "./shutdown.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
+export { onShutdown, type ShutdownOptions } from "./shutdown.js";
 export { createStateHistory, type StateHistory, type StateTransition } from "./state-history.js";

@@ -30,7 +30,8 @@ export function accountingSaga({ store, log }: AccountingSagaDeps): Subscription
 
     // Cancel Order: the ticket is cancelled, so the charge is reversed.
     on(TicketCancelledSchema, (event, ctx) => {
-      if (store.reverseAuthorization(event.orderId, ctx)) log.info({ orderId: event.orderId }, "authorization reversed");
+      if (store.reverseAuthorization(event.orderId, ctx))
+        log.info({ orderId: event.orderId }, "authorization reversed");
     }),
   ];
 

@@ -163,9 +163,10 @@ export function openAccountingStore(file: string, options: { partitions?: number
     `INSERT INTO card_charges (order_id, kind, consumer_id, card_last4, amount_minor, currency, approved, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const allCharges = db.prepare<[], { order_id: string; kind: "charge" | "reversal"; approved: number; amount_minor: number }>(
-    "SELECT order_id, kind, approved, amount_minor FROM card_charges ORDER BY seq",
-  );
+  const allCharges = db.prepare<
+    [],
+    { order_id: string; kind: "charge" | "reversal"; approved: number; amount_minor: number }
+  >("SELECT order_id, kind, approved, amount_minor FROM card_charges ORDER BY seq");
 
   /** The row for an order, created PENDING by whichever of the saga's facts arrives first. */
   const rowFor = (orderId: string, messageId: string): AuthorizationRow => {
@@ -174,7 +175,8 @@ export function openAccountingStore(file: string, options: { partitions?: number
     return byOrder.get(orderId) as AuthorizationRow;
   };
   const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId: string) => {
-    if (!AUTHORIZATION_TRANSITIONS[from]?.includes(to)) throw new Error(`authorization state machine has no ${from} → ${to}`);
+    if (!AUTHORIZATION_TRANSITIONS[from]?.includes(to))
+      throw new Error(`authorization state machine has no ${from} → ${to}`);
     const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
     if (moved) history.record(orderId, from, to, messageId);
     return moved;
@@ -183,10 +185,19 @@ export function openAccountingStore(file: string, options: { partitions?: number
   /** Step 4 proper: once the order, its ticket and its consumer are all known good, charge the card. */
   const authorizeWhenReady = (orderId: string, ctx: MessageContext) => {
     const row = byOrder.get(orderId);
-    if (!row || row.state !== "PENDING" || !row.order_known || !row.ticket_created || !row.consumer_verified) return;
+    if (row?.state !== "PENDING" || !row.order_known || !row.ticket_created || !row.consumer_verified) return;
     const card = account.get(row.consumer_id);
     const approved = card !== undefined && card.always_declines === 0;
-    ledger.run(orderId, "charge", row.consumer_id, card?.card_last4 ?? "", row.amount_minor, row.currency, approved ? 1 : 0, Date.now());
+    ledger.run(
+      orderId,
+      "charge",
+      row.consumer_id,
+      card?.card_last4 ?? "",
+      row.amount_minor,
+      row.currency,
+      approved ? 1 : 0,
+      Date.now(),
+    );
     if (approved) {
       transition(orderId, "PENDING", "AUTHORIZED", "", ctx.messageId);
       ctx.publish(CreditCardAuthorizedSchema, {
@@ -195,7 +206,9 @@ export function openAccountingStore(file: string, options: { partitions?: number
         amount: money(row.amount_minor, row.currency),
       });
     } else {
-      const reason = card ? `card ending ${card.card_last4} was declined` : `consumer ${row.consumer_id} has no card on file`;
+      const reason = card
+        ? `card ending ${card.card_last4} was declined`
+        : `consumer ${row.consumer_id} has no card on file`;
       transition(orderId, "PENDING", "DECLINED", reason, ctx.messageId);
       ctx.publish(CreditCardAuthorizationFailedSchema, { orderId, reason });
     }
@@ -234,7 +247,16 @@ export function openAccountingStore(file: string, options: { partitions?: number
       const row = byOrder.get(orderId);
       if (!row || !transition(orderId, "AUTHORIZED", "REVERSED", "order cancelled", ctx.messageId)) return false;
       const card = account.get(row.consumer_id);
-      ledger.run(orderId, "reversal", row.consumer_id, card?.card_last4 ?? "", -row.amount_minor, row.currency, 1, Date.now());
+      ledger.run(
+        orderId,
+        "reversal",
+        row.consumer_id,
+        card?.card_last4 ?? "",
+        -row.amount_minor,
+        row.currency,
+        1,
+        Date.now(),
+      );
       ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
       return true;
     },

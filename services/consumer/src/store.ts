@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { ConsumerVerificationFailedSchema, ConsumerVerifiedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
 import { type Consumer, ConsumerSchema, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
+import { ConsumerVerificationFailedSchema, ConsumerVerifiedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
 import { createOutbox, type Database, type MessageContext, type Outbox, openDatabase } from "@ftgo/platform";
 import { SEED_CONSUMERS } from "./seed.js";
 

@@ -148,7 +148,11 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   };
   const menuOf = (restaurantId: string) =>
     menu.all(restaurantId).map((row) =>
-      create(MenuItemSchema, { menuItemId: row.menu_item_id, name: row.name, price: money(row.price_minor, row.currency) }),
+      create(MenuItemSchema, {
+        menuItemId: row.menu_item_id,
+        name: row.name,
+        price: money(row.price_minor, row.currency),
+      }),
     );
   const findTicket = (orderId: string) => {
     const row = ticket.get(orderId);
@@ -160,7 +164,14 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
     if (moved) history.record(orderId, from, to, messageId);
     return moved;
   };
-  const newTicket = (orderId: string, restaurantId: string, state: StateName, reason: string, lines: TicketLine[], messageId?: string) => {
+  const newTicket = (
+    orderId: string,
+    restaurantId: string,
+    state: StateName,
+    reason: string,
+    lines: TicketLine[],
+    messageId?: string,
+  ) => {
     insertTicket.run({ orderId, restaurantId, state, reason, lineItems: JSON.stringify(lines), now: Date.now() });
     history.record(orderId, null, state, messageId);
   };

@@ -46,7 +46,10 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
     outbox: store.outbox,
     subscriptions: orderSaga({ store, log }),
   });
-  const kitchenTransport = createGrpcTransport({ address: config.kitchenAddress, defaultTimeoutMs: config.kitchenTimeoutMs });
+  const kitchenTransport = createGrpcTransport({
+    address: config.kitchenAddress,
+    defaultTimeoutMs: config.kitchenTimeoutMs,
+  });
   const kitchen = createGrpcClient(KitchenService, kitchenTransport);
   const server = await serveGrpc({
     host: config.host,

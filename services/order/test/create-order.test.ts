@@ -61,7 +61,12 @@ beforeAll(async () => {
     ],
   });
   dataDir = mkdtempSync(join(tmpdir(), "order-test-"));
-  const config = loadOrderConfig({ PORT: "0", DATA_DIR: dataDir, NATS_URL: nats.url, KITCHEN_ADDRESS: kitchen.address });
+  const config = loadOrderConfig({
+    PORT: "0",
+    DATA_DIR: dataDir,
+    NATS_URL: nats.url,
+    KITCHEN_ADDRESS: kitchen.address,
+  });
   order = await startOrder(config, silentLogger());
   transport = createGrpcTransport({ address: order.address });
   client = createGrpcClient(OrderService, transport);

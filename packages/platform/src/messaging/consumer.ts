@@ -129,9 +129,9 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     }
   }
 
-  /** Pulls one partition until stop(), starting over if the pull ever ends by itself. */
+  /** Pulls one partition until stop() (or the connection is closed), starting over if a pull fails. */
   async function pull(stream: string, durable: string): Promise<void> {
-    while (!stopped.signal.aborted) {
+    while (!stopped.signal.aborted && !nc.isClosed()) {
       try {
         const messages = await (await js.consumers.get(stream, durable)).consume({ max_messages: 1 });
         const close = () => void messages.close();
