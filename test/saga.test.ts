@@ -33,45 +33,24 @@ describe("Create Order saga", () => {
     ).toBeTruthy();
   });
 
-  it("rejects the order when the card is declined, and rejects the ticket", async () => {
-    const order = await placeOrder(clients, "c-1002");
-    await sagaSettles(clients, order.orderId, {
-      order: "REJECTED",
-      reason: "card ending 0002 was declined",
-      ticket: "CREATE_REJECTED",
-      authorization: "DECLINED",
-    });
-  });
-
-  it("rejects the order when consumer verification fails, cancelling the ticket and the authorization", async () => {
-    const order = await placeOrder(clients, "c-1003");
-    await sagaSettles(clients, order.orderId, {
-      order: "REJECTED",
-      reason: "consumer c-1003 is suspended",
-      ticket: "CREATE_REJECTED",
-      authorization: "CANCELLED",
-    });
-  });
-
-  it("rejects the order of an unknown consumer", async () => {
-    const order = await placeOrder(clients, "c-9999");
-    await sagaSettles(clients, order.orderId, {
-      order: "REJECTED",
-      reason: "consumer c-9999 not found",
-      ticket: "CREATE_REJECTED",
-      authorization: "CANCELLED",
-    });
-  });
-
-  it("rejects the order when ticket creation fails (closed restaurant), cancelling the authorization", async () => {
-    const order = await placeOrder(clients, "c-1001", "r-2");
-    await sagaSettles(clients, order.orderId, {
-      order: "REJECTED",
-      reason: "restaurant r-2 is closed",
-      ticket: "CREATE_REJECTED",
-      authorization: "CANCELLED",
-    });
-  });
+  // The seed's compensation paths: who orders where, and how every participant must end.
+  it.each([
+    ["the card is declined", "c-1002", "r-1", "card ending 0002 was declined", "DECLINED"],
+    ["consumer verification fails", "c-1003", "r-1", "consumer c-1003 is suspended", "CANCELLED"],
+    ["the consumer is unknown", "c-9999", "r-1", "consumer c-9999 not found", "CANCELLED"],
+    ["ticket creation fails (closed restaurant)", "c-1001", "r-2", "restaurant r-2 is closed", "CANCELLED"],
+  ])(
+    "rejects the order when %s, compensating the earlier steps",
+    async (_, consumerId, restaurantId, reason, authorization) => {
+      const order = await placeOrder(clients, consumerId, restaurantId);
+      await sagaSettles(clients, order.orderId, {
+        order: "REJECTED",
+        reason,
+        ticket: "CREATE_REJECTED",
+        authorization,
+      });
+    },
+  );
 
   it("streams every state change to a WatchOrder client", async () => {
     const order = await placeOrder(clients, "c-1001");

@@ -1,3 +1,10 @@
+import type { BaseConfig } from "./config.js";
+import type { Database } from "./db.js";
+import { type ServiceRegistration, serveGrpc } from "./grpc/index.js";
+import type { Logger } from "./log.js";
+import type { Outbox, Subscription } from "./messaging/index.js";
+import { type Participant, startParticipant } from "./participant.js";
+
 /**
  * What every service's `start<Name>(config, log)` returns: where it listens, and how to stop it.
  * main.ts hands `stop` to onShutdown; tests call it in afterEach.
@@ -9,4 +16,53 @@ export interface RunningService {
   readonly port: number;
   /** NOT_SERVING, stop consuming, finish in-flight work, close connections and the database. */
   stop(): Promise<void>;
+}
+
+export interface SagaServiceOptions {
+  readonly config: BaseConfig;
+  readonly log: Logger;
+  /** The service's own database (with its outbox), opened by its store.ts. */
+  readonly store: { readonly db: Database; readonly outbox: Outbox; close(): void };
+  /** What it consumes: its saga.ts. */
+  readonly subscriptions: readonly Subscription[];
+  /** Its gRPC services, given the running participant (handlers wake its outbox relay after a commit). */
+  readonly services: (participant: Participant) => ServiceRegistration[];
+  /** Closes what the service opened besides these (clients of other services), after everything else stopped. */
+  readonly onStop?: () => void | Promise<void>;
+}
+
+/**
+ * Starts a saga participant the way every one of ours starts: it joins the saga (NATS, outbox relay,
+ * consumers), then serves gRPC. Its `stop()` undoes that in the order that loses nothing: health goes
+ * NOT_SERVING so that callers move on, consuming stops (the message in hand commits and is acknowledged),
+ * in-flight calls finish, the relay publishes what was committed, NATS drains, and the database closes last.
+ */
+export async function startSagaService(options: SagaServiceOptions): Promise<RunningService> {
+  const { config, log, store } = options;
+  const participant = await startParticipant({
+    config,
+    log,
+    db: store.db,
+    outbox: store.outbox,
+    subscriptions: options.subscriptions,
+  });
+  const server = await serveGrpc({
+    host: config.host,
+    port: config.port,
+    log,
+    services: options.services(participant),
+  });
+  log.info({ address: server.address }, `${config.service} serving`);
+  return {
+    address: server.address,
+    port: server.port,
+    async stop() {
+      server.setServing(false);
+      await participant.stopConsuming();
+      await server.close();
+      await participant.close();
+      await options.onStop?.();
+      store.close();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
-export type { RunningService } from "./app.js";
+export { type RunningService, type SagaServiceOptions, startSagaService } from "./app.js";
 export { type BaseConfig, ConfigError, type Env, type EnvReader, loadConfig } from "./config.js";
 export { type Database, openDatabase } from "./db.js";
 export {

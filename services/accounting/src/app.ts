@@ -7,8 +7,7 @@ import {
   type Logger,
   loadConfig,
   type RunningService,
-  serveGrpc,
-  startParticipant,
+  startSagaService,
 } from "@ftgo/platform";
 import { accountingSaga } from "./saga.js";
 import { createAccountingService } from "./service.js";
@@ -21,32 +20,14 @@ export function loadAccountingConfig(env: Env): AccountingConfig {
   return loadConfig(env, { service: "accounting", port: 50054 });
 }
 
-/** Starts Accounting Service: database, saga participation (NATS, outbox relay, consumers), gRPC server. */
+/** Starts Accounting Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startAccounting(config: AccountingConfig, log: Logger): Promise<RunningService> {
   const store = openAccountingStore(join(config.dataDir, "accounting.db"), config);
-  const messaging = await startParticipant({
+  return startSagaService({
     config,
     log,
-    db: store.db,
-    outbox: store.outbox,
+    store,
     subscriptions: accountingSaga({ store, log }),
+    services: () => [implement(AccountingService, createAccountingService({ store }))],
   });
-  const server = await serveGrpc({
-    host: config.host,
-    port: config.port,
-    log,
-    services: [implement(AccountingService, createAccountingService({ store }))],
-  });
-  log.info({ address: server.address }, "accounting serving");
-  return {
-    address: server.address,
-    port: server.port,
-    async stop() {
-      server.setServing(false);
-      await messaging.stopConsuming();
-      await server.close();
-      await messaging.close();
-      store.close();
-    },
-  };
 }

@@ -7,8 +7,7 @@ import {
   type Logger,
   loadConfig,
   type RunningService,
-  serveGrpc,
-  startParticipant,
+  startSagaService,
 } from "@ftgo/platform";
 import { consumerSaga } from "./saga.js";
 import { createConsumerService } from "./service.js";
@@ -21,32 +20,14 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
   return loadConfig(env, { service: "consumer", port: 50052 });
 }
 
-/** Starts Consumer Service: database, saga participation (NATS, outbox relay, consumers), gRPC server. */
+/** Starts Consumer Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startConsumer(config: ConsumerConfig, log: Logger): Promise<RunningService> {
   const store = openConsumerStore(join(config.dataDir, "consumer.db"), config);
-  const messaging = await startParticipant({
+  return startSagaService({
     config,
     log,
-    db: store.db,
-    outbox: store.outbox,
+    store,
     subscriptions: consumerSaga({ store, log }),
+    services: () => [implement(ConsumerService, createConsumerService({ store }))],
   });
-  const server = await serveGrpc({
-    host: config.host,
-    port: config.port,
-    log,
-    services: [implement(ConsumerService, createConsumerService({ store }))],
-  });
-  log.info({ address: server.address }, "consumer serving");
-  return {
-    address: server.address,
-    port: server.port,
-    async stop() {
-      server.setServing(false);
-      await messaging.stopConsuming();
-      await server.close();
-      await messaging.close();
-      store.close();
-    },
-  };
 }

@@ -7,8 +7,7 @@ import {
   type Logger,
   loadConfig,
   type RunningService,
-  serveGrpc,
-  startParticipant,
+  startSagaService,
 } from "@ftgo/platform";
 import { kitchenSaga } from "./saga.js";
 import { createKitchenService } from "./service.js";
@@ -21,35 +20,14 @@ export function loadKitchenConfig(env: Env): KitchenConfig {
   return loadConfig(env, { service: "kitchen", port: 50053 });
 }
 
-/**
- * Starts Kitchen Service: database, saga participation (NATS, outbox relay, consumers), gRPC server. `stop()` stops
- * taking calls and messages, lets in-flight work commit, publishes it, drains NATS, closes the database.
- */
+/** Starts Kitchen Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startKitchen(config: KitchenConfig, log: Logger): Promise<RunningService> {
   const store = openKitchenStore(join(config.dataDir, "kitchen.db"), config);
-  const messaging = await startParticipant({
+  return startSagaService({
     config,
     log,
-    db: store.db,
-    outbox: store.outbox,
+    store,
     subscriptions: kitchenSaga({ store, log }),
+    services: ({ relay }) => [implement(KitchenService, createKitchenService({ store, relay }))],
   });
-  const server = await serveGrpc({
-    host: config.host,
-    port: config.port,
-    log,
-    services: [implement(KitchenService, createKitchenService({ store, relay: messaging.relay }))],
-  });
-  log.info({ address: server.address }, "kitchen serving");
-  return {
-    address: server.address,
-    port: server.port,
-    async stop() {
-      server.setServing(false);
-      await messaging.stopConsuming();
-      await server.close();
-      await messaging.close();
-      store.close();
-    },
-  };
 }

@@ -10,8 +10,7 @@ import {
   type Logger,
   loadConfig,
   type RunningService,
-  serveGrpc,
-  startParticipant,
+  startSagaService,
 } from "@ftgo/platform";
 import { orderSaga } from "./saga.js";
 import { createOrderService } from "./service.js";
@@ -32,42 +31,20 @@ export function loadOrderConfig(env: Env): OrderConfig {
   }));
 }
 
-/**
- * Starts Order Service: database, saga participation (NATS, outbox relay, consumers), Kitchen client, gRPC server.
- * `stop()` undoes it in the order that loses nothing: stop taking calls and messages, let in-flight work
- * commit, publish what it wrote, drain NATS, close the database.
- */
+/** Starts Order Service: its database, its part in the sagas, its Kitchen client, its gRPC API. */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
   const store = openOrderStore(join(config.dataDir, "order.db"), config);
-  const messaging = await startParticipant({
-    config,
-    log,
-    db: store.db,
-    outbox: store.outbox,
-    subscriptions: orderSaga({ store, log }),
-  });
   const kitchenTransport = createGrpcTransport({
     address: config.kitchenAddress,
     defaultTimeoutMs: config.kitchenTimeoutMs,
   });
   const kitchen = createGrpcClient(KitchenService, kitchenTransport);
-  const server = await serveGrpc({
-    host: config.host,
-    port: config.port,
+  return startSagaService({
+    config,
     log,
-    services: [implement(OrderService, createOrderService({ store, kitchen, relay: messaging.relay, log }))],
+    store,
+    subscriptions: orderSaga({ store, log }),
+    services: ({ relay }) => [implement(OrderService, createOrderService({ store, kitchen, relay, log }))],
+    onStop: () => kitchenTransport.close(),
   });
-  log.info({ address: server.address, kitchen: config.kitchenAddress }, "order serving");
-  return {
-    address: server.address,
-    port: server.port,
-    async stop() {
-      server.setServing(false);
-      await messaging.stopConsuming();
-      await server.close();
-      await messaging.close();
-      kitchenTransport.close();
-      store.close();
-    },
-  };
 }
