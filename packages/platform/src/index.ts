@@ -2,6 +2,7 @@
 export { type RunningService, type SagaServiceOptions, startSagaService } from "./app.js";
 export { type BaseConfig, ConfigError, type Env, type EnvReader, loadConfig } from "./config.js";
 export { type Database, openDatabase } from "./db.js";
+export * from "./discovery/index.js";
 export {
   DomainError,
   FailedPreconditionError,

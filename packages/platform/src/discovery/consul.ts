@@ -1,0 +1,159 @@
+// Consul as the service registry. An instance registers with its local Consul agent, and the agent
+// health-checks it: every CHECK_INTERVAL it calls the instance's standard gRPC health service, and an
+// instance that does not answer SERVING turns critical and drops out of the passing list that
+// client-side discovery reads. Liveness is probed by Consul rather than heartbeated by the instance.
+import Consul from "consul";
+import type { RegisterOptions } from "consul/lib/agent/service.js";
+import type { Logger } from "../log.js";
+import {
+  assertServiceName,
+  byId,
+  onListChange,
+  readInstance,
+  type ServiceInstance,
+  validateInstance,
+} from "./instance.js";
+import type { Registration, Registry } from "./registry.js";
+
+/** Where Consul's own tools look when CONSUL_HTTP_ADDR is unset. */
+export const DEFAULT_CONSUL_ADDR = "127.0.0.1:8500";
+
+/** How often the agent probes an instance; how stale "passing" can be. */
+const CHECK_INTERVAL = "2s";
+/** How long a blocking query waits for a change before returning the same list (and asking again). */
+const WATCH_WAIT = "30s";
+
+export interface ConsulRegistryOptions {
+  /** The agent's HTTP API: `host:port`, `http://host:port` or `https://host:port`. */
+  readonly addr: string;
+  readonly log: Logger;
+}
+
+/**
+ * Opens Consul as the service registry. Self-registration hands the instance, with a gRPC health check,
+ * to the local agent; deregistration removes it at once. Client-side discovery asks for the instances
+ * whose checks pass, and watches them with blocking queries: each request carries the last index seen
+ * and returns as soon as the list changes (or after WATCH_WAIT with nothing new).
+ */
+export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Registry {
+  const consul = new Consul(consulOptions(addr));
+  const registrations = new Set<Registration>();
+  const watches = new Set<{ end(): void }>();
+
+  return {
+    kind: "consul",
+    async register(candidate) {
+      const instance = validateInstance(candidate);
+      await consul.agent.service.register(toConsulService(instance));
+      let removed: Promise<void> | undefined;
+      const registration: Registration = {
+        instance,
+        deregister: () => {
+          removed ??= (async () => {
+            registrations.delete(registration);
+            await consul.agent.service.deregister(instance.id);
+            log.info({ instanceId: instance.id }, "deregistered from Consul");
+          })();
+          return removed;
+        },
+      };
+      registrations.add(registration);
+      log.info({ instanceId: instance.id }, "registered with Consul");
+      return registration;
+    },
+    async lookup(service) {
+      assertServiceName(service);
+      return toInstances(await consul.health.service({ service, passing: true }), log).sort(byId);
+    },
+    watch(service, onChange) {
+      assertServiceName(service);
+      const watchLog = log.child({ target: service });
+      const report = onListChange(onChange, watchLog);
+      // The client's Watch runs the blocking-query loop (index + wait) and backs off after errors.
+      const watch = consul.watch({
+        method: consul.health.service,
+        options: { service, passing: "true", wait: WATCH_WAIT },
+      });
+      watch.on("change", (entries: unknown) => report(toInstances(entries, watchLog)));
+      watch.on("error", (err: unknown) => watchLog.warn({ err }, "Consul watch failed; retrying"));
+      watches.add(watch);
+      return {
+        stop: () => {
+          watches.delete(watch);
+          watch.end();
+        },
+      };
+    },
+    async close() {
+      for (const watch of watches) watch.end();
+      watches.clear();
+      await Promise.all(
+        [...registrations].map((registration) =>
+          registration.deregister().catch((err: unknown) => log.warn({ err }, "could not deregister on close")),
+        ),
+      );
+      consul.destroy();
+    },
+  };
+}
+
+/**
+ * The agent registration for an instance: the service with its version in the metadata, and a gRPC
+ * health check. The check needs its `interval`: without one the client silently sends a TTL check
+ * that the instance would have to keep passing itself. Consul removes an instance left critical for
+ * a minute (its minimum), which cleans up after a crash that skipped deregistration.
+ */
+export function toConsulService(instance: ServiceInstance): RegisterOptions {
+  return {
+    name: instance.service,
+    id: instance.id,
+    address: instance.address,
+    port: instance.port,
+    tags: [...instance.tags],
+    meta: { version: instance.version },
+    check: {
+      name: `gRPC health of ${instance.id}`,
+      grpc: `${instance.address}:${instance.port}`,
+      interval: CHECK_INTERVAL,
+      timeout: "1s",
+      deregistercriticalserviceafter: "1m",
+    },
+  };
+}
+
+/**
+ * The instance in one entry of Consul's health endpoint (`{ Node, Service, Checks }`), as client-side
+ * discovery needs it. A service registered without an address is reachable at its node's address; one
+ * registered by other tooling, without our version metadata, reads "unknown". The result still goes
+ * through validateInstance, which rejects what this mapping could not fill in.
+ */
+export function fromConsulEntry(entry: unknown): unknown {
+  const { Node: node, Service: service } = (entry ?? {}) as {
+    Node?: { Address?: string };
+    Service?: { ID?: string; Service?: string; Address?: string; Port?: number; Tags?: string[]; Meta?: object };
+  };
+  return {
+    service: service?.Service,
+    id: service?.ID,
+    address: service?.Address || node?.Address,
+    port: service?.Port,
+    version: (service?.Meta as { version?: string } | undefined)?.version ?? "unknown",
+    tags: service?.Tags ?? [],
+  };
+}
+
+/** The usable instances among health entries; a malformed one is logged and skipped. */
+function toInstances(entries: unknown, log: Logger): ServiceInstance[] {
+  return (Array.isArray(entries) ? entries : []).flatMap((entry: unknown) => {
+    const consulId = (entry as { Service?: { ID?: unknown } } | null)?.Service?.ID;
+    const instance = readInstance(() => fromConsulEntry(entry), { consulId }, log);
+    return instance ? [instance] : [];
+  });
+}
+
+/** `host:port` as Consul's CLI accepts it, or a URL; http unless it says https. */
+function consulOptions(addr: string): { host: string; port: number; secure: boolean } {
+  const url = new URL(addr.includes("://") ? addr : `http://${addr}`);
+  const secure = url.protocol === "https:";
+  return { host: url.hostname, port: Number(url.port || (secure ? 443 : 8500)), secure };
+}

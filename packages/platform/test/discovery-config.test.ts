@@ -1,0 +1,116 @@
+// Choosing and configuring the service registry, and checking what goes into it and comes out of it.
+import { describe, expect, it } from "vitest";
+import { ConfigError, type Env, loadConfig } from "../src/config.js";
+import { fromConsulEntry, toConsulService } from "../src/discovery/consul.js";
+import { InvalidInstanceError, validateInstance } from "../src/discovery/instance.js";
+import { createRegistry, loadDiscoveryConfig } from "../src/discovery/registry.js";
+import { silentLogger } from "../src/log.js";
+
+const load = (env: Env) =>
+  loadConfig(env, { service: "order", port: 50051 }, (read) => ({ discovery: loadDiscoveryConfig(read) })).discovery;
+
+const kitchen = { service: "kitchen", id: "kitchen-1", address: "10.0.0.7", port: 50053, version: "1.2.0", tags: [] };
+
+describe("loadDiscoveryConfig", () => {
+  it("defaults to the NATS KV registry, a 10 s TTL and a heartbeat every third of it", () => {
+    expect(load({})).toEqual({ registry: "nats-kv", ttlMs: 10_000, heartbeatMs: 3_333 });
+  });
+
+  it("reads Consul's address, with Consul's own default", () => {
+    expect(load({ REGISTRY: "consul" }).consulAddr).toBe("127.0.0.1:8500");
+    expect(load({ REGISTRY: "consul", CONSUL_HTTP_ADDR: "consul:8500" }).consulAddr).toBe("consul:8500");
+  });
+
+  it("reads a static list, numbering each service's instances", () => {
+    const config = load({
+      REGISTRY: "static",
+      STATIC_INSTANCES: "order=127.0.0.1:50051, kitchen=127.0.0.1:50053,kitchen=[::1]:50063",
+    });
+
+    expect(config.staticInstances?.map(({ id, address, port }) => `${id} ${address} ${port}`)).toEqual([
+      "order-1 127.0.0.1 50051",
+      "kitchen-1 127.0.0.1 50053",
+      "kitchen-2 ::1 50063",
+    ]);
+  });
+
+  it("reports every invalid variable at once", () => {
+    expect(() => load({ REGISTRY: "zookeeper", REGISTRY_TTL_MS: "soon" })).toThrow(
+      expect.objectContaining({
+        problems: [expect.stringMatching(/^REGISTRY=/), expect.stringMatching(/^REGISTRY_TTL_MS=/)],
+      }),
+    );
+  });
+
+  it("rejects a static list it cannot read, naming the bad items", () => {
+    const bad = () => load({ REGISTRY: "static", STATIC_INSTANCES: "order=127.0.0.1:50051,kitchen,delivery=h:99999" });
+
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/"kitchen" is not service=host:port/);
+    expect(bad).toThrow(/"delivery=h:99999".*port 99999/);
+    expect(() => load({ REGISTRY: "static" })).toThrow(/STATIC_INSTANCES is empty/);
+  });
+});
+
+describe("createRegistry", () => {
+  it("needs a NATS connection for the NATS KV registry", async () => {
+    const config = { registry: "nats-kv", ttlMs: 10_000, heartbeatMs: 3_333 } as const;
+
+    await expect(createRegistry(config, { log: silentLogger() })).rejects.toThrow(/NATS connection/);
+  });
+});
+
+describe("validateInstance", () => {
+  it("keeps only the known fields, frozen", () => {
+    const instance = validateInstance({ ...kitchen, secret: "x" });
+
+    expect(instance).toEqual(kitchen);
+    expect(Object.isFrozen(instance) && Object.isFrozen(instance.tags)).toBe(true);
+  });
+
+  it("names every problem of a bad instance", () => {
+    const bad = () => validateInstance({ service: "kitchen.v1", id: "", address: "a b", port: 0, tags: [1] });
+
+    expect(bad).toThrow(InvalidInstanceError);
+    expect(bad).toThrow(
+      expect.objectContaining({
+        problems: [
+          'service "kitchen.v1" is not a name',
+          'id "" is not a name',
+          'address "a b" is not a host',
+          "port 0 is not from 1 to 65535",
+          "version (missing) is not a string",
+          "tags [1] is not a list of strings",
+        ],
+      }),
+    );
+  });
+});
+
+describe("Consul mapping", () => {
+  it("registers a gRPC health check that has an interval, so that it stays a gRPC check", () => {
+    expect(toConsulService(validateInstance(kitchen))).toMatchObject({
+      name: "kitchen",
+      id: "kitchen-1",
+      address: "10.0.0.7",
+      port: 50053,
+      meta: { version: "1.2.0" },
+      check: { grpc: "10.0.0.7:50053", interval: "2s" },
+    });
+  });
+
+  it("reads an instance back from a health entry, at its node's address if it has none", () => {
+    const entry = {
+      Node: { Address: "10.0.0.9" },
+      Service: { ID: "kitchen-1", Service: "kitchen", Address: "", Port: 50053, Tags: ["a"], Meta: {} },
+      Checks: [],
+    };
+
+    expect(validateInstance(fromConsulEntry(entry))).toEqual({
+      ...kitchen,
+      address: "10.0.0.9",
+      version: "unknown",
+      tags: ["a"],
+    });
+  });
+});
