@@ -47,7 +47,7 @@ describe.sequential("a participant killed with SIGKILL mid-saga, then restarted"
   it.each(VICTIMS)(
     "$victim: all $orders orders settle, none is charged twice, no rejected order leaves a ticket to cook",
     async ({ victim, orders }) => {
-      const process = mesh[victim];
+      const target = mesh[victim];
       const mark = orderMark(dbs);
       let crash: Promise<void> | undefined;
       // A third of the orders are placed before the kill, the rest while it is down and after it is back,
@@ -56,7 +56,7 @@ describe.sequential("a participant killed with SIGKILL mid-saga, then restarted"
         retryUnavailableForMs: 30_000,
         onPlaced: (count) => {
           if (count === Math.floor(orders / 3)) {
-            crash = process.kill("SIGKILL").then(() => process.restart());
+            crash = target.kill("SIGKILL").then(() => target.restart());
           }
         },
       });

@@ -67,14 +67,17 @@ export interface ServiceInstance {
 /** Every process started here and still running: killed with this process, whatever ends it. */
 const live = new Set<number>();
 process.on("exit", () => {
-  for (const pid of live) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of live) send(pid, "SIGKILL");
 });
+
+/** process.kill, except that a process which has just exited (its exit not yet reported) is no error. */
+function send(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+  }
+}
 
 /**
  * Starts one service as `make up` does — `node --import tsx services/<name>/src/main.ts` with PORT,
@@ -122,7 +125,7 @@ export async function startService(options: ServiceProcessOptions): Promise<Serv
       if (!running.expected) crashes.push(how);
     });
     const exitedEarly = child.exited.then((status) => {
-      throw new Error(`${label} ${describeExit(status)} before it was ready:\n${tail.join("\n")}`);
+      throw new Error(`it ${describeExit(status)} before it was ready`);
     });
     exitedEarly.catch(() => {}); // raced below; after start-up an exit is a crash, recorded above
     const ready = new AbortController();
@@ -137,13 +140,12 @@ export async function startService(options: ServiceProcessOptions): Promise<Serv
 
   const terminate = async (signal: NodeJS.Signals, graceMs = STOP_GRACE_MS) => {
     const running = current;
-    if (!running || running.pid === undefined || !live.has(running.pid)) return;
+    const pid = running?.pid;
+    if (!running || pid === undefined || !live.has(pid)) return;
     running.expected = true;
-    process.kill(running.pid, signal);
-    const escalate = setTimeout(
-      () => running.pid !== undefined && live.has(running.pid) && process.kill(running.pid, "SIGKILL"),
-      graceMs,
-    );
+    send(pid, signal);
+    send(pid, "SIGCONT"); // a process a test froze with SIGSTOP cannot act on SIGTERM
+    const escalate = setTimeout(() => live.has(pid) && send(pid, "SIGKILL"), graceMs);
     await running.exited;
     clearTimeout(escalate);
   };
@@ -163,7 +165,7 @@ export async function startService(options: ServiceProcessOptions): Promise<Serv
     crashes,
     async kill(signal = "SIGKILL") {
       if (signal === "SIGSTOP" || signal === "SIGCONT") {
-        if (current?.pid !== undefined) process.kill(current.pid, signal);
+        if (current?.pid !== undefined && live.has(current.pid)) send(current.pid, signal);
         return;
       }
       await terminate(signal);
