@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { BaseConfig } from "./config.js";
 import type { Database } from "./db.js";
+import { createRegistry, type Registry } from "./discovery/index.js";
 import { type ServiceRegistration, serveGrpc } from "./grpc/index.js";
 import type { Logger } from "./log.js";
 import type { Outbox, Subscription } from "./messaging/index.js";
@@ -18,6 +20,9 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** The version every instance registers with (the contracts' major version is in their package names). */
+const SERVICE_VERSION = "0.1.0";
+
 export interface SagaServiceOptions {
   readonly config: BaseConfig;
   readonly log: Logger;
@@ -25,17 +30,22 @@ export interface SagaServiceOptions {
   readonly store: { readonly db: Database; readonly outbox: Outbox; close(): void };
   /** What it consumes: its saga.ts. */
   readonly subscriptions: readonly Subscription[];
-  /** Its gRPC services, given the running participant (handlers wake its outbox relay after a commit). */
-  readonly services: (participant: Participant) => ServiceRegistration[];
+  /**
+   * Its gRPC services, given what they may need: the running participant (handlers wake its outbox relay
+   * after a commit) and the service registry (clients of other services discover them through it).
+   */
+  readonly services: (deps: Participant & { readonly registry: Registry }) => ServiceRegistration[];
   /** Closes what the service opened besides these (clients of other services), after everything else stopped. */
   readonly onStop?: () => void | Promise<void>;
 }
 
 /**
  * Starts a saga participant the way every one of ours starts: it joins the saga (NATS, outbox relay,
- * consumers), then serves gRPC. Its `stop()` undoes that in the order that loses nothing: health goes
- * NOT_SERVING so that callers move on, consuming stops (the message in hand commits and is acknowledged),
- * in-flight calls finish, the relay publishes what was committed, NATS drains, and the database closes last.
+ * consumers), serves gRPC, then registers itself in the service registry (self-registration) so that
+ * clients can discover it. Its `stop()` undoes that in the order that loses nothing: health goes
+ * NOT_SERVING and the registry entry goes at once, so that callers move on; consuming stops (the message
+ * in hand commits and is acknowledged); in-flight calls finish; the relay publishes what was committed;
+ * NATS drains; the database closes last.
  */
 export async function startSagaService(options: SagaServiceOptions): Promise<RunningService> {
   const { config, log, store } = options;
@@ -46,22 +56,36 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     outbox: store.outbox,
     subscriptions: options.subscriptions,
   });
+  const registry = await createRegistry(config.discovery, { nc: participant.nc, log });
   const server = await serveGrpc({
     host: config.host,
     port: config.port,
     log,
-    services: options.services(participant),
+    services: options.services({ ...participant, registry }),
   });
-  log.info({ address: server.address }, `${config.service} serving`);
+  const registration = await registry.register({
+    service: config.service,
+    id: `${config.service}-${server.port}-${randomBytes(3).toString("hex")}`,
+    address: config.advertiseHost,
+    port: server.port,
+    version: SERVICE_VERSION,
+    tags: ["grpc"],
+  });
+  log.info(
+    { address: server.address, instance: registration.instance.id, registry: registry.kind },
+    `${config.service} serving`,
+  );
   return {
     address: server.address,
     port: server.port,
     async stop() {
       server.setServing(false);
+      await registration.deregister();
       await participant.stopConsuming();
       await server.close();
-      await participant.close();
       await options.onStop?.();
+      await registry.close();
+      await participant.close();
       store.close();
     },
   };

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery/registry.js";
 
 /** The settings every ftgo-mesh process has. Services extend it with their own (see loadConfig's `extra`). */
 export interface BaseConfig {
@@ -19,6 +20,10 @@ export interface BaseConfig {
    * for every service of a mesh: it fixes which durable consumer sees an order's messages.
    */
   readonly partitions: number;
+  /** The address other services reach this one at, as registered. FTGO_ADVERTISE_HOST, default the bind host. */
+  readonly advertiseHost: string;
+  /** Which service registry this service registers in and discovers others from (REGISTRY, …). */
+  readonly discovery: DiscoveryConfig;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -29,6 +34,8 @@ export interface EnvReader {
   port(name: string, fallback: number): number;
   int(name: string, fallback: number, min?: number): number;
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
+  /** Reports a problem found while interpreting a value (a malformed list, say), with the others. */
+  problem(message: string): void;
 }
 
 /** Thrown by loadConfig with every invalid variable named, one per line. */
@@ -67,10 +74,14 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     natsUrl: read.string("NATS_URL", "nats://127.0.0.1:4222"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     partitions: read.int("FTGO_PARTITIONS", 4, 1),
+    advertiseHost: read.string("FTGO_ADVERTISE_HOST", ""),
+    discovery: loadDiscoveryConfig(read),
   };
+  // A server bound to every interface is reached through loopback on this machine.
+  const advertiseHost = base.advertiseHost || (["0.0.0.0", "::"].includes(base.host) ? "127.0.0.1" : base.host);
   const more = extra ? extra(read) : ({} as Extra);
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...base, ...more });
+  return Object.freeze({ ...base, advertiseHost, ...more });
 }
 
 function createEnvReader(env: Env, problems: string[]): EnvReader {
@@ -92,6 +103,9 @@ function createEnvReader(env: Env, problems: string[]): EnvReader {
     string: (name, fallback) => raw(name) ?? fallback,
     port: (name, fallback) => int(name, fallback, 0, 65535),
     int: (name, fallback, min) => int(name, fallback, min),
+    problem: (message) => {
+      problems.push(message);
+    },
     oneOf: (name, allowed, fallback) => {
       const value = raw(name);
       if (value === undefined) return fallback;

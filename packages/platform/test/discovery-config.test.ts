@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, type Env, loadConfig } from "../src/config.js";
 import { fromConsulEntry, toConsulService } from "../src/discovery/consul.js";
 import { InvalidInstanceError, validateInstance } from "../src/discovery/instance.js";
-import { createRegistry, loadDiscoveryConfig } from "../src/discovery/registry.js";
+import { createRegistry } from "../src/discovery/registry.js";
 import { silentLogger } from "../src/log.js";
 
-const load = (env: Env) =>
-  loadConfig(env, { service: "order", port: 50051 }, (read) => ({ discovery: loadDiscoveryConfig(read) })).discovery;
+// Every service's configuration carries its discovery settings.
+const load = (env: Env) => loadConfig(env, { service: "order", port: 50051 }).discovery;
 
 const kitchen = { service: "kitchen", id: "kitchen-1", address: "10.0.0.7", port: 50053, version: "1.2.0", tags: [] };
 

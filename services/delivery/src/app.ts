@@ -7,7 +7,7 @@ import {
   type Logger,
   loadConfig,
   type RunningService,
-  serveGrpc,
+  startSagaService,
 } from "@ftgo/platform";
 import { createDeliveryService } from "./service.js";
 import { openDeliveryStore } from "./store.js";
@@ -19,22 +19,17 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
   return loadConfig(env, { service: "delivery", port: 50055 });
 }
 
-/** Starts Delivery Service: its database, then its gRPC server. Used by main.ts and by tests. */
+/**
+ * Starts Delivery Service: its database, its NATS connection and registry entry, its gRPC API. It consumes
+ * nothing yet: deliveries are scheduled once restaurants accept tickets (the one-way notification to come).
+ */
 export async function startDelivery(config: DeliveryConfig, log: Logger): Promise<RunningService> {
-  const store = openDeliveryStore(join(config.dataDir, "delivery.db"));
-  const server = await serveGrpc({
-    host: config.host,
-    port: config.port,
+  const store = openDeliveryStore(join(config.dataDir, "delivery.db"), config);
+  return startSagaService({
+    config,
     log,
-    services: [implement(DeliveryService, createDeliveryService({ store }))],
+    store,
+    subscriptions: [],
+    services: () => [implement(DeliveryService, createDeliveryService({ store }))],
   });
-  log.info({ address: server.address }, "delivery serving");
-  return {
-    address: server.address,
-    port: server.port,
-    async stop() {
-      await server.close();
-      store.close();
-    },
-  };
 }

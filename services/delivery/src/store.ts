@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Delivery, DeliverySchema, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { openDatabase } from "@ftgo/platform";
+import { createOutbox, type Database, type Outbox, openDatabase } from "@ftgo/platform";
 
 const MIGRATIONS = [
   `CREATE TABLE deliveries (
@@ -21,17 +21,22 @@ interface DeliveryRow {
   estimated_delivery_time: number | null;
 }
 
-/** Delivery Service's own database. Nobody else reads it. */
+/** Delivery Service's own database: deliveries, the outbox and the processed-messages table. */
 export interface DeliveryStore {
+  readonly db: Database;
+  readonly outbox: Outbox;
   findDelivery(orderId: string): Delivery | undefined;
   close(): void;
 }
 
 /** Opens the delivery database at `file`, creating the schema on first start. */
-export function openDeliveryStore(file: string): DeliveryStore {
+export function openDeliveryStore(file: string, options: { partitions?: number } = {}): DeliveryStore {
   const db = openDatabase(file, MIGRATIONS);
+  const outbox = createOutbox(db, options);
   const byOrder = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE order_id = ?");
   return {
+    db,
+    outbox,
     findDelivery(orderId) {
       const row = byOrder.get(orderId);
       return (

@@ -7,7 +7,7 @@
 //   consul   Consul's catalog: the agent health-checks each instance over gRPC
 //   static   a fixed list from configuration, for a mesh without either
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ConfigError, type EnvReader } from "../config.js";
+import type { EnvReader } from "../config.js";
 import type { Logger } from "../log.js";
 import { createConsulRegistry, DEFAULT_CONSUL_ADDR } from "./consul.js";
 import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./instance.js";
@@ -61,9 +61,8 @@ const REGISTRY_KINDS = ["nats-kv", "consul", "static"] as const satisfies readon
 
 /**
  * Reads the service discovery settings, for use inside loadConfig's `extra`:
- * `loadConfig(env, defaults, (read) => ({ discovery: loadDiscoveryConfig(read) }))`. The service
- * registry is NATS KV unless REGISTRY says consul or static. A STATIC_INSTANCES value that cannot be
- * parsed throws a ConfigError of its own, because EnvReader has no way to report list values.
+ * loadConfig calls it for every service. The service registry is NATS KV unless REGISTRY says consul or
+ * static; a STATIC_INSTANCES value that cannot be parsed is reported with the other start-up problems.
  */
 export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
   const registry = read.oneOf("REGISTRY", REGISTRY_KINDS, "nats-kv");
@@ -75,7 +74,7 @@ export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
     case "static": {
       const { instances, problems } = parseStaticInstances(read.string("STATIC_INSTANCES", ""));
       if (instances.length === 0 && problems.length === 0) problems.push("STATIC_INSTANCES is empty");
-      if (problems.length > 0) throw new ConfigError(problems);
+      for (const problem of problems) read.problem(problem);
       return { ...config, staticInstances: instances };
     }
     case "nats-kv":
