@@ -23,11 +23,13 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
 import { type CallContext, REQUEST_ID_HEADER, runInCall } from "./call-context.js";
+import type { FaultInjector } from "./faults.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
 import { severityOf, toConnectError, toGrpcStatus } from "./status.js";
 
 type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
 type ServerStreamingSpec = Extract<MethodImplSpec, { kind: "server_streaming" }>;
+type InjectFault = (signal: AbortSignal) => Promise<void> | undefined;
 
 /**
  * Serves one method written as Connect's `ServiceImpl` on grpc-js. Handlers get the HandlerContext they
@@ -36,13 +38,16 @@ type ServerStreamingSpec = Extract<MethodImplSpec, { kind: "server_streaming" }>
  * their outgoing calls inherit request id, deadline and cancellation. Unary and server-streaming
  * methods are served; client-streaming and bidi methods answer UNIMPLEMENTED, as nothing here uses them.
  */
-export function createMethodHandler(spec: MethodImplSpec, log: Logger): UntypedHandleCall {
+export function createMethodHandler(spec: MethodImplSpec, log: Logger, faults?: FaultInjector): UntypedHandleCall {
+  const path = `/${spec.method.parent.typeName}/${spec.method.name}`;
+  // Fault injection (AdminService) runs before the handler; undefined when no fault fires, so no await.
+  const fault: InjectFault = (signal) => faults?.apply(path, signal);
   switch (spec.kind) {
     case "unary":
       return (call: ServerUnaryCall<Buffer, Message>, callback: sendUnaryData<Message>) =>
-        void serveUnary(spec, call, callback, log);
+        void serveUnary(spec, call, callback, log, fault);
     case "server_streaming":
-      return (call: ServerWritableStream<Buffer, Message>) => void serveServerStream(spec, call, log);
+      return (call: ServerWritableStream<Buffer, Message>) => void serveServerStream(spec, call, log, fault);
     default:
       return rejectUnsupported(spec);
   }
@@ -53,10 +58,13 @@ async function serveUnary(
   call: ServerUnaryCall<Buffer, Message>,
   callback: sendUnaryData<Message>,
   log: Logger,
+  fault: InjectFault,
 ): Promise<void> {
   const rpc = openCall(spec.method, call, log);
   await runInCall(rpc.context, async () => {
     try {
+      const delay = fault(rpc.handlerContext.signal);
+      if (delay) await delay;
       const response = await spec.impl(decodeRequest(spec.method, call.request), rpc.handlerContext);
       const message = create(spec.method.output, response);
       rpc.sendHeaders();
@@ -76,11 +84,14 @@ async function serveServerStream(
   spec: ServerStreamingSpec,
   call: ServerWritableStream<Buffer, Message>,
   log: Logger,
+  fault: InjectFault,
 ): Promise<void> {
   const rpc = openCall(spec.method, call, log);
   const { signal } = rpc.handlerContext;
   await runInCall(rpc.context, async () => {
     try {
+      const delay = fault(signal);
+      if (delay) await delay;
       const responses = spec.impl(decodeRequest(spec.method, call.request), rpc.handlerContext);
       for await (const response of responses) {
         // Leaving the loop early makes for-await call the iterator's return(), which runs the handler's

@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createServiceImplSpec, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
+import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import {
   type ChannelOptions,
   Server,
@@ -9,6 +10,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
 import { createServiceDefinition } from "./definition.js";
+import { createAdminService, createFaultInjector, type FaultInjector } from "./faults.js";
 import { createMethodHandler } from "./handler.js";
 import { addHealth } from "./health.js";
 import { addReflection } from "./reflection.js";
@@ -56,8 +58,8 @@ export interface GrpcServer {
 const MiB = 1024 * 1024;
 
 /**
- * Starts a grpc-js server for `services`, together with the standard health and reflection services,
- * and resolves once it listens. Health reports SERVING only after the port is bound. Every limit
+ * Starts a grpc-js server for `services`, together with the standard health and reflection services
+ * and AdminService (run-time fault injection, see faults.ts), and resolves once it listens. Health reports SERVING only after the port is bound. Every limit
  * grpc-js leaves open or implicit (message sizes, keepalive) is set here on purpose, so the numbers
  * are visible in one place.
  */
@@ -65,9 +67,14 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   const { host, log, services } = options;
   const descriptors = services.map(({ service }) => service);
   const server = new Server(serverChannelOptions(options));
+  const faults = createFaultInjector();
   for (const { service, methods } of services) {
-    server.addService(withRawRequests(service), handlersOf(methods, log));
+    server.addService(withRawRequests(service), handlersOf(methods, log, faults));
   }
+  // Fault injection for tests and demos, at run time: served, but no fault applies to it (SetFault "*"
+  // with hang must not lock out ClearFaults), and left out of health and reflection: an operator's tool.
+  const admin = implement(AdminService, createAdminService(faults));
+  server.addService(withRawRequests(AdminService), handlersOf(admin.methods, log));
   const health = addHealth(
     server,
     descriptors.map((service) => service.typeName),
@@ -115,8 +122,14 @@ function withRawRequests(service: DescService): ServiceDefinition {
   return Object.fromEntries(definition);
 }
 
-function handlersOf(methods: ServiceImplSpec["methods"], log: Logger): UntypedServiceImplementation {
-  return Object.fromEntries(Object.values(methods).map((spec) => [spec.method.name, createMethodHandler(spec, log)]));
+function handlersOf(
+  methods: ServiceImplSpec["methods"],
+  log: Logger,
+  faults?: FaultInjector,
+): UntypedServiceImplementation {
+  return Object.fromEntries(
+    Object.values(methods).map((spec) => [spec.method.name, createMethodHandler(spec, log, faults)]),
+  );
 }
 
 /** Resolves with the bound port; a server that cannot bind (port taken) is shut down, not leaked. */

@@ -1,0 +1,176 @@
+import { AsyncResource } from "node:async_hooks";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
+import {
+  type BulkheadPolicy,
+  bulkhead,
+  ExponentialBackoff,
+  handleWhen,
+  isBulkheadRejectedError,
+  retry,
+} from "cockatiel";
+import type { Registry } from "../discovery/index.js";
+import { currentCall } from "../grpc/call-context.js";
+import type { Logger } from "../log.js";
+import { deadlineOf, timeoutOfAttempt, withDeadline } from "./deadline.js";
+import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instances.js";
+import { type CallPolicy, isRetryable, isSafeToRetry } from "./policy.js";
+
+/** A typed client of one target service, spread over its instances, with the target's policy on every call. */
+export type MeshClient<S extends DescService> = Client<S> & {
+  /** The target's instances as this client sees them now: address, breaker state, calls in flight. */
+  instances(): InstanceState[];
+  /** Stops watching the registry and closes every connection. */
+  close(): void;
+};
+
+export interface MeshClientOptions {
+  /** The target's service name in the registry: "kitchen". */
+  readonly target: string;
+  readonly registry: Registry;
+  /** The target's policy, e.g. `config.policies.kitchen` from loadPolicyConfig. */
+  readonly policy: CallPolicy;
+  readonly log: Logger;
+}
+
+/** What every method of one mesh client shares. */
+interface Mesh extends MeshClientOptions {
+  readonly pool: InstancePool;
+  /** One per target, over all its instances: it bounds the calls outstanding to the service. */
+  readonly bulkhead: BulkheadPolicy;
+  readonly backoff: ExponentialBackoff<unknown>;
+}
+
+/**
+ * A client for `service` that finds the instances of `target` through the registry and calls them
+ * through the target's policy; it has the shape of Connect's `createClient`, so handlers use it like
+ * any other client. A unary call passes these layers, outermost first:
+ *
+ *   deadline   `timeoutMs` or the policy's, never beyond the incoming call's; the caller hears
+ *              DEADLINE_EXCEEDED on time, whichever layer it waits in
+ *   bulkhead   at most `limit` calls to the target in flight and `queue` waiting; one more fails at once
+ *              with RESOURCE_EXHAUSTED
+ *   retry      only methods the .proto declares NO_SIDE_EFFECTS or IDEMPOTENT: after UNAVAILABLE,
+ *              RESOURCE_EXHAUSTED or an attempt's own timeout, with exponential backoff and jitter, on
+ *              another instance when there is one
+ *   breaker    the chosen instance's circuit breaker: while open, UNAVAILABLE at once, nothing sent
+ *   the call   on the instance's one shared connection, carrying the remaining deadline downstream
+ *
+ * Server-streaming methods go to one instance, round-robin, bounded by the caller's `timeoutMs` (else
+ * the policy's) alone: a stream is no unit a bulkhead, breaker or retry can reason about.
+ */
+export function createMeshClient<S extends DescService>(service: S, options: MeshClientOptions): MeshClient<S> {
+  const { policy } = options;
+  const mesh: Mesh = {
+    ...options,
+    pool: createInstancePool(service, options),
+    bulkhead: bulkhead(policy.bulkhead.limit, policy.bulkhead.queue),
+    // cockatiel's default generator: exponential growth with decorrelated jitter, so that the clients
+    // a failure hit at one moment do not all come back at the same moment.
+    backoff: new ExponentialBackoff({ initialDelay: policy.retry.initialDelayMs, maxDelay: policy.retry.maxDelayMs }),
+  };
+  const client: Record<string, unknown> = {
+    instances: () => mesh.pool.states(),
+    close: () => mesh.pool.close(),
+  };
+  for (const method of service.methods) client[method.localName] = createMethodFn(method, mesh);
+  // The loop gives every method of S its function; TypeScript cannot follow a loop to the mapped type.
+  return client as MeshClient<S>;
+}
+
+function createMethodFn(method: DescMethod, mesh: Mesh) {
+  switch (method.methodKind) {
+    case "unary":
+      return createUnaryFn(method, mesh);
+    case "server_streaming":
+      return createServerStreamingFn(method, mesh);
+    default:
+      return () => {
+        throw new ConnectError(
+          `${mesh.target} ${method.name} is ${method.methodKind}; not supported`,
+          Code.Unimplemented,
+        );
+      };
+  }
+}
+
+function createUnaryFn(method: DescMethod, mesh: Mesh) {
+  const { target, policy, pool, log } = mesh;
+  const what = `${target} ${method.name}`;
+  const retries = isSafeToRetry(method) ? policy.retry.attempts - 1 : 0;
+
+  return (request: unknown, options: CallOptions = {}) => {
+    const parent = currentCall();
+    const deadline = deadlineOf(options.timeoutMs ?? policy.timeoutMs, parent);
+    const cancelledBy = [options.signal, parent?.signal].filter((signal) => signal !== undefined);
+    const tried = new Set<string>();
+
+    /** One attempt: the instance the balancer picks, through its breaker, with what remains of the deadline. */
+    const attempt = () => {
+      const endpoint = pool.pick(tried);
+      if (!endpoint) throw new ConnectError(`no healthy instance of ${target}`, Code.Unavailable);
+      if (tried.size > 0) log.debug({ target, method: method.name, instance: endpoint.address }, "retrying");
+      tried.add(endpoint.id);
+      const timeoutMs = timeoutOfAttempt(deadline, retries > 0 ? policy.attemptTimeoutMs : 0, what);
+      return endpoint.unary(method.localName, request, { ...options, timeoutMs });
+    };
+
+    /** Attempts, repeated while the failure is retryable and the deadline allows. */
+    const attempts = (signal: AbortSignal) => {
+      if (retries === 0) return attempt();
+      // cockatiel's maxAttempts counts the retries, not the first attempt.
+      const retrying = retry(
+        handleWhen((error) => isRetryable(error, deadline)),
+        { maxAttempts: retries, backoff: mesh.backoff },
+      );
+      return retrying.execute(attempt, signal);
+    };
+
+    return withDeadline(deadline, cancelledBy, what, async (signal) => {
+      await pool.listed;
+      // Bound to this call's async context: a queued call is started by whichever call frees a slot,
+      // and must still carry its own request id and deadline downstream, not that call's.
+      return throughBulkhead(
+        mesh,
+        AsyncResource.bind(() => attempts(signal)),
+        signal,
+      );
+    });
+  };
+}
+
+/** Runs `fn` in the target's bulkhead; a call that finds it full fails at once, naming the target. */
+async function throughBulkhead<T>(mesh: Mesh, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await mesh.bulkhead.execute(fn, signal);
+  } catch (error) {
+    if (!isBulkheadRejectedError(error)) throw error;
+    const { limit, queue } = mesh.policy.bulkhead;
+    const message = `too many calls to ${mesh.target}: ${limit} in flight and ${queue} waiting`;
+    throw new ConnectError(message, Code.ResourceExhausted, undefined, undefined, error);
+  }
+}
+
+function createServerStreamingFn(method: DescMethod, mesh: Mesh) {
+  const { target, policy, pool } = mesh;
+  const what = `${target} ${method.name}`;
+  return (request: unknown, options: CallOptions = {}) => {
+    const parent = currentCall();
+    const cancelledBy = [options.signal, parent?.signal].filter((signal) => signal !== undefined);
+    const listed = () => withDeadline(deadlineOf(policy.timeoutMs, parent), cancelledBy, what, () => pool.listed);
+    // Bound now: the stream may be read after the handler that opened it has moved on, and must still
+    // inherit that handler's request id, deadline and cancellation.
+    const open = AsyncResource.bind((endpoint: Endpoint) =>
+      endpoint.serverStream(method.localName, request, {
+        ...options,
+        timeoutMs: options.timeoutMs ?? policy.timeoutMs,
+      }),
+    );
+    return (async function* () {
+      await listed();
+      const endpoint = pool.pick(new Set());
+      if (!endpoint) throw new ConnectError(`no healthy instance of ${target}`, Code.Unavailable);
+      yield* open(endpoint);
+    })();
+  };
+}
