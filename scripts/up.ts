@@ -20,7 +20,8 @@ interface ServiceEntry {
 
 /**
  * The mesh. Each runs as `node --import tsx services/<name>/src/main.ts` with PORT, DATA_DIR, NATS_URL,
- * LOG_LEVEL, FTGO_HOST, and every service's address as <NAME>_ADDRESS (order reads KITCHEN_ADDRESS).
+ * LOG_LEVEL, FTGO_HOST, and every service's address as <NAME>_ADDRESS (services find each other through the
+ * NATS-KV registry; the addresses are for tools).
  */
 const SERVICES: readonly ServiceEntry[] = [
   { name: "order", port: 50051 },

@@ -46,7 +46,7 @@ export async function startTestMesh(extraEnv: Record<string, string> = {}): Prom
       track(startConsumer(loadConsumerConfig(env), log)),
       track(startAccounting(loadAccountingConfig(env), log)),
       track(startDelivery(loadDeliveryConfig(env), log)),
-      track(startOrder(loadOrderConfig({ ...env, KITCHEN_ADDRESS: kitchen.address }), log)),
+      track(startOrder(loadOrderConfig(env), log)),
     ]);
     return {
       order,

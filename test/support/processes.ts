@@ -33,7 +33,7 @@ export interface ServiceProcessOptions {
   readonly instance?: number;
   /** FTGO_PARTITIONS. Default 4, the services' own default. */
   readonly partitions?: number;
-  /** Anything else the service reads, such as KITCHEN_ADDRESS for order. */
+  /** Anything else the service reads, such as REGISTRY_TTL_MS or KITCHEN_BREAKER_FAILURES. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -214,7 +214,7 @@ export interface ProcessMesh {
 /**
  * Starts a nats-server (random port, temp store) and every service as its own process on a free port,
  * sharing one temp data dir: `instances: { kitchen: 2 }` runs two Kitchen processes on one database,
- * as scaled-out instances of a service do. Order's KITCHEN_ADDRESS is the first Kitchen. The first
+ * as scaled-out instances of a service do. Order finds the Kitchens through the NATS-KV registry. The first
  * instance of each service starts before any second one, so that only one of them creates the schema.
  */
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
@@ -235,13 +235,11 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const kitchenPort = await freePort();
     const start = async (name: ServiceName, instance: number, port?: number) => {
-      const env: Record<string, string> = name === "order" ? { KITCHEN_ADDRESS: `${HOST}:${kitchenPort}` } : {};
-      const started = await startService({ name, instance, dataDir, natsUrl: nats.url, partitions, port, env });
+      const started = await startService({ name, instance, dataDir, natsUrl: nats.url, partitions, port });
       instances[name].push(started);
     };
-    await Promise.all(SERVICE_NAMES.map((name) => start(name, 1, name === "kitchen" ? kitchenPort : undefined)));
+    await Promise.all(SERVICE_NAMES.map((name) => start(name, 1)));
     await Promise.all(
       SERVICE_NAMES.flatMap((name) =>
         Array.from({ length: (options.instances?.[name] ?? 1) - 1 }, (_, i) => start(name, i + 2)),

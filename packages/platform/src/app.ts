@@ -62,6 +62,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     port: config.port,
     log,
     services: options.services({ ...participant, registry }),
+    servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
   });
   const registration = await registry.register({
     service: config.service,
@@ -71,6 +72,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     version: SERVICE_VERSION,
     tags: ["grpc"],
   });
+  server.setServing(true);
   log.info(
     { address: server.address, instance: registration.instance.id, registry: registry.kind },
     `${config.service} serving`,

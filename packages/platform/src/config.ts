@@ -54,8 +54,8 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
  * ConfigError, so a wrong start-up is fixed in one round.
  *
  * ```ts
- * const config = loadConfig(process.env, { service: "order", port: 50051 }, (env) => ({
- *   kitchenAddress: env.string("KITCHEN_ADDRESS", "127.0.0.1:50053"),
+ * const config = loadConfig(process.env, { service: "order", port: 50051 }, (read) => ({
+ *   policies: loadPolicyConfig(read, ["kitchen"]),
  * }));
  * ```
  */

@@ -3,12 +3,15 @@ import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
   type BaseConfig,
-  createGrpcClient,
-  createGrpcTransport,
+  createMeshClient,
+  describePolicies,
   type Env,
   implement,
   type Logger,
   loadConfig,
+  loadPolicyConfig,
+  type MeshClient,
+  type PolicyConfig,
   type RunningService,
   startSagaService,
 } from "@ftgo/platform";
@@ -17,34 +20,37 @@ import { createOrderService } from "./service.js";
 import { openOrderStore } from "./store.js";
 
 export interface OrderConfig extends BaseConfig {
-  /** Where Kitchen Service listens. KITCHEN_ADDRESS, default 127.0.0.1:50053. */
-  readonly kitchenAddress: string;
-  /** Deadline of each call to Kitchen. KITCHEN_TIMEOUT_MS, default 2000. */
-  readonly kitchenTimeoutMs: number;
+  /**
+   * How Order calls the services it depends on: deadline, bulkhead, circuit breaker, retry (KITCHEN_TIMEOUT_MS,
+   * KITCHEN_BULKHEAD_LIMIT, KITCHEN_BREAKER_FAILURES, … — see the README's policy table).
+   */
+  readonly policies: PolicyConfig<"kitchen">;
 }
 
-/** Order's configuration (PORT default 50051) and where to find Kitchen. */
+/** Order's configuration (PORT default 50051) and its policies for calling Kitchen. */
 export function loadOrderConfig(env: Env): OrderConfig {
   return loadConfig(env, { service: "order", port: 50051 }, (read) => ({
-    kitchenAddress: read.string("KITCHEN_ADDRESS", "127.0.0.1:50053"),
-    kitchenTimeoutMs: read.int("KITCHEN_TIMEOUT_MS", 2000, 1),
+    policies: loadPolicyConfig(read, ["kitchen"]),
   }));
 }
 
-/** Starts Order Service: its database, its part in the sagas, its Kitchen client, its gRPC API. */
+/**
+ * Starts Order Service: its database, its part in the sagas, its gRPC API, and its client of Kitchen, which
+ * finds Kitchen's instances through the service registry and calls them under Order's policies.
+ */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
   const store = openOrderStore(join(config.dataDir, "order.db"), config);
-  const kitchenTransport = createGrpcTransport({
-    address: config.kitchenAddress,
-    defaultTimeoutMs: config.kitchenTimeoutMs,
-  });
-  const kitchen = createGrpcClient(KitchenService, kitchenTransport);
+  let kitchen: MeshClient<typeof KitchenService> | undefined;
   return startSagaService({
     config,
     log,
     store,
     subscriptions: orderSaga({ store, log }),
-    services: ({ relay }) => [implement(OrderService, createOrderService({ store, kitchen, relay, log }))],
-    onStop: () => kitchenTransport.close(),
+    services: ({ relay, registry }) => {
+      kitchen = createMeshClient(KitchenService, { target: "kitchen", registry, policy: config.policies.kitchen, log });
+      log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
+      return [implement(OrderService, createOrderService({ store, kitchen, relay, log }))];
+    },
+    onStop: () => kitchen?.close(),
   });
 }

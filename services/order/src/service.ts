@@ -10,6 +10,7 @@ import {
   type OutboxRelay,
   requireField,
   UnavailableError,
+  withFallback,
 } from "@ftgo/platform";
 import { priceLineItems, validateCreateOrder } from "./pricing.js";
 import type { OrderStore } from "./store.js";
@@ -38,15 +39,16 @@ export function createOrderService({ store, kitchen, relay, log }: OrderDeps): S
   };
 
   return {
-    async createOrder(req, ctx) {
+    async createOrder(req) {
       validateCreateOrder(req);
-      const menu = await fetchMenu(kitchen, req.restaurantId, ctx.signal);
+      const { menu, stale } = await fetchMenu(kitchen, store, req.restaurantId, log);
       const priced = priceLineItems(menu, req.lineItems);
       const order = store.createPending({
         orderId: randomUUID(),
         consumerId: req.consumerId,
         restaurantId: req.restaurantId,
         requestId: currentCall()?.requestId,
+        pricedFromLastKnownMenu: stale,
         ...priced,
       });
       relay.kick();
@@ -95,10 +97,26 @@ function isFinal(order: Order): boolean {
   return order.state === OrderState.REJECTED || order.state === OrderState.CANCELLED;
 }
 
-/** Asks Kitchen for the restaurant's menu, turning its failures into errors in Order's words. */
-async function fetchMenu(kitchen: Client<typeof KitchenService>, restaurantId: string, signal: AbortSignal) {
+/**
+ * Asks Kitchen for the restaurant's menu, turning its failures into errors in Order's words. When Kitchen
+ * cannot answer (down, circuit open, too slow, too busy), the order is priced from the last menu Order has
+ * seen of that restaurant, and the order says so: recovering from an unavailable service with a fallback.
+ */
+async function fetchMenu(kitchen: Client<typeof KitchenService>, store: OrderStore, restaurantId: string, log: Logger) {
   try {
-    return await kitchen.getMenu({ restaurantId }, { signal });
+    return await withFallback(
+      async () => {
+        const menu = await kitchen.getMenu({ restaurantId });
+        store.rememberMenu(menu);
+        return { menu, stale: false };
+      },
+      (outage) => {
+        const menu = store.lastKnownMenu(restaurantId);
+        if (!menu) throw outage;
+        log.warn({ restaurantId, cause: outage.rawMessage }, "kitchen unavailable: pricing from the last known menu");
+        return { menu, stale: true };
+      },
+    );
   } catch (err) {
     const cause = ConnectError.from(err);
     if (cause.code === Code.NotFound) throw new NotFoundError(`restaurant_id: restaurant ${restaurantId} not found`);

@@ -1,6 +1,7 @@
 import { EventEmitter, on } from "node:events";
-import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type GetMenuResponse, GetMenuResponseSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import {
   OrderApprovedSchema,
   OrderCancelledSchema,
@@ -39,6 +40,13 @@ const MIGRATIONS = [
      update_time   INTEGER NOT NULL
    );
    CREATE INDEX orders_by_consumer ON orders (consumer_id, seq);`,
+  // The fallback of CreateOrder: the last menu seen of each restaurant, and which orders were priced from one.
+  `ALTER TABLE orders ADD COLUMN priced_from_last_known_menu INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE known_menus (
+     restaurant_id TEXT PRIMARY KEY,
+     menu          BLOB NOT NULL,
+     seen_at       INTEGER NOT NULL
+   );`,
 ];
 
 type StateName = keyof typeof OrderState;
@@ -64,6 +72,7 @@ interface OrderRow {
   line_items: string;
   create_time: number;
   update_time: number;
+  priced_from_last_known_menu: number;
 }
 
 /** What a new order is made of. */
@@ -73,6 +82,8 @@ export interface NewOrder extends PricedLines {
   readonly restaurantId: string;
   /** The x-request-id of the CreateOrder call, carried into the saga's messages. */
   readonly requestId?: string;
+  /** Priced from the last known menu because Kitchen could not answer. */
+  readonly pricedFromLastKnownMenu?: boolean;
 }
 
 /** One page of orders, newest first; `nextCursor` is the position after the last one, if any. */
@@ -92,6 +103,10 @@ export interface OrderStore {
   /** Step 1 of Create Order: the order in APPROVAL_PENDING and OrderCreated, in one transaction. */
   createPending(order: NewOrder): Order;
   findOrder(orderId: string): Order | undefined;
+  /** Keeps the menu Kitchen just returned, as the fallback for when Kitchen cannot answer. */
+  rememberMenu(menu: GetMenuResponse): void;
+  /** The last menu seen of a restaurant, if any. */
+  lastKnownMenu(restaurantId: string): GetMenuResponse | undefined;
   listOrders(query: { consumerId: string; limit: number; before: number | undefined }): OrderPage;
   /** Step 6: APPROVAL_PENDING → APPROVED, publishing OrderApproved. False when the order was not pending. */
   approve(orderId: string, ctx: MessageContext): boolean;
@@ -118,9 +133,15 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
 
   const insert = db.prepare(
     `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
-                         create_time, update_time)
-     VALUES (@orderId, @consumerId, @restaurantId, 'APPROVAL_PENDING', @totalMinor, @currency, @lineItems, @now, @now)`,
+                         create_time, update_time, priced_from_last_known_menu)
+     VALUES (@orderId, @consumerId, @restaurantId, 'APPROVAL_PENDING', @totalMinor, @currency, @lineItems, @now, @now,
+             @stale)`,
   );
+  const saveMenu = db.prepare(
+    `INSERT INTO known_menus (restaurant_id, menu, seen_at) VALUES (?, ?, ?)
+     ON CONFLICT (restaurant_id) DO UPDATE SET menu = excluded.menu, seen_at = excluded.seen_at`,
+  );
+  const knownMenu = db.prepare<[string], { menu: Buffer }>("SELECT menu FROM known_menus WHERE restaurant_id = ?");
   const byId = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE order_id = ?");
   const page = db.prepare<{ consumerId: string; before: number; limit: number }, OrderRow>(
     `SELECT * FROM orders WHERE (@consumerId = '' OR consumer_id = @consumerId) AND seq < @before
@@ -170,6 +191,7 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
         currency: order.total.currencyCode,
         lineItems: JSON.stringify(lineItems),
         now: Date.now(),
+        stale: order.pricedFromLastKnownMenu ? 1 : 0,
       });
       history.record(order.orderId, null, "APPROVAL_PENDING");
       outbox.append(
@@ -186,6 +208,14 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       return find(order.orderId) as Order;
     }),
     findOrder: find,
+    rememberMenu(menu) {
+      const restaurantId = menu.restaurant?.restaurantId;
+      if (restaurantId) saveMenu.run(restaurantId, toBinary(GetMenuResponseSchema, menu), Date.now());
+    },
+    lastKnownMenu(restaurantId) {
+      const row = knownMenu.get(restaurantId);
+      return row && fromBinary(GetMenuResponseSchema, row.menu);
+    },
     listOrders({ consumerId, limit, before }) {
       // Fetch one more than asked to learn whether another page exists.
       const rows = page.all({ consumerId, before: before ?? Number.MAX_SAFE_INTEGER, limit: limit + 1 });
@@ -242,6 +272,7 @@ function toOrder(row: OrderRow): Order {
     lineItems: (JSON.parse(row.line_items) as JsonValue[]).map((line) => fromJson(OrderLineItemSchema, line)),
     createTime: timestampFromMs(row.create_time),
     updateTime: timestampFromMs(row.update_time),
+    pricedFromLastKnownMenu: row.priced_from_last_known_menu === 1,
   });
 }
 

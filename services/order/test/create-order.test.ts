@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { GetMenuResponseSchema, KitchenService, MenuItemSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
@@ -65,7 +66,9 @@ beforeAll(async () => {
     PORT: "0",
     DATA_DIR: dataDir,
     NATS_URL: nats.url,
-    KITCHEN_ADDRESS: kitchen.address,
+    // A static service registry that knows the stand-in kitchen: Order discovers it as it would a real one.
+    REGISTRY: "static",
+    STATIC_INSTANCES: `kitchen=${kitchen.address}`,
   });
   order = await startOrder(config, silentLogger());
   transport = createGrpcTransport({ address: order.address });
@@ -258,7 +261,8 @@ describe("when the kitchen is away", () => {
         PORT: "0",
         DATA_DIR: dir,
         NATS_URL: nats.url,
-        KITCHEN_ADDRESS: "127.0.0.1:1",
+        REGISTRY: "static",
+        STATIC_INSTANCES: "kitchen=127.0.0.1:1", // nothing listens there
         KITCHEN_TIMEOUT_MS: "1000",
       }),
       silentLogger(),
@@ -276,6 +280,45 @@ describe("when the kitchen is away", () => {
       t.close();
       await lonely.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("recovering from an unavailable kitchen", () => {
+  it("prices from the last known menu when Kitchen cannot answer, and says so in the order", async () => {
+    const adminTransport = createGrpcTransport({ address: kitchen.address });
+    const admin = createGrpcClient(AdminService, adminTransport);
+    // A priced order leaves r-1's menu behind as the last known one.
+    const { order: fresh } = await client.createOrder({
+      consumerId: "c-1001",
+      restaurantId: "r-1",
+      lineItems: [{ menuItemId: "m-1", quantity: 1 }],
+    });
+    expect(fresh?.pricedFromLastKnownMenu).toBe(false);
+    await admin.setFault({
+      fault: { method: "/ftgo.kitchen.v1.KitchenService/GetMenu", statusCode: Code.Unavailable },
+    });
+    try {
+      const { order: fallback } = await client.createOrder({
+        consumerId: "c-1001",
+        restaurantId: "r-1",
+        lineItems: [{ menuItemId: "m-1", quantity: 2 }],
+      });
+      expect(fallback?.pricedFromLastKnownMenu).toBe(true);
+      expect(fallback?.total?.minorUnits).toBe(1300n);
+      expect(fallback?.state).toBe(OrderState.APPROVAL_PENDING);
+      // A restaurant Order has never seen has no last known menu: nothing to stand behind.
+      const err = await rejection(
+        client.createOrder({
+          consumerId: "c-1001",
+          restaurantId: "r-7",
+          lineItems: [{ menuItemId: "m-1", quantity: 1 }],
+        }),
+      );
+      expect(err.code).toBe(Code.Unavailable);
+    } finally {
+      await admin.clearFaults({});
+      adminTransport.close();
     }
   });
 });

@@ -42,6 +42,11 @@ export interface GrpcServerOptions {
   keepaliveTimeMs?: number;
   /** How long to wait for a ping's answer before closing the connection. Default 20 s. */
   keepaliveTimeoutMs?: number;
+  /**
+   * Report SERVING as soon as the port is bound (default). False leaves it NOT_SERVING until
+   * `setServing(true)`: for a server that must finish starting (register itself, say) before callers come.
+   */
+  servingOnStart?: boolean;
 }
 
 export interface GrpcServer {
@@ -83,7 +88,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
 
   const port = await bind(server, `${host}:${options.port}`);
   const address = `${host}:${port}`;
-  health.setServing(true);
+  health.setServing(options.servingOnStart ?? true);
   log.info({ address, services: descriptors.map((service) => service.typeName) }, "grpc server listening");
 
   let closing: Promise<void> | undefined;
