@@ -18,13 +18,14 @@ const DOMAIN_SERVICE = {
 } as const;
 
 describe("grpcurl against every service", () => {
-  it.each(SERVICE_NAMES)("lists the %s domain service, health and reflection", async (name) => {
+  it.each(SERVICE_NAMES)("lists the %s domain service, health, reflection and the admin API", async (name) => {
     const { code, stdout, stderr } = await grpcurl("-plaintext", mesh[name].address, "list");
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout.trim().split("\n").sort()).toEqual(
       [
         DOMAIN_SERVICE[name],
+        "ftgo.admin.v1.AdminService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

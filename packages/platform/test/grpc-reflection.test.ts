@@ -32,7 +32,7 @@ async function reflect(
 describe("serveGrpc reflection", () => {
   const grpc = useGrpc();
 
-  it("lists the registered services, health and both reflection versions", async () => {
+  it("lists the registered services, the admin API, health and both reflection versions", async () => {
     const server = await grpc.serve([implement(KitchenService, fakeKitchen())]);
 
     const response = await reflect(grpc.connect(server), { messageRequest: { case: "listServices", value: "" } });
@@ -41,6 +41,7 @@ describe("serveGrpc reflection", () => {
     const names =
       response.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service : [];
     expect(names.map(({ name }) => name).sort()).toEqual([
+      "ftgo.admin.v1.AdminService",
       "ftgo.kitchen.v1.KitchenService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",

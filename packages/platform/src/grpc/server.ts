@@ -63,10 +63,10 @@ export interface GrpcServer {
 const MiB = 1024 * 1024;
 
 /**
- * Starts a grpc-js server for `services`, together with the standard health and reflection services
- * and AdminService (run-time fault injection, see faults.ts), and resolves once it listens. Health reports SERVING only after the port is bound. Every limit
- * grpc-js leaves open or implicit (message sizes, keepalive) is set here on purpose, so the numbers
- * are visible in one place.
+ * Starts a grpc-js server for `services`, together with the standard health and reflection services and
+ * AdminService (run-time fault injection, see faults.ts), and resolves once it listens. Health reports
+ * SERVING only after the port is bound. Every limit grpc-js leaves open or implicit (message sizes,
+ * keepalive) is set here on purpose, so the numbers are visible in one place.
  */
 export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, log, services } = options;
@@ -76,15 +76,16 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   for (const { service, methods } of services) {
     server.addService(withRawRequests(service), handlersOf(methods, log, faults));
   }
-  // Fault injection for tests and demos, at run time: served, but no fault applies to it (SetFault "*"
-  // with hang must not lock out ClearFaults), and left out of health and reflection: an operator's tool.
+  // Fault injection for tests and demos, at run time. No fault applies to it (SetFault "*" with hang must
+  // not lock out ClearFaults), and health does not report it; reflection describes it, so that an operator
+  // can drive it with grpcurl. It is never routed to from outside (the gateway has no route to it).
   const admin = implement(AdminService, createAdminService(faults));
   server.addService(withRawRequests(AdminService), handlersOf(admin.methods, log));
   const health = addHealth(
     server,
     descriptors.map((service) => service.typeName),
   );
-  addReflection(server, descriptors);
+  addReflection(server, [...descriptors, AdminService]);
 
   const port = await bind(server, `${host}:${options.port}`);
   const address = `${host}:${port}`;
