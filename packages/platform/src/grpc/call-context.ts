@@ -26,9 +26,10 @@ export function currentCall(): CallContext | undefined {
 
 /**
  * Runs `fn` as part of `call`, so that `currentCall()` returns it in `fn` and in everything `fn`
- * starts, across awaits. Only the server adapter starts calls; it is exported for tests that drive a
- * client as if from inside a handler.
+ * starts, across awaits. The server adapter starts calls with it; the mesh client uses it to give a call
+ * that waited in a bulkhead queue back its own context (it is resumed by whichever call freed the slot).
  */
-export function runInCall<T>(call: CallContext, fn: () => T): T {
-  return storage.run(call, fn);
+export function runInCall<T>(call: CallContext | undefined, fn: () => T): T {
+  // `undefined` runs fn outside any call: code started on behalf of nobody must not inherit a stranger's.
+  return storage.run(call as CallContext, fn);
 }

@@ -1,4 +1,3 @@
-import { AsyncResource } from "node:async_hooks";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
 import {
@@ -10,7 +9,7 @@ import {
   retry,
 } from "cockatiel";
 import type { Registry } from "../discovery/index.js";
-import { currentCall } from "../grpc/call-context.js";
+import { currentCall, runInCall } from "../grpc/call-context.js";
 import type { Logger } from "../log.js";
 import { deadlineOf, timeoutOfAttempt, withDeadline } from "./deadline.js";
 import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instances.js";
@@ -128,13 +127,9 @@ function createUnaryFn(method: DescMethod, mesh: Mesh) {
 
     return withDeadline(deadline, cancelledBy, what, async (signal) => {
       await pool.listed;
-      // Bound to this call's async context: a queued call is started by whichever call frees a slot,
-      // and must still carry its own request id and deadline downstream, not that call's.
-      return throughBulkhead(
-        mesh,
-        AsyncResource.bind(() => attempts(signal)),
-        signal,
-      );
+      // A queued call is started by whichever call frees a slot, so it re-enters its own call context:
+      // it must carry its own request id and deadline downstream, not that call's.
+      return throughBulkhead(mesh, () => runInCall(parent, () => attempts(signal)), signal);
     });
   };
 }
@@ -158,14 +153,15 @@ function createServerStreamingFn(method: DescMethod, mesh: Mesh) {
     const parent = currentCall();
     const cancelledBy = [options.signal, parent?.signal].filter((signal) => signal !== undefined);
     const listed = () => withDeadline(deadlineOf(policy.timeoutMs, parent), cancelledBy, what, () => pool.listed);
-    // Bound now: the stream may be read after the handler that opened it has moved on, and must still
-    // inherit that handler's request id, deadline and cancellation.
-    const open = AsyncResource.bind((endpoint: Endpoint) =>
-      endpoint.serverStream(method.localName, request, {
-        ...options,
-        timeoutMs: options.timeoutMs ?? policy.timeoutMs,
-      }),
-    );
+    // The stream may be read after the handler that opened it has moved on, and must still inherit that
+    // handler's request id, deadline and cancellation: it is opened in the handler's call context.
+    const open = (endpoint: Endpoint) =>
+      runInCall(parent, () =>
+        endpoint.serverStream(method.localName, request, {
+          ...options,
+          timeoutMs: options.timeoutMs ?? policy.timeoutMs,
+        }),
+      );
     return (async function* () {
       await listed();
       const endpoint = pool.pick(new Set());
