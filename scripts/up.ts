@@ -29,6 +29,8 @@ const SERVICES: readonly ServiceEntry[] = [
   { name: "kitchen", port: 50053 },
   { name: "accounting", port: 50054 },
   { name: "delivery", port: 50055 },
+  // Last: it serves HTTP, not gRPC, and is only useful once the services behind it are up.
+  { name: "gateway", port: 8080, probe: "tcp" },
 ];
 
 const READY_TIMEOUT_MS = 30_000;

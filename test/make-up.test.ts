@@ -20,10 +20,12 @@ let output = "";
 let dataDir: string;
 let ports: Record<(typeof SERVICE_NAMES)[number], number>;
 let pids: number[] = [];
+let gatewayPort: number;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
-  const free = await Promise.all([...SERVICE_NAMES, "nats"].map(() => freePort()));
+  const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
+  gatewayPort = free[SERVICE_NAMES.length + 1] as number;
   ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as typeof ports;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -32,6 +34,7 @@ beforeAll(async () => {
     NO_COLOR: "1",
   };
   for (const name of SERVICE_NAMES) env[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+  env.GATEWAY_PORT = String(gatewayPort);
   up = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], { cwd: ROOT, env, stdio: "pipe" });
   up.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -95,6 +98,16 @@ describe("make up", () => {
     expect([order.state, order.total.minorUnits]).toEqual(["ORDER_STATE_APPROVAL_PENDING", "1500"]);
   });
 
+  it("runs the README's curl walk-through through the gateway: approved, composed, mobile, cancelled, cached", () => {
+    const script = readmeShBlock("/api/v1/auth/token").replaceAll("127.0.0.1:8080", `127.0.0.1:${gatewayPort}`);
+    const result = runShell(`set -o pipefail\n${script}`);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout).toContain('"state":"APPROVED"'); // composed view (and the event stream)
+    expect(result.stdout).toContain('"ticket":'); // composition: the kitchen's leg
+    expect(result.stdout).toContain('"state":"CANCEL_PENDING"'); // the cancel
+    expect(result.stdout.toLowerCase()).toContain("x-cache: miss"); // the menu, first read
+  });
+
   it("stops everything on Ctrl-C (SIGINT), leaving no process behind", async () => {
     const tracked = [...pids, ...natsPids()];
     up.kill("SIGINT");
@@ -150,6 +163,14 @@ async function firstOutputOf(command: string): Promise<string> {
   } finally {
     child.kill("SIGINT");
   }
+}
+
+/** The README's sh block that contains `marker`, as one script. */
+function readmeShBlock(marker: string): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((b) => b.includes(marker));
+  if (!block) throw new Error(`no sh block with ${marker} in the README`);
+  return block;
 }
 
 /** The README uses the default ports; this run uses free ones. */

@@ -1,0 +1,71 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { connectNats, createRegistry, type Logger } from "@ftgo/platform";
+import Fastify from "fastify";
+import { createAuthenticator } from "./auth.js";
+import { createResponseCache, invalidateOnEvents } from "./cache.js";
+import { createBackends } from "./clients.js";
+import type { GatewayConfig } from "./config.js";
+import { installErrorHandler } from "./errors.js";
+import { buildOpenApi } from "./openapi.js";
+import { createRateLimiter } from "./rate-limit.js";
+import { installRequestLog, requestIdOf } from "./request-log.js";
+import { type GatewayDeps, mountRoutes } from "./router.js";
+import { ROUTES } from "./routes.js";
+
+export { type GatewayConfig, loadGatewayConfig } from "./config.js";
+
+export interface RunningGateway {
+  /** "host:port" it listens on. */
+  readonly address: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the API gateway: it discovers the services through the registry (it registers nothing itself:
+ * no service calls the gateway), listens to their domain events to keep its cache honest, and serves the
+ * routing map over HTTP. `stop()` stops accepting requests, lets those in flight finish, then closes
+ * the clients and NATS.
+ */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const nc = await connectNats({ url: config.natsUrl, name: config.service, log });
+  const registry = await createRegistry(config.discovery, { nc, log });
+  const backends = createBackends(config, registry, log);
+  const cache = createResponseCache();
+  const invalidation = invalidateOnEvents(nc, cache, log);
+  const openapi = buildOpenApi(ROUTES);
+  const deps: GatewayDeps = {
+    config,
+    backends,
+    registry,
+    authenticator: await createAuthenticator(config.auth),
+    limiter: createRateLimiter(config.rateLimit),
+    cache,
+    openapi,
+    log,
+  };
+
+  const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes, genReqId: requestIdOf });
+  installRequestLog(app, log);
+  installErrorHandler(app, log);
+  await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  mountRoutes(app, ROUTES, deps);
+  await app.listen({ host: config.host, port: config.port });
+
+  const bound = app.server.address();
+  const port = typeof bound === "object" && bound !== null ? bound.port : config.port;
+  log.info({ address: `http://${config.host}:${port}`, routes: ROUTES.length }, "gateway serving");
+  return {
+    address: `${config.host}:${port}`,
+    port,
+    async stop() {
+      await app.close();
+      invalidation.stop();
+      backends.close();
+      await registry.close();
+      await nc.drain();
+    },
+  };
+}

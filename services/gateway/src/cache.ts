@@ -1,0 +1,111 @@
+// Caching at the edge: a menu changes rarely and an order's details only when its saga moves, so both are
+// served from memory for a while. A TTL alone would show a settled order as pending for up to that long;
+// instead the gateway listens to the domain events every service already publishes and drops an order's
+// entry the moment one of them names it (Ftgo-Correlation-Id = the order id). The TTL remains the bound
+// for what no event announces (a menu change) and for events missed while NATS was away.
+import { createHash } from "node:crypto";
+import { type Logger, MessageHeader } from "@ftgo/platform";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { RouteContext } from "./router.js";
+
+interface CacheEntry<T> {
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+/** What a load produced, and whether it may be kept: a partial answer (a leg unavailable) may not. */
+export interface Loaded<T> {
+  readonly value: T;
+  readonly cacheable: boolean;
+}
+
+export interface ResponseCache {
+  /** The cached entry for `key`, or what `load` returns (kept for `ttlMs` when cacheable), and whether it was a hit. */
+  get<T>(key: string, ttlMs: number, load: () => Promise<Loaded<T>>): Promise<{ value: T; hit: boolean }>;
+  /** Drops `key`, and makes any load of it still in flight not keep its (now stale) answer. */
+  invalidate(key: string): void;
+  readonly size: number;
+}
+
+export const menuKey = (restaurantId: string) => `menu:${restaurantId}`;
+export const orderKey = (orderId: string) => `order:${orderId}`;
+
+export function createResponseCache(now: () => number = Date.now): ResponseCache {
+  const entries = new Map<string, CacheEntry<unknown>>();
+  /** Loads in flight per key; an invalidation marks them stale, so an answer read before the event is not kept. */
+  const loading = new Map<string, Set<{ stale: boolean }>>();
+
+  return {
+    get size() {
+      return entries.size;
+    },
+    async get<T>(key: string, ttlMs: number, load: () => Promise<Loaded<T>>) {
+      const cached = entries.get(key) as CacheEntry<T> | undefined;
+      if (cached && cached.expiresAt > now()) return { value: cached.value, hit: true };
+      const ticket = { stale: false };
+      const tickets = loading.get(key) ?? new Set();
+      loading.set(key, tickets.add(ticket));
+      try {
+        const { value, cacheable } = await load();
+        if (cacheable && !ticket.stale && ttlMs > 0) entries.set(key, { value, expiresAt: now() + ttlMs });
+        return { value, hit: false };
+      } finally {
+        tickets.delete(ticket);
+        if (tickets.size === 0) loading.delete(key);
+      }
+    },
+    invalidate(key) {
+      entries.delete(key);
+      for (const ticket of loading.get(key) ?? []) ticket.stale = true;
+    },
+  };
+}
+
+/**
+ * Answers a GET from the cache: `X-Cache: hit|miss`, `Cache-Control`, an `ETag` of the body, and 304 with no
+ * body when the client already holds that representation (`If-None-Match`). `present` turns the cached value
+ * into this caller's body, and may refuse (another consumer's order) before anything is sent.
+ */
+export async function sendCached<T>(
+  { deps, reply, request }: RouteContext,
+  key: string,
+  ttlMs: number,
+  cacheControl: string,
+  load: () => Promise<Loaded<T>>,
+  present: (value: T) => unknown = (value) => value,
+): Promise<unknown> {
+  const { value, hit } = await deps.cache.get(key, ttlMs, load);
+  const body = present(value);
+  const etag = `"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 27)}"`;
+  reply.headers({ "x-cache": hit ? "hit" : "miss", "cache-control": cacheControl, etag });
+  const ifNoneMatch = request.headers["if-none-match"];
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
+    return reply.status(304).send();
+  }
+  return body;
+}
+
+/** The event streams whose messages change what an order's details show. */
+export const INVALIDATING_SUBJECTS = ["ftgo.order.event.>", "ftgo.kitchen.event.>", "ftgo.accounting.event.>"];
+
+/**
+ * Drops an order's cached details whenever a domain event of that order is published. Core NATS, not a
+ * JetStream consumer: the cache lives and dies with this process, so there is nothing to resume and no
+ * event worth redelivering; a missed one costs at most one TTL of staleness.
+ */
+export function invalidateOnEvents(nc: NatsConnection, cache: ResponseCache, log: Logger): { stop(): void } {
+  const subscriptions: Subscription[] = INVALIDATING_SUBJECTS.map((subject) =>
+    nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return log.warn({ err: error, subject }, "cache invalidation subscription failed");
+        const orderId = msg.headers?.get(MessageHeader.CorrelationId);
+        if (orderId) cache.invalidate(orderKey(orderId));
+      },
+    }),
+  );
+  return {
+    stop() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// API composition: one request of the client, several queries of the services that own the data, run in
+// parallel and joined here. An order's details come from four services; three of them are a nice-to-have,
+// so each gets its own deadline and a failed or slow one leaves a hole (`null`, named in `unavailable`)
+// instead of failing the whole answer. Only the order itself is essential.
+import type { JsonObject } from "@bufbuild/protobuf";
+import { type CallOptions, Code, ConnectError } from "@connectrpc/connect";
+import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
+import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { isOutage, type Logger, REQUEST_ID_HEADER } from "@ftgo/platform";
+import type { Backends } from "./clients.js";
+import { GatewayError, notFound } from "./errors.js";
+import { toRest } from "./translate.js";
+
+/** The optional parts of a composed order, each from the service that owns it. */
+export type Leg = "ticket" | "delivery" | "payment";
+
+export interface OrderDetails {
+  readonly order: JsonObject;
+  /** Kitchen's ticket; null until the saga created one. */
+  readonly ticket: JsonObject | null;
+  /** Delivery's delivery; null until one is scheduled. */
+  readonly delivery: JsonObject | null;
+  /** Accounting's card authorization. */
+  readonly payment: JsonObject | null;
+  /** The legs that could not be fetched in time: their `null` means "unknown", not "none". */
+  readonly unavailable: Leg[];
+}
+
+export interface ComposeOptions {
+  readonly legTimeoutMs: number;
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+/** Fetches an order and its ticket, delivery and payment in parallel; 404 without the order, 503 without Order. */
+export async function composeOrderDetails(
+  backends: Backends,
+  orderId: string,
+  { legTimeoutMs, requestId, log }: ComposeOptions,
+): Promise<OrderDetails> {
+  const options: CallOptions = { timeoutMs: legTimeoutMs, headers: { [REQUEST_ID_HEADER]: requestId } };
+  const request = { orderId };
+  const [order, ticket, delivery, payment] = await Promise.all([
+    backends.order.getOrder(request, options).then(
+      ({ order }) => {
+        if (!order) throw notFound(`order ${orderId} not found`);
+        return toRest(OrderSchema, order);
+      },
+      (error: unknown) => {
+        throw orderLegFailed(orderId, error);
+      },
+    ),
+    optionalLeg(log, "ticket", () =>
+      backends.kitchen.getTicket(request, options).then(({ ticket }) => ticket && toRest(TicketSchema, ticket)),
+    ),
+    optionalLeg(log, "delivery", () =>
+      backends.delivery
+        .getDelivery(request, options)
+        .then(({ delivery }) => delivery && toRest(DeliverySchema, delivery)),
+    ),
+    optionalLeg(log, "payment", () =>
+      backends.accounting
+        .getAuthorization(request, options)
+        .then(({ authorization }) => authorization && toRest(AuthorizationSchema, authorization)),
+    ),
+  ]);
+  const legs = { ticket, delivery, payment };
+  return {
+    order,
+    ticket: ticket.value,
+    delivery: delivery.value,
+    payment: payment.value,
+    unavailable: (Object.keys(legs) as Leg[]).filter((leg) => !legs[leg].available),
+  };
+}
+
+interface LegResult {
+  readonly value: JsonObject | null;
+  /** False when the service did not answer; true when it answered, NOT_FOUND included. */
+  readonly available: boolean;
+}
+
+async function optionalLeg(log: Logger, leg: Leg, fetch: () => Promise<JsonObject | undefined>): Promise<LegResult> {
+  try {
+    return { value: (await fetch()) ?? null, available: true };
+  } catch (thrown) {
+    const error = ConnectError.from(thrown);
+    // Not there yet (no ticket before the saga creates one) is an answer, not an outage.
+    if (error.code === Code.NotFound) return { value: null, available: true };
+    log.warn({ leg, code: Code[error.code], err: error.rawMessage }, "composition leg unavailable");
+    return { value: null, available: false };
+  }
+}
+
+function orderLegFailed(orderId: string, thrown: unknown): GatewayError | ConnectError {
+  const error = ConnectError.from(thrown);
+  if (error.code === Code.NotFound) return notFound(`order ${orderId} not found`);
+  if (isOutage(error)) {
+    return new GatewayError(503, "UNAVAILABLE", `the order service cannot be reached: ${error.rawMessage}`, {
+      "retry-after": "1",
+    });
+  }
+  return error;
+}
+
+/** The mobile app's one-screen view of an order: what it shows, in one round trip, computed from the same composition. */
+export interface MobileOrderView {
+  readonly orderId: string;
+  readonly status: string;
+  readonly reason: string;
+  /** When the courier is expected; null until a delivery is scheduled (or Delivery could not say). */
+  readonly eta: string | null;
+  readonly total: JsonObject | null;
+  readonly itemCount: number;
+  readonly unavailable: Leg[];
+}
+
+export function toMobileView(details: OrderDetails): MobileOrderView {
+  const { order, delivery } = details;
+  const lineItems = (order.lineItems ?? []) as JsonObject[];
+  return {
+    orderId: String(order.orderId),
+    status: String(order.state),
+    reason: String(order.reason ?? ""),
+    eta: typeof delivery?.estimatedDeliveryTime === "string" ? delivery.estimatedDeliveryTime : null,
+    total: (order.total as JsonObject | undefined) ?? null,
+    itemCount: lineItems.reduce((sum, item) => sum + Number(item.quantity ?? 0), 0),
+    unavailable: details.unavailable,
+  };
+}

@@ -1,0 +1,75 @@
+import { type BaseConfig, type Env, loadConfig, loadPolicyConfig, type PolicyConfig } from "@ftgo/platform";
+
+/** The services behind the gateway, by their names in the service registry. */
+export const BACKENDS = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface GatewayConfig extends BaseConfig {
+  /** How the gateway calls each backend: deadline, bulkhead, breaker, retry (ORDER_TIMEOUT_MS, …). */
+  readonly policies: PolicyConfig<Backend>;
+  readonly auth: AuthConfig;
+  readonly rateLimit: RateLimitConfig;
+  readonly cache: CacheConfig;
+  /** Deadline of each leg of a composed view (COMPOSE_LEG_TIMEOUT_MS, default 1000). */
+  readonly legTimeoutMs: number;
+  /** Largest request body accepted, in bytes (BODY_LIMIT_BYTES, default 16384). */
+  readonly bodyLimitBytes: number;
+  /** Longest a Server-Sent Events stream stays open (SSE_MAX_MS, default 15 minutes). */
+  readonly sseMaxMs: number;
+}
+
+export interface AuthConfig {
+  /** `iss` of the tokens it issues and accepts (JWT_ISSUER). */
+  readonly issuer: string;
+  /** `aud` of the tokens it issues and accepts (JWT_AUDIENCE). */
+  readonly audience: string;
+  /** Lifetime of an issued token (JWT_TTL_SECONDS, default 3600). */
+  readonly ttlSeconds: number;
+  /**
+   * The Ed25519 private key, PKCS#8 PEM (JWT_PRIVATE_KEY). Without it a key pair is generated at start:
+   * tokens then outlive neither the process nor reach another gateway instance.
+   */
+  readonly privateKeyPem: string;
+  /** POST /api/v1/auth/token signs anyone in, for development; off when NODE_ENV=production. */
+  readonly devSignIn: boolean;
+}
+
+export interface RateLimitConfig {
+  /** Tokens added to each caller's bucket per second (RATE_LIMIT_RPS, default 20). */
+  readonly ratePerSecond: number;
+  /** Bucket size: the largest burst a caller may send at once (RATE_LIMIT_BURST, default 40). */
+  readonly burst: number;
+}
+
+export interface CacheConfig {
+  /** How long a menu is served from the cache (MENU_CACHE_TTL_MS, default 60000). */
+  readonly menuTtlMs: number;
+  /** How long composed order details are, unless an event of the order drops them first (ORDER_CACHE_TTL_MS). */
+  readonly orderTtlMs: number;
+}
+
+/** The gateway's configuration: PORT (or GATEWAY_PORT), default 8080, and the edge's own settings. */
+export function loadGatewayConfig(env: Env): GatewayConfig {
+  const withPort = env.GATEWAY_PORT ? { ...env, PORT: env.GATEWAY_PORT } : env;
+  return loadConfig(withPort, { service: "gateway", port: 8080 }, (read) => ({
+    policies: loadPolicyConfig(read, BACKENDS),
+    auth: {
+      issuer: read.string("JWT_ISSUER", "ftgo-gateway"),
+      audience: read.string("JWT_AUDIENCE", "ftgo-api"),
+      ttlSeconds: read.int("JWT_TTL_SECONDS", 3600, 1),
+      privateKeyPem: read.string("JWT_PRIVATE_KEY", ""),
+      devSignIn: read.string("NODE_ENV", "development") !== "production",
+    },
+    rateLimit: {
+      ratePerSecond: read.int("RATE_LIMIT_RPS", 20, 1),
+      burst: read.int("RATE_LIMIT_BURST", 40, 1),
+    },
+    cache: {
+      menuTtlMs: read.int("MENU_CACHE_TTL_MS", 60_000, 0),
+      orderTtlMs: read.int("ORDER_CACHE_TTL_MS", 30_000, 0),
+    },
+    legTimeoutMs: read.int("COMPOSE_LEG_TIMEOUT_MS", 1_000, 1),
+    bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 16_384, 1),
+    sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),
+  }));
+}

@@ -1,0 +1,237 @@
+// The OpenAPI 3.1 document, derived from the routing map and the protobuf descriptors: paths from the
+// table, request and response schemas from the messages the routes translate to and from, and the
+// route summaries as descriptions. Nothing here is written per route.
+import type { DescEnum, DescField, DescMessage, JsonObject } from "@bufbuild/protobuf";
+import { ScalarType } from "@bufbuild/protobuf";
+import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
+import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import type { JsonSchema, Route } from "./routes.js";
+import { isWellKnown } from "./translate.js";
+
+const ERROR_STATUSES: Readonly<Record<string, string>> = {
+  "400": "Malformed request: bad JSON, wrong types, unknown fields",
+  "401": "Missing or invalid bearer token",
+  "403": "The caller may not use this route",
+  "404": "Not found (or not the caller's)",
+  "413": "Request body too large",
+  "429": "Rate limit exceeded: see Retry-After",
+  "503": "A service the route needs is unavailable",
+};
+
+export function buildOpenApi(routes: readonly Route[]): JsonObject {
+  const components = new Map<string, JsonSchema>();
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const operation = describeOperation(route, components);
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+  }
+  // The composed views reference the messages they are made of.
+  for (const schema of [OrderSchema, TicketSchema, DeliverySchema, AuthorizationSchema]) messageRef(schema, components);
+  components.set("OrderDetails", ORDER_DETAILS);
+  components.set("MobileOrder", MOBILE_ORDER);
+  components.set("Error", ERROR);
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "FTGO API",
+      version: "1.0.0",
+      description: "The API gateway of ftgo-mesh: REST/JSON over the gRPC services, and Server-Sent Events.",
+    },
+    servers: [{ url: "/" }],
+    paths,
+    components: {
+      schemas: Object.fromEntries([...components].sort(([a], [b]) => a.localeCompare(b))),
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT (EdDSA)" } },
+    },
+  } as JsonObject;
+}
+
+function describeOperation(route: Route, components: Map<string, JsonSchema>): Record<string, unknown> {
+  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  let requestSchema: JsonSchema | undefined;
+  let responseSchema: JsonSchema;
+  let status = "200";
+  if (route.kind === "grpc") {
+    for (const name of route.request.query ?? []) {
+      const field = route.rpc.input.fields.find((f) => f.jsonName === name);
+      parameters.push({
+        name,
+        in: "query",
+        required: false,
+        schema: field ? fieldSchema(field, components) : {},
+      } as never);
+    }
+    const gatewaySet = new Set([...(route.request.path ?? []), ...(route.request.query ?? []), route.request.caller]);
+    if (route.request.body) requestSchema = messageSchema(route.rpc.input, components, gatewaySet);
+    responseSchema = route.responseSchema ?? messageRef(route.rpc.output, components);
+    status = String(route.status ?? 200);
+  } else {
+    requestSchema = route.requestSchema;
+    responseSchema = route.responseSchema;
+  }
+  const calls =
+    route.kind === "grpc" ? [`${route.rpc.parent.typeName}.${route.rpc.name}`] : route.calls.map((call) => call);
+  const errors = Object.fromEntries(
+    Object.entries(ERROR_STATUSES)
+      .filter(([code]) => route.auth !== "public" || (code !== "401" && code !== "403"))
+      .map(([code, description]) => [
+        code,
+        { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+      ]),
+  );
+  return {
+    operationId: operationId(route),
+    summary: route.summary,
+    tags: [route.tag],
+    ...(route.auth === "public" ? { security: [] } : { security: [{ bearer: [] }] }),
+    ...(route.auth !== "public" ? { "x-ftgo-access": route.auth } : {}),
+    ...(calls.length > 0 ? { "x-ftgo-grpc": calls } : {}),
+    parameters,
+    ...(requestSchema
+      ? { requestBody: { required: true, content: { "application/json": { schema: requestSchema } } } }
+      : {}),
+    responses: {
+      [status]: {
+        description: "OK",
+        content: {
+          [route.kind === "handler" && route.contentType ? route.contentType : "application/json"]: {
+            schema: responseSchema,
+          },
+        },
+      },
+      ...errors,
+    },
+  };
+}
+
+/** `GET /api/v1/orders/{orderId}` → `getApiV1OrdersOrderId`: unique, stable, readable. */
+function operationId(route: Route): string {
+  const words = route.path.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return route.method.toLowerCase() + words.map((word) => word[0]?.toUpperCase() + word.slice(1)).join("");
+}
+
+/** A `$ref` to the message's schema, adding it (and what it references) to the components. */
+function messageRef(desc: DescMessage, components: Map<string, JsonSchema>): JsonSchema {
+  if (isWellKnown(desc)) return wellKnownSchema(desc);
+  if (!components.has(desc.typeName)) {
+    components.set(desc.typeName, {}); // placeholder first: messages may refer to themselves
+    components.set(desc.typeName, messageSchema(desc, components));
+  }
+  return { $ref: `#/components/schemas/${desc.typeName}` };
+}
+
+function messageSchema(desc: DescMessage, components: Map<string, JsonSchema>, omit = new Set<unknown>()): JsonSchema {
+  const fields = desc.fields.filter((field) => !omit.has(field.jsonName));
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: Object.fromEntries(fields.map((field) => [field.jsonName, fieldSchema(field, components)])),
+  };
+}
+
+function fieldSchema(field: DescField, components: Map<string, JsonSchema>): JsonSchema {
+  switch (field.fieldKind) {
+    case "scalar":
+      return scalarSchema(field.scalar);
+    case "enum":
+      return enumRef(field.enum, components);
+    case "message":
+      return messageRef(field.message, components);
+    case "list": {
+      const items =
+        field.listKind === "scalar"
+          ? scalarSchema(field.scalar)
+          : field.listKind === "enum"
+            ? enumRef(field.enum, components)
+            : messageRef(field.message, components);
+      return { type: "array", items };
+    }
+    case "map":
+      return { type: "object", additionalProperties: {} };
+  }
+}
+
+function enumRef(desc: DescEnum, components: Map<string, JsonSchema>): JsonSchema {
+  components.set(desc.typeName, {
+    type: "string",
+    enum: desc.values.filter((value) => value.number !== 0).map((value) => value.localName),
+  });
+  return { $ref: `#/components/schemas/${desc.typeName}` };
+}
+
+function scalarSchema(scalar: ScalarType): JsonSchema {
+  switch (scalar) {
+    case ScalarType.BOOL:
+      return { type: "boolean" };
+    case ScalarType.STRING:
+      return { type: "string" };
+    case ScalarType.BYTES:
+      return { type: "string", contentEncoding: "base64" };
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return { type: "number" };
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return { type: "string", pattern: "^-?[0-9]+$", description: "a 64-bit integer, as a string" };
+    default:
+      return { type: "integer" };
+  }
+}
+
+function wellKnownSchema(desc: DescMessage): JsonSchema {
+  return desc.typeName === "google.protobuf.Timestamp" ? { type: "string", format: "date-time" } : {};
+}
+
+const nullable = (ref: string) => ({ oneOf: [{ $ref: `#/components/schemas/${ref}` }, { type: "null" }] });
+const LEGS = { type: "array", items: { enum: ["ticket", "delivery", "payment"] } };
+
+const ORDER_DETAILS: JsonSchema = {
+  type: "object",
+  description:
+    "An order composed from Order, Kitchen, Delivery and Accounting. A part that could not be fetched in " +
+    "time is null and named in `unavailable`; a part that does not exist yet is null and not named.",
+  required: ["order", "ticket", "delivery", "payment", "unavailable"],
+  properties: {
+    order: { $ref: "#/components/schemas/ftgo.order.v1.Order" },
+    ticket: nullable("ftgo.kitchen.v1.Ticket"),
+    delivery: nullable("ftgo.delivery.v1.Delivery"),
+    payment: nullable("ftgo.accounting.v1.Authorization"),
+    unavailable: LEGS,
+  },
+};
+
+const MOBILE_ORDER: JsonSchema = {
+  type: "object",
+  required: ["orderId", "status", "reason", "eta", "total", "itemCount", "unavailable"],
+  properties: {
+    orderId: { type: "string" },
+    status: { $ref: "#/components/schemas/ftgo.order.v1.OrderState" },
+    reason: { type: "string" },
+    eta: { type: ["string", "null"], format: "date-time" },
+    total: { oneOf: [{ $ref: "#/components/schemas/ftgo.common.v1.Money" }, { type: "null" }] },
+    itemCount: { type: "integer" },
+    unavailable: LEGS,
+  },
+};
+
+const ERROR: JsonSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: { code: { type: "string", examples: ["NOT_FOUND"] }, message: { type: "string" } },
+    },
+  },
+};

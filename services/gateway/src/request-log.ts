@@ -1,0 +1,36 @@
+// One log line per request, written when the response is done, and the request id that ties it to every
+// log line the request causes in the mesh: taken from the client's `x-request-id` when it is sane, else
+// made here; returned to the client and passed on in the metadata of every gRPC call.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { type Logger, REQUEST_ID_HEADER } from "@ftgo/platform";
+import type { FastifyInstance } from "fastify";
+
+/** A client's id is reused only if it is short and plain: it ends up in every service's logs. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** fastify's `genReqId`: the caller's request id, or a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function installRequestLog(app: FastifyInstance, log: Logger): void {
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const caller = request.caller;
+    log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "(no route)",
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        requestId: request.id,
+        subject: caller && caller.role !== "anonymous" ? caller.subject : undefined,
+      },
+      "request",
+    );
+  });
+}

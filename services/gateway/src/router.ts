@@ -1,0 +1,133 @@
+// Turns the routing map into fastify routes. Every route passes the same edge functions, in this order:
+// authenticate (who is calling), authorize (may they call this route), rate-limit (per caller), then the
+// route itself: a declared gRPC call translated both ways, or the route's own handler.
+import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import type { CallOptions } from "@connectrpc/connect";
+import { type Logger, REQUEST_ID_HEADER, type Registry } from "@ftgo/platform";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Authenticator, authorize, type Caller, mayReadOrdersOf } from "./auth.js";
+import { type ResponseCache, sendCached } from "./cache.js";
+import type { Backends } from "./clients.js";
+import type { GatewayConfig } from "./config.js";
+import { invalidArgument, notFound } from "./errors.js";
+import { type RateLimiter, rateLimited, rateLimitHeaders } from "./rate-limit.js";
+import type { GrpcRoute, Route } from "./routes.js";
+import { toRequest, toRest } from "./translate.js";
+
+/** Everything a route may use, built once by startGateway. */
+export interface GatewayDeps {
+  readonly config: GatewayConfig;
+  readonly backends: Backends;
+  readonly registry: Registry;
+  readonly authenticator: Authenticator;
+  readonly limiter: RateLimiter;
+  readonly cache: ResponseCache;
+  readonly openapi: JsonObject;
+  readonly log: Logger;
+}
+
+/** One request, as a route's handler sees it: the verified caller, and options for the calls it makes. */
+export interface RouteContext {
+  readonly deps: GatewayDeps;
+  readonly caller: Caller;
+  readonly params: Readonly<Record<string, string>>;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  /** Carries the request id into every gRPC call, so one id follows the request through the mesh. */
+  readonly callOptions: CallOptions;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set once the request is authenticated; the request log names it. */
+    caller?: Caller;
+  }
+}
+
+export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps: GatewayDeps): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.path.replace(/\{(\w+)\}/g, ":$1"),
+      handler: async (request, reply) => {
+        const caller = await deps.authenticator.authenticate(request.headers.authorization);
+        request.caller = caller;
+        authorize(caller, route.auth);
+        limitRate(deps, caller, request, reply);
+        const ctx: RouteContext = {
+          deps,
+          caller,
+          params: request.params as Record<string, string>,
+          request,
+          reply,
+          callOptions: { headers: { [REQUEST_ID_HEADER]: request.id } },
+        };
+        return route.kind === "grpc" ? callGrpcRoute(route, ctx) : route.handler(ctx);
+      },
+    });
+  }
+}
+
+function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {
+  const key = caller.role === "anonymous" ? `ip:${request.ip}` : `sub:${caller.subject}`;
+  const decision = deps.limiter.take(key);
+  const { burst } = deps.config.rateLimit;
+  if (!decision.allowed) throw rateLimited(decision, burst);
+  reply.headers(rateLimitHeaders(decision, burst));
+}
+
+/** Type-safety ends here on purpose: the call is made by method name, from the descriptor in the table. */
+type UntypedClient = Record<string, (request: Message, options: CallOptions) => Promise<Message>>;
+
+async function callGrpcRoute(route: GrpcRoute, ctx: RouteContext): Promise<unknown> {
+  const { deps, params, reply } = ctx;
+  if (route.ownOrder) await requireOwnOrder(ctx, params.orderId ?? "");
+  const message = toRequest(route.rpc.input, requestJson(route, ctx));
+  const call = async () => {
+    const client = deps.backends[route.target] as unknown as UntypedClient;
+    const response = await client[route.rpc.localName]?.(message, ctx.callOptions);
+    if (!response) throw new Error(`${route.target} has no method ${route.rpc.localName}`);
+    const json = toRest(route.rpc.output, response);
+    return route.present ? route.present(json) : json;
+  };
+  reply.status(route.status ?? 200);
+  if (!route.cache) return call();
+  const { key, ttl } = route.cache;
+  const ttlMs = deps.config.cache[ttl];
+  return sendCached(ctx, key(params), ttlMs, `public, max-age=${Math.floor(ttlMs / 1000)}`, async () => ({
+    value: await call(),
+    cacheable: true,
+  }));
+}
+
+/** The request message's JSON: the body's fields, then path and query parameters, then the caller's id. */
+function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext): JsonValue {
+  const { mapping, body } = { mapping: route.request, body: request.body };
+  const set = (fields: readonly string[] | undefined, from: Readonly<Record<string, unknown>>) =>
+    Object.fromEntries((fields ?? []).filter((field) => from[field] !== undefined).map((f) => [f, from[f]]));
+  const gatewaySet = [...(mapping.path ?? []), ...(mapping.query ?? []), ...(mapping.caller ? [mapping.caller] : [])];
+  let fromBody: JsonObject = {};
+  if (mapping.body) {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw invalidArgument("the request body must be a JSON object");
+    }
+    fromBody = body as JsonObject;
+    const taken = gatewaySet.find((field) => field in fromBody);
+    if (taken) throw invalidArgument(`${taken} is not accepted in the body: the gateway sets it`);
+  } else if (body !== undefined && body !== null && !(typeof body === "object" && Object.keys(body).length === 0)) {
+    throw invalidArgument("this route takes no request body");
+  }
+  const query = request.query as Record<string, unknown>;
+  const unknownParam = Object.keys(query).find((name) => !mapping.query?.includes(name));
+  if (unknownParam) throw invalidArgument(`unknown query parameter ${unknownParam}`);
+  const repeated = Object.entries(query).find(([, value]) => typeof value !== "string");
+  if (repeated) throw invalidArgument(`query parameter ${repeated[0]} must be given once`);
+  const callerId = mapping.caller && caller.role === "consumer" ? { [mapping.caller]: caller.subject } : {};
+  return { ...fromBody, ...set(mapping.path, params), ...set(mapping.query, query), ...callerId } as JsonObject;
+}
+
+/** Another consumer's order is answered exactly like a missing one: its existence is not the caller's business. */
+export async function requireOwnOrder({ deps, caller, callOptions }: RouteContext, orderId: string): Promise<void> {
+  const { order } = await deps.backends.order.getOrder({ orderId }, callOptions);
+  if (!order || !mayReadOrdersOf(caller, order.consumerId)) throw notFound(`order ${orderId} not found`);
+}

@@ -1,0 +1,238 @@
+// THE routing map: every route of the gateway, in one table. Each row says who may call it and what it
+// becomes behind the gateway: one gRPC method with a declared request mapping (the router derives the
+// handler), or a handler of its own for what is more than one call (composition, a stream, the gateway's
+// own endpoints). The OpenAPI document is derived from the same rows, so the two cannot drift.
+import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
+import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type Access, signIn } from "./auth.js";
+import type { Backend, CacheConfig } from "./config.js";
+import { healthz, listServices, readyz } from "./health.js";
+import type { RouteContext } from "./router.js";
+import { streamOrderEvents } from "./sse.js";
+import { getMobileOrder, getOrderDetails } from "./views.js";
+
+/** A JSON Schema fragment, as OpenAPI 3.1 embeds it. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+interface RouteBase {
+  readonly method: "GET" | "POST";
+  /** OpenAPI template: `/api/v1/orders/{orderId}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: "auth" | "orders" | "restaurants" | "mobile" | "admin" | "ops";
+  readonly auth: Access;
+}
+
+/** How a REST request becomes the gRPC request message (its protobuf JSON form). */
+export interface RequestMapping {
+  /** Path parameters copied into fields of the same name. */
+  readonly path?: readonly string[];
+  /** Query parameters accepted, copied into fields of the same name. */
+  readonly query?: readonly string[];
+  /** The body is the request message, less the fields the gateway sets itself. */
+  readonly body?: boolean;
+  /** The field that gets the caller's consumer id (an admin sets none: every consumer's). */
+  readonly caller?: string;
+}
+
+/** A route that is one gRPC call: the router translates the request, calls, and translates the answer. */
+export interface GrpcRoute extends RouteBase {
+  readonly kind: "grpc";
+  readonly target: Backend;
+  readonly rpc: DescMethod;
+  readonly request: RequestMapping;
+  /** Before the call, the `orderId` path parameter must name an order the caller may see (else 404). */
+  readonly ownOrder?: boolean;
+  /** Success status; default 200. */
+  readonly status?: number;
+  /** What the client sees of the response (its REST JSON form); default all of it. */
+  readonly present?: (response: JsonObject) => JsonObject;
+  readonly responseSchema?: JsonSchema;
+  /** Served from the cache for the configured TTL, under this key. */
+  readonly cache?: {
+    readonly key: (params: Readonly<Record<string, string>>) => string;
+    readonly ttl: keyof CacheConfig;
+  };
+}
+
+/** A route with a handler of its own; `calls` names the gRPC methods it uses, for the reader and the docs. */
+export interface HandlerRoute extends RouteBase {
+  readonly kind: "handler";
+  readonly calls: readonly string[];
+  readonly handler: (ctx: RouteContext) => Promise<unknown>;
+  readonly requestSchema?: JsonSchema;
+  readonly responseSchema: JsonSchema;
+  readonly contentType?: string;
+}
+
+export type Route = GrpcRoute | HandlerRoute;
+
+const orderSummary = (response: JsonObject) => {
+  const order = response.order as JsonObject;
+  return { orderId: order.orderId ?? "", state: order.state ?? "" };
+};
+const ORDER_SUMMARY_SCHEMA: JsonSchema = {
+  type: "object",
+  required: ["orderId", "state"],
+  properties: { orderId: { type: "string" }, state: { $ref: "#/components/schemas/ftgo.order.v1.OrderState" } },
+};
+
+export const ROUTES: readonly Route[] = [
+  {
+    kind: "handler",
+    method: "POST",
+    path: "/api/v1/auth/token",
+    summary: "Development sign-in: a token for a consumer or an admin (off in production)",
+    tag: "auth",
+    auth: "public",
+    calls: [],
+    handler: signIn,
+    requestSchema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { consumerId: { type: "string", examples: ["c-1001"] }, role: { const: "admin" } },
+    },
+    responseSchema: { type: "object", required: ["accessToken"], properties: { accessToken: { type: "string" } } },
+  },
+  {
+    kind: "grpc",
+    method: "POST",
+    path: "/api/v1/orders",
+    summary: "Place an order: starts the Create Order saga and answers at once",
+    tag: "orders",
+    auth: "consumer-only",
+    target: "order",
+    rpc: OrderService.method.createOrder,
+    request: { body: true, caller: "consumerId" },
+    status: 202,
+    present: orderSummary,
+    responseSchema: ORDER_SUMMARY_SCHEMA,
+  },
+  {
+    kind: "grpc",
+    method: "GET",
+    path: "/api/v1/orders",
+    summary: "The caller's orders, newest first",
+    tag: "orders",
+    auth: "consumer",
+    target: "order",
+    rpc: OrderService.method.listOrders,
+    request: { caller: "consumerId", query: ["pageSize", "pageToken"] },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/api/v1/orders/{orderId}",
+    summary: "An order with its ticket, delivery and payment (API composition; missing parts listed in `unavailable`)",
+    tag: "orders",
+    auth: "consumer",
+    calls: [
+      "OrderService.GetOrder",
+      "KitchenService.GetTicket",
+      "DeliveryService.GetDelivery",
+      "AccountingService.GetAuthorization",
+    ],
+    handler: getOrderDetails,
+    responseSchema: { $ref: "#/components/schemas/OrderDetails" },
+  },
+  {
+    kind: "grpc",
+    method: "POST",
+    path: "/api/v1/orders/{orderId}/cancel",
+    summary: "Cancel an approved order: starts the Cancel Order saga",
+    tag: "orders",
+    auth: "consumer",
+    target: "order",
+    rpc: OrderService.method.cancelOrder,
+    request: { path: ["orderId"] },
+    ownOrder: true,
+    status: 202,
+    present: orderSummary,
+    responseSchema: ORDER_SUMMARY_SCHEMA,
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/api/v1/orders/{orderId}/events",
+    summary: "Server-Sent Events: the order now, then each change until it settles",
+    tag: "orders",
+    auth: "consumer",
+    calls: ["OrderService.GetOrder", "OrderService.WatchOrder"],
+    handler: streamOrderEvents,
+    contentType: "text/event-stream",
+    responseSchema: { type: "string", description: "`event: order` lines whose data is the order as JSON" },
+  },
+  {
+    kind: "grpc",
+    method: "GET",
+    path: "/api/v1/restaurants/{restaurantId}/menu",
+    summary: "A restaurant's menu (cached)",
+    tag: "restaurants",
+    auth: "public",
+    target: "kitchen",
+    rpc: KitchenService.method.getMenu,
+    request: { path: ["restaurantId"] },
+    cache: { key: ({ restaurantId = "" }) => `menu:${restaurantId}`, ttl: "menuTtlMs" },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/mobile/v1/orders/{orderId}",
+    summary: "Backend for the mobile app: an order's status, ETA, total and item count in one round trip",
+    tag: "mobile",
+    auth: "consumer",
+    calls: [
+      "OrderService.GetOrder",
+      "KitchenService.GetTicket",
+      "DeliveryService.GetDelivery",
+      "AccountingService.GetAuthorization",
+    ],
+    handler: getMobileOrder,
+    responseSchema: { $ref: "#/components/schemas/MobileOrder" },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/api/v1/admin/services",
+    summary: "The registry as the gateway sees it: each service's instances and their circuit breakers",
+    tag: "admin",
+    auth: "admin",
+    calls: [],
+    handler: listServices,
+    responseSchema: { type: "object", additionalProperties: { type: "array", items: { type: "object" } } },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This API's OpenAPI 3.1 document, derived from the routing map (a UI at /docs)",
+    tag: "ops",
+    auth: "public",
+    calls: [],
+    handler: async ({ deps }) => deps.openapi,
+    responseSchema: { type: "object" },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/healthz",
+    summary: "Liveness: the gateway process answers",
+    tag: "ops",
+    auth: "public",
+    calls: [],
+    handler: healthz,
+    responseSchema: { type: "object", properties: { status: { const: "ok" } } },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/readyz",
+    summary: "Readiness: 200 only when every service is discoverable and SERVING",
+    tag: "ops",
+    auth: "public",
+    calls: ["grpc.health.v1.Health.Check"],
+    handler: readyz,
+    responseSchema: { type: "object", properties: { ready: { type: "boolean" }, services: { type: "object" } } },
+  },
+];

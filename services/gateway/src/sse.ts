@@ -1,0 +1,42 @@
+// Protocol translation for a stream: OrderService.WatchOrder (gRPC server streaming) relayed to the browser
+// as Server-Sent Events. The gRPC stream lives exactly as long as the HTTP response: it ends when the order
+// settles (the server ends it), when the client goes away, or at SSE_MAX_MS.
+import { Readable } from "node:stream";
+import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type RouteContext, requireOwnOrder } from "./router.js";
+import { toRest } from "./translate.js";
+
+/** GET /api/v1/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */
+export async function streamOrderEvents(ctx: RouteContext): Promise<unknown> {
+  const { deps, params, reply, request, callOptions } = ctx;
+  const orderId = params.orderId ?? "";
+  await requireOwnOrder(ctx, orderId);
+
+  const gone = new AbortController();
+  request.raw.once("close", () => gone.abort());
+  const updates = deps.backends.order.watchOrder(
+    { orderId },
+    { ...callOptions, signal: gone.signal, timeoutMs: deps.config.sseMaxMs },
+  );
+  const log = deps.log.child({ requestId: request.id, orderId });
+
+  async function* events() {
+    yield ": watching the order\n\n"; // sent at once, so proxies and clients see the stream open
+    try {
+      for await (const { order } of updates) {
+        if (order) yield `event: order\ndata: ${JSON.stringify(toRest(OrderSchema, order))}\n\n`;
+      }
+      yield "event: end\ndata: {}\n\n";
+    } catch (error) {
+      if (!gone.signal.aborted) {
+        log.warn({ err: error }, "order stream failed");
+        yield `event: error\ndata: ${JSON.stringify({ message: "the order stream was interrupted" })}\n\n`;
+      }
+    } finally {
+      gone.abort(); // the generator is closed early when the client disconnects: end the gRPC stream with it
+    }
+  }
+
+  reply.headers({ "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" });
+  return reply.send(Readable.from(events()));
+}

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
+
+describe("the gateway in front of the Create Order saga", () => {
+  let mesh: GatewayMesh;
+  beforeAll(async () => {
+    mesh = await startGatewayMesh();
+  });
+  afterAll(() => mesh?.stop());
+
+  it("places an order that answers 202 APPROVAL_PENDING and composes to APPROVED for c-1001 at r-1", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const created = await call(`${mesh.url}/api/v1/orders`, token, {
+      method: "POST",
+      body: {
+        restaurantId: "r-1",
+        lineItems: [
+          { menuItemId: "m-1", quantity: 2 },
+          { menuItemId: "m-3", quantity: 1 },
+        ],
+      },
+    });
+    expect(created.status).toBe(202);
+    expect(created.body).toEqual({ orderId: expect.any(String), state: "APPROVAL_PENDING" });
+
+    const details = await detailsWhenSettled(mesh.url, token, created.body.orderId);
+    expect(details.order).toMatchObject({ state: "APPROVED", consumerId: "c-1001", total: { minorUnits: "1500" } });
+    expect(details.ticket.state).toBe("AWAITING_ACCEPTANCE");
+    expect(details.payment.state).toBe("AUTHORIZED");
+    expect(details.unavailable).toEqual([]);
+  });
+
+  it.each([
+    ["c-1002", "r-1", "card ending 0002 was declined", "DECLINED"],
+    ["c-1003", "r-1", "consumer c-1003 is suspended", "CANCELLED"],
+    ["c-1001", "r-2", "restaurant r-2 is closed", "CANCELLED"],
+  ])("rejects the order of %s at %s: %s", async (consumerId, restaurantId, reason, payment) => {
+    const token = await signIn(mesh.url, { consumerId });
+    const orderId = await placeOrder(mesh.url, token, restaurantId);
+    const details = await detailsWhenSettled(mesh.url, token, orderId);
+    expect(details.order).toMatchObject({ state: "REJECTED", reason });
+    expect(details.ticket.state).toBe("CREATE_REJECTED");
+    expect(details.payment.state).toBe(payment);
+  });
+
+  it("lists only the caller's orders", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const { status, body } = await call(`${mesh.url}/api/v1/orders?pageSize=100`, token);
+    expect(status).toBe(200);
+    expect(body.orders.length).toBeGreaterThan(0);
+    expect(body.orders.every((order: { consumerId: string }) => order.consumerId === "c-1001")).toBe(true);
+  });
+
+  it("serves the mobile view of an order from the same composition", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const orderId = await placeOrder(mesh.url, token);
+    await detailsWhenSettled(mesh.url, token, orderId);
+    const { status, body } = await call(`${mesh.url}/mobile/v1/orders/${orderId}`, token);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ orderId, status: "APPROVED", itemCount: 3, total: { minorUnits: "1500" } });
+  });
+
+  it("relays the order's changes as Server-Sent Events until it is APPROVED", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const orderId = await placeOrder(mesh.url, token);
+    const response = await fetch(`${mesh.url}/api/v1/orders/${orderId}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const states: string[] = [];
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      for (const [, data] of text.matchAll(/event: order\ndata: (.*)\n\n/g))
+        states.push(JSON.parse(data ?? "{}").state);
+      text = text.slice(text.lastIndexOf("\n\n") + 2);
+      if (states.includes("APPROVED")) break;
+    }
+    expect(states.at(-1)).toBe("APPROVED");
+  });
+});
