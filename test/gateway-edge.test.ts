@@ -1,5 +1,6 @@
 import { waitFor } from "@ftgo/platform/testing";
 import { connect, headers } from "@nats-io/transport-node";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Body, call, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
 
@@ -131,6 +132,10 @@ describe("the gateway's edge functions", () => {
     const { status, body } = await call(`${mesh.url}/openapi.json`, undefined);
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
+    // Valid against the OpenAPI 3.1 specification's own JSON schema, $refs included.
+    const validation = await new Validator().validate(body);
+    expect(validation.errors ?? []).toEqual([]);
+    expect(validation.valid).toBe(true);
     const expected = [
       "post /api/v1/auth/token",
       "post /api/v1/orders",
