@@ -18,4 +18,11 @@ export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
 export * from "./resilience/index.js";
 export { onShutdown, type ShutdownOptions } from "./shutdown.js";
-export { createStateHistory, type StateHistory, type StateTransition } from "./state-history.js";
+export {
+  createStateHistory,
+  createStateMachine,
+  type StateHistory,
+  type StateMachine,
+  type StateTransition,
+  type Transitions,
+} from "./state-history.js";

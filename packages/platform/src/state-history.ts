@@ -67,3 +67,43 @@ export function createStateHistory(db: Database, entity: string): StateHistory {
     all: () => every.all(entity).map(toTransition),
   };
 }
+
+/** An entity's state machine: every `from → to` the code may make, and nothing else (a state not listed has no way out). */
+export type Transitions<S extends string> = Readonly<Partial<Record<S, readonly S[]>>>;
+
+/** Guarded state changes of one table's rows, each recorded in the entity's history. */
+export interface StateMachine<S extends string> {
+  readonly history: StateHistory;
+  /**
+   * Moves the row `id` from `from` to `to` (with `reason`) if it is in `from` now, and records it as caused
+   * by `messageId`. False when it was not in `from`: another message got there first, or the saga moved on.
+   * Throws when the state machine has no such transition: that is a bug, not a race. Call inside a transaction.
+   */
+  transition(id: string, from: S, to: S, reason: string, messageId?: string): boolean;
+}
+
+/**
+ * The state changes of a saga participant's entity (orders, tickets, authorizations), guarded and audited in
+ * one place: an UPDATE that only matches a row still in the expected state — so a duplicate, a late or a
+ * competing message can never move a row twice — and a history record of the change. The table needs
+ * `state`, `reason` and `update_time` columns, keyed by `order_id`, as each of ours is.
+ */
+export function createStateMachine<S extends string>(
+  db: Database,
+  options: { readonly entity: string; readonly table: string; readonly transitions: Transitions<S> },
+): StateMachine<S> {
+  const { entity, table, transitions } = options;
+  const history = createStateHistory(db, entity);
+  const update = db.prepare<{ id: string; from: string; to: string; reason: string; now: number }>(
+    `UPDATE ${table} SET state = @to, reason = @reason, update_time = @now WHERE order_id = @id AND state = @from`,
+  );
+  return {
+    history,
+    transition(id, from, to, reason, messageId) {
+      if (!transitions[from]?.includes(to)) throw new Error(`${entity} state machine has no ${from} → ${to}`);
+      const moved = update.run({ id, from, to, reason, now: Date.now() }).changes === 1;
+      if (moved) history.record(id, from, to, messageId);
+      return moved;
+    },
+  };
+}

@@ -13,13 +13,14 @@ import {
 import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import {
   createOutbox,
-  createStateHistory,
+  createStateMachine,
   type Database,
   type MessageContext,
   money,
   type Outbox,
   openDatabase,
   type StateHistory,
+  type Transitions,
 } from "@ftgo/platform";
 import { SEED_ACCOUNTS } from "./seed.js";
 
@@ -71,7 +72,7 @@ const MIGRATIONS = [
 type StateName = keyof typeof AuthorizationState;
 
 /** The authorization state machine: every change the code may make, and nothing else. */
-export const AUTHORIZATION_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+export const AUTHORIZATION_TRANSITIONS: Transitions<StateName> = {
   PENDING: ["AUTHORIZED", "DECLINED", "CANCELLED"],
   AUTHORIZED: ["REVERSED"],
   DECLINED: [],
@@ -135,7 +136,12 @@ export interface AccountingStore {
 export function openAccountingStore(file: string, options: { partitions?: number } = {}): AccountingStore {
   const db = openDatabase(file, MIGRATIONS);
   const outbox = createOutbox(db, options);
-  const history = createStateHistory(db, "authorization");
+  const machine = createStateMachine(db, {
+    entity: "authorization",
+    table: "authorizations",
+    transitions: AUTHORIZATION_TRANSITIONS,
+  });
+  const history = machine.history;
   const insertAccount = db.prepare(
     "INSERT INTO accounts (consumer_id, card_last4, always_declines) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
@@ -156,9 +162,6 @@ export function openAccountingStore(file: string, options: { partitions?: number
     ticket: db.prepare("UPDATE authorizations SET ticket_created = 1 WHERE order_id = ?"),
     consumer: db.prepare("UPDATE authorizations SET consumer_verified = 1 WHERE order_id = ?"),
   };
-  const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
-    "UPDATE authorizations SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
-  );
   const ledger = db.prepare(
     `INSERT INTO card_charges (order_id, kind, consumer_id, card_last4, amount_minor, currency, approved, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -174,13 +177,7 @@ export function openAccountingStore(file: string, options: { partitions?: number
     if (open.run(orderId, now, now).changes === 1) history.record(orderId, null, "PENDING", messageId);
     return byOrder.get(orderId) as AuthorizationRow;
   };
-  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId: string) => {
-    if (!AUTHORIZATION_TRANSITIONS[from]?.includes(to))
-      throw new Error(`authorization state machine has no ${from} → ${to}`);
-    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
-    if (moved) history.record(orderId, from, to, messageId);
-    return moved;
-  };
+  const transition = machine.transition;
 
   /** Step 4 proper: once the order, its ticket and its consumer are all known good, charge the card. */
   const authorizeWhenReady = (orderId: string, ctx: MessageContext) => {

@@ -21,7 +21,7 @@ import {
 import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import {
   createOutbox,
-  createStateHistory,
+  createStateMachine,
   type Database,
   DEFAULT_CURRENCY,
   FailedPreconditionError,
@@ -31,6 +31,7 @@ import {
   type Outbox,
   openDatabase,
   type StateHistory,
+  type Transitions,
 } from "@ftgo/platform";
 import { SEED_RESTAURANTS } from "./seed.js";
 
@@ -62,7 +63,7 @@ const MIGRATIONS = [
 type StateName = keyof typeof TicketState;
 
 /** The ticket state machine: every change the code may make, and nothing else. */
-export const TICKET_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+export const TICKET_TRANSITIONS: Transitions<StateName> = {
   // CREATE_PENDING → CANCELLED: a cancel that overtook CreditCardAuthorized (another stream) on its way here.
   CREATE_PENDING: ["AWAITING_ACCEPTANCE", "CREATE_REJECTED", "CANCELLED"],
   AWAITING_ACCEPTANCE: ["ACCEPTED", "CANCELLED"],
@@ -128,7 +129,8 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   const db = openDatabase(file, MIGRATIONS);
   seed(db);
   const outbox = createOutbox(db, options);
-  const history = createStateHistory(db, "ticket");
+  const machine = createStateMachine(db, { entity: "ticket", table: "tickets", transitions: TICKET_TRANSITIONS });
+  const history = machine.history;
   const restaurant = db.prepare<[string], RestaurantRow>("SELECT * FROM restaurants WHERE restaurant_id = ?");
   const menu = db.prepare<[string], MenuItemRow>(
     "SELECT * FROM menu_items WHERE restaurant_id = ? ORDER BY position, menu_item_id",
@@ -137,9 +139,6 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   const insertTicket = db.prepare(
     `INSERT INTO tickets (order_id, restaurant_id, state, reason, line_items, create_time, update_time)
      VALUES (@orderId, @restaurantId, @state, @reason, @lineItems, @now, @now)`,
-  );
-  const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
-    "UPDATE tickets SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
   );
 
   const findRestaurant = (restaurantId: string) => {
@@ -158,12 +157,7 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
     const row = ticket.get(orderId);
     return row && toTicket(row);
   };
-  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
-    if (!TICKET_TRANSITIONS[from]?.includes(to)) throw new Error(`ticket state machine has no ${from} → ${to}`);
-    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
-    if (moved) history.record(orderId, from, to, messageId);
-    return moved;
-  };
+  const transition = machine.transition;
   const newTicket = (
     orderId: string,
     restaurantId: string,

@@ -13,7 +13,7 @@ import {
 import { type Order, OrderLineItemSchema, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
   createOutbox,
-  createStateHistory,
+  createStateMachine,
   type Database,
   FailedPreconditionError,
   type MessageContext,
@@ -22,6 +22,7 @@ import {
   type Outbox,
   openDatabase,
   type StateHistory,
+  type Transitions,
 } from "@ftgo/platform";
 import type { PricedLines } from "./pricing.js";
 
@@ -52,7 +53,7 @@ const MIGRATIONS = [
 type StateName = keyof typeof OrderState;
 
 /** The order state machine of both sagas: every change the code may make, and nothing else. */
-export const ORDER_TRANSITIONS: Readonly<Record<string, readonly StateName[]>> = {
+export const ORDER_TRANSITIONS: Transitions<StateName> = {
   APPROVAL_PENDING: ["APPROVED", "REJECTED"],
   APPROVED: ["CANCEL_PENDING"],
   CANCEL_PENDING: ["CANCELLED", "APPROVED"],
@@ -127,7 +128,8 @@ export interface OrderStore {
 export function openOrderStore(file: string, options: { partitions?: number } = {}): OrderStore {
   const db = openDatabase(file, MIGRATIONS);
   const outbox = createOutbox(db, options);
-  const history = createStateHistory(db, "order");
+  const machine = createStateMachine(db, { entity: "order", table: "orders", transitions: ORDER_TRANSITIONS });
+  const history = machine.history;
   // In-process change feed for WatchOrder, fed after commit (see `changed` below).
   const feed = new EventEmitter().setMaxListeners(0);
 
@@ -147,9 +149,6 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     `SELECT * FROM orders WHERE (@consumerId = '' OR consumer_id = @consumerId) AND seq < @before
      ORDER BY seq DESC LIMIT @limit`,
   );
-  const setState = db.prepare<{ orderId: string; from: string; to: string; reason: string; now: number }>(
-    "UPDATE orders SET state = @to, reason = @reason, update_time = @now WHERE order_id = @orderId AND state = @from",
-  );
 
   const find = (orderId: string) => {
     const row = byId.get(orderId);
@@ -167,13 +166,10 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     });
 
   /** Moves an order `from → to` if it is in `from`; records the transition. Must run inside a transaction. */
+  /** A guarded state change (see createStateMachine) that WatchOrder hears about once it has committed. */
   const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
-    if (!ORDER_TRANSITIONS[from]?.includes(to)) throw new Error(`order state machine has no ${from} → ${to}`);
-    const moved = setState.run({ orderId, from, to, reason, now: Date.now() }).changes === 1;
-    if (moved) {
-      history.record(orderId, from, to, messageId);
-      changed(orderId);
-    }
+    const moved = machine.transition(orderId, from, to, reason, messageId);
+    if (moved) changed(orderId);
     return moved;
   };
 
