@@ -95,6 +95,7 @@ export function watchService({ nc, kv, service, relistMs, report, log }: WatchSe
       if (!watcher) await follow(); // before listing, so that no change falls between the two
       await relist();
     } catch (err) {
+      if (stopped) return; // a read cut short by our own stop (NATS draining): nothing went wrong
       if (nc.isClosed()) {
         log.warn("NATS connection closed; registry watch stopped");
         return;
