@@ -75,14 +75,15 @@ export async function sendCached<T>(
   present: (value: T) => unknown = (value) => value,
 ): Promise<unknown> {
   const { value, hit } = await deps.cache.get(key, ttlMs, load);
-  const body = present(value);
-  const etag = `"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 27)}"`;
+  // Serialized once: the ETag is a hash of exactly the bytes sent, and fastify does not encode them again.
+  const json = JSON.stringify(present(value));
+  const etag = `"${createHash("sha256").update(json).digest("base64url").slice(0, 27)}"`;
   reply.headers({ "x-cache": hit ? "hit" : "miss", "cache-control": cacheControl, etag });
   const ifNoneMatch = request.headers["if-none-match"];
   if (ifNoneMatch?.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
     return reply.status(304).send();
   }
-  return body;
+  return reply.type("application/json; charset=utf-8").send(json);
 }
 
 /** The event streams whose messages change what an order's details show. */
