@@ -4,10 +4,11 @@
 //   • an order REJECTED ⇔ its ticket CREATE_REJECTED and its authorization DECLINED or CANCELLED;
 //   • no order charged twice, no ticket to cook for a rejected order;
 //   • every recorded state change allowed by its state machine, and each entity's changes chained.
+
+import { AUTHORIZATION_TRANSITIONS } from "@ftgo/accounting/store";
+import { TICKET_TRANSITIONS } from "@ftgo/kitchen/store";
+import { ORDER_TRANSITIONS } from "@ftgo/order/store";
 import Database from "better-sqlite3";
-import { AUTHORIZATION_TRANSITIONS } from "../../services/accounting/src/store.js";
-import { TICKET_TRANSITIONS } from "../../services/kitchen/src/store.js";
-import { ORDER_TRANSITIONS } from "../../services/order/src/store.js";
 
 type Db = Database.Database;
 
