@@ -207,6 +207,7 @@ for (const backend of [natsKv(), consul()]) {
 
       await waitFor(async () => (await ids(client.registry, service)).length === 0, {
         timeoutMs: backend.lookupExpiryMs,
+        intervalMs: 10, // look often: a lookup racing the expiry of the entry it lists must not stall
         message: "lookup to drop the crashed instance",
       });
       await waitFor(() => lists.at(-1)?.length === 0, {

@@ -1,4 +1,5 @@
 // Client-side discovery over the NATS KV registry: listing a service's entries, and watching them.
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV, KvEntry, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
@@ -11,10 +12,30 @@ interface ListedEntry {
   readonly instance: ServiceInstance;
 }
 
-/** The live entries of `service`: keys `<service>.*`, each read at its latest revision. */
-export async function listEntries(kv: KV, service: string, log: Logger): Promise<ListedEntry[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(`${service}.*`)) keys.push(key);
+/** Where a service's keys are listed from: the bucket's stream, and the subject prefix of its keys. */
+export interface KeySource {
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly subjectPrefix: string;
+}
+
+/** The KV bucket `bucket`'s stream, as KeySource. */
+export function keySource(jsm: JetStreamManager, bucket: string): KeySource {
+  return { jsm, stream: `KV_${bucket}`, subjectPrefix: `$KV.${bucket}.` };
+}
+
+/**
+ * The live entries of `service`: keys `<service>.*`, each read at its latest revision.
+ *
+ * The keys come from the stream's subject state (one STREAM.INFO request filtered on the service),
+ * not from `kv.keys()`: that one opens a consumer and waits for the message the server said was
+ * pending, and when the bucket's TTL drops that message first it waits for the consumer's idle
+ * heartbeat, 30 s. A key listed here whose entry expires before it is read reads as absent.
+ */
+export async function listEntries(kv: KV, source: KeySource, service: string, log: Logger): Promise<ListedEntry[]> {
+  const { stream, subjectPrefix, jsm } = source;
+  const info = await jsm.streams.info(stream, { subjects_filter: `${subjectPrefix}${service}.*` });
+  const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
   const entries = await Promise.all(keys.map((key) => kv.get(key)));
   return entries.flatMap((entry) => {
     if (entry?.operation !== "PUT") return []; // expired, or deleted since it was listed
@@ -26,6 +47,7 @@ export async function listEntries(kv: KV, service: string, log: Logger): Promise
 export interface WatchServiceOptions {
   readonly nc: NatsConnection;
   readonly kv: KV;
+  readonly keys: KeySource;
   readonly service: string;
   /** How often to re-list: at most half the bucket's TTL. */
   readonly relistMs: number;
@@ -45,7 +67,7 @@ export interface WatchServiceOptions {
  * Watcher and re-list may report one key out of order (a re-list reads a value, a delete arrives, then
  * the re-list returns); revisions, which are stream sequences, settle it: the later one wins.
  */
-export function watchService({ nc, kv, service, relistMs, report, log }: WatchServiceOptions): { stop(): void } {
+export function watchService({ nc, kv, keys, service, relistMs, report, log }: WatchServiceOptions): { stop(): void } {
   /** Per key, the newest revision seen and its instance; undefined for a delete, so an older read cannot revive it. */
   const known = new Map<string, { revision: number; instance: ServiceInstance | undefined }>();
   let listed = false; // the current list goes first: nothing is reported before the first re-list
@@ -79,7 +101,7 @@ export function watchService({ nc, kv, service, relistMs, report, log }: WatchSe
   };
   const relist = async () => {
     const before = new Map([...known].map(([key, { revision }]) => [key, revision]));
-    const entries = await listEntries(kv, service, log);
+    const entries = await listEntries(kv, keys, service, log);
     for (const { key, revision, instance } of entries) learn(key, revision, instance);
     const present = new Set(entries.map(({ key }) => key));
     for (const [key, { revision }] of known) {

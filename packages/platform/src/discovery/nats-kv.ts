@@ -3,12 +3,12 @@
 // liveness: the bucket has a TTL (its stream's max age), the owner re-puts its entry every heartbeat,
 // and an instance that stops beating (crashed, frozen, cut off) vanishes when the TTL runs out. NATS
 // 2.9 has no per-key TTL; the bucket's applies to every key alike.
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import { assertServiceName, byId, onListChange, validateInstance } from "./instance.js";
-import { keyOf, listEntries, watchService } from "./nats-kv-watch.js";
+import { keyOf, keySource, listEntries, watchService } from "./nats-kv-watch.js";
 import type { Registration, Registry } from "./registry.js";
 
 /** The bucket every ftgo service registers in. Its stream is `KV_ftgo_registry`. */
@@ -32,6 +32,7 @@ export interface NatsKvRegistryOptions {
  */
 export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: NatsKvRegistryOptions): Promise<Registry> {
   const { kv, bucketTtlMs } = await openBucket(nc, ttlMs, log);
+  const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET);
   const beatMs = Math.min(heartbeatMs, Math.floor(bucketTtlMs / 3));
   const registrations = new Set<Registration>();
   const watches = new Set<{ stop(): void }>();
@@ -62,13 +63,13 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
     },
     async lookup(service) {
       assertServiceName(service);
-      return (await listEntries(kv, service, log)).map((entry) => entry.instance).sort(byId);
+      return (await listEntries(kv, keys, service, log)).map((entry) => entry.instance).sort(byId);
     },
     watch(service, onChange) {
       assertServiceName(service);
       const watchLog = log.child({ target: service });
       const report = onListChange(onChange, watchLog);
-      const watch = watchService({ nc, kv, service, relistMs: Math.floor(bucketTtlMs / 2), report, log: watchLog });
+      const watch = watchService({ nc, kv, keys, service, relistMs: Math.floor(bucketTtlMs / 2), report, log: watchLog });
       watches.add(watch);
       return {
         stop: () => {
