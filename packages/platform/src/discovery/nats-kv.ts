@@ -69,7 +69,15 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
       assertServiceName(service);
       const watchLog = log.child({ target: service });
       const report = onListChange(onChange, watchLog);
-      const watch = watchService({ nc, kv, keys, service, relistMs: Math.floor(bucketTtlMs / 2), report, log: watchLog });
+      const watch = watchService({
+        nc,
+        kv,
+        keys,
+        service,
+        relistMs: Math.floor(bucketTtlMs / 2),
+        report,
+        log: watchLog,
+      });
       watches.add(watch);
       return {
         stop: () => {
