@@ -1,11 +1,20 @@
-// Message channels. A domain's events go to publish-subscribe channels: every service that subscribes
-// gets each event. JetStream keeps them in one stream per publishing domain (FTGO_ORDER_EVENTS), so the
-// broker buffers events until their receivers are up. Within one subscribing service the channel is
-// point-to-point: its instances are competing receivers, and each event reaches exactly one of them
-// (see consumer.ts). To keep competing receivers from handling two events of one order at once or out
-// of order, every channel is split into partitions by a hash of the order id.
+// Message channels. Three kinds, each a JetStream stream per domain, so the broker buffers messages
+// until their receivers are up:
 //
-//   ftgo.<domain>.event.<event_name>.<partition>      ftgo.order.event.order_created.2
+//   event    ftgo.<domain>.event.<name>.<partition>     FTGO_<DOMAIN>_EVENTS    publish-subscribe
+//   command  ftgo.<domain>.command.<name>.<partition>   FTGO_<DOMAIN>_COMMANDS  point-to-point
+//   reply    ftgo.<domain>.reply.<name>.<partition>     FTGO_<DOMAIN>_REPLIES   point-to-point
+//
+// A domain's events go to publish-subscribe channels: every service that subscribes gets each event. A
+// command goes to the point-to-point channel its receiver owns (the command type's domain): only that
+// service reads it. A command that wants an answer names a reply channel, owned by the sender
+// (`ftgo.order.reply`), in its `Ftgo-Reply-To` header; the receiver sends its reply there, with the
+// command's correlation id. Within one receiving service every channel is point-to-point: its
+// instances are competing receivers, and each message reaches exactly one of them (see consumer.ts).
+// To keep competing receivers from handling two messages of one order at once or out of order, every
+// channel is split into partitions by a hash of the order id.
+//
+//   ftgo.order.event.order_created.2      ftgo.kitchen.command.create_ticket.2      ftgo.order.reply.ticket_created.2
 import type { DescMessage } from "@bufbuild/protobuf";
 import {
   JetStreamApiError,
@@ -63,6 +72,12 @@ export function eventName(schema: DescMessage): string {
     .toLowerCase();
 }
 
+/** What a channel carries: events (publish-subscribe), commands or replies (point-to-point). */
+export type ChannelKind = "event" | "command" | "reply";
+
+const STREAM_SUFFIX: Record<ChannelKind, string> = { event: "EVENTS", command: "COMMANDS", reply: "REPLIES" };
+const DOMAIN = /^[a-z][a-z0-9]*$/;
+
 /**
  * The subject an event of this type is published on, in `partition`: the address of one partition of
  * its publish-subscribe channel. The outbox computes it when the message is written.
@@ -71,9 +86,41 @@ export function eventSubject(schema: DescMessage, partition: number): string {
   return `ftgo.${domainOf(schema.typeName)}.event.${eventName(schema)}.${partition}`;
 }
 
-/** The subjects of one partition of all of a domain's events: a partition consumer's filter. */
-export function partitionFilter(domain: string, partition: number): string {
-  return `ftgo.${domain}.event.*.${partition}`;
+/** The subject a command of this type is sent on: its receiver's (the type's domain's) command channel. */
+export function commandSubject(schema: DescMessage, partition: number): string {
+  return `ftgo.${domainOf(schema.typeName)}.command.${eventName(schema)}.${partition}`;
+}
+
+/** The reply channel a domain's service reads the replies to its commands from: `ftgo.order.reply`. */
+export function replyChannel(domain: string): string {
+  assertDomain(domain);
+  return `ftgo.${domain}.reply`;
+}
+
+/** The domain owning a reply channel, `ftgo.order.reply` → `order`; undefined if it is not one. */
+export function replyChannelDomain(channel: string): string | undefined {
+  const [root, domain, kind, ...rest] = channel.split(".");
+  return root === "ftgo" && domain && DOMAIN.test(domain) && kind === "reply" && rest.length === 0 ? domain : undefined;
+}
+
+/** The subject a reply of this type is sent on, in `partition` of the reply channel `channel`. */
+export function replySubject(channel: string, schema: DescMessage, partition: number): string {
+  if (!replyChannelDomain(channel)) throw new Error(`${JSON.stringify(channel)} is not a reply channel`);
+  return `${channel}.${eventName(schema)}.${partition}`;
+}
+
+/** The domain and kind of a channel subject: `ftgo.kitchen.command.create_ticket.1` → kitchen, command. */
+export function channelOf(subject: string): { domain: string; kind: ChannelKind } {
+  const [, domain = "", kind] = subject.split(".");
+  if (!DOMAIN.test(domain) || !(kind === "event" || kind === "command" || kind === "reply")) {
+    throw new Error(`${subject} is not an ftgo channel subject`);
+  }
+  return { domain, kind };
+}
+
+/** The subjects of one partition of one of a domain's channels: a partition consumer's filter. */
+export function partitionFilter(domain: string, partition: number, kind: ChannelKind = "event"): string {
+  return `ftgo.${domain}.${kind}.*.${partition}`;
 }
 
 /**
@@ -81,8 +128,17 @@ export function partitionFilter(domain: string, partition: number): string {
  * publishing domain, the broker's buffer behind all of that domain's publish-subscribe channels.
  */
 export function eventStreamName(domain: string): string {
-  if (!/^[a-z][a-z0-9]*$/.test(domain)) throw new Error(`${JSON.stringify(domain)} is not a domain name`);
-  return `FTGO_${domain.toUpperCase()}_EVENTS`;
+  return streamName(domain, "event");
+}
+
+/** The stream behind a domain's channels of one kind: FTGO_KITCHEN_COMMANDS, FTGO_ORDER_REPLIES, … */
+export function streamName(domain: string, kind: ChannelKind): string {
+  assertDomain(domain);
+  return `FTGO_${domain.toUpperCase()}_${STREAM_SUFFIX[kind]}`;
+}
+
+function assertDomain(domain: string): void {
+  if (!DOMAIN.test(domain)) throw new Error(`${JSON.stringify(domain)} is not a domain name`);
 }
 
 /**
@@ -91,11 +147,22 @@ export function eventStreamName(domain: string): string {
  * seven days of history. Both publishers and subscribers call it at start, so neither depends on the
  * other having started first; it is idempotent and safe when several instances start together.
  */
-export async function ensureEventStream(nc: NatsConnection, domain: string): Promise<void> {
+export function ensureEventStream(nc: NatsConnection, domain: string): Promise<void> {
+  return ensureChannelStream(nc, domain, "event");
+}
+
+const STREAM_DESCRIPTION: Record<ChannelKind, (domain: string) => string> = {
+  event: (domain) => `Events published by the ${domain} service`,
+  command: (domain) => `Commands sent to the ${domain} service`,
+  reply: (domain) => `Replies to the commands the ${domain} service sent`,
+};
+
+/** Creates (or updates) the stream behind a domain's channels of one kind, with the settings above. */
+export async function ensureChannelStream(nc: NatsConnection, domain: string, kind: ChannelKind): Promise<void> {
   await ensureStream(await jetstreamManager(nc), {
-    name: eventStreamName(domain),
-    description: `Events published by the ${domain} service`,
-    subjects: [`ftgo.${domain}.event.>`],
+    name: streamName(domain, kind),
+    description: STREAM_DESCRIPTION[kind](domain),
+    subjects: [`ftgo.${domain}.${kind}.>`],
     storage: StorageType.File,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     max_age: nanos(MAX_AGE_MS),

@@ -1,5 +1,6 @@
-// Competing receivers and message ordering. A service consumes each stream it subscribes to through
-// one durable pull consumer per partition, named `<service>-p<k>`. Every instance of the service pulls
+// Competing receivers and message ordering. A service consumes each stream it subscribes to (a domain's
+// events, its own commands, its own replies) through one durable pull consumer per partition, named
+// `<service>-p<k>`. Every instance of the service pulls
 // from the same durables, so the instances compete: each event reaches one of them (point-to-point
 // within the service), while every other service has durables of its own (publish-subscribe across
 // services). Each durable allows one unacknowledged message (`max_ack_pending: 1`), so a partition
@@ -18,9 +19,17 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
-import { DEFAULT_PARTITIONS, domainOf, ensureEventStream, eventStreamName, partitionFilter } from "./channels.js";
+import {
+  type ChannelKind,
+  DEFAULT_PARTITIONS,
+  domainOf,
+  ensureChannelStream,
+  partitionFilter,
+  replyChannelDomain,
+  streamName,
+} from "./channels.js";
 import { ensureDeadLetterStream, sendToDeadLetters } from "./dead-letters.js";
-import { decodeBody, readEnvelope } from "./envelope.js";
+import { decodeBody, MalformedMessageError, readEnvelope } from "./envelope.js";
 import { createInbox, createMessageContext, type MessageContext, type Subscription } from "./inbox.js";
 import type { Outbox } from "./outbox.js";
 import type { OutboxRelay } from "./relay.js";
@@ -50,8 +59,8 @@ export interface ConsumersOptions {
 }
 
 /**
- * Starts consuming the events `subscriptions` name: ensures each source domain's stream, this
- * service's partition durables on it and the dead-letter stream, then pulls every partition. Each
+ * Starts consuming the messages `subscriptions` name: ensures each source stream, this service's
+ * partition durables on it and the dead-letter stream, then pulls every partition. Each
  * message takes effect once (the inbox) and is acknowledged only after its transaction commits. A
  * handler that throws gets the message again after a backoff; a malformed message, or one that failed
  * `maxDeliver` times, goes to the dead letters, and the partition moves on. Events of a subscribed
@@ -61,34 +70,29 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   const { nc, outbox, relay, log, service, onDelivery } = options;
   const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
   if (!/^[\w-]+$/.test(service)) throw new Error(`service ${JSON.stringify(service)} cannot name a durable`);
-  const handlers = new Map<string, Subscription>();
-  for (const subscription of options.subscriptions) {
-    const type = subscription.schema.typeName;
-    if (handlers.has(type)) throw new Error(`${service} subscribes to ${type} twice`);
-    handlers.set(type, subscription);
-  }
+  const channels = channelsOf(service, options.subscriptions);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await ensureDeadLetterStream(jsm);
   const durables: Durable[] = [];
-  for (const domain of new Set([...handlers.keys()].map(domainOf))) {
-    await ensureEventStream(nc, domain);
+  for (const { domain, kind } of channels.values()) {
+    await ensureChannelStream(nc, domain, kind);
     for (let partition = 0; partition < partitions; partition++) {
-      durables.push(await ensurePartitionDurable(jsm, { service, domain, partition, ackWaitMs }));
+      durables.push(await ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs }));
     }
   }
   const inbox = createInbox(options.db);
   const stopped = new AbortController();
 
   /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
-  async function deliver(msg: JsMsg): Promise<void> {
+  async function deliver(stream: string, msg: JsMsg): Promise<void> {
     let received: ReturnType<typeof decode>;
     try {
-      received = decode(msg);
+      received = decode(stream, msg);
     } catch (err) {
       return deadLetter(msg, `malformed message: ${errorText(err)}`); // retrying would not help
     }
-    if (!received) return msg.ack(); // another event on the channel, not for this service
+    if (!received) return msg.ack(); // another message on the channel, not for this service
     const { subscription, message, envelope } = received;
     const ctx = createMessageContext(envelope, { subject: msg.subject, deliveryCount: msg.info.deliveryCount }, outbox);
     const messageLog = log.child({ orderId: ctx.correlationId, messageId: ctx.messageId, type: ctx.type });
@@ -111,9 +115,12 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   }
 
   /** The message's envelope, handler and body; undefined if no handler wants it. Throws MalformedMessageError. */
-  function decode(msg: JsMsg) {
+  function decode(stream: string, msg: JsMsg) {
     const envelope = readEnvelope(msg.headers);
-    const subscription = handlers.get(envelope.type);
+    if (envelope.replyTo !== undefined && !replyChannelDomain(envelope.replyTo)) {
+      throw new MalformedMessageError(`${envelope.replyTo} is not a reply channel`);
+    }
+    const subscription = channels.get(stream)?.handlers.get(envelope.type);
     return subscription && { envelope, subscription, message: decodeBody(subscription.schema, msg.data) };
   }
 
@@ -141,7 +148,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
           for await (const msg of messages) {
             // A message pulled while stopping goes back at once, for another instance to take.
             if (stopped.signal.aborted) msg.nak();
-            else await deliver(msg);
+            else await deliver(stream, msg);
           }
         } finally {
           stopped.signal.removeEventListener("abort", close);
@@ -169,21 +176,48 @@ interface Durable {
   readonly name: string;
 }
 
+/** One stream a service consumes, and its handlers by message type. */
+interface Channel {
+  readonly domain: string;
+  readonly kind: ChannelKind;
+  readonly handlers: Map<string, Subscription>;
+}
+
+/**
+ * Groups subscriptions by the stream they come from: events and commands from their type's domain,
+ * replies from the service's own reply channel (so its name must be a domain name).
+ */
+function channelsOf(service: string, subscriptions: readonly Subscription[]): Map<string, Channel> {
+  const channels = new Map<string, Channel>();
+  for (const subscription of subscriptions) {
+    const { channel: kind, schema } = subscription;
+    const domain = kind === "reply" ? service : domainOf(schema.typeName);
+    const stream = streamName(domain, kind);
+    const channel = channels.get(stream) ?? { domain, kind, handlers: new Map<string, Subscription>() };
+    if (channel.handlers.has(schema.typeName))
+      throw new Error(`${service} subscribes to ${schema.typeName} twice on ${stream}`);
+    channel.handlers.set(schema.typeName, subscription);
+    channels.set(stream, channel);
+  }
+  return channels;
+}
+
 /**
  * Creates (or updates) the durable through which all instances of `service` receive one partition of
- * a domain's events. Adding a durable that exists with the same settings succeeds, so instances
+ * one of a domain's channels. Adding a durable that exists with the same settings succeeds, so instances
  * starting together do not conflict; changed settings (a new ack wait) are applied.
  */
 async function ensurePartitionDurable(
   jsm: JetStreamManager,
-  { service, domain, partition, ackWaitMs }: { service: string; domain: string; partition: number; ackWaitMs: number },
+  options: { service: string; domain: string; kind: ChannelKind; partition: number; ackWaitMs: number },
 ): Promise<Durable> {
-  const stream = eventStreamName(domain);
+  const { service, domain, kind, partition, ackWaitMs } = options;
+  const stream = streamName(domain, kind);
   const name = `${service}-p${partition}`;
   await jsm.consumers.add(stream, {
     durable_name: name,
     description: `${service} instances compete for partition ${partition} of ${stream}`,
-    filter_subject: partitionFilter(domain, partition),
+    filter_subject: partitionFilter(domain, partition, kind),
     ack_policy: AckPolicy.Explicit,
     max_ack_pending: 1, // one message of this partition in flight, across all instances
     deliver_policy: DeliverPolicy.All, // from the stream's start: a new service catches up on what it missed

@@ -1,9 +1,10 @@
 // A message is a header and a body. The body is the data being sent: one protobuf message, in binary.
 // The header is a set of name-value pairs the sender writes to describe it: which message this is (its
 // id), what it is (its type, so the receiver can decode the body), which saga it belongs to (the
-// correlation id, our order id) and which message caused it (the causation id). ftgo only sends
-// events (a notable change in the sender: `OrderCreated`); the subject says so (`ftgo.order.event.…`),
-// the header says exactly which one.
+// correlation id, our order id) and which message caused it (the causation id). ftgo sends events (a
+// notable change in the sender: `OrderCreated`), commands (a request to do something: `CreateTicket`)
+// and replies (the answer to a command); the subject says which kind (`ftgo.kitchen.command.…`), the
+// header says exactly which message. A command that expects a reply names the reply channel.
 import {
   create,
   type DescMessage,
@@ -26,6 +27,8 @@ export const MessageHeader = {
   CorrelationId: "Ftgo-Correlation-Id",
   /** The id of the message whose handling produced this one; absent on the first message of a saga. */
   CausationId: "Ftgo-Causation-Id",
+  /** On a command that expects an answer: the channel to send the reply to, e.g. `ftgo.order.reply`. */
+  ReplyTo: "Ftgo-Reply-To",
   /** The id of the API request that started it all, for logs. */
   RequestId: "X-Request-Id",
   /** W3C trace context, when the sender knows one. */
@@ -42,6 +45,8 @@ export interface Envelope {
   readonly type: string;
   readonly correlationId: string;
   readonly causationId?: string | undefined;
+  /** On a command: where the receiver sends its reply. Absent on events, replies and one-way commands. */
+  readonly replyTo?: string | undefined;
   readonly requestId?: string | undefined;
   readonly traceparent?: string | undefined;
 }
@@ -66,6 +71,7 @@ export function envelopeHeaders(envelope: Envelope): Record<string, string> {
     [MessageHeader.ContentType]: PROTOBUF_CONTENT_TYPE,
   };
   if (envelope.causationId) record[MessageHeader.CausationId] = envelope.causationId;
+  if (envelope.replyTo) record[MessageHeader.ReplyTo] = envelope.replyTo;
   if (envelope.requestId) record[MessageHeader.RequestId] = envelope.requestId;
   if (envelope.traceparent) record[MessageHeader.TraceParent] = envelope.traceparent;
   return record;
@@ -91,6 +97,7 @@ export function readEnvelope(headers: MsgHdrs | undefined): Envelope {
     type: required(MessageHeader.Type),
     correlationId: required(MessageHeader.CorrelationId),
     causationId: read(MessageHeader.CausationId),
+    replyTo: read(MessageHeader.ReplyTo),
     requestId: read(MessageHeader.RequestId),
     traceparent: read(MessageHeader.TraceParent),
   };

@@ -6,6 +6,7 @@
 // already recorded is acknowledged and otherwise ignored.
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Database } from "../db.js";
+import type { ChannelKind } from "./channels.js";
 import type { Envelope } from "./envelope.js";
 import type { Outbox } from "./outbox.js";
 
@@ -17,6 +18,8 @@ export interface MessageContext {
   /** The order id. */
   readonly correlationId: string;
   readonly causationId: string | undefined;
+  /** On a command that expects an answer: the reply channel. */
+  readonly replyTo: string | undefined;
   readonly requestId: string | undefined;
   readonly traceparent: string | undefined;
   readonly subject: string;
@@ -24,45 +27,104 @@ export interface MessageContext {
   readonly deliveryCount: number;
   /** Appends an event to the outbox in the same transaction, correlated to this message and caused by it. */
   publish<T extends DescMessage>(schema: T, message: MessageInitShape<T>): string;
+  /** Appends a command for its receiver's channel, likewise; `replyTo` asks for an answer there. */
+  send<T extends DescMessage>(schema: T, message: MessageInitShape<T>, options?: { replyTo?: string }): string;
+  /**
+   * Appends the answer to this command for the reply channel it named, likewise. Throws
+   * NoReplyChannelError when the message is not a command that asked for one.
+   */
+  reply<T extends DescMessage>(schema: T, message: MessageInitShape<T>): string;
+}
+
+/** A handler called `ctx.reply` for a message that named no reply channel: an event, or a one-way command. */
+export class NoReplyChannelError extends Error {
+  override readonly name = "NoReplyChannelError";
 }
 
 /** Handles one message. Synchronous: it runs inside the database transaction that records the message. */
 export type MessageHandler<T extends DescMessage> = (message: MessageShape<T>, ctx: MessageContext) => void;
 
-/** A message type a service consumes, and what it does with it. */
+/** A message type a service consumes, from which kind of channel, and what it does with it. */
 export interface Subscription {
   readonly schema: DescMessage;
+  /**
+   * Where it comes from: `event`, the type's domain's publish-subscribe channel; `command`, the type's
+   * domain's command channel (the receiver owns it); `reply`, the consuming service's reply channel.
+   */
+  readonly channel: ChannelKind;
   readonly handle: MessageHandler<DescMessage>;
 }
 
 /**
- * Subscribes `handler` to messages of type `schema`: `on(OrderCreatedSchema, (event, ctx) => …)`. The
+ * Subscribes `handler` to events of type `schema`: `on(OrderCreatedSchema, (event, ctx) => …)`. The
  * handler changes the service's tables and appends what follows to the outbox via `ctx.publish`; the
  * consumer runs it in one transaction with the processed-messages record.
  */
 export function on<T extends DescMessage>(schema: T, handler: MessageHandler<T>): Subscription {
-  // The consumer decodes each body with this `schema` before calling `handle`, hence the cast.
-  return { schema, handle: (message, ctx) => handler(message as MessageShape<T>, ctx) };
+  return subscription("event", schema, handler);
 }
 
-/** Builds the context of a received message; its `publish` appends through `outbox`. */
+/**
+ * Subscribes `handler` to commands of type `schema`, sent to this service's command channel:
+ * `onCommand(CreateTicketSchema, (command, ctx) => …)`. It answers with `ctx.reply` when the command
+ * named a reply channel, in the same transaction.
+ */
+export function onCommand<T extends DescMessage>(schema: T, handler: MessageHandler<T>): Subscription {
+  return subscription("command", schema, handler);
+}
+
+/**
+ * Subscribes `handler` to replies of type `schema` on this service's reply channel: the answers to the
+ * commands it sent with `replyTo: replyChannel(<this service>)`. `ctx.correlationId` and
+ * `ctx.causationId` (the command's message id) say which request it answers.
+ */
+export function onReply<T extends DescMessage>(schema: T, handler: MessageHandler<T>): Subscription {
+  return subscription("reply", schema, handler);
+}
+
+function subscription<T extends DescMessage>(channel: ChannelKind, schema: T, handler: MessageHandler<T>) {
+  // The consumer decodes each body with this `schema` before calling `handle`, hence the cast.
+  return {
+    schema,
+    channel,
+    handle: (message: MessageShape<DescMessage>, ctx: MessageContext) => handler(message as MessageShape<T>, ctx),
+  };
+}
+
+/**
+ * A participant's store is written once, publishing its outcome as an event (choreography). Handling a
+ * command, the same outcome is the answer to whoever asked (orchestration): this context's `publish`
+ * replies instead.
+ */
+export function replyingContext(ctx: MessageContext): MessageContext {
+  return { ...ctx, publish: (schema, message) => ctx.reply(schema, message) };
+}
+
+/** Builds the context of a received message; its `publish`, `send` and `reply` append through `outbox`. */
 export function createMessageContext(
   envelope: Envelope,
   delivery: { subject: string; deliveryCount: number },
   outbox: Outbox,
 ): MessageContext {
-  const { messageId, type, correlationId, causationId, requestId, traceparent } = envelope;
+  const { messageId, type, correlationId, causationId, replyTo, requestId, traceparent } = envelope;
+  const caused = { correlationId, causationId: messageId, requestId, traceparent };
   return {
     messageId,
     type,
     correlationId,
     causationId,
+    replyTo,
     requestId,
     traceparent,
     subject: delivery.subject,
     deliveryCount: delivery.deliveryCount,
-    publish: (schema, message) =>
-      outbox.append(schema, message, { correlationId, causationId: messageId, requestId, traceparent }),
+    publish: (schema, message) => outbox.append(schema, message, caused),
+    send: (schema, message, options) => outbox.send(schema, message, { ...caused, replyTo: options?.replyTo }),
+    reply(schema, message) {
+      if (!replyTo)
+        throw new NoReplyChannelError(`${type} ${messageId} asked for no reply; cannot send ${schema.typeName}`);
+      return outbox.reply(replyTo, schema, message, caused);
+    },
   };
 }
 

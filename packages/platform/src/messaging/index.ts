@@ -1,6 +1,16 @@
 // Messaging: channels, messages (header + body), the transactional outbox and its relay, idempotent
 // consumers (inbox) competing per partition, and dead letters. What services use; the rest stays inside.
-export { DEFAULT_PARTITIONS, ensureEventStream, eventStreamName, eventSubject, partitionOf } from "./channels.js";
+export {
+  type ChannelKind,
+  commandSubject,
+  DEFAULT_PARTITIONS,
+  ensureEventStream,
+  eventStreamName,
+  eventSubject,
+  partitionOf,
+  replyChannel,
+  streamName,
+} from "./channels.js";
 export { type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
 export {
   DEAD_LETTER_STREAM,
@@ -11,7 +21,16 @@ export {
   replayDeadLetter,
 } from "./dead-letters.js";
 export { type Envelope, MalformedMessageError, MessageHeader, PROTOBUF_CONTENT_TYPE } from "./envelope.js";
-export { type MessageContext, type MessageHandler, on, type Subscription } from "./inbox.js";
+export {
+  type MessageContext,
+  type MessageHandler,
+  NoReplyChannelError,
+  on,
+  onCommand,
+  onReply,
+  replyingContext,
+  type Subscription,
+} from "./inbox.js";
 export { type ConnectNatsOptions, connectNats } from "./nats.js";
-export { createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
 export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";

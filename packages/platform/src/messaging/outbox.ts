@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { Database } from "../db.js";
-import { DEFAULT_PARTITIONS, eventSubject, partitionOf } from "./channels.js";
+import { commandSubject, DEFAULT_PARTITIONS, eventSubject, partitionOf, replySubject } from "./channels.js";
 import { encodeBody, envelopeHeaders } from "./envelope.js";
 
 /** Where an appended message belongs: its saga (the order id), its cause and its request, when known. */
@@ -17,9 +17,19 @@ export interface OutboxMeta {
   readonly traceparent?: string | undefined;
 }
 
+/** Where a command's reply goes: the sender's reply channel (`replyChannel("order")`); none for a one-way command. */
+export interface CommandMeta extends OutboxMeta {
+  readonly replyTo?: string | undefined;
+}
+
+/** The three ways out of a service; each call belongs inside the transaction that makes the change. Each returns the message id. */
 export interface Outbox {
-  /** Appends `message` for publishing; call inside the transaction that makes the change. Returns the message id. */
+  /** Appends the event `message` for its domain's publish-subscribe channel. */
   append<T extends DescMessage>(schema: T, message: MessageInitShape<T>, meta: OutboxMeta): string;
+  /** Appends the command `message` for its receiver's point-to-point channel (the type's domain). */
+  send<T extends DescMessage>(schema: T, message: MessageInitShape<T>, meta: CommandMeta): string;
+  /** Appends the reply `message` for the reply channel `replyTo` a command named. */
+  reply<T extends DescMessage>(replyTo: string, schema: T, message: MessageInitShape<T>, meta: OutboxMeta): string;
 }
 
 /**
@@ -31,9 +41,10 @@ export class OutsideTransactionError extends Error {
 }
 
 /**
- * The outbox of a service's database: creates the table if needed and returns the one way to send a
- * message, `append`. The message gets its id (a UUID), its subject (its event channel, partitioned by
- * the correlation id) and its header here, so the relay only copies rows to JetStream.
+ * The outbox of a service's database: creates the table if needed and returns the only ways to send a
+ * message: `append` an event, `send` a command, `reply` to one. The message gets its id (a UUID), its
+ * subject (its channel, partitioned by the correlation id) and its header here, so the relay only
+ * copies rows to JetStream.
  *
  * ```ts
  * db.transaction(() => {
@@ -49,28 +60,41 @@ export function createOutbox(db: Database, options: { partitions?: number } = {}
     `INSERT INTO outbox (message_id, subject, type, correlation_id, causation_id, request_id, headers, payload, created_at)
      VALUES (@messageId, @subject, @type, @correlationId, @causationId, @requestId, @headers, @payload, @createdAt)`,
   );
-  return {
-    append(schema, message, meta) {
+  type Write = (
+    schema: DescMessage,
+    message: unknown,
+    meta: CommandMeta,
+    subject: (partition: number) => string,
+  ) => string;
+  const writer =
+    (method: keyof Outbox): Write =>
+    (schema, message, meta, subject) => {
+      const call = `outbox.${method}(${schema.typeName})`;
       if (!db.inTransaction) {
         throw new OutsideTransactionError(
-          `outbox.append(${schema.typeName}) outside a transaction: run it in the db.transaction() that makes the change`,
+          `${call} outside a transaction: run it in the db.transaction() that makes the change`,
         );
       }
-      if (meta.correlationId === "") throw new Error(`outbox.append(${schema.typeName}): correlationId is empty`);
+      if (meta.correlationId === "") throw new Error(`${call}: correlationId is empty`);
       const envelope = { messageId: randomUUID(), type: schema.typeName, ...meta };
       insert.run({
         messageId: envelope.messageId,
-        subject: eventSubject(schema, partitionOf(meta.correlationId, partitions)),
+        subject: subject(partitionOf(meta.correlationId, partitions)),
         type: envelope.type,
         correlationId: envelope.correlationId,
         causationId: envelope.causationId ?? null,
         requestId: envelope.requestId ?? null,
         headers: JSON.stringify(envelopeHeaders(envelope)),
-        payload: encodeBody(schema, message),
+        payload: encodeBody(schema, message as MessageInitShape<DescMessage>),
         createdAt: Date.now(),
       });
       return envelope.messageId;
-    },
+    };
+  const [event, command, reply] = [writer("append"), writer("send"), writer("reply")];
+  return {
+    append: (schema, message, meta) => event(schema, message, meta, (p) => eventSubject(schema, p)),
+    send: (schema, message, meta) => command(schema, message, meta, (p) => commandSubject(schema, p)),
+    reply: (replyTo, schema, message, meta) => reply(schema, message, meta, (p) => replySubject(replyTo, schema, p)),
   };
 }
 

@@ -8,7 +8,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
-import { ensureEventStream } from "./channels.js";
+import { channelOf, ensureChannelStream } from "./channels.js";
 import { toNatsHeaders } from "./envelope.js";
 import { createLease } from "./lease.js";
 import { createOutboxTable, type OutboxRow } from "./outbox.js";
@@ -52,7 +52,7 @@ const RETRY_MAX_MS = 5_000;
  * Starts the relay of a service's outbox: it publishes unpublished rows one at a time in `seq` order
  * (so each order's events, and all events, leave in commit order), on every `kick()` and every poll.
  * While NATS is away it retries with exponential backoff, and `stats()` shows the growing lag. Before
- * publishing a domain's first event it ensures that domain's stream exists. When several instances
+ * publishing to a channel's stream the first time it ensures the stream exists. When several instances
  * share one database file, a lease row elects one leader to publish; the others stand by.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
@@ -66,7 +66,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL",
   );
   const prune = db.prepare<[number]>("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?");
-  const ensuredDomains = new Set<string>();
+  const ensuredStreams = new Set<string>();
 
   let published = 0;
   let lastError: string | undefined;
@@ -93,10 +93,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Publishes rows until none is left or this relay has lost the lease. */
   async function publishPending(): Promise<void> {
     for (let row = next.get(); row; row = next.get()) {
-      const domain = row.subject.split(".")[1] as string;
-      if (!ensuredDomains.has(domain)) {
-        await ensureEventStream(options.nc, domain);
-        ensuredDomains.add(domain);
+      const { domain, kind } = channelOf(row.subject);
+      if (!ensuredStreams.has(`${domain}.${kind}`)) {
+        await ensureChannelStream(options.nc, domain, kind);
+        ensuredStreams.add(`${domain}.${kind}`);
       }
       const headers = toNatsHeaders(JSON.parse(row.headers) as Record<string, string>);
       const ack = await js.publish(row.subject, row.payload, { msgID: row.message_id, headers });
@@ -127,7 +127,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         lastError = undefined;
       } catch (err) {
         failures++;
-        ensuredDomains.clear(); // the stream may be what is missing
+        ensuredStreams.clear(); // the stream may be what is missing
         lastError = err instanceof Error ? err.message : String(err);
         if (failures === 1) log.warn({ err }, "outbox relay cannot publish; retrying with backoff");
         else log.debug({ err, failures }, "outbox relay still cannot publish");

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/accounting/v1/events.proto.
  */
 export const file_ftgo_accounting_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2FjY291bnRpbmcvdjEvZXZlbnRzLnByb3RvEhJmdGdvLmFjY291bnRpbmcudjEiZAoUQ3JlZGl0Q2FyZEF1dGhvcml6ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAkSJQoGYW1vdW50GAMgASgLMhUuZnRnby5jb21tb24udjEuTW9uZXkiQQodQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25GYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjMKH0NyZWRpdENhcmRBdXRob3JpemF0aW9uUmV2ZXJzZWQSEAoIb3JkZXJfaWQYASABKAliBnByb3RvMw", [file_ftgo_common_v1_money]);
+  fileDesc("Ch9mdGdvL2FjY291bnRpbmcvdjEvZXZlbnRzLnByb3RvEhJmdGdvLmFjY291bnRpbmcudjEiZAoUQ3JlZGl0Q2FyZEF1dGhvcml6ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAkSJQoGYW1vdW50GAMgASgLMhUuZnRnby5jb21tb24udjEuTW9uZXkiQQodQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25GYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjMKH0NyZWRpdENhcmRBdXRob3JpemF0aW9uUmV2ZXJzZWQSEAoIb3JkZXJfaWQYASABKAkiRgogQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25DYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEAoIcmVmdW5kZWQYAiABKAhiBnByb3RvMw", [file_ftgo_common_v1_money]);
 
 /**
  * Published when the consumer's card was charged for an order (Create Order saga, step 4).
@@ -97,4 +97,32 @@ export type CreditCardAuthorizationReversed = Message<"ftgo.accounting.v1.Credit
  */
 export const CreditCardAuthorizationReversedSchema: GenMessage<CreditCardAuthorizationReversed> = /*@__PURE__*/
   messageDesc(file_ftgo_accounting_v1_events, 2);
+
+/**
+ * Reply to CancelAuthorization: the order is not charged, whether or not it had been.
+ *
+ * @generated from message ftgo.accounting.v1.CreditCardAuthorizationCancelled
+ */
+export type CreditCardAuthorizationCancelled = Message<"ftgo.accounting.v1.CreditCardAuthorizationCancelled"> & {
+  /**
+   * The order that is not charged.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Whether a charge existed and was refunded.
+   *
+   * @generated from field: bool refunded = 2;
+   */
+  refunded: boolean;
+};
+
+/**
+ * Describes the message ftgo.accounting.v1.CreditCardAuthorizationCancelled.
+ * Use `create(CreditCardAuthorizationCancelledSchema)` to create a new message.
+ */
+export const CreditCardAuthorizationCancelledSchema: GenMessage<CreditCardAuthorizationCancelled> = /*@__PURE__*/
+  messageDesc(file_ftgo_accounting_v1_events, 3);
 
