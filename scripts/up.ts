@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
+import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
 import { type HealthProbe, natsAnswers, waitUntilReady } from "./lib/health.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { describeExit, type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
@@ -33,6 +34,18 @@ const SERVICES: readonly ServiceEntry[] = [
   { name: "gateway", port: 8080, probe: "tcp" },
 ];
 
+/**
+ * The couriers: `services/courier/src/main.ts` with COURIER_ID, COURIER_MINUTES (pickup to door) and
+ * COURIER_PRICE (cents). No port: each answers Delivery's quote requests over NATS (publish/async
+ * responses), so each is ready once it answers one (lib/courier-probe.ts). Two are equally fast; the
+ * cheaper of them, courier-3, wins every delivery while all three are up.
+ */
+const COURIERS = [
+  { name: "courier-1", minutes: 25, price: 450 },
+  { name: "courier-2", minutes: 18, price: 650 },
+  { name: "courier-3", minutes: 18, price: 550 },
+] as const;
+
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
@@ -41,7 +54,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
-const log = createLogMux(["up", "nats", ...SERVICES.map((service) => service.name)], { color });
+const log = createLogMux(["up", "nats", ...SERVICES.map((service) => service.name), ...COURIERS.map((c) => c.name)], {
+  color,
+});
 const say = (text: string) => log("up", text);
 const shout = (text: string) => log("up", paint("1;31", text));
 
@@ -76,6 +91,7 @@ try {
   nats = await ensureNats();
   startup.signal.throwIfAborted();
   for (const service of services) running.push(startService(service));
+  for (const courier of COURIERS) running.push(startCourier(courier));
   await waitUntilAllReady();
   printSummary();
 } catch (err) {
@@ -137,38 +153,56 @@ async function ensurePortsFree(): Promise<void> {
 }
 
 function startService(service: (typeof services)[number]): ServiceProcess {
+  return startProcess(service.name, service.name, { PORT: String(service.port) });
+}
+
+function startCourier(courier: (typeof COURIERS)[number]): ServiceProcess {
+  return startProcess(courier.name, "courier", {
+    COURIER_ID: courier.name,
+    COURIER_MINUTES: String(courier.minutes),
+    COURIER_PRICE: String(courier.price),
+  });
+}
+
+/** Runs `services/<dir>/src/main.ts` as `name`, its log lines in this terminal; any exit nobody asked for stops everything. */
+function startProcess(name: string, dir: string, own: Record<string, string>): ServiceProcess {
   const addresses = Object.fromEntries(services.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
   const child = startServiceProcess({
-    name: service.name,
+    name,
     command: process.execPath,
-    args: ["--import", "tsx", join("services", service.name, "src", "main.ts")],
+    args: ["--import", "tsx", join("services", dir, "src", "main.ts")],
     cwd: root,
     env: {
       ...env,
       ...addresses,
-      PORT: String(service.port),
+      ...own,
       DATA_DIR: dataDir,
       NATS_URL: natsUrl,
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
     },
-    onLine: (line) => log(service.name, formatLogLine(line, { color })),
+    onLine: (line) => log(name, formatLogLine(line, { color })),
   });
   child.exited.then((status) => {
     if (child.stopping) return;
-    shout(`${service.name} ${describeExit(status)}, unexpectedly: stopping everything`);
+    shout(`${name} ${describeExit(status)}, unexpectedly: stopping everything`);
     void stopAll(1);
   });
   return child;
 }
 
 async function waitUntilAllReady(): Promise<void> {
-  say(`waiting for ${services.length} services to report SERVING`);
-  const results = await Promise.allSettled(
-    services.map((service) =>
+  say(`waiting for ${services.length} services to report SERVING and ${COURIERS.length} couriers to answer a quote`);
+  const [couriers, ...results] = await Promise.allSettled([
+    waitUntilCouriersAnswer(
+      natsUrl,
+      COURIERS.map((courier) => courier.name),
+      { timeoutMs: READY_TIMEOUT_MS, signal: startup.signal },
+    ),
+    ...services.map((service) =>
       waitUntilReady(service.address, { probe: service.probe, timeoutMs: READY_TIMEOUT_MS, signal: startup.signal }),
     ),
-  );
+  ]);
   startup.signal.throwIfAborted();
   const failed = services.flatMap((service, i) => {
     const result = results[i];
@@ -176,11 +210,12 @@ async function waitUntilAllReady(): Promise<void> {
       ? [`${service.name} did not come up: ${(result.reason as Error).message}`]
       : [];
   });
+  if (couriers?.status === "rejected") failed.push(`couriers did not come up: ${(couriers.reason as Error).message}`);
   if (failed.length > 0) throw new Error(failed.join("\n"));
 }
 
 function printSummary(): void {
-  const width = Math.max(...services.map((service) => service.name.length), "data dir".length) + 2;
+  const width = Math.max(...[...services, ...COURIERS].map((entry) => entry.name.length), "data dir".length) + 2;
   const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
   const addressOf = (name: string) => services.find((service) => service.name === name)?.address ?? `${dialHost}:?`;
   const grpcurl = findGrpcurl();
@@ -189,6 +224,12 @@ function printSummary(): void {
     [
       paint("1;32", "ftgo-mesh is up"),
       ...services.map((service) => row(service.name, service.address)),
+      ...COURIERS.map((c) =>
+        row(
+          c.name,
+          `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`,
+        ),
+      ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
       row("data dir", dataDir),
       "",

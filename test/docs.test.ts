@@ -33,9 +33,9 @@ function channelTable() {
 const none = {} as never;
 const subscriptions: Record<string, Subscription[]> = {
   order: orderSaga({ store: none, log: silentLogger() }),
-  consumer: consumerSaga({ store: none, log: silentLogger() }),
-  kitchen: kitchenSaga({ store: none, log: silentLogger() }),
-  accounting: accountingSaga({ store: none, log: silentLogger() }),
+  consumer: consumerSaga({ store: none, log: silentLogger(), mode: "choreography" }),
+  kitchen: kitchenSaga({ store: none, log: silentLogger(), mode: "choreography" }),
+  accounting: accountingSaga({ store: none, log: silentLogger(), mode: "choreography" }),
 };
 
 const EVENT_FILES = [

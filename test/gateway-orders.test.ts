@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
+import { meshClients } from "./support/clients.js";
+import { startTestCourier } from "./support/couriers.js";
 
 describe("the gateway in front of the Create Order saga", () => {
   let mesh: GatewayMesh;
@@ -58,6 +60,38 @@ describe("the gateway in front of the Create Order saga", () => {
     const { status, body } = await call(`${mesh.url}/mobile/v1/orders/${orderId}`, token);
     expect(status).toBe(200);
     expect(body).toMatchObject({ orderId, status: "APPROVED", itemCount: 3, total: { minorUnits: "1500" } });
+  });
+
+  it("composes the delivery leg once the restaurant accepts the ticket: SCHEDULED, with the courier that answered", async () => {
+    const courier = await startTestCourier(mesh.mesh.nats.url, { id: "courier-g", minutes: 20, price: 500 });
+    const clients = meshClients(mesh.mesh);
+    try {
+      const token = await signIn(mesh.url, { consumerId: "c-1001" });
+      const orderId = await placeOrder(mesh.url, token);
+      const approved = await detailsWhenSettled(mesh.url, token, orderId);
+      expect(approved.delivery).toBeNull(); // no delivery until the restaurant accepts
+      await clients.kitchen.acceptTicket({ orderId });
+      // The cached view is dropped by DeliveryScheduled, so it shows the courier without waiting out the TTL.
+      const details = await detailsWhenSettled(
+        mesh.url,
+        token,
+        orderId,
+        (body) => body.delivery?.state === "SCHEDULED",
+      );
+      expect(details.ticket.state).toBe("ACCEPTED");
+      expect(details.delivery).toMatchObject({
+        orderId,
+        restaurantId: "r-1",
+        courierId: "courier-g",
+        quotes: [{ courierId: "courier-g", price: { minorUnits: "500" } }],
+      });
+      expect(details.unavailable).toEqual([]);
+      const mobile = await call(`${mesh.url}/mobile/v1/orders/${orderId}`, token);
+      expect(mobile.body.eta).toBe(details.delivery.estimatedDeliveryTime);
+    } finally {
+      clients.close();
+      await courier.stop();
+    }
   });
 
   it("relays the order's changes as Server-Sent Events until it is APPROVED", async () => {

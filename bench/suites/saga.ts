@@ -114,7 +114,7 @@ async function measureRound(
 
     const run = await driveSagas(clients, nc, settings);
     const openDbs = dbs;
-    await waitFor(() => readSagas(openDbs, run.orderIds).every(isSettled), {
+    await waitFor(() => readSagas(openDbs, run.orderIds).every((saga) => isSettled(saga)), {
       timeoutMs: 30_000,
       intervalMs: 20,
       message: "every participant to reach the saga's end for every order",

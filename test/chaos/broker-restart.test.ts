@@ -1,7 +1,7 @@
 // The broker dies: nats-server is killed with SIGKILL while sagas are in flight, orders keep coming in
 // while it is down (CreateOrder needs only gRPC and Order's database; the outbox holds the events), and
 // it comes back on the same port with the same JetStream store. Every saga must end, nothing lost.
-import { listDeadLetters } from "@ftgo/platform";
+import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
@@ -15,48 +15,51 @@ const KILL_AT = 20;
 /** …and comes back after this many more: these are placed while it is down. */
 const DOWN_FOR = 15;
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
+describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
+  let mesh: ProcessMesh;
+  let clients: MeshClients;
+  let dbs: SagaDatabases;
 
-beforeAll(async () => {
-  mesh = await startProcessMesh();
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-}, 60_000);
+  beforeAll(async () => {
+    // The broker comes back: this is about recovery, not about the orchestrator giving up on a step.
+    mesh = await startProcessMesh({ env: { SAGA_MODE: mode, SAGA_STEP_TIMEOUT_MS: "120000" } });
+    clients = meshClients(mesh);
+    dbs = openSagaDatabases(mesh.dbFile);
+  }, 60_000);
 
-afterAll(async () => {
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+  afterAll(async () => {
+    clients?.close();
+    dbs?.close();
+    await mesh?.stop();
+  }, 60_000);
 
-describe.sequential("nats-server killed with SIGKILL mid-run and restarted on the same store", () => {
-  it(`settles all ${ORDERS} orders, ${DOWN_FOR} of them placed while the broker was down, and loses none`, async () => {
-    let restarted: Promise<void> | undefined;
-    const placed = await placeOrders(clients, ORDERS, {
-      concurrency: 8,
-      onPlaced: (count) => {
-        if (count === KILL_AT) mesh.nats.kill("SIGKILL");
-        if (count === KILL_AT + DOWN_FOR) restarted = mesh.nats.restart();
-      },
-    });
-    await restarted;
-    const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, context: () => mesh.output() });
+  describe.sequential("nats-server killed with SIGKILL mid-run and restarted on the same store", () => {
+    it(`settles all ${ORDERS} orders, ${DOWN_FOR} of them placed while the broker was down, and loses none`, async () => {
+      let restarted: Promise<void> | undefined;
+      const placed = await placeOrders(clients, ORDERS, {
+        concurrency: 8,
+        onPlaced: (count) => {
+          if (count === KILL_AT) mesh.nats.kill("SIGKILL");
+          if (count === KILL_AT + DOWN_FOR) restarted = mesh.nats.restart();
+        },
+      });
+      await restarted;
+      const orderIds = placed.map((order) => order.orderId);
+      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, mode, context: () => mesh.output() });
 
-    expect(unexpectedOutcomes(sagas)).toEqual([]);
-    const report = auditSagas(dbs, orderIds);
-    expect(report.violations).toEqual([]);
-    expect(report.counts).toMatchObject({ orders: ORDERS, unsettled: 0, doubleCharges: 0 });
-    expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
-    expect(await grpcDisagreements(clients, sagas)).toEqual([]);
-    const nc = await connect({ servers: mesh.nats.url });
-    try {
-      expect(await listDeadLetters(nc)).toEqual([]);
-    } finally {
-      await nc.close();
-    }
-    expect(mesh.crashes()).toEqual([]);
-  }, 90_000);
+      expect(unexpectedOutcomes(sagas, mode)).toEqual([]);
+      const report = auditSagas(dbs, orderIds, mode);
+      expect(report.violations).toEqual([]);
+      expect(report.counts).toMatchObject({ orders: ORDERS, unsettled: 0, doubleCharges: 0 });
+      expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
+      expect(await grpcDisagreements(clients, sagas)).toEqual([]);
+      const nc = await connect({ servers: mesh.nats.url });
+      try {
+        expect(await listDeadLetters(nc)).toEqual([]);
+      } finally {
+        await nc.close();
+      }
+      expect(mesh.crashes()).toEqual([]);
+    }, 90_000);
+  });
 });

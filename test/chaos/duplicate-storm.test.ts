@@ -5,8 +5,9 @@
 import { accountingSaga } from "@ftgo/accounting/saga";
 import { consumerSaga } from "@ftgo/consumer/saga";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
+import { REPLY_SCHEMAS } from "@ftgo/order/orchestration";
 import { orderSaga } from "@ftgo/order/saga";
-import { listDeadLetters, type Subscription } from "@ftgo/platform";
+import { listDeadLetters, SAGA_MODES, type SagaMode, type Subscription } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -17,79 +18,95 @@ import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from 
 import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
 import { meshIsQuiet, type Republisher, startRepublisher } from "../support/streams.js";
 
-/** The message types each service handles, read from its own saga.ts (building the list runs no handler). */
-const SUBSCRIBED = {
-  order: typesOf(orderSaga),
-  consumer: typesOf(consumerSaga),
-  kitchen: typesOf(kitchenSaga),
-  accounting: typesOf(accountingSaga),
-};
-
-function typesOf(saga: (deps: never) => Subscription[]): Set<string> {
-  return new Set(saga({} as never).map((subscription) => subscription.schema.typeName));
+/** The message types each service handles in `mode`, read from its own saga.ts (building the list runs no handler). */
+function subscribed(mode: SagaMode) {
+  const order =
+    mode === "orchestration"
+      ? new Set(REPLY_SCHEMAS.map((schema) => schema.typeName)) // the orchestrator's replies
+      : typesOf(orderSaga, mode);
+  return {
+    order,
+    consumer: typesOf(consumerSaga, mode),
+    kitchen: typesOf(kitchenSaga, mode),
+    accounting: typesOf(accountingSaga, mode),
+  };
 }
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-let republisher: Republisher;
+function typesOf(saga: (deps: never) => Subscription[], mode: SagaMode): Set<string> {
+  return new Set(saga({ mode } as never).map((subscription) => subscription.schema.typeName));
+}
 
-beforeAll(async () => {
-  mesh = await startProcessMesh();
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-  nc = await connect({ servers: mesh.nats.url });
-  jsm = await jetstreamManager(nc);
-  republisher = await startRepublisher(nc, { copies: 2 });
-}, 60_000);
+/**
+ * Messages copied per cycle of the four paths (approved, declined, suspended, closed): the events of each
+ * saga.ts; orchestrated, the commands and replies of definitions.ts (Order still publishes its own
+ * events, but no saga participant reads them then, so their stream is not among those tailed).
+ */
+const MESSAGES_PER_CYCLE: Record<SagaMode, number> = { choreography: 6 + 6 + 4 + 4, orchestration: 8 + 8 + 2 + 4 };
 
-afterAll(async () => {
-  await republisher?.stop();
-  await nc?.close();
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
+  let mesh: ProcessMesh;
+  let clients: MeshClients;
+  let dbs: SagaDatabases;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let republisher: Republisher;
 
-describe.sequential("every message delivered three times", () => {
-  it("ends every saga exactly as single delivery does: same states, one charge, one ticket, each message applied once", async () => {
-    const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
-    const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, context: () => mesh.output() });
-    // Everything published has been copied twice, and every original and copy consumed.
-    await waitFor(() => meshIsQuiet(nc, dbs, () => republisher.caughtUp(jsm)), {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      message: () =>
-        `the mesh to go quiet (${republisher.originals().length} originals, ${republisher.copies()} copies)`,
-    });
+  beforeAll(async () => {
+    mesh = await startProcessMesh({ env: { SAGA_MODE: mode } });
+    clients = meshClients(mesh);
+    dbs = openSagaDatabases(mesh.dbFile);
+    nc = await connect({ servers: mesh.nats.url });
+    jsm = await jetstreamManager(nc);
+    republisher = await startRepublisher(nc, { copies: 2 });
+  }, 60_000);
 
-    expect(unexpectedOutcomes(sagas)).toEqual([]);
-    const report = auditSagas(dbs, orderIds);
-    expect(report.violations).toEqual([]);
-    expect(report.counts).toMatchObject({ orders: 12, approved: 3, rejected: 9, doubleCharges: 0 });
-    expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
-    expect(await grpcDisagreements(clients, sagas)).toEqual([]);
+  afterAll(async () => {
+    await republisher?.stop();
+    await nc?.close();
+    clients?.close();
+    dbs?.close();
+    await mesh?.stop();
+  }, 60_000);
 
-    const originals = republisher.originals();
-    expect(originals.length).toBeGreaterThanOrEqual(3 * (6 + 6 + 4 + 4)); // events per path: see each saga.ts
-    expect(republisher.copies()).toBe(2 * originals.length);
-    for (const [service, types] of Object.entries(SUBSCRIBED) as [keyof typeof SUBSCRIBED, Set<string>][]) {
-      // Each message the service handles is recorded once; none it does not handle, no copy as a message of its own.
-      const processed = dbs[service]
-        .prepare<[], { message_id: string }>("SELECT message_id FROM processed_messages")
-        .all()
-        .map((row) => row.message_id)
-        .sort();
-      const delivered = originals
-        .filter((message) => types.has(message.type))
-        .map((message) => message.messageId)
-        .sort();
-      expect(processed, `${service}'s processed_messages`).toEqual(delivered);
-    }
-    expect(await listDeadLetters(nc)).toEqual([]);
-    expect(mesh.crashes()).toEqual([]);
-  }, 90_000);
+  describe.sequential("every message delivered three times", () => {
+    it("ends every saga exactly as single delivery does: same states, one charge, one ticket, each message applied once", async () => {
+      const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
+      const orderIds = placed.map((order) => order.orderId);
+      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, mode, context: () => mesh.output() });
+      // Everything published has been copied twice, and every original and copy consumed.
+      await waitFor(() => meshIsQuiet(nc, dbs, () => republisher.caughtUp(jsm)), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        message: () =>
+          `the mesh to go quiet (${republisher.originals().length} originals, ${republisher.copies()} copies)`,
+      });
+
+      expect(unexpectedOutcomes(sagas, mode)).toEqual([]);
+      const report = auditSagas(dbs, orderIds, mode);
+      expect(report.violations).toEqual([]);
+      expect(report.counts).toMatchObject({ orders: 12, approved: 3, rejected: 9, doubleCharges: 0 });
+      expect(eventsPublishedTwice(dbs, orderIds)).toEqual([]);
+      expect(await grpcDisagreements(clients, sagas)).toEqual([]);
+
+      const originals = republisher.originals();
+      expect(originals.length).toBeGreaterThanOrEqual(3 * MESSAGES_PER_CYCLE[mode]);
+      expect(republisher.copies()).toBe(2 * originals.length);
+      const handled = subscribed(mode);
+      for (const [service, types] of Object.entries(handled) as [keyof typeof handled, Set<string>][]) {
+        // Each message the service handles is recorded once; none it does not handle, no copy as a message of its own.
+        const processed = dbs[service]
+          .prepare<[], { message_id: string }>("SELECT message_id FROM processed_messages")
+          .all()
+          .map((row) => row.message_id)
+          .sort();
+        const delivered = originals
+          .filter((message) => types.has(message.type))
+          .map((message) => message.messageId)
+          .sort();
+        expect(processed, `${service}'s processed_messages`).toEqual(delivered);
+      }
+      expect(await listDeadLetters(nc)).toEqual([]);
+      expect(mesh.crashes()).toEqual([]);
+    }, 90_000);
+  });
 });

@@ -1,13 +1,15 @@
 // The Create Order saga's end-state rules, checked against the participants' own databases after a test
 // has done its worst. Written once, here, so that every chaos test judges by the same rules:
 //   • an order APPROVED ⇔ its ticket AWAITING_ACCEPTANCE and its authorization AUTHORIZED, charged once;
-//   • an order REJECTED ⇔ its ticket CREATE_REJECTED and its authorization DECLINED or CANCELLED;
+//   • an order REJECTED ⇔ its ticket CREATE_REJECTED and its authorization DECLINED or CANCELLED (or,
+//     orchestrated, none at all where the saga was rejected before asking that participant);
 //   • no order charged twice, no ticket to cook for a rejected order;
 //   • every recorded state change allowed by its state machine, and each entity's changes chained.
 
 import { AUTHORIZATION_TRANSITIONS } from "@ftgo/accounting/store";
 import { TICKET_TRANSITIONS } from "@ftgo/kitchen/store";
 import { ORDER_TRANSITIONS } from "@ftgo/order/store";
+import type { SagaMode } from "@ftgo/platform";
 import Database from "better-sqlite3";
 
 type Db = Database.Database;
@@ -59,13 +61,20 @@ export interface SagaRecord {
 }
 
 const ORDER_ENDS = new Set(["APPROVED", "REJECTED"]);
-const TICKET_ENDS = new Set(["AWAITING_ACCEPTANCE", "CREATE_REJECTED"]);
-const AUTHORIZATION_ENDS = new Set(["AUTHORIZED", "DECLINED", "CANCELLED"]);
+const TICKET_ENDS = new Set(["AWAITING_ACCEPTANCE", "CREATE_REJECTED", "NONE"]);
+const AUTHORIZATION_ENDS = new Set(["AUTHORIZED", "DECLINED", "CANCELLED", "NONE"]);
 
-/** True once every participant has reached a state the Create Order saga ends in (whether consistent or not). */
-export function isSettled(saga: SagaRecord): boolean {
+/**
+ * True once every participant has reached a state the Create Order saga ends in (whether consistent or
+ * not). An orchestrated saga that was rejected early never asked the later participants: nothing there
+ * is an end too.
+ */
+export function isSettled(saga: SagaRecord, mode: SagaMode = "choreography"): boolean {
+  const unasked = mode === "orchestration" && saga.order === "REJECTED" ? "NONE" : "";
   return (
-    ORDER_ENDS.has(saga.order) && TICKET_ENDS.has(saga.ticket ?? "") && AUTHORIZATION_ENDS.has(saga.authorization ?? "")
+    ORDER_ENDS.has(saga.order) &&
+    TICKET_ENDS.has(saga.ticket ?? unasked) &&
+    AUTHORIZATION_ENDS.has(saga.authorization ?? unasked)
   );
 }
 
@@ -136,7 +145,11 @@ export interface AuditReport {
  * Checks every rule of the saga's end state for `orderIds` (default: every order), and every state
  * change each participant ever recorded (always all of them: a bad transition is bad whoever caused it).
  */
-export function auditSagas(dbs: SagaDatabases, orderIds?: readonly string[]): AuditReport {
+export function auditSagas(
+  dbs: SagaDatabases,
+  orderIds?: readonly string[],
+  mode: SagaMode = "choreography",
+): AuditReport {
   const sagas = readSagas(dbs, orderIds);
   const violations: string[] = [];
   let doubleCharges = 0;
@@ -149,7 +162,7 @@ export function auditSagas(dbs: SagaDatabases, orderIds?: readonly string[]): Au
       violations.push(`${where} charged ${saga.charges} times: ${seen}`);
     }
     if (saga.order === "REJECTED" && saga.ticket === "AWAITING_ACCEPTANCE") ticketsToCookForRejectedOrders++;
-    if (!isSettled(saga)) {
+    if (!isSettled(saga, mode)) {
       violations.push(`${where} did not settle: ${seen}`);
     } else if (saga.order === "APPROVED") {
       const consistent =
@@ -159,20 +172,23 @@ export function auditSagas(dbs: SagaDatabases, orderIds?: readonly string[]): Au
         saga.approvedCharges === 1;
       if (!consistent) violations.push(`${where} is APPROVED but ${seen}`);
     } else {
+      const unasked = mode === "orchestration" ? [undefined] : [];
       const consistent =
-        saga.ticket === "CREATE_REJECTED" && (saga.authorization === "DECLINED" || saga.authorization === "CANCELLED");
+        [...unasked, "CREATE_REJECTED"].includes(saga.ticket) &&
+        [...unasked, "DECLINED", "CANCELLED"].includes(saga.authorization);
       if (!consistent) violations.push(`${where} is REJECTED but ${seen}`);
     }
   }
   const transitions = auditTransitions(dbs);
   violations.push(...transitions.violations);
+  if (mode === "orchestration") violations.push(...auditOrchestrator(dbs, sagas));
   return {
     sagas,
     counts: {
       orders: sagas.length,
       approved: sagas.filter((saga) => saga.order === "APPROVED").length,
       rejected: sagas.filter((saga) => saga.order === "REJECTED").length,
-      unsettled: sagas.filter((saga) => !isSettled(saga)).length,
+      unsettled: sagas.filter((saga) => !isSettled(saga, mode)).length,
       doubleCharges,
       ticketsToCookForRejectedOrders,
       transitions: transitions.checked,
@@ -284,4 +300,33 @@ export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly str
       .filter((row) => !wanted || wanted.has(row.correlation_id))
       .map((row) => `${service}: ${row.type} × ${row.copies} for order ${row.correlation_id}`),
   );
+}
+
+/**
+ * The orchestrator's own records of `sagas`: each order has exactly one Create Order saga, ended in the
+ * order's state, and its history entered no state twice (no step ran twice, crash or not).
+ */
+export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly SagaRecord[]): string[] {
+  const byOrder = dbs.order.prepare<[string], { saga_id: string; state: string; ended: number }>(
+    "SELECT saga_id, state, ended FROM sagas WHERE order_id = ? AND saga_type = 'CreateOrderSaga'",
+  );
+  const entered = dbs.order.prepare<[string], { to_state: string; times: number }>(
+    `SELECT to_state, count(*) AS times FROM saga_history WHERE saga_id = ? AND from_state IS NOT to_state
+     GROUP BY to_state HAVING times > 1`,
+  );
+  return sagas.flatMap((saga) => {
+    const rows = byOrder.all(saga.orderId);
+    const [row] = rows;
+    if (rows.length !== 1 || !row) return [`order ${saga.orderId} has ${rows.length} CreateOrderSaga records`];
+    const problems: string[] = [];
+    if (row.ended !== 1 || row.state !== saga.order) {
+      problems.push(
+        `order ${saga.orderId} is ${saga.order} but its saga is ${row.state}${row.ended ? "" : " (not ended)"}`,
+      );
+    }
+    for (const again of entered.all(row.saga_id)) {
+      problems.push(`saga of order ${saga.orderId} entered ${again.to_state} ${again.times} times`);
+    }
+    return problems;
+  });
 }

@@ -1,6 +1,7 @@
 // Load for the chaos tests and the saga benchmark: many orders along the seed's four Create Order paths,
 // a bounded number in flight, and a deadline-bound wait for every participant to settle.
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { isSettled, readSagas, type SagaDatabases, type SagaRecord } from "./audit.js";
 import type { MeshClients } from "./clients.js";
@@ -67,6 +68,20 @@ export const SAGA_PATHS: readonly SagaPath[] = [
   },
 ];
 
+/**
+ * Where a path ends when the saga is orchestrated: one step at a time, so a saga rejected early never
+ * asked the later participants (no ticket, no authorization: "none").
+ */
+const ORCHESTRATED: Readonly<Record<string, Partial<SagaPath["expected"]>>> = {
+  "consumer suspended": { ticket: "none", authorization: "none" },
+  "restaurant closed": { authorization: "none" },
+};
+
+/** Where `path` must end in `mode`. */
+export function expectedEnd(path: SagaPath, mode: SagaMode = "choreography"): SagaPath["expected"] {
+  return mode === "orchestration" ? { ...path.expected, ...ORCHESTRATED[path.name] } : path.expected;
+}
+
 /** The path an order took, from who ordered where. */
 export function pathOf(saga: Pick<SagaRecord, "consumerId" | "restaurantId">): SagaPath {
   const path = SAGA_PATHS.find((p) => p.consumerId === saga.consumerId && p.restaurantId === saga.restaurantId);
@@ -75,9 +90,11 @@ export function pathOf(saga: Pick<SagaRecord, "consumerId" | "restaurantId">): S
 }
 
 /** Where each saga ended, compared with where its seed path says it must: one line per difference. */
-export function unexpectedOutcomes(sagas: readonly SagaRecord[]): string[] {
+export function unexpectedOutcomes(sagas: readonly SagaRecord[], mode: SagaMode = "choreography"): string[] {
   return sagas.flatMap((saga) => {
-    const { name, expected } = pathOf(saga);
+    const path = pathOf(saga);
+    const { name } = path;
+    const expected = expectedEnd(path, mode);
     const actual = {
       order: saga.order,
       reason: saga.reason,
@@ -152,6 +169,8 @@ async function withRetry<T>(call: () => Promise<T>, forMs: number): Promise<T> {
 
 export interface SettleOptions {
   readonly timeoutMs?: number;
+  /** How the mesh coordinates the saga: what counts as settled. Default choreography. */
+  readonly mode?: SagaMode;
   /** Added to the timeout message: the processes' output, say. */
   readonly context?: () => string;
 }
@@ -164,13 +183,13 @@ export interface SettleOptions {
 export async function sagasSettle(
   dbs: SagaDatabases,
   orderIds?: readonly string[],
-  { timeoutMs = 60_000, context }: SettleOptions = {},
+  { timeoutMs = 60_000, mode, context }: SettleOptions = {},
 ): Promise<SagaRecord[]> {
   let open: SagaRecord[] = [];
   return waitFor(
     () => {
       const sagas = readSagas(dbs, orderIds);
-      open = sagas.filter((saga) => !isSettled(saga));
+      open = sagas.filter((saga) => !isSettled(saga, mode));
       return open.length === 0 && sagas;
     },
     {
@@ -203,7 +222,12 @@ export async function grpcDisagreements(clients: MeshClients, sagas: readonly Sa
   const lines = await Promise.all(
     sagas.map(async (saga) => {
       const answered = await sagaStates(clients, saga.orderId);
-      const stored = { order: saga.order, reason: saga.reason, ticket: saga.ticket, authorization: saga.authorization };
+      const stored = {
+        order: saga.order,
+        reason: saga.reason,
+        ticket: saga.ticket ?? "NONE",
+        authorization: saga.authorization ?? "NONE",
+      };
       return JSON.stringify(answered) === JSON.stringify(stored)
         ? []
         : [`order ${saga.orderId}: gRPC says ${JSON.stringify(answered)}, the databases ${JSON.stringify(stored)}`];

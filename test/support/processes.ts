@@ -185,6 +185,8 @@ export interface ProcessMeshOptions {
   readonly instances?: Partial<Record<ServiceName, number>>;
   /** FTGO_PARTITIONS for every service. Default 4. */
   readonly partitions?: number;
+  /** More environment for every service: SAGA_MODE, say. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A whole mesh of service processes with a nats-server of its own and a temp data dir. */
@@ -236,7 +238,15 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   };
   try {
     const start = async (name: ServiceName, instance: number, port?: number) => {
-      const started = await startService({ name, instance, dataDir, natsUrl: nats.url, partitions, port });
+      const started = await startService({
+        name,
+        instance,
+        dataDir,
+        natsUrl: nats.url,
+        partitions,
+        port,
+        env: options.env,
+      });
       instances[name].push(started);
     };
     await Promise.all(SERVICE_NAMES.map((name) => start(name, 1)));

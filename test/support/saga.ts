@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
@@ -34,19 +35,32 @@ export function orderReaches(clients: MeshClients, orderId: string, states = SET
   );
 }
 
-/** The saga's end state in the three participants that keep state, as names: easy to compare and to read. */
+/**
+ * The saga's end state in the three participants that keep state, as names: easy to compare and to read.
+ * `NONE` where a participant has nothing for the order (NOT_FOUND): an orchestrated saga that failed
+ * early never asked the later participants anything.
+ */
 export async function sagaStates(clients: MeshClients, orderId: string) {
-  const [{ order }, { ticket }, { authorization }] = await Promise.all([
+  const [{ order }, ticket, authorization] = await Promise.all([
     clients.order.getOrder({ orderId }),
-    clients.kitchen.getTicket({ orderId }),
-    clients.accounting.getAuthorization({ orderId }),
+    orNone(clients.kitchen.getTicket({ orderId }).then((r) => r.ticket)),
+    orNone(clients.accounting.getAuthorization({ orderId }).then((r) => r.authorization)),
   ]);
   return {
     order: OrderState[order?.state ?? 0],
     reason: order?.reason ?? "",
-    ticket: TicketState[ticket?.state ?? 0],
-    authorization: AuthorizationState[authorization?.state ?? 0],
+    ticket: ticket ? TicketState[ticket.state] : "NONE",
+    authorization: authorization ? AuthorizationState[authorization.state] : "NONE",
   };
+}
+
+async function orNone<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound) return undefined;
+    throw err;
+  }
 }
 
 /** Polls until every participant has reached a terminal state for the order, then returns them. */

@@ -5,10 +5,13 @@ import { DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } fro
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import type { SagaDatabases } from "./audit.js";
 
-/** Every stream of domain events: FTGO_ORDER_EVENTS, FTGO_CONSUMER_EVENTS, … (not the dead letters). */
+/**
+ * Every stream of the mesh's channels: events (FTGO_ORDER_EVENTS, …), commands (FTGO_KITCHEN_COMMANDS, …)
+ * and replies (FTGO_ORDER_REPLIES), not the dead letters.
+ */
 export async function eventStreams(jsm: JetStreamManager): Promise<string[]> {
   const names: string[] = [];
-  for await (const name of jsm.streams.names()) if (/^FTGO_\w+_EVENTS$/.test(name)) names.push(name);
+  for await (const name of jsm.streams.names()) if (/^FTGO_\w+_(EVENTS|COMMANDS|REPLIES)$/.test(name)) names.push(name);
   return names.sort();
 }
 

@@ -26,6 +26,7 @@ export async function serve(): Promise<MenuServer> {
         getRestaurant: notMeasured,
         getTicket: notMeasured,
         acceptTicket: notMeasured,
+        watchTickets: notMeasured,
       }),
     ],
   });

@@ -20,11 +20,21 @@ export interface BaseConfig {
    * for every service of a mesh: it fixes which durable consumer sees an order's messages.
    */
   readonly partitions: number;
+  /**
+   * How the Create Order and Cancel Order sagas are coordinated, the same for the whole mesh (SAGA_MODE,
+   * default choreography): participants exchange events (choreography), or Order's orchestrator sends
+   * them commands and awaits their replies (orchestration).
+   */
+  readonly sagaMode: SagaMode;
   /** The address other services reach this one at, as registered. FTGO_ADVERTISE_HOST, default the bind host. */
   readonly advertiseHost: string;
   /** Which service registry this service registers in and discovers others from (REGISTRY, …). */
   readonly discovery: DiscoveryConfig;
 }
+
+/** The two ways to coordinate a saga (see BaseConfig.sagaMode). */
+export const SAGA_MODES = ["choreography", "orchestration"] as const;
+export type SagaMode = (typeof SAGA_MODES)[number];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,6 +84,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     natsUrl: read.string("NATS_URL", "nats://127.0.0.1:4222"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     partitions: read.int("FTGO_PARTITIONS", 4, 1),
+    sagaMode: read.oneOf("SAGA_MODE", SAGA_MODES, "choreography"),
     advertiseHost: read.string("FTGO_ADVERTISE_HOST", ""),
     discovery: loadDiscoveryConfig(read),
   };

@@ -1,6 +1,15 @@
 // The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
 export { type RunningService, type SagaServiceOptions, startSagaService } from "./app.js";
-export { type BaseConfig, ConfigError, type Env, type EnvReader, loadConfig } from "./config.js";
+export { type ChangeFeed, createChangeFeed, type Watch } from "./change-feed.js";
+export {
+  type BaseConfig,
+  ConfigError,
+  type Env,
+  type EnvReader,
+  loadConfig,
+  SAGA_MODES,
+  type SagaMode,
+} from "./config.js";
 export { type Database, openDatabase } from "./db.js";
 export * from "./discovery/index.js";
 export {

@@ -61,7 +61,7 @@ export function createStateHistory(db: Database, entity: string): StateHistory {
   });
   return {
     record(entityId, from, to, messageId) {
-      insert.run(entity, entityId, from, to, messageId ?? null, Date.now());
+      insert.run(entity, entityId, from, to, messageId || null, Date.now()); // "": no message caused it
     },
     of: (entityId) => ofOne.all(entity, entityId).map(toTransition),
     all: () => every.all(entity).map(toTransition),

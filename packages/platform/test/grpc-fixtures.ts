@@ -35,6 +35,10 @@ export function fakeKitchen(
     acceptTicket: ({ orderId }) => {
       throw new NotFoundError(`no ticket for order ${orderId}`);
     },
+    async *watchTickets({ restaurantId }) {
+      findRestaurant(restaurantId);
+      yield { event: { case: "openTickets", value: { tickets: [] } } };
+    },
     ...overrides,
   };
 }

@@ -27,7 +27,7 @@ export async function startAccounting(config: AccountingConfig, log: Logger): Pr
     config,
     log,
     store,
-    subscriptions: accountingSaga({ store, log }),
+    subscriptions: accountingSaga({ store, log, mode: config.sagaMode }),
     services: () => [implement(AccountingService, createAccountingService({ store }))],
   });
 }

@@ -1,5 +1,14 @@
-// Accounting Service's part in the Create Order and Cancel Order sagas (choreography). Each handler runs
-// inside one local transaction with the inbox record and the outbox rows it writes.
+// Accounting Service's part in the Create Order and Cancel Order sagas: under choreography it reacts to
+// other services' events and publishes its outcomes as events; under orchestration it handles the
+// orchestrator's commands and replies with the same outcomes. Each handler runs inside one local
+// transaction with the inbox record and the outbox rows it writes.
+import { create } from "@bufbuild/protobuf";
+import {
+  AuthorizeCardSchema,
+  CancelAuthorizationSchema,
+  ReverseAuthorizationSchema,
+} from "@ftgo/gen/ftgo/accounting/v1/commands_pb.js";
+import { CreditCardAuthorizationReversedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { ConsumerVerificationFailedSchema, ConsumerVerifiedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
 import {
   TicketCancelledSchema,
@@ -7,33 +16,60 @@ import {
   TicketCreationFailedSchema,
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import { OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import { type Logger, on, type Subscription } from "@ftgo/platform";
+import { type Logger, on, onCommand, replyingContext, type SagaMode, type Subscription } from "@ftgo/platform";
 import type { AccountingStore } from "./store.js";
 
 export interface AccountingSagaDeps {
   readonly store: AccountingStore;
   readonly log: Logger;
+  readonly mode: SagaMode;
 }
 
-/** The events Accounting Service consumes, and what each one does. */
-export function accountingSaga({ store, log }: AccountingSagaDeps): Subscription[] {
-  return [
-    // Create Order, step 4: an authorization opens PENDING on OrderCreated, and the card is charged once
-    // both TicketCreated and ConsumerVerified are in. The three come on three streams, in any order.
-    on(OrderCreatedSchema, (event, ctx) => store.openAuthorization(event, ctx)),
-    on(TicketCreatedSchema, (event, ctx) => store.noteTicketCreated(event.orderId, ctx)),
-    on(ConsumerVerifiedSchema, (event, ctx) => store.noteConsumerVerified(event.orderId, ctx)),
+/** The messages Accounting Service consumes in `mode`, and what each one does. */
+export function accountingSaga({ store, log, mode }: AccountingSagaDeps): Subscription[] {
+  return mode === "orchestration" ? commandHandlers() : eventHandlers();
 
-    // Compensation: a failed step before the charge cancels the pending authorization.
-    on(ConsumerVerificationFailedSchema, (event, ctx) => cancelAuthorization(event.orderId, event.reason, ctx)),
-    on(TicketCreationFailedSchema, (event, ctx) => cancelAuthorization(event.orderId, event.reason, ctx)),
+  /** Orchestration: the orchestrator asks only once the consumer is verified and the ticket created. */
+  function commandHandlers(): Subscription[] {
+    return [
+      onCommand(AuthorizeCardSchema, (command, ctx) => {
+        const { orderId, consumerId, amount } = command;
+        const replying = replyingContext(ctx);
+        store.openAuthorization(create(OrderCreatedSchema, { orderId, consumerId, total: amount }), replying);
+        store.noteTicketCreated(orderId, replying);
+        store.noteConsumerVerified(orderId, replying); // all three facts in: the card is charged, the outcome replied
+      }),
+      onCommand(CancelAuthorizationSchema, (command, ctx) => {
+        const refunded = store.voidAuthorization(command.orderId, command.reason, ctx);
+        log.info({ orderId: command.orderId, refunded }, "authorization cancelled");
+      }),
+      onCommand(ReverseAuthorizationSchema, (command, ctx) => {
+        if (store.reverseAuthorization(command.orderId, replyingContext(ctx))) {
+          log.info({ orderId: command.orderId }, "authorization reversed");
+        } else ctx.reply(CreditCardAuthorizationReversedSchema, { orderId: command.orderId }); // nothing (left) to refund
+      }),
+    ];
+  }
 
-    // Cancel Order: the ticket is cancelled, so the charge is reversed.
-    on(TicketCancelledSchema, (event, ctx) => {
-      if (store.reverseAuthorization(event.orderId, ctx))
-        log.info({ orderId: event.orderId }, "authorization reversed");
-    }),
-  ];
+  function eventHandlers(): Subscription[] {
+    return [
+      // Create Order, step 4: an authorization opens PENDING on OrderCreated, and the card is charged once
+      // both TicketCreated and ConsumerVerified are in. The three come on three streams, in any order.
+      on(OrderCreatedSchema, (event, ctx) => store.openAuthorization(event, ctx)),
+      on(TicketCreatedSchema, (event, ctx) => store.noteTicketCreated(event.orderId, ctx)),
+      on(ConsumerVerifiedSchema, (event, ctx) => store.noteConsumerVerified(event.orderId, ctx)),
+
+      // Compensation: a failed step before the charge cancels the pending authorization.
+      on(ConsumerVerificationFailedSchema, (event, ctx) => cancelAuthorization(event.orderId, event.reason, ctx)),
+      on(TicketCreationFailedSchema, (event, ctx) => cancelAuthorization(event.orderId, event.reason, ctx)),
+
+      // Cancel Order: the ticket is cancelled, so the charge is reversed.
+      on(TicketCancelledSchema, (event, ctx) => {
+        if (store.reverseAuthorization(event.orderId, ctx))
+          log.info({ orderId: event.orderId }, "authorization reversed");
+      }),
+    ];
+  }
 
   function cancelAuthorization(orderId: string, reason: string, ctx: Parameters<typeof store.cancelAuthorization>[2]) {
     if (store.cancelAuthorization(orderId, reason, ctx)) log.info({ orderId, reason }, "authorization cancelled");

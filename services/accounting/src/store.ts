@@ -6,6 +6,7 @@ import {
   AuthorizationState,
 } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import {
+  CreditCardAuthorizationCancelledSchema,
   CreditCardAuthorizationFailedSchema,
   CreditCardAuthorizationReversedSchema,
   CreditCardAuthorizedSchema,
@@ -127,6 +128,12 @@ export interface AccountingStore {
   cancelAuthorization(orderId: string, reason: string, ctx: MessageContext): boolean;
   /** Cancel Order: AUTHORIZED → REVERSED, refunding the charge and publishing CreditCardAuthorizationReversed. */
   reverseAuthorization(orderId: string, ctx: MessageContext): boolean;
+  /**
+   * Orchestration's compensation when AuthorizeCard went unanswered: whatever happened, the order ends
+   * up not charged (AUTHORIZED → REVERSED with a refund, PENDING or unknown → CANCELLED), and
+   * CreditCardAuthorizationCancelled is replied. True when a charge was refunded.
+   */
+  voidAuthorization(orderId: string, reason: string, ctx: MessageContext): boolean;
   /** The ledger, for audits and tests ("no order was charged twice"). */
   cardCharges(): CardCharge[];
   close(): void;
@@ -211,6 +218,24 @@ export function openAccountingStore(file: string, options: { partitions?: number
     }
   };
 
+  /** AUTHORIZED → REVERSED with the refund in the ledger; false when there was no charge to refund. */
+  const refund = (orderId: string, reason: string, messageId: string) => {
+    const row = byOrder.get(orderId);
+    if (!row || !transition(orderId, "AUTHORIZED", "REVERSED", reason, messageId)) return false;
+    const card = account.get(row.consumer_id);
+    ledger.run(
+      orderId,
+      "reversal",
+      row.consumer_id,
+      card?.card_last4 ?? "",
+      -row.amount_minor,
+      row.currency,
+      1,
+      Date.now(),
+    );
+    return true;
+  };
+
   return {
     db,
     outbox,
@@ -241,21 +266,18 @@ export function openAccountingStore(file: string, options: { partitions?: number
       return transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
     },
     reverseAuthorization(orderId, ctx) {
-      const row = byOrder.get(orderId);
-      if (!row || !transition(orderId, "AUTHORIZED", "REVERSED", "order cancelled", ctx.messageId)) return false;
-      const card = account.get(row.consumer_id);
-      ledger.run(
-        orderId,
-        "reversal",
-        row.consumer_id,
-        card?.card_last4 ?? "",
-        -row.amount_minor,
-        row.currency,
-        1,
-        Date.now(),
-      );
+      if (!refund(orderId, "order cancelled", ctx.messageId)) return false;
       ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
       return true;
+    },
+    voidAuthorization(orderId, reason, ctx) {
+      const refunded = refund(orderId, reason, ctx.messageId);
+      if (!refunded) {
+        rowFor(orderId, ctx.messageId);
+        transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
+      }
+      ctx.reply(CreditCardAuthorizationCancelledSchema, { orderId, refunded });
+      return refunded;
     },
     cardCharges: () =>
       allCharges.all().map((row) => ({

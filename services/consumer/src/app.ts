@@ -27,7 +27,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
     config,
     log,
     store,
-    subscriptions: consumerSaga({ store, log }),
+    subscriptions: consumerSaga({ store, log, mode: config.sagaMode }),
     services: () => [implement(ConsumerService, createConsumerService({ store }))],
   });
 }

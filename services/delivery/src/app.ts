@@ -9,27 +9,60 @@ import {
   type RunningService,
   startSagaService,
 } from "@ftgo/platform";
+import { createQuoteGatherer, type QuoteGatherer } from "./courier-quotes.js";
+import { type CourierDispatcher, startCourierDispatcher } from "./dispatcher.js";
+import { deliverySaga } from "./saga.js";
 import { createDeliveryService } from "./service.js";
 import { openDeliveryStore } from "./store.js";
 
-export type DeliveryConfig = BaseConfig;
+export interface DeliveryConfig extends BaseConfig {
+  /** How long Delivery gathers courier quotes after publishing a request. COURIER_QUOTE_WINDOW_MS, default 400. */
+  readonly courierQuoteWindowMs: number;
+  /** First retry delay when no courier answered (doubling up to 8×). COURIER_RETRY_MS, default 5000. */
+  readonly courierRetryMs: number;
+}
 
-/** Delivery's configuration: only the common settings (PORT default 50055). */
+/** Delivery's configuration (PORT default 50055) and how it finds couriers. */
 export function loadDeliveryConfig(env: Env): DeliveryConfig {
-  return loadConfig(env, { service: "delivery", port: 50055 });
+  return loadConfig(env, { service: "delivery", port: 50055 }, (read) => ({
+    courierQuoteWindowMs: read.int("COURIER_QUOTE_WINDOW_MS", 400, 1),
+    courierRetryMs: read.int("COURIER_RETRY_MS", 5_000, 1),
+  }));
 }
 
 /**
- * Starts Delivery Service: its database, its NATS connection and registry entry, its gRPC API. It consumes
- * nothing yet: deliveries are scheduled once restaurants accept tickets (the one-way notification to come).
+ * Starts Delivery Service: its database, its NATS connection and registry entry, its gRPC API, the
+ * consumer of its command channel (Kitchen's one-way ScheduleDelivery) and the courier dispatcher, which
+ * assigns couriers to PENDING deliveries by publish/async responses.
  */
 export async function startDelivery(config: DeliveryConfig, log: Logger): Promise<RunningService> {
   const store = openDeliveryStore(join(config.dataDir, "delivery.db"), config);
+  let gatherer: QuoteGatherer | undefined;
+  let dispatcher: CourierDispatcher | undefined;
   return startSagaService({
     config,
     log,
     store,
-    subscriptions: [],
-    services: () => [implement(DeliveryService, createDeliveryService({ store }))],
+    subscriptions: deliverySaga({ store, log, dispatcher: { kick: () => dispatcher?.kick() } }),
+    services: ({ nc, relay }) => {
+      gatherer = createQuoteGatherer({ nc, log });
+      dispatcher = startCourierDispatcher({
+        store,
+        gatherer,
+        relay,
+        log,
+        windowMs: config.courierQuoteWindowMs,
+        retryMs: config.courierRetryMs,
+      });
+      log.info(
+        { windowMs: config.courierQuoteWindowMs, retryMs: config.courierRetryMs, replySubject: gatherer.replySubject },
+        "dispatching couriers",
+      );
+      return [implement(DeliveryService, createDeliveryService({ store }))];
+    },
+    onStop: async () => {
+      await dispatcher?.stop();
+      gatherer?.close();
+    },
   });
 }

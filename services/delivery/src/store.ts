@@ -1,7 +1,15 @@
+// Delivery Service's own database. A delivery is created PENDING by Kitchen's one-way ScheduleDelivery
+// command (inside the inbox transaction), and becomes SCHEDULED once the courier dispatcher has gathered
+// quotes and assigned the best courier, in a transaction of its own. The courier is assigned at most once,
+// however many Delivery instances share the database: the assignment is an UPDATE guarded by
+// `state = 'PENDING'`, and only the instance whose UPDATE changed the row records its quotes.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ScheduleDelivery } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
+import { type CourierQuote, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import { type Delivery, DeliverySchema, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { createOutbox, type Database, type Outbox, openDatabase } from "@ftgo/platform";
+import { DeliveryScheduledSchema } from "@ftgo/gen/ftgo/delivery/v1/events_pb.js";
+import { createOutbox, type Database, type MessageContext, money, type Outbox, openDatabase } from "@ftgo/platform";
 
 const MIGRATIONS = [
   `CREATE TABLE deliveries (
@@ -11,46 +19,189 @@ const MIGRATIONS = [
      courier_id              TEXT NOT NULL DEFAULT '',
      estimated_delivery_time INTEGER
    );`,
+  // Scheduling by Kitchen's one-way notification, and courier assignment by publish/async responses.
+  `ALTER TABLE deliveries ADD COLUMN ready_by INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+   ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN schedule_message_id TEXT NOT NULL DEFAULT '';
+   CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'PENDING';
+   CREATE TABLE courier_quotes (
+     order_id                TEXT NOT NULL REFERENCES deliveries (order_id),
+     courier_id              TEXT NOT NULL,
+     estimated_delivery_time INTEGER NOT NULL,
+     price_minor             INTEGER NOT NULL,
+     currency                TEXT NOT NULL,
+     chosen                  INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+     received_at             INTEGER NOT NULL,
+     PRIMARY KEY (order_id, courier_id)
+   );`,
 ];
+
+type StateName = keyof typeof DeliveryState;
 
 interface DeliveryRow {
   order_id: string;
   restaurant_id: string;
-  state: keyof typeof DeliveryState;
+  state: StateName;
   courier_id: string;
   estimated_delivery_time: number | null;
+  ready_by: number;
+  reason: string;
+  attempts: number;
+  next_attempt_at: number;
 }
 
-/** Delivery Service's own database: deliveries, the outbox and the processed-messages table. */
+interface QuoteRow {
+  courier_id: string;
+  estimated_delivery_time: number;
+  price_minor: number;
+  currency: string;
+  chosen: number;
+}
+
+/** A delivery still waiting for a courier, as the dispatcher needs it. */
+export interface PendingDelivery {
+  readonly orderId: string;
+  readonly restaurantId: string;
+  /** Milliseconds since the epoch. */
+  readonly readyBy: number;
+  /** Earlier gatherings that found no courier. */
+  readonly attempts: number;
+}
+
+/** Delivery Service's own database: deliveries, the quotes couriers gave, the outbox and the processed-messages table. */
 export interface DeliveryStore {
   readonly db: Database;
   readonly outbox: Outbox;
   findDelivery(orderId: string): Delivery | undefined;
+  /**
+   * Kitchen's ScheduleDelivery (a one-way notification): records the delivery PENDING, to be given a courier
+   * by the dispatcher. Runs in the inbox transaction. A second command for the same order changes nothing
+   * (false).
+   */
+  scheduleDelivery(command: ScheduleDelivery, ctx: Pick<MessageContext, "messageId">): boolean;
+  /** PENDING deliveries whose next attempt is due at `now`, oldest first. */
+  dueDeliveries(now: number): PendingDelivery[];
+  /** When the next PENDING delivery is due; undefined when none waits. */
+  nextDueAt(): number | undefined;
+  /**
+   * PENDING → SCHEDULED with `chosen`, recording every quote gathered and publishing DeliveryScheduled. False,
+   * with nothing changed, when the delivery is no longer PENDING (another instance assigned it first).
+   */
+  assignCourier(orderId: string, chosen: CourierQuote, quotes: readonly CourierQuote[]): boolean;
+  /** No courier answered: stays PENDING with `reason`, tried again at `nextAttemptAt`. */
+  postponeAssignment(orderId: string, reason: string, nextAttemptAt: number): boolean;
   close(): void;
 }
 
-/** Opens the delivery database at `file`, creating the schema on first start. */
+/** Opens the delivery database at `file`, creating or upgrading the schema. */
 export function openDeliveryStore(file: string, options: { partitions?: number } = {}): DeliveryStore {
   const db = openDatabase(file, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const byOrder = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE order_id = ?");
+  const quotesOf = db.prepare<[string], QuoteRow>(
+    `SELECT * FROM courier_quotes WHERE order_id = ?
+     ORDER BY chosen DESC, estimated_delivery_time, price_minor, courier_id`,
+  );
+  const insertPending = db.prepare(
+    `INSERT INTO deliveries (order_id, restaurant_id, state, ready_by, schedule_message_id)
+     VALUES (@orderId, @restaurantId, 'PENDING', @readyBy, @messageId)
+     ON CONFLICT (order_id) DO NOTHING`,
+  );
+  const due = db.prepare<[number], DeliveryRow>(
+    "SELECT * FROM deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at, ready_by",
+  );
+  const nextDue = db.prepare<[], { at: number | null }>(
+    "SELECT min(next_attempt_at) AS at FROM deliveries WHERE state = 'PENDING'",
+  );
+  const schedule = db.prepare<[string, number, string]>(
+    `UPDATE deliveries SET state = 'SCHEDULED', courier_id = ?, estimated_delivery_time = ?, reason = ''
+     WHERE order_id = ? AND state = 'PENDING'`,
+  );
+  const insertQuote = db.prepare(
+    `INSERT OR REPLACE INTO courier_quotes
+       (order_id, courier_id, estimated_delivery_time, price_minor, currency, chosen, received_at)
+     VALUES (@orderId, @courierId, @eta, @priceMinor, @currency, @chosen, @now)`,
+  );
+  const postpone = db.prepare<[string, number, string]>(
+    `UPDATE deliveries SET reason = ?, attempts = attempts + 1, next_attempt_at = ?
+     WHERE order_id = ? AND state = 'PENDING'`,
+  );
+
   return {
     db,
     outbox,
     findDelivery(orderId) {
       const row = byOrder.get(orderId);
-      return (
-        row &&
-        create(DeliverySchema, {
-          orderId: row.order_id,
-          restaurantId: row.restaurant_id,
-          state: DeliveryState[row.state],
-          courierId: row.courier_id,
-          estimatedDeliveryTime:
-            row.estimated_delivery_time === null ? undefined : timestampFromMs(row.estimated_delivery_time),
-        })
-      );
+      return row && toDelivery(row, quotesOf.all(orderId));
     },
+    scheduleDelivery(command, ctx) {
+      const readyBy = command.readyBy ? timestampDate(command.readyBy).getTime() : Date.now();
+      const { changes } = insertPending.run({
+        orderId: command.orderId,
+        restaurantId: command.restaurantId,
+        readyBy,
+        messageId: ctx.messageId,
+      });
+      return changes === 1;
+    },
+    dueDeliveries: (now) =>
+      due.all(now).map((row) => ({
+        orderId: row.order_id,
+        restaurantId: row.restaurant_id,
+        readyBy: row.ready_by,
+        attempts: row.attempts,
+      })),
+    nextDueAt: () => nextDue.get()?.at ?? undefined,
+    assignCourier: db.transaction((orderId: string, chosen: CourierQuote, quotes: readonly CourierQuote[]) => {
+      const eta = millis(chosen.estimatedDeliveryTime);
+      if (schedule.run(chosen.courierId, eta, orderId).changes === 0) return false;
+      const now = Date.now();
+      for (const quote of quotes) {
+        insertQuote.run({
+          orderId,
+          courierId: quote.courierId,
+          eta: millis(quote.estimatedDeliveryTime),
+          priceMinor: quote.price?.minorUnits ?? 0n,
+          currency: quote.price?.currencyCode ?? "",
+          chosen: quote.courierId === chosen.courierId ? 1 : 0,
+          now,
+        });
+      }
+      outbox.append(
+        DeliveryScheduledSchema,
+        { orderId, courierId: chosen.courierId, estimatedDeliveryTime: chosen.estimatedDeliveryTime },
+        { correlationId: orderId },
+      );
+      return true;
+    }),
+    postponeAssignment: (orderId, reason, nextAttemptAt) => postpone.run(reason, nextAttemptAt, orderId).changes === 1,
     close: () => db.close(),
   };
+}
+
+function millis(timestamp: Timestamp | undefined): number {
+  return timestamp ? timestampDate(timestamp).getTime() : 0;
+}
+
+function toDelivery(row: DeliveryRow, quotes: QuoteRow[]): Delivery {
+  return create(DeliverySchema, {
+    orderId: row.order_id,
+    restaurantId: row.restaurant_id,
+    state: DeliveryState[row.state],
+    courierId: row.courier_id,
+    estimatedDeliveryTime:
+      row.estimated_delivery_time === null ? undefined : timestampFromMs(row.estimated_delivery_time),
+    readyBy: row.ready_by ? timestampFromMs(row.ready_by) : undefined,
+    reason: row.reason,
+    quotes: quotes.map((quote) =>
+      create(CourierQuoteSchema, {
+        orderId: row.order_id,
+        courierId: quote.courier_id,
+        estimatedDeliveryTime: timestampFromMs(quote.estimated_delivery_time),
+        price: money(quote.price_minor, quote.currency),
+      }),
+    ),
+  });
 }

@@ -87,7 +87,12 @@ export async function sendCached<T>(
 }
 
 /** The event streams whose messages change what an order's details show. */
-export const INVALIDATING_SUBJECTS = ["ftgo.order.event.>", "ftgo.kitchen.event.>", "ftgo.accounting.event.>"];
+export const INVALIDATING_SUBJECTS = [
+  "ftgo.order.event.>",
+  "ftgo.kitchen.event.>",
+  "ftgo.accounting.event.>",
+  "ftgo.delivery.event.>",
+];
 
 /**
  * Drops an order's cached details whenever a domain event of that order is published. Core NATS, not a

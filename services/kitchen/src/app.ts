@@ -27,7 +27,7 @@ export async function startKitchen(config: KitchenConfig, log: Logger): Promise<
     config,
     log,
     store,
-    subscriptions: kitchenSaga({ store, log }),
+    subscriptions: kitchenSaga({ store, log, mode: config.sagaMode }),
     services: ({ relay }) => [implement(KitchenService, createKitchenService({ store, relay }))],
   });
 }

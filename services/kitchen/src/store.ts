@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
 import {
   TicketAcceptedSchema,
   TicketApprovedSchema,
@@ -20,6 +21,7 @@ import {
 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import {
+  createChangeFeed,
   createOutbox,
   createStateMachine,
   type Database,
@@ -32,6 +34,7 @@ import {
   openDatabase,
   type StateHistory,
   type Transitions,
+  type Watch,
 } from "@ftgo/platform";
 import { SEED_RESTAURANTS } from "./seed.js";
 
@@ -100,6 +103,12 @@ interface TicketRow {
   update_time: number;
 }
 
+/** One committed change of a ticket: the ticket as that change left it, and the state it left (none if new). */
+export interface TicketChange {
+  readonly ticket: Ticket;
+  readonly from: TicketState | undefined;
+}
+
 /**
  * Kitchen Service's own database: restaurants, menus, tickets, their state history, the outbox and the
  * processed-messages table. Every state change and the event it causes are written in one transaction.
@@ -117,10 +126,21 @@ export interface KitchenStore {
   approveTicket(orderId: string, ctx: MessageContext): boolean;
   /** Compensation of step 3: the ticket will never be cooked (CREATE_REJECTED), publishing TicketRejected. */
   rejectTicket(orderId: string, reason: string, ctx: MessageContext): boolean;
-  /** The restaurant accepts: AWAITING_ACCEPTANCE → ACCEPTED, publishing TicketAccepted (idempotent). */
-  acceptTicket(orderId: string, requestId?: string): Ticket;
+  /**
+   * The restaurant accepts: AWAITING_ACCEPTANCE → ACCEPTED, publishing TicketAccepted and sending Delivery the
+   * one-way command ScheduleDelivery (no reply expected), in one transaction (idempotent).
+   */
+  acceptTicket(orderId: string, requestId?: string, readyBy?: Timestamp): Ticket;
   /** Cancel Order: AWAITING_ACCEPTANCE → CANCELLED, or a refusal once the restaurant has accepted. */
   cancelTicket(orderId: string, ctx: MessageContext): "cancelled" | "refused";
+  /**
+   * WatchTickets' feed of one restaurant: its open tickets now (AWAITING_ACCEPTANCE, oldest first), then
+   * every change of one of its tickets once that change has committed, in commit order, each exactly once,
+   * until `signal` aborts.
+   */
+  watchTickets(restaurantId: string, signal: AbortSignal): Watch<Ticket[], TicketChange>;
+  /** How many WatchTickets watchers listen now (to one restaurant, or to any): tests check none leaks. */
+  ticketWatcherCount(restaurantId?: string): number;
   close(): void;
 }
 
@@ -136,6 +156,14 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
     "SELECT * FROM menu_items WHERE restaurant_id = ? ORDER BY position, menu_item_id",
   );
   const ticket = db.prepare<[string], TicketRow>("SELECT * FROM tickets WHERE order_id = ?");
+  // Oldest first by when each reached the queue: the history's seq orders that exactly (update_time is in ms).
+  const openTickets = db.prepare<[string], TicketRow>(
+    `SELECT t.* FROM tickets t
+       JOIN state_transitions h ON h.entity = 'ticket' AND h.entity_id = t.order_id AND h.to_state = t.state
+     WHERE t.restaurant_id = ? AND t.state = 'AWAITING_ACCEPTANCE' ORDER BY h.seq`,
+  );
+  // In-process change feed for WatchTickets, keyed by restaurant: each change publishes the ticket it made.
+  const feed = createChangeFeed<TicketChange>(db);
   const insertTicket = db.prepare(
     `INSERT INTO tickets (order_id, restaurant_id, state, reason, line_items, create_time, update_time)
      VALUES (@orderId, @restaurantId, @state, @reason, @lineItems, @now, @now)`,
@@ -157,7 +185,16 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
     const row = ticket.get(orderId);
     return row && toTicket(row);
   };
-  const transition = machine.transition;
+  /** A change that the restaurant's displays hear about once committed; read here, inside its transaction. */
+  const changed = (orderId: string, from: StateName | null) => {
+    const now = findTicket(orderId) as Ticket;
+    feed.publish(now.restaurantId, { ticket: now, from: from === null ? undefined : TicketState[from] });
+  };
+  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
+    const moved = machine.transition(orderId, from, to, reason, messageId);
+    if (moved) changed(orderId, from);
+    return moved;
+  };
   const newTicket = (
     orderId: string,
     restaurantId: string,
@@ -168,6 +205,7 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   ) => {
     insertTicket.run({ orderId, restaurantId, state, reason, lineItems: JSON.stringify(lines), now: Date.now() });
     history.record(orderId, null, state, messageId);
+    changed(orderId, null);
   };
 
   return {
@@ -208,7 +246,7 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
       ctx.publish(TicketRejectedSchema, { orderId, reason });
       return true;
     },
-    acceptTicket: db.transaction((orderId: string, requestId?: string) => {
+    acceptTicket: db.transaction((orderId: string, requestId?: string, readyBy?: Timestamp) => {
       const current = findTicket(orderId);
       if (!current) throw new NotFoundError(`no ticket for order ${orderId}`);
       if (current.state === TicketState.ACCEPTED) return current;
@@ -220,6 +258,12 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
       outbox.append(
         TicketAcceptedSchema,
         { orderId, restaurantId: current.restaurantId },
+        { correlationId: orderId, requestId },
+      );
+      // One-way notification: a command to Delivery's point-to-point channel, with no reply channel.
+      outbox.send(
+        ScheduleDeliverySchema,
+        { orderId, restaurantId: current.restaurantId, readyBy },
         { correlationId: orderId, requestId },
       );
       return findTicket(orderId) as Ticket;
@@ -238,7 +282,14 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
       ctx.publish(TicketCancellationRefusedSchema, { orderId, reason });
       return "refused";
     },
-    close: () => db.close(),
+    watchTickets(restaurantId, signal) {
+      return feed.watch(restaurantId, signal, () => openTickets.all(restaurantId).map(toTicket));
+    },
+    ticketWatcherCount: (restaurantId) => feed.listenerCount(restaurantId),
+    close() {
+      feed.close();
+      db.close();
+    },
   };
 }
 

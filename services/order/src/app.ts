@@ -15,9 +15,10 @@ import {
   type RunningService,
   startSagaService,
 } from "@ftgo/platform";
+import { createOrchestrator, type Orchestrator } from "./orchestration/orchestrator.js";
 import { orderSaga } from "./saga.js";
-import { createOrderService } from "./service.js";
-import { openOrderStore } from "./store.js";
+import { createOrderService, type SagaStarter } from "./service.js";
+import { type OrderStore, openOrderStore } from "./store.js";
 
 export interface OrderConfig extends BaseConfig {
   /**
@@ -25,12 +26,15 @@ export interface OrderConfig extends BaseConfig {
    * KITCHEN_BULKHEAD_LIMIT, KITCHEN_BREAKER_FAILURES, … — see the README's policy table).
    */
   readonly policies: PolicyConfig<"kitchen">;
+  /** Orchestration only: how long a saga step waits for its reply (SAGA_STEP_TIMEOUT_MS, default 10 s). */
+  readonly sagaStepTimeoutMs: number;
 }
 
 /** Order's configuration (PORT default 50051) and its policies for calling Kitchen. */
 export function loadOrderConfig(env: Env): OrderConfig {
   return loadConfig(env, { service: "order", port: 50051 }, (read) => ({
     policies: loadPolicyConfig(read, ["kitchen"]),
+    sagaStepTimeoutMs: read.int("SAGA_STEP_TIMEOUT_MS", 10_000, 1),
   }));
 }
 
@@ -40,17 +44,44 @@ export function loadOrderConfig(env: Env): OrderConfig {
  */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
   const store = openOrderStore(join(config.dataDir, "order.db"), config);
+  const orchestrator =
+    config.sagaMode === "orchestration"
+      ? createOrchestrator({ store, log, stepTimeoutMs: config.sagaStepTimeoutMs })
+      : undefined;
   let kitchen: MeshClient<typeof KitchenService> | undefined;
+  log.info({ sagaMode: config.sagaMode }, "coordinating sagas");
   return startSagaService({
     config,
     log,
     store,
-    subscriptions: orderSaga({ store, log }),
+    subscriptions: orchestrator ? orchestrator.subscriptions : orderSaga({ store, log }),
     services: ({ relay, registry }) => {
       kitchen = createMeshClient(KitchenService, { target: "kitchen", registry, policy: config.policies.kitchen, log });
       log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
-      return [implement(OrderService, createOrderService({ store, kitchen, relay, log }))];
+      orchestrator?.run(relay);
+      const sagas = sagaStarter(store, orchestrator);
+      return [implement(OrderService, createOrderService({ store, sagas, kitchen, relay, log }))];
     },
-    onStop: () => kitchen?.close(),
+    onStop: () => {
+      orchestrator?.stop();
+      kitchen?.close();
+    },
   });
+}
+
+/** Choreography: the order and its event start the saga. Orchestration: the orchestrator starts it too, in the same transaction. */
+function sagaStarter(store: OrderStore, orchestrator: Orchestrator | undefined): SagaStarter {
+  if (!orchestrator) return { createOrder: store.createPending, cancelOrder: store.requestCancel };
+  return {
+    createOrder: store.db.transaction((order: Parameters<SagaStarter["createOrder"]>[0]) => {
+      const created = store.createPending(order);
+      orchestrator.startCreateOrder(created, order.requestId);
+      return created;
+    }),
+    cancelOrder: store.db.transaction((orderId: string, requestId?: string) => {
+      const cancelling = store.requestCancel(orderId, requestId);
+      orchestrator.startCancelOrder(cancelling, requestId);
+      return cancelling;
+    }),
+  };
 }

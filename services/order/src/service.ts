@@ -13,10 +13,20 @@ import {
   withFallback,
 } from "@ftgo/platform";
 import { priceLineItems, validateCreateOrder } from "./pricing.js";
-import type { OrderStore } from "./store.js";
+import type { NewOrder, OrderStore } from "./store.js";
+
+/**
+ * How an order's sagas start: under choreography, storing the change and its event is the start; under
+ * orchestration, the orchestrator also records the saga and sends its first command, in the same transaction.
+ */
+export interface SagaStarter {
+  createOrder(order: NewOrder): Order;
+  cancelOrder(orderId: string, requestId?: string): Order;
+}
 
 export interface OrderDeps {
   readonly store: OrderStore;
+  readonly sagas: SagaStarter;
   readonly kitchen: Client<typeof KitchenService>;
   /** Wakes the outbox relay after a commit that wrote messages, so they leave now rather than at its next poll. */
   readonly relay: Pick<OutboxRelay, "kick">;
@@ -31,7 +41,7 @@ const MAX_PAGE_SIZE = 500;
  * order with a gRPC call to Kitchen, store it APPROVAL_PENDING, answer at once. Whether the consumer may
  * order, whether the kitchen takes it and whether the card pays are the saga's asynchronous questions.
  */
-export function createOrderService({ store, kitchen, relay, log }: OrderDeps): ServiceImpl<typeof OrderService> {
+export function createOrderService({ store, sagas, kitchen, relay, log }: OrderDeps): ServiceImpl<typeof OrderService> {
   const orderOrThrow = (orderId: string) => {
     const order = store.findOrder(requireField(orderId, "order_id"));
     if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -43,7 +53,7 @@ export function createOrderService({ store, kitchen, relay, log }: OrderDeps): S
       validateCreateOrder(req);
       const { menu, stale } = await fetchMenu(kitchen, store, req.restaurantId, log);
       const priced = priceLineItems(menu, req.lineItems);
-      const order = store.createPending({
+      const order = sagas.createOrder({
         orderId: randomUUID(),
         consumerId: req.consumerId,
         restaurantId: req.restaurantId,
@@ -68,25 +78,21 @@ export function createOrderService({ store, kitchen, relay, log }: OrderDeps): S
     },
 
     cancelOrder(req) {
-      const order = store.requestCancel(requireField(req.orderId, "order_id"), currentCall()?.requestId);
+      const order = sagas.cancelOrder(requireField(req.orderId, "order_id"), currentCall()?.requestId);
       relay.kick();
       log.info({ orderId: order.orderId }, "cancel requested");
       return { order };
     },
 
     async *watchOrder(req, ctx) {
-      // Subscribe first, then read: a change between the two cannot be missed.
-      const changes = store.changes(requireField(req.orderId, "order_id"), ctx.signal);
-      let order = orderOrThrow(req.orderId);
-      yield { order };
-      try {
-        for await (const changed of changes) {
-          order = changed;
-          yield { order };
-          if (isFinal(order)) return;
-        }
-      } catch (err) {
-        if (!ctx.signal.aborted) throw err; // the client went away: end quietly
+      // The feed listens before it reads the current state: every later change follows it, once and in order.
+      // It stops listening when the call ends (ctx.signal), however it ends.
+      const watch = store.watchOrder(requireField(req.orderId, "order_id"), ctx.signal);
+      yield { order: watch.current };
+      if (isFinal(watch.current)) return;
+      for await (const order of watch.changes) {
+        yield { order };
+        if (isFinal(order)) return;
       }
     },
   };

@@ -1,4 +1,3 @@
-import { EventEmitter, on } from "node:events";
 import { create, fromBinary, fromJson, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type GetMenuResponse, GetMenuResponseSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
@@ -12,6 +11,7 @@ import {
 } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { type Order, OrderLineItemSchema, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
+  createChangeFeed,
   createOutbox,
   createStateMachine,
   type Database,
@@ -23,6 +23,7 @@ import {
   openDatabase,
   type StateHistory,
   type Transitions,
+  type Watch,
 } from "@ftgo/platform";
 import type { PricedLines } from "./pricing.js";
 
@@ -119,8 +120,13 @@ export interface OrderStore {
   completeCancel(orderId: string, ctx: MessageContext): boolean;
   /** A refused cancel: CANCEL_PENDING → APPROVED with the reason, publishing OrderCancelRefused. */
   refuseCancel(orderId: string, reason: string, ctx: MessageContext): boolean;
-  /** Yields the order each time it changes (after commit), until `signal` aborts. Subscribe before reading. */
-  changes(orderId: string, signal: AbortSignal): AsyncIterable<Order>;
+  /**
+   * WatchOrder's feed: the order as it is now, then the order after each state change, once that change has
+   * committed, in commit order, each exactly once, until `signal` aborts. NotFoundError for an unknown order.
+   */
+  watchOrder(orderId: string, signal: AbortSignal): Watch<Order, Order>;
+  /** How many WatchOrder watchers listen now (to one order, or to any): tests check none leaks. */
+  watcherCount(orderId?: string): number;
   close(): void;
 }
 
@@ -130,8 +136,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, { entity: "order", table: "orders", transitions: ORDER_TRANSITIONS });
   const history = machine.history;
-  // In-process change feed for WatchOrder, fed after commit (see `changed` below).
-  const feed = new EventEmitter().setMaxListeners(0);
+  // In-process change feed for WatchOrder: each transition publishes the order it made; watchers get it after commit.
+  const feed = createChangeFeed<Order>(db);
 
   const insert = db.prepare(
     `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
@@ -156,20 +162,13 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
   };
 
   /**
-   * better-sqlite3 transactions are synchronous, so a callback scheduled inside one runs after it has
-   * committed or rolled back; re-reading the row then means watchers only ever see committed states.
+   * A guarded state change (see createStateMachine) that WatchOrder hears about once it has committed. The
+   * order is read here, inside the transaction, so a watcher sees the state this change made even when a
+   * later change commits before the feed delivers (re-reading after commit would skip the one in between).
    */
-  const changed = (orderId: string) =>
-    setImmediate(() => {
-      const order = db.open ? find(orderId) : undefined;
-      if (order) feed.emit(orderId, order);
-    });
-
-  /** Moves an order `from → to` if it is in `from`; records the transition. Must run inside a transaction. */
-  /** A guarded state change (see createStateMachine) that WatchOrder hears about once it has committed. */
   const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
     const moved = machine.transition(orderId, from, to, reason, messageId);
-    if (moved) changed(orderId);
+    if (moved) feed.publish(orderId, find(orderId) as Order);
     return moved;
   };
 
@@ -250,10 +249,18 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       ctx.publish(OrderCancelRefusedSchema, { orderId, reason });
       return true;
     },
-    changes(orderId, signal) {
-      return mapIterable(on(feed, orderId, { signal }), ([order]) => order as Order);
+    watchOrder(orderId, signal) {
+      return feed.watch(orderId, signal, () => {
+        const order = find(orderId);
+        if (!order) throw new NotFoundError(`order ${orderId} not found`);
+        return order;
+      });
     },
-    close: () => db.close(),
+    watcherCount: (orderId) => feed.listenerCount(orderId),
+    close() {
+      feed.close();
+      db.close();
+    },
   };
 }
 
@@ -270,8 +277,4 @@ function toOrder(row: OrderRow): Order {
     updateTime: timestampFromMs(row.update_time),
     pricedFromLastKnownMenu: row.priced_from_last_known_menu === 1,
   });
-}
-
-async function* mapIterable<A, B>(source: AsyncIterable<A>, fn: (a: A) => B): AsyncIterable<B> {
-  for await (const item of source) yield fn(item);
 }

@@ -54,6 +54,9 @@ beforeAll(async () => {
         acceptTicket() {
           throw new NotFoundError("the stand-in kitchen has no tickets");
         },
+        watchTickets() {
+          throw new NotFoundError("the stand-in kitchen has no tickets");
+        },
         getMenu(req) {
           if (req.restaurantId !== "r-1") throw new NotFoundError(`restaurant ${req.restaurantId} not found`);
           return MENU;

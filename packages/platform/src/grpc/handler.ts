@@ -37,8 +37,15 @@ type InjectFault = (signal: AbortSignal) => Promise<void> | undefined;
  * deadline, on client cancellation and when the call ends) and run inside `currentCall()`, so that
  * their outgoing calls inherit request id, deadline and cancellation. Unary and server-streaming
  * methods are served; client-streaming and bidi methods answer UNIMPLEMENTED, as nothing here uses them.
+ * When `shutdown` aborts (the server is closing), open server streams end with UNAVAILABLE at once: a
+ * Watch stream would never end by itself, and its client should reconnect, to this server's successor.
  */
-export function createMethodHandler(spec: MethodImplSpec, log: Logger, faults?: FaultInjector): UntypedHandleCall {
+export function createMethodHandler(
+  spec: MethodImplSpec,
+  log: Logger,
+  faults?: FaultInjector,
+  shutdown?: AbortSignal,
+): UntypedHandleCall {
   const path = `/${spec.method.parent.typeName}/${spec.method.name}`;
   // Fault injection (AdminService) runs before the handler; undefined when no fault fires, so no await.
   const fault: InjectFault = (signal) => faults?.apply(path, signal);
@@ -47,7 +54,7 @@ export function createMethodHandler(spec: MethodImplSpec, log: Logger, faults?: 
       return (call: ServerUnaryCall<Buffer, Message>, callback: sendUnaryData<Message>) =>
         void serveUnary(spec, call, callback, log, fault);
     case "server_streaming":
-      return (call: ServerWritableStream<Buffer, Message>) => void serveServerStream(spec, call, log, fault);
+      return (call: ServerWritableStream<Buffer, Message>) => void serveServerStream(spec, call, log, fault, shutdown);
     default:
       return rejectUnsupported(spec);
   }
@@ -85,8 +92,9 @@ async function serveServerStream(
   call: ServerWritableStream<Buffer, Message>,
   log: Logger,
   fault: InjectFault,
+  shutdown: AbortSignal | undefined,
 ): Promise<void> {
-  const rpc = openCall(spec.method, call, log);
+  const rpc = openCall(spec.method, call, log, shutdown);
   const { signal } = rpc.handlerContext;
   await runInCall(rpc.context, async () => {
     try {
@@ -130,17 +138,19 @@ function decodeRequest(method: DescMethod, bytes: Buffer): Message {
 
 /** The reason a call's signal carries once the call is over; built once, as a stack trace per call costs. */
 const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+const SHUTTING_DOWN = new ConnectError("the server is shutting down", Code.Unavailable);
 
 /**
  * Everything one incoming call needs besides its messages: context, headers once, and one log line.
  * This runs for every call, so it does only what every call needs: one AbortController, and headers
  * converted from metadata only if a handler reads them. grpc-js ends the call at its deadline and then
- * reports "cancelled", so no timer of our own is needed.
+ * reports "cancelled", so no timer of our own is needed. `shutdown`, when given, also ends the call's signal.
  */
 function openCall(
   method: DescMethod,
   call: ServerUnaryCall<Buffer, Message> | ServerWritableStream<Buffer, Message>,
   log: Logger,
+  shutdown?: AbortSignal,
 ) {
   const path = `/${method.parent.typeName}/${method.name}`;
   const startedAt = Date.now();
@@ -156,6 +166,9 @@ function openCall(
     );
   if (call.cancelled) onCancelled();
   else call.once("cancelled", onCancelled);
+  const onShutdown = () => controller.abort(SHUTTING_DOWN);
+  if (shutdown?.aborted) onShutdown();
+  else shutdown?.addEventListener("abort", onShutdown, { once: true });
 
   let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
@@ -220,6 +233,7 @@ function openCall(
     /** Ends the handler's signal, as connect-node does when a call is over. */
     close() {
       call.off("cancelled", onCancelled);
+      shutdown?.removeEventListener("abort", onShutdown);
       controller.abort(CALL_ENDED);
     },
   };

@@ -56,7 +56,10 @@ export interface GrpcServer {
   readonly address: string;
   /** Switches the health status of the server ("") and of every registered service. */
   setServing(serving: boolean): void;
-  /** Reports NOT_SERVING, lets in-flight calls finish for up to `graceMs` (default 5000), then cuts the rest. */
+  /**
+   * Reports NOT_SERVING, ends open server streams with UNAVAILABLE, lets in-flight unary calls finish for up
+   * to `graceMs` (default 5000), then cuts the rest.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -73,8 +76,10 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   const descriptors = services.map(({ service }) => service);
   const server = new Server(serverChannelOptions(options));
   const faults = createFaultInjector();
+  // Aborted by close(): ends open server streams (see createMethodHandler), which would hold shutdown up.
+  const shutdown = new AbortController();
   for (const { service, methods } of services) {
-    server.addService(withRawRequests(service), handlersOf(methods, log, faults));
+    server.addService(withRawRequests(service), handlersOf(methods, log, faults, shutdown.signal));
   }
   // Fault injection for tests and demos, at run time. No fault applies to it (SetFault "*" with hang must
   // not lock out ClearFaults), and health does not report it; reflection describes it, so that an operator
@@ -100,7 +105,8 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
     close(graceMs = 5000) {
       // NOT_SERVING first, so that health checkers route new calls elsewhere while in-flight ones finish.
       health.setServing(false);
-      closing ??= shutdown(server, graceMs).then(() => log.info({ address }, "grpc server closed"));
+      shutdown.abort();
+      closing ??= shutdownServer(server, graceMs).then(() => log.info({ address }, "grpc server closed"));
       return closing;
     },
   };
@@ -132,9 +138,10 @@ function handlersOf(
   methods: ServiceImplSpec["methods"],
   log: Logger,
   faults?: FaultInjector,
+  shutdown?: AbortSignal,
 ): UntypedServiceImplementation {
   return Object.fromEntries(
-    Object.values(methods).map((spec) => [spec.method.name, createMethodHandler(spec, log, faults)]),
+    Object.values(methods).map((spec) => [spec.method.name, createMethodHandler(spec, log, faults, shutdown)]),
   );
 }
 
@@ -149,8 +156,8 @@ function bind(server: Server, address: string): Promise<number> {
   });
 }
 
-/** tryShutdown waits for in-flight calls (a Watch stream may never end), so it gets a deadline. */
-function shutdown(server: Server, graceMs: number): Promise<void> {
+/** tryShutdown waits for in-flight calls (a stuck handler may never end), so it gets a deadline. */
+function shutdownServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

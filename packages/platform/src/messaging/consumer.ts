@@ -7,6 +7,7 @@
 // has at most one message in flight across all instances, and an order's events are handled one at a
 // time, in the order they were published. The price is head-of-line blocking: a failing message holds
 // up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters.
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AckPolicy,
@@ -83,6 +84,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   }
   const inbox = createInbox(options.db);
   const stopped = new AbortController();
+  setMaxListeners(0, stopped.signal); // one listener per partition durable, and a service may have many
 
   /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
   async function deliver(stream: string, msg: JsMsg): Promise<void> {

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { CourierQuote } from "./couriers_pb.js";
+import { file_ftgo_delivery_v1_couriers } from "./couriers_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/delivery/v1/delivery.proto.
  */
 export const file_ftgo_delivery_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2RlbGl2ZXJ5LnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxIrQBCghEZWxpdmVyeRIQCghvcmRlcl9pZBgBIAEoCRIVCg1yZXN0YXVyYW50X2lkGAIgASgJEi4KBXN0YXRlGAMgASgOMh8uZnRnby5kZWxpdmVyeS52MS5EZWxpdmVyeVN0YXRlEhIKCmNvdXJpZXJfaWQYBCABKAkSOwoXZXN0aW1hdGVkX2RlbGl2ZXJ5X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKEkdldERlbGl2ZXJ5UmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJDChNHZXREZWxpdmVyeVJlc3BvbnNlEiwKCGRlbGl2ZXJ5GAEgASgLMhouZnRnby5kZWxpdmVyeS52MS5EZWxpdmVyeSrDAQoNRGVsaXZlcnlTdGF0ZRIeChpERUxJVkVSWV9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkRFTElWRVJZX1NUQVRFX1BFTkRJTkcQARIcChhERUxJVkVSWV9TVEFURV9TQ0hFRFVMRUQQAhIcChhERUxJVkVSWV9TVEFURV9QSUNLRURfVVAQAxIcChhERUxJVkVSWV9TVEFURV9ERUxJVkVSRUQQBBIcChhERUxJVkVSWV9TVEFURV9DQU5DRUxMRUQQBTJyCg9EZWxpdmVyeVNlcnZpY2USXwoLR2V0RGVsaXZlcnkSJC5mdGdvLmRlbGl2ZXJ5LnYxLkdldERlbGl2ZXJ5UmVxdWVzdBolLmZ0Z28uZGVsaXZlcnkudjEuR2V0RGVsaXZlcnlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2RlbGl2ZXJ5LnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxIqICCghEZWxpdmVyeRIQCghvcmRlcl9pZBgBIAEoCRIVCg1yZXN0YXVyYW50X2lkGAIgASgJEi4KBXN0YXRlGAMgASgOMh8uZnRnby5kZWxpdmVyeS52MS5EZWxpdmVyeVN0YXRlEhIKCmNvdXJpZXJfaWQYBCABKAkSOwoXZXN0aW1hdGVkX2RlbGl2ZXJ5X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCHJlYWR5X2J5GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YByABKAkSLgoGcXVvdGVzGAggAygLMh4uZnRnby5kZWxpdmVyeS52MS5Db3VyaWVyUXVvdGUiJgoSR2V0RGVsaXZlcnlSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIkMKE0dldERlbGl2ZXJ5UmVzcG9uc2USLAoIZGVsaXZlcnkYASABKAsyGi5mdGdvLmRlbGl2ZXJ5LnYxLkRlbGl2ZXJ5KsMBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhwKGERFTElWRVJZX1NUQVRFX1NDSEVEVUxFRBACEhwKGERFTElWRVJZX1NUQVRFX1BJQ0tFRF9VUBADEhwKGERFTElWRVJZX1NUQVRFX0RFTElWRVJFRBAEEhwKGERFTElWRVJZX1NUQVRFX0NBTkNFTExFRBAFMnIKD0RlbGl2ZXJ5U2VydmljZRJfCgtHZXREZWxpdmVyeRIkLmZ0Z28uZGVsaXZlcnkudjEuR2V0RGVsaXZlcnlSZXF1ZXN0GiUuZnRnby5kZWxpdmVyeS52MS5HZXREZWxpdmVyeVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_ftgo_delivery_v1_couriers, file_google_protobuf_timestamp]);
 
 /**
  * The delivery of one order.
@@ -54,6 +56,30 @@ export type Delivery = Message<"ftgo.delivery.v1.Delivery"> & {
    * @generated from field: google.protobuf.Timestamp estimated_delivery_time = 5;
    */
   estimatedDeliveryTime?: Timestamp | undefined;
+
+  /**
+   * When the restaurant expects the food to be ready for pickup (from Kitchen's ScheduleDelivery).
+   *
+   * @generated from field: google.protobuf.Timestamp ready_by = 6;
+   */
+  readyBy?: Timestamp | undefined;
+
+  /**
+   * Why a PENDING delivery has no courier yet, e.g. "no courier answered within 400 ms; retrying in 5 s";
+   * empty otherwise.
+   *
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * The quotes of the couriers who answered the request that assigned the courier, best first: the first
+   * is the chosen one (earliest estimated delivery time, then lowest price, then courier id). Empty until
+   * scheduled.
+   *
+   * @generated from field: repeated ftgo.delivery.v1.CourierQuote quotes = 8;
+   */
+  quotes: CourierQuote[];
 };
 
 /**

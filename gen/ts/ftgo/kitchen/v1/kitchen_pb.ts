@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/kitchen/v1/kitchen.proto.
  */
 export const file_ftgo_kitchen_v1_kitchen: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mdGdvL2tpdGNoZW4vdjEva2l0Y2hlbi5wcm90bxIPZnRnby5raXRjaGVuLnYxIj8KClJlc3RhdXJhbnQSFQoNcmVzdGF1cmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBG9wZW4YAyABKAgiVAoITWVudUl0ZW0SFAoMbWVudV9pdGVtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJAoFcHJpY2UYAyABKAsyFS5mdGdvLmNvbW1vbi52MS5Nb25leSJGCg5UaWNrZXRMaW5lSXRlbRIUCgxtZW51X2l0ZW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSKFAgoGVGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEhUKDXJlc3RhdXJhbnRfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC5mdGdvLmtpdGNoZW4udjEuVGlja2V0U3RhdGUSMwoKbGluZV9pdGVtcxgEIAMoCzIfLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRMaW5lSXRlbRIOCgZyZWFzb24YBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItChRHZXRSZXN0YXVyYW50UmVxdWVzdBIVCg1yZXN0YXVyYW50X2lkGAEgASgJIkgKFUdldFJlc3RhdXJhbnRSZXNwb25zZRIvCgpyZXN0YXVyYW50GAEgASgLMhsuZnRnby5raXRjaGVuLnYxLlJlc3RhdXJhbnQiJwoOR2V0TWVudVJlcXVlc3QSFQoNcmVzdGF1cmFudF9pZBgBIAEoCSJxCg9HZXRNZW51UmVzcG9uc2USLwoKcmVzdGF1cmFudBgBIAEoCzIbLmZ0Z28ua2l0Y2hlbi52MS5SZXN0YXVyYW50Ei0KCm1lbnVfaXRlbXMYAiADKAsyGS5mdGdvLmtpdGNoZW4udjEuTWVudUl0ZW0iJAoQR2V0VGlja2V0UmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI8ChFHZXRUaWNrZXRSZXNwb25zZRInCgZ0aWNrZXQYASABKAsyFy5mdGdvLmtpdGNoZW4udjEuVGlja2V0IlUKE0FjY2VwdFRpY2tldFJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLAoIcmVhZHlfYnkYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFEFjY2VwdFRpY2tldFJlc3BvbnNlEicKBnRpY2tldBgBIAEoCzIXLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXQqywEKC1RpY2tldFN0YXRlEhwKGFRJQ0tFVF9TVEFURV9VTlNQRUNJRklFRBAAEh8KG1RJQ0tFVF9TVEFURV9DUkVBVEVfUEVORElORxABEiQKIFRJQ0tFVF9TVEFURV9BV0FJVElOR19BQ0NFUFRBTkNFEAISGQoVVElDS0VUX1NUQVRFX0FDQ0VQVEVEEAMSIAocVElDS0VUX1NUQVRFX0NSRUFURV9SRUpFQ1RFRBAEEhoKFlRJQ0tFVF9TVEFURV9DQU5DRUxMRUQQBTKDAwoOS2l0Y2hlblNlcnZpY2USYwoNR2V0UmVzdGF1cmFudBIlLmZ0Z28ua2l0Y2hlbi52MS5HZXRSZXN0YXVyYW50UmVxdWVzdBomLmZ0Z28ua2l0Y2hlbi52MS5HZXRSZXN0YXVyYW50UmVzcG9uc2UiA5ACARJRCgdHZXRNZW51Eh8uZnRnby5raXRjaGVuLnYxLkdldE1lbnVSZXF1ZXN0GiAuZnRnby5raXRjaGVuLnYxLkdldE1lbnVSZXNwb25zZSIDkAIBElcKCUdldFRpY2tldBIhLmZ0Z28ua2l0Y2hlbi52MS5HZXRUaWNrZXRSZXF1ZXN0GiIuZnRnby5raXRjaGVuLnYxLkdldFRpY2tldFJlc3BvbnNlIgOQAgESYAoMQWNjZXB0VGlja2V0EiQuZnRnby5raXRjaGVuLnYxLkFjY2VwdFRpY2tldFJlcXVlc3QaJS5mdGdvLmtpdGNoZW4udjEuQWNjZXB0VGlja2V0UmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1mdGdvL2tpdGNoZW4vdjEva2l0Y2hlbi5wcm90bxIPZnRnby5raXRjaGVuLnYxIj8KClJlc3RhdXJhbnQSFQoNcmVzdGF1cmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBG9wZW4YAyABKAgiVAoITWVudUl0ZW0SFAoMbWVudV9pdGVtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJAoFcHJpY2UYAyABKAsyFS5mdGdvLmNvbW1vbi52MS5Nb25leSJGCg5UaWNrZXRMaW5lSXRlbRIUCgxtZW51X2l0ZW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSKFAgoGVGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEhUKDXJlc3RhdXJhbnRfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC5mdGdvLmtpdGNoZW4udjEuVGlja2V0U3RhdGUSMwoKbGluZV9pdGVtcxgEIAMoCzIfLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRMaW5lSXRlbRIOCgZyZWFzb24YBSABKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItChRHZXRSZXN0YXVyYW50UmVxdWVzdBIVCg1yZXN0YXVyYW50X2lkGAEgASgJIkgKFUdldFJlc3RhdXJhbnRSZXNwb25zZRIvCgpyZXN0YXVyYW50GAEgASgLMhsuZnRnby5raXRjaGVuLnYxLlJlc3RhdXJhbnQiJwoOR2V0TWVudVJlcXVlc3QSFQoNcmVzdGF1cmFudF9pZBgBIAEoCSJxCg9HZXRNZW51UmVzcG9uc2USLwoKcmVzdGF1cmFudBgBIAEoCzIbLmZ0Z28ua2l0Y2hlbi52MS5SZXN0YXVyYW50Ei0KCm1lbnVfaXRlbXMYAiADKAsyGS5mdGdvLmtpdGNoZW4udjEuTWVudUl0ZW0iJAoQR2V0VGlja2V0UmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI8ChFHZXRUaWNrZXRSZXNwb25zZRInCgZ0aWNrZXQYASABKAsyFy5mdGdvLmtpdGNoZW4udjEuVGlja2V0IlUKE0FjY2VwdFRpY2tldFJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLAoIcmVhZHlfYnkYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFEFjY2VwdFRpY2tldFJlc3BvbnNlEicKBnRpY2tldBgBIAEoCzIXLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXQiLAoTV2F0Y2hUaWNrZXRzUmVxdWVzdBIVCg1yZXN0YXVyYW50X2lkGAEgASgJIogBChRXYXRjaFRpY2tldHNSZXNwb25zZRI0CgxvcGVuX3RpY2tldHMYASABKAsyHC5mdGdvLmtpdGNoZW4udjEuT3BlblRpY2tldHNIABIxCg50aWNrZXRfY2hhbmdlZBgCIAEoCzIXLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRIAEIHCgVldmVudCI3CgtPcGVuVGlja2V0cxIoCgd0aWNrZXRzGAEgAygLMhcuZnRnby5raXRjaGVuLnYxLlRpY2tldCrLAQoLVGlja2V0U3RhdGUSHAoYVElDS0VUX1NUQVRFX1VOU1BFQ0lGSUVEEAASHwobVElDS0VUX1NUQVRFX0NSRUFURV9QRU5ESU5HEAESJAogVElDS0VUX1NUQVRFX0FXQUlUSU5HX0FDQ0VQVEFOQ0UQAhIZChVUSUNLRVRfU1RBVEVfQUNDRVBURUQQAxIgChxUSUNLRVRfU1RBVEVfQ1JFQVRFX1JFSkVDVEVEEAQSGgoWVElDS0VUX1NUQVRFX0NBTkNFTExFRBAFMucDCg5LaXRjaGVuU2VydmljZRJjCg1HZXRSZXN0YXVyYW50EiUuZnRnby5raXRjaGVuLnYxLkdldFJlc3RhdXJhbnRSZXF1ZXN0GiYuZnRnby5raXRjaGVuLnYxLkdldFJlc3RhdXJhbnRSZXNwb25zZSIDkAIBElEKB0dldE1lbnUSHy5mdGdvLmtpdGNoZW4udjEuR2V0TWVudVJlcXVlc3QaIC5mdGdvLmtpdGNoZW4udjEuR2V0TWVudVJlc3BvbnNlIgOQAgESVwoJR2V0VGlja2V0EiEuZnRnby5raXRjaGVuLnYxLkdldFRpY2tldFJlcXVlc3QaIi5mdGdvLmtpdGNoZW4udjEuR2V0VGlja2V0UmVzcG9uc2UiA5ACARJgCgxBY2NlcHRUaWNrZXQSJC5mdGdvLmtpdGNoZW4udjEuQWNjZXB0VGlja2V0UmVxdWVzdBolLmZ0Z28ua2l0Y2hlbi52MS5BY2NlcHRUaWNrZXRSZXNwb25zZSIDkAICEmIKDFdhdGNoVGlja2V0cxIkLmZ0Z28ua2l0Y2hlbi52MS5XYXRjaFRpY2tldHNSZXF1ZXN0GiUuZnRnby5raXRjaGVuLnYxLldhdGNoVGlja2V0c1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * A restaurant that cooks orders.
@@ -367,6 +367,86 @@ export const AcceptTicketResponseSchema: GenMessage<AcceptTicketResponse> = /*@_
   messageDesc(file_ftgo_kitchen_v1_kitchen, 11);
 
 /**
+ * Request of WatchTickets.
+ *
+ * @generated from message ftgo.kitchen.v1.WatchTicketsRequest
+ */
+export type WatchTicketsRequest = Message<"ftgo.kitchen.v1.WatchTicketsRequest"> & {
+  /**
+   * The restaurant whose tickets to stream; required.
+   *
+   * @generated from field: string restaurant_id = 1;
+   */
+  restaurantId: string;
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.WatchTicketsRequest.
+ * Use `create(WatchTicketsRequestSchema)` to create a new message.
+ */
+export const WatchTicketsRequestSchema: GenMessage<WatchTicketsRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_kitchen, 12);
+
+/**
+ * One message of WatchTickets: the queue on connect, then one ticket per change.
+ *
+ * @generated from message ftgo.kitchen.v1.WatchTicketsResponse
+ */
+export type WatchTicketsResponse = Message<"ftgo.kitchen.v1.WatchTicketsResponse"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof ftgo.kitchen.v1.WatchTicketsResponse.event
+   */
+  event: {
+    /**
+     * The first message, and only the first: the restaurant's open tickets when the watch began.
+     *
+     * @generated from field: ftgo.kitchen.v1.OpenTickets open_tickets = 1;
+     */
+    value: OpenTickets;
+    case: "openTickets";
+  } | {
+    /**
+     * Every later message: a ticket that entered or left the queue, in its new state (AWAITING_ACCEPTANCE:
+     * new in the queue; ACCEPTED or CANCELLED: gone from it).
+     *
+     * @generated from field: ftgo.kitchen.v1.Ticket ticket_changed = 2;
+     */
+    value: Ticket;
+    case: "ticketChanged";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.WatchTicketsResponse.
+ * Use `create(WatchTicketsResponseSchema)` to create a new message.
+ */
+export const WatchTicketsResponseSchema: GenMessage<WatchTicketsResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_kitchen, 13);
+
+/**
+ * The tickets a restaurant can act on: those AWAITING_ACCEPTANCE, in the order they reached that state.
+ *
+ * @generated from message ftgo.kitchen.v1.OpenTickets
+ */
+export type OpenTickets = Message<"ftgo.kitchen.v1.OpenTickets"> & {
+  /**
+   * The tickets, oldest first; empty when there are none.
+   *
+   * @generated from field: repeated ftgo.kitchen.v1.Ticket tickets = 1;
+   */
+  tickets: Ticket[];
+};
+
+/**
+ * Describes the message ftgo.kitchen.v1.OpenTickets.
+ * Use `create(OpenTicketsSchema)` to create a new message.
+ */
+export const OpenTicketsSchema: GenMessage<OpenTickets> = /*@__PURE__*/
+  messageDesc(file_ftgo_kitchen_v1_kitchen, 14);
+
+/**
  * The life cycle of a ticket, as in FTGO's Kitchen Service.
  *
  * @generated from enum ftgo.kitchen.v1.TicketState
@@ -468,6 +548,22 @@ export const KitchenService: GenService<{
     methodKind: "unary";
     input: typeof AcceptTicketRequestSchema;
     output: typeof AcceptTicketResponseSchema;
+  },
+  /**
+   * Streams a restaurant's ticket queue to its kitchen display. The first message lists the tickets the
+   * restaurant can act on now (AWAITING_ACCEPTANCE); then each change that puts a ticket in that queue or
+   * takes one out of it (accepted, cancelled) follows as it commits, in commit order. Tickets still
+   * CREATE_PENDING (card not yet authorized) are not shown: the restaurant cannot accept them yet.
+   * The stream runs until the client cancels it; it ends with UNAVAILABLE when the server shuts down
+   * (reconnect, and the first message is the queue again). INVALID_ARGUMENT without restaurant_id,
+   * NOT_FOUND for an unknown restaurant.
+   *
+   * @generated from rpc ftgo.kitchen.v1.KitchenService.WatchTickets
+   */
+  watchTickets: {
+    methodKind: "server_streaming";
+    input: typeof WatchTicketsRequestSchema;
+    output: typeof WatchTicketsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ftgo_kitchen_v1_kitchen, 0);

@@ -1,0 +1,112 @@
+// A courier: a live responder in Delivery's publish/async responses. It subscribes to the quote request
+// channel with a plain subscription — no queue group — so that every courier receives every request (the
+// one-to-many half), and answers each on the request's reply subject with its quote, carrying the request's
+// correlation id (the order id) and naming the request as its causation id (the async-response half). It
+// keeps no state and serves no port: when it is down, it simply does not answer.
+import { randomUUID } from "node:crypto";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  type CourierQuoteRequest,
+  CourierQuoteRequestSchema,
+  CourierQuoteSchema,
+} from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import {
+  type BaseConfig,
+  connectNats,
+  DEFAULT_CURRENCY,
+  type Env,
+  type Logger,
+  loadConfig,
+  MessageHeader,
+  PROTOBUF_CONTENT_TYPE,
+} from "@ftgo/platform";
+import { type Msg, headers as natsHeaders } from "@nats-io/transport-node";
+import { type CourierTerms, quoteFor } from "./quote.js";
+
+/** The publish-subscribe channel of quote requests (see proto/ftgo/delivery/v1/couriers.proto). */
+export const COURIER_QUOTE_REQUEST_SUBJECT = "ftgo.delivery.courier.quote_request";
+
+export interface CourierConfig extends BaseConfig {
+  readonly terms: CourierTerms;
+}
+
+/** A courier's configuration: COURIER_ID (default courier-1), COURIER_MINUTES (default 20), COURIER_PRICE (minor units, default 500). */
+export function loadCourierConfig(env: Env): CourierConfig {
+  return loadConfig(env, { service: "courier", port: 0 }, (read) => ({
+    terms: {
+      courierId: read.string("COURIER_ID", "courier-1"),
+      minutes: read.int("COURIER_MINUTES", 20, 1),
+      priceMinor: read.int("COURIER_PRICE", 500, 0),
+      currency: read.string("COURIER_CURRENCY", DEFAULT_CURRENCY),
+    },
+  }));
+}
+
+export interface RunningCourier {
+  readonly courierId: string;
+  /** Stops answering: drains the connection (requests already received are answered first) and closes it. */
+  stop(): Promise<void>;
+}
+
+/** Connects to NATS and answers quote requests until stopped. Resolves once the server has the subscription. */
+export async function startCourier(config: CourierConfig, rootLog: Logger): Promise<RunningCourier> {
+  const { terms } = config;
+  const log = rootLog.child({ courierId: terms.courierId });
+  const nc = await connectNats({ url: config.natsUrl, name: terms.courierId, log });
+
+  /** Answers one request on its reply subject, correlated to it. */
+  function answer(msg: Msg): void {
+    const correlationId = msg.headers?.get(MessageHeader.CorrelationId) ?? "";
+    const requestId = msg.headers?.get(MessageHeader.MessageId) ?? "";
+    let request: CourierQuoteRequest;
+    try {
+      request = fromBinary(CourierQuoteRequestSchema, msg.data);
+    } catch (err) {
+      log.warn({ err, orderId: correlationId }, "quote request is not a valid CourierQuoteRequest; ignored");
+      return;
+    }
+    if (!msg.reply || !correlationId || correlationId !== request.orderId) {
+      log.warn(
+        { orderId: request.orderId, correlationId },
+        "quote request without reply subject or correlation id; ignored",
+      );
+      return;
+    }
+    const quote = quoteFor(terms, request, Date.now());
+    const headers = natsHeaders();
+    headers.set(MessageHeader.MessageId, randomUUID());
+    headers.set(MessageHeader.Type, CourierQuoteSchema.typeName);
+    headers.set(MessageHeader.CorrelationId, correlationId);
+    if (requestId) headers.set(MessageHeader.CausationId, requestId);
+    headers.set(MessageHeader.ContentType, PROTOBUF_CONTENT_TYPE);
+    msg.respond(toBinary(CourierQuoteSchema, quote), { headers });
+    log.info(
+      {
+        orderId: request.orderId,
+        eta: quote.estimatedDeliveryTime && timestampDate(quote.estimatedDeliveryTime).toISOString(),
+        price: `${terms.priceMinor} ${terms.currency}`,
+      },
+      "quote sent",
+    );
+  }
+
+  // No queue group: every courier gets every request. That is what makes this publish-subscribe.
+  nc.subscribe(COURIER_QUOTE_REQUEST_SUBJECT, {
+    callback: (err, msg) => {
+      if (err) log.warn({ err }, "quote request subscription error");
+      else answer(msg);
+    },
+  });
+  await nc.flush(); // the server has the subscription: from now on this courier answers
+  log.info(
+    { subject: COURIER_QUOTE_REQUEST_SUBJECT, minutes: terms.minutes, price: `${terms.priceMinor} ${terms.currency}` },
+    "answering quote requests",
+  );
+  return {
+    courierId: terms.courierId,
+    async stop() {
+      await nc.drain();
+    },
+  };
+}
