@@ -1,6 +1,6 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup up display test generate lint typecheck bench clean
+.PHONY: help setup up display trace test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -14,6 +14,9 @@ up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it
 
 display: ## a restaurant's live kitchen display (RESTAURANT=r-1 by default); Ctrl-C stops it
 	npm run kitchen-display -- $(or $(RESTAURANT),r-1)
+
+trace: ## every message the services sent for an order, and its sagas (ORDER=<id>; reads DATA_DIR)
+	npm run trace -- "$(ORDER)"
 
 test: ## type-check and run every test (VITEST_ARGS="…" passes options to vitest)
 	@bash scripts/setup.sh --with-test-tools

@@ -7,6 +7,7 @@ import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
+import { MAKE_UP_COURIERS } from "./lib/couriers.js";
 import { type HealthProbe, natsAnswers, waitUntilReady } from "./lib/health.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { describeExit, type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
@@ -35,16 +36,11 @@ const SERVICES: readonly ServiceEntry[] = [
 ];
 
 /**
- * The couriers: `services/courier/src/main.ts` with COURIER_ID, COURIER_MINUTES (pickup to door) and
- * COURIER_PRICE (cents). No port: each answers Delivery's quote requests over NATS (publish/async
- * responses), so each is ready once it answers one (lib/courier-probe.ts). Two are equally fast; the
- * cheaper of them, courier-3, wins every delivery while all three are up.
+ * The couriers (lib/couriers.ts): `services/courier/src/main.ts` with COURIER_ID, COURIER_MINUTES and
+ * COURIER_PRICE. No port: each answers Delivery's quote requests over NATS, so each is ready once it answers
+ * one (lib/courier-probe.ts).
  */
-const COURIERS = [
-  { name: "courier-1", minutes: 25, price: 450 },
-  { name: "courier-2", minutes: 18, price: 650 },
-  { name: "courier-3", minutes: 18, price: 550 },
-] as const;
+const COURIERS = MAKE_UP_COURIERS.map((terms) => ({ name: terms.id, ...terms }));
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
@@ -215,7 +211,7 @@ async function waitUntilAllReady(): Promise<void> {
 }
 
 function printSummary(): void {
-  const width = Math.max(...[...services, ...COURIERS].map((entry) => entry.name.length), "data dir".length) + 2;
+  const width = Math.max(...[...services, ...COURIERS].map((entry) => entry.name.length), "saga mode".length) + 2;
   const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
   const addressOf = (name: string) => services.find((service) => service.name === name)?.address ?? `${dialHost}:?`;
   const grpcurl = findGrpcurl();
@@ -232,6 +228,7 @@ function printSummary(): void {
       ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
       row("data dir", dataDir),
+      row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       "",
       "Try:",
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,

@@ -5,15 +5,16 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findGrpcurl } from "./support/grpcurl.js";
 import { SERVICE_NAMES } from "./support/mesh.js";
+import { runShell, shellEnv, withPorts } from "./support/shell.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DOCUMENTED_PORTS = { order: 50051, consumer: 50052, kitchen: 50053, accounting: 50054, delivery: 50055 };
+/** How long one README command may run. */
+const COMMAND_TIMEOUT_MS = 20_000;
 
 let up: ChildProcess;
 let output = "";
@@ -65,7 +66,7 @@ describe("make up", () => {
   });
 
   it.each(readmeGrpcurlCommands())("answers the README's `%s`", async (command, expected) => {
-    const line = withOrderId(withPorts(command));
+    const line = withOrderId(withPorts(command, ports));
     if (command.includes("Ctrl-C")) {
       // A stream the README tells the reader to stop: it must show the order, then keep going until stopped.
       const first = await firstOutputOf(line);
@@ -75,10 +76,11 @@ describe("make up", () => {
     // A lookup of the order just placed may run before the saga has reached that service: a reader typing
     // the command would be a second later, so poll for success with a deadline rather than count on luck.
     const result = command.includes("<the orderId")
-      ? await waitFor(() => [runShell(line)].find((r) => r.code === 0), { timeoutMs: 10_000, message: line }).catch(
-          () => runShell(line),
-        )
-      : runShell(line);
+      ? await waitFor(async () => [await run(line)].find((r) => r.code === 0), {
+          timeoutMs: 10_000,
+          message: line,
+        }).catch(() => run(line))
+      : await run(line);
     rememberOrderId(result.stdout);
     if (expected.length === 0) {
       expect(result.code, result.stderr).toBe(0);
@@ -89,18 +91,18 @@ describe("make up", () => {
     }
   });
 
-  it("creates the README's order: APPROVAL_PENDING with total 1500", () => {
+  it("creates the README's order: APPROVAL_PENDING with total 1500", async () => {
     const create = readmeGrpcurlCommands().find(
       ([command]) => command.includes("CreateOrder") && command.includes('"quantity": 2'),
     );
-    const { stdout } = runShell(withPorts(create?.[0] ?? "false"));
+    const { stdout } = await run(withPorts(create?.[0] ?? "false", ports));
     const { order } = JSON.parse(stdout);
     expect([order.state, order.total.minorUnits]).toEqual(["ORDER_STATE_APPROVAL_PENDING", "1500"]);
   });
 
-  it("runs the README's curl walk-through through the gateway: approved, composed, mobile, cancelled, cached", () => {
+  it("runs the README's curl walk-through through the gateway: approved, composed, mobile, cancelled, cached", async () => {
     const script = readmeShBlock("/api/v1/auth/token").replaceAll("127.0.0.1:8080", `127.0.0.1:${gatewayPort}`);
-    const result = runShell(`set -o pipefail\n${script}`);
+    const result = await run(`set -o pipefail\n${script}`);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.stdout).toContain('"state":"APPROVED"'); // composed view (and the event stream)
     expect(result.stdout).toContain('"ticket":'); // composition: the kitchen's leg
@@ -149,8 +151,7 @@ function withOrderId(command: string): string {
 
 /** Runs a streaming command until it prints something, then stops it as the reader would (Ctrl-C). */
 async function firstOutputOf(command: string): Promise<string> {
-  const env = { ...process.env, PATH: `${dirname(findGrpcurl())}:${process.env.PATH}` };
-  const child = spawn("bash", ["-c", `exec ${command}`], { env, stdio: "pipe" });
+  const child = spawn("bash", ["-c", `exec ${command}`], { env: shellEnv(), stdio: "pipe" });
   let out = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     out += chunk.toString();
@@ -173,24 +174,9 @@ function readmeShBlock(marker: string): string {
   return block;
 }
 
-/** The README uses the default ports; this run uses free ones. */
-function withPorts(command: string): string {
-  let result = command;
-  for (const name of SERVICE_NAMES)
-    result = result.replaceAll(`127.0.0.1:${DOCUMENTED_PORTS[name]}`, `127.0.0.1:${ports[name]}`);
-  return result;
-}
-
 /** Runs a README line in bash, with the grpcurl that `make test` installed on PATH. */
-function runShell(command: string): { code: number; stdout: string; stderr: string } {
-  const env = { ...process.env, PATH: `${dirname(findGrpcurl())}:${process.env.PATH}` };
-  try {
-    const stdout = execFileSync("bash", ["-c", command], { env, encoding: "utf8", stdio: "pipe", timeout: 20_000 });
-    return { code: 0, stdout, stderr: "" };
-  } catch (err) {
-    const e = err as { status?: number; stdout?: string; stderr?: string };
-    return { code: e.status ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+function run(command: string) {
+  return runShell(command, { timeoutMs: COMMAND_TIMEOUT_MS });
 }
 
 function processTree(pid: number): number[] {

@@ -8,7 +8,8 @@ import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from 
 import { type ProcessMesh, startProcessMesh } from "./support/processes.js";
 import { orderReaches, placeOrder, sagaSettles } from "./support/saga.js";
 
-const STEP_TIMEOUT_MS = 2_000;
+// Long enough for a healthy step on a loaded two-core machine, short enough to keep the test quick.
+const STEP_TIMEOUT_MS = 3_000;
 
 let mesh: ProcessMesh;
 let clients: MeshClients;

@@ -1,3 +1,4 @@
+import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -12,8 +13,10 @@ import { driveSagas } from "./saga/drive.js";
 
 /*
  * The Create Order saga end to end, on the mesh as `make up` runs it: five service processes, their
- * SQLite files, one nats-server, all on this machine. It answers two questions: how many orders per
- * second the choreography completes, and how far that is from what the broker alone could carry.
+ * SQLite files, one nats-server, all on this machine. It answers three questions: how many orders per
+ * second the choreography completes, how far that is from what the broker alone could carry, and what
+ * orchestrating the same saga costs (SAGA_MODE=orchestration: one step at a time, a command and a reply
+ * per step, on a fresh mesh of its own in the same round).
  */
 
 export interface SagaSuiteSettings {
@@ -47,19 +50,27 @@ export function sagaSuite(settings: SagaSuiteSettings): Suite {
     name: "saga",
     async run(options) {
       const sagas: SagaRound[] = [];
+      const orchestrated: SagaRound[] = [];
       const ceilings: CeilingRound[] = [];
       for (let round = 1; round <= options.rounds; round++) {
-        const { saga, ceiling } = await measureRound(settings, options);
+        const { saga, ceiling } = await measureRound(settings, options, "choreography");
+        if (!ceiling) throw new Error("a choreography round measures the JetStream ceiling");
         sagas.push(saga);
         ceilings.push(ceiling);
+        const { saga: orchestration } = await measureRound(settings, options, "orchestration");
+        orchestrated.push(orchestration);
         options.progress(
           `saga round ${round}/${options.rounds}: ${saga.callsPerSecond.toFixed(1)} orders/s ` +
             `(p50 ${saga.p50Ms.toFixed(0)} ms, p99 ${saga.p99Ms.toFixed(0)} ms per saga), ` +
             `${saga.messagesPerSaga.toFixed(2)} messages/saga, JetStream ${ceiling.publishesPerSecond.toFixed(0)} publishes/s ` +
             `→ ceiling ${ceiling.callsPerSecond.toFixed(0)} orders/s; outbox lag p50 ${saga.outboxLagP50Ms.toFixed(1)} ms, ` +
-            `p99 ${saga.outboxLagP99Ms.toFixed(1)} ms`,
+            `p99 ${saga.outboxLagP99Ms.toFixed(1)} ms; orchestrated ${orchestration.callsPerSecond.toFixed(1)} orders/s ` +
+            `(p50 ${orchestration.p50Ms.toFixed(0)} ms per saga, ${orchestration.messagesPerSaga.toFixed(2)} messages/saga)`,
         );
       }
+      const orchestrationRatio = median(
+        orchestrated.map((o, i) => o.callsPerSecond / (sagas[i] as SagaRound).callsPerSecond),
+      );
       const lagP50 = median(sagas.map((s) => s.outboxLagP50Ms));
       const lagP99 = median(sagas.map((s) => s.outboxLagP99Ms));
       const perSaga = median(sagas.map((s) => s.messagesPerSaga));
@@ -70,7 +81,8 @@ export function sagaSuite(settings: SagaSuiteSettings): Suite {
           `Create Order saga end to end (${settings.orders} orders, ${settings.inFlight} sagas in flight, ` +
           `5 service processes + nats-server) at ${(100 * share).toFixed(2)} % of its JetStream ceiling; ` +
           `ceiling = JetStream publishes/s (${PUBLISHES_IN_FLIGHT} in flight) ÷ ` +
-          `${perSaga.toFixed(2)} messages per saga; outbox commit→publish lag p50 ${lagP50.toFixed(1)} ms, p99 ${lagP99.toFixed(1)} ms`,
+          `${perSaga.toFixed(2)} messages per saga; outbox commit→publish lag p50 ${lagP50.toFixed(1)} ms, p99 ${lagP99.toFixed(1)} ms; ` +
+          `orchestration completes ${orchestrationRatio.toFixed(2)}× the choreography's orders/s`,
         baseline: "jetstream-ceiling",
         contenders: [
           {
@@ -81,9 +93,15 @@ export function sagaSuite(settings: SagaSuiteSettings): Suite {
           },
           {
             name: "saga",
-            label: "saga (orders/s; latency = create → outcome)",
+            label: "saga, choreography (orders/s; latency = create → outcome)",
             rounds: sagas,
             median: medianMeasurement(sagas),
+          },
+          {
+            name: "saga-orchestration",
+            label: "saga, orchestration (orders/s; latency = create → outcome)",
+            rounds: orchestrated,
+            median: medianMeasurement(orchestrated),
           },
         ],
         goals: [],
@@ -92,19 +110,23 @@ export function sagaSuite(settings: SagaSuiteSettings): Suite {
   };
 }
 
-/** A fresh mesh; the broker's rate on it while idle; then the sagas, checked by the audit before they count. */
+/**
+ * A fresh mesh in `mode`; the broker's rate on it while idle (choreography only: the broker is the same);
+ * then the sagas, checked by the audit before they count.
+ */
 async function measureRound(
   settings: SagaSuiteSettings,
   options: BenchOptions,
-): Promise<{ saga: SagaRound; ceiling: CeilingRound }> {
-  const mesh = await startProcessMesh();
+  mode: SagaMode,
+): Promise<{ saga: SagaRound; ceiling: CeilingRound | undefined }> {
+  const mesh = await startProcessMesh({ env: { SAGA_MODE: mode } });
   const clients = meshClients(mesh);
   let nc: NatsConnection | undefined;
   let dbs: SagaDatabases | undefined;
   try {
     nc = await connect({ servers: mesh.nats.url });
     dbs = openSagaDatabases(mesh.dbFile);
-    const publishes = await measurePublishRate(nc, options);
+    const publishes = mode === "choreography" ? await measurePublishRate(nc, options) : undefined;
 
     await driveSagas(clients, nc, { orders: WARM_UP_ORDERS, inFlight: WARM_UP_ORDERS });
     await waitUntilQuiet(nc, dbs);
@@ -114,13 +136,13 @@ async function measureRound(
 
     const run = await driveSagas(clients, nc, settings);
     const openDbs = dbs;
-    await waitFor(() => readSagas(openDbs, run.orderIds).every((saga) => isSettled(saga)), {
+    await waitFor(() => readSagas(openDbs, run.orderIds).every((saga) => isSettled(saga, mode)), {
       timeoutMs: 30_000,
       intervalMs: 20,
       message: "every participant to reach the saga's end for every order",
     });
     const settledSeconds = Number(process.hrtime.bigint() - run.startedAt) / 1e9;
-    const report = auditSagas(dbs, run.orderIds);
+    const report = auditSagas(dbs, run.orderIds, mode);
     if (report.violations.length > 0) {
       throw new Error(
         `the saga audit failed; figures of a wrong run measure nothing:\n  ${report.violations.join("\n  ")}`,
@@ -143,7 +165,7 @@ async function measureRound(
         outboxLagP50Ms: percentile(lags, 50),
         outboxLagP99Ms: percentile(lags, 99),
       },
-      ceiling: {
+      ceiling: publishes && {
         ...publishes,
         callsPerSecond: publishes.callsPerSecond / messagesPerSaga,
         publishesPerSecond: publishes.callsPerSecond,

@@ -6,9 +6,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunningCourier } from "@ftgo/courier";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { waitUntilReady } from "../../scripts/lib/health.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "../../scripts/lib/service-process.js";
+import type { CourierTermsInput } from "./couriers.js";
 
 /** The services of the mesh, as `make up` runs them (the benchmark imports this file: no service code here). */
 export const SERVICE_NAMES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
@@ -187,6 +189,11 @@ export interface ProcessMeshOptions {
   readonly partitions?: number;
   /** More environment for every service: SAGA_MODE, say. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Couriers to answer Delivery's quote requests, started in this process once the services are up (as
+   * test/support/couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
+   */
+  readonly couriers?: readonly CourierTermsInput[];
 }
 
 /** A whole mesh of service processes with a nats-server of its own and a temp data dir. */
@@ -203,13 +210,15 @@ export interface ProcessMesh {
   readonly delivery: ServiceInstance;
   /** Every instance of each service. */
   readonly instances: Readonly<Record<ServiceName, readonly ServiceInstance[]>>;
+  /** The couriers asked for, in the order given. */
+  readonly couriers: readonly RunningCourier[];
   /** The service's database file, for read-only audits. */
   dbFile(name: ServiceName): string;
   /** Every crash (an exit no test asked for) so far, as "kitchen#2: exited with code 1". */
   crashes(): string[];
   /** Every process's recent output, for a failure message. */
   output(): string;
-  /** Stops every service (SIGTERM, wait), then nats-server; removes the data dir. */
+  /** Stops the couriers, then every service (SIGTERM, wait), then nats-server; removes the data dir. */
   stop(): Promise<void>;
 }
 
@@ -218,6 +227,7 @@ export interface ProcessMesh {
  * sharing one temp data dir: `instances: { kitchen: 2 }` runs two Kitchen processes on one database,
  * as scaled-out instances of a service do. Order finds the Kitchens through the NATS-KV registry. The first
  * instance of each service starts before any second one, so that only one of them creates the schema.
+ * `couriers` adds couriers (in this process) once every service is up: `make up`'s are in scripts/lib/couriers.ts.
  */
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
   const partitions = options.partitions ?? 4;
@@ -231,7 +241,9 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     ServiceInstance[]
   >;
   const all = () => SERVICE_NAMES.flatMap((name) => instances[name]);
+  const couriers: RunningCourier[] = [];
   const stop = async () => {
+    await Promise.allSettled(couriers.map((courier) => courier.stop()));
     await Promise.allSettled(all().map((service) => service.stop()));
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -255,6 +267,11 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
         Array.from({ length: (options.instances?.[name] ?? 1) - 1 }, (_, i) => start(name, i + 2)),
       ),
     );
+    if (options.couriers?.length) {
+      // Loaded only when asked for: the courier is service code, and the benchmark imports this file.
+      const { startTestCourier } = await import("./couriers.js");
+      for (const terms of options.couriers) couriers.push(await startTestCourier(nats.url, terms));
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -270,6 +287,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     accounting: first("accounting"),
     delivery: first("delivery"),
     instances,
+    couriers,
     dbFile: (name) => join(dataDir, `${name}.db`),
     crashes: () => all().flatMap((service) => service.crashes.map((how) => `${service.label}: ${how}`)),
     output: () =>

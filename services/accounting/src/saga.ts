@@ -2,7 +2,6 @@
 // other services' events and publishes its outcomes as events; under orchestration it handles the
 // orchestrator's commands and replies with the same outcomes. Each handler runs inside one local
 // transaction with the inbox record and the outbox rows it writes.
-import { create } from "@bufbuild/protobuf";
 import {
   AuthorizeCardSchema,
   CancelAuthorizationSchema,
@@ -35,7 +34,7 @@ export function accountingSaga({ store, log, mode }: AccountingSagaDeps): Subscr
       onCommand(AuthorizeCardSchema, (command, ctx) => {
         const { orderId, consumerId, amount } = command;
         const replying = replyingContext(ctx);
-        store.openAuthorization(create(OrderCreatedSchema, { orderId, consumerId, total: amount }), replying);
+        store.openAuthorization({ orderId, consumerId, total: amount }, replying);
         store.noteTicketCreated(orderId, replying);
         store.noteConsumerVerified(orderId, replying); // all three facts in: the card is charged, the outcome replied
       }),

@@ -11,7 +11,7 @@ import {
   CreditCardAuthorizationReversedSchema,
   CreditCardAuthorizedSchema,
 } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
-import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import type { Money } from "@ftgo/gen/ftgo/common/v1/money_pb.js";
 import {
   createOutbox,
   createStateMachine,
@@ -101,6 +101,13 @@ interface AccountRow {
   always_declines: number;
 }
 
+/** What an authorization is opened for: OrderCreated under choreography, AuthorizeCard under orchestration. */
+export interface OrderToPay {
+  readonly orderId: string;
+  readonly consumerId: string;
+  readonly total?: Money | undefined;
+}
+
 /** One line of the card ledger: every charge and reversal sent to the (simulated) card network. */
 export interface CardCharge {
   readonly orderId: string;
@@ -119,7 +126,7 @@ export interface AccountingStore {
   readonly history: StateHistory;
   findAuthorization(orderId: string): Authorization | undefined;
   /** Create Order step 4 begins: an authorization PENDING for the order's total. */
-  openAuthorization(order: OrderCreated, ctx: MessageContext): void;
+  openAuthorization(order: OrderToPay, ctx: MessageContext): void;
   /** One of the two facts step 4 waits for. */
   noteTicketCreated(orderId: string, ctx: MessageContext): void;
   /** The other one. */

@@ -1,0 +1,195 @@
+// What travelled for one order, read from the services' own databases: every message each service sent for
+// it, oldest first, and — when Order ran the orchestrator (SAGA_MODE=orchestration) — the order's sagas and
+// their history.
+//
+//   npm run trace -- <orderId>          (or: make trace ORDER=<orderId>)
+//
+// Reads DATA_DIR (default ./data, where `make up` keeps them), each database read-only: safe while the mesh
+// runs. A message is a row of its sender's `outbox` table (correlation id = the order id), but not forever:
+// the relay deletes a row an hour after it was published (retention), so an older order shows no messages.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { MessageHeader } from "@ftgo/platform";
+import Database from "better-sqlite3";
+
+const USAGE = `usage:
+  npm run trace -- <order-id>
+Reads the services' databases in DATA_DIR (default ./data).`;
+
+/** The services whose outboxes hold the order's messages, in the order the saga meets them. */
+const SENDERS = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
+/** How much of a message id is shown: enough to match a "caused by" to its message by eye. */
+const SHORT_ID = 8;
+
+class UsageError extends Error {}
+
+type Cell = string | number | null;
+type Table = { readonly header: readonly string[]; readonly rows: readonly (readonly Cell[])[] };
+
+interface OutboxRow {
+  readonly seq: number;
+  readonly created_at: number;
+  readonly subject: string;
+  readonly message_id: string;
+  readonly causation_id: string | null;
+  readonly headers: string;
+}
+
+/** The order's messages across every service database, oldest first (then by each outbox's own order). */
+function messagesOf(databases: ReadonlyMap<string, Database.Database>, orderId: string): Table {
+  const messages = [...databases].flatMap(([sender, db]) =>
+    hasTable(db, "outbox")
+      ? db
+          .prepare<[string], OutboxRow>(
+            "SELECT seq, created_at, subject, message_id, causation_id, headers FROM outbox WHERE correlation_id = ?",
+          )
+          .all(orderId)
+          .map((row) => ({ sender, ...row }))
+      : [],
+  );
+  messages.sort((a, b) => a.created_at - b.created_at || a.seq - b.seq);
+  return {
+    header: ["TIME", "SENDER", "SUBJECT", "ID", "CAUSED BY", "REPLY TO"],
+    rows: messages.map((m) => [
+      time(m.created_at),
+      m.sender,
+      m.subject,
+      short(m.message_id),
+      short(m.causation_id),
+      (JSON.parse(m.headers) as Record<string, string>)[MessageHeader.ReplyTo] ?? "",
+    ]),
+  };
+}
+
+/** The orchestrator's records of the order (services/order/src/orchestration/saga-store.ts), if it ever ran. */
+function sagasOf(order: Database.Database | undefined, orderId: string): { sagas: Table; history: Table } | undefined {
+  if (!order || !hasTable(order, "sagas") || !hasTable(order, "saga_history")) return undefined;
+  const sagas = order
+    .prepare<[string], Cell[]>(
+      `SELECT saga_type, state, step, pending_command_id, deadline, reason, ended
+       FROM sagas WHERE order_id = ? ORDER BY create_time, rowid`,
+    )
+    .raw()
+    .all(orderId);
+  const history = order
+    .prepare<[string], Cell[]>(
+      `SELECT h.at, s.saga_type, h.from_state, h.to_state, h.message_id, h.note
+       FROM saga_history h JOIN sagas s USING (saga_id) WHERE s.order_id = ? ORDER BY h.seq`,
+    )
+    .raw()
+    .all(orderId);
+  return {
+    sagas: {
+      header: ["TYPE", "STATE", "STEP", "PENDING COMMAND", "DEADLINE", "REASON", "ENDED"],
+      rows: sagas.map(([type, state, step, pending, deadline, reason, ended]) => [
+        type,
+        state,
+        step,
+        short(pending as string | null),
+        deadline === null ? "" : time(deadline as number),
+        reason,
+        ended ? "yes" : "no",
+      ]),
+    },
+    history: {
+      header: ["TIME", "SAGA", "FROM → TO", "MESSAGE", "NOTE"],
+      rows: history.map(([at, type, from, to, message, note]) => [
+        time(at as number),
+        type,
+        `${from ?? "(start)"} → ${to}`,
+        short(message as string | null),
+        note,
+      ]),
+    },
+  };
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** Columns padded to their widest cell, two spaces apart; no trailing blanks. */
+function formatTable({ header, rows }: Table): string {
+  const lines = [header, ...rows].map((row) => row.map((cell) => String(cell ?? "")));
+  const widths = header.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? "").length)));
+  return lines
+    .map((line) =>
+      line
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** `14:03:09.042`, local time: the messages of one saga are milliseconds apart. */
+function time(ms: number): string {
+  const at = new Date(ms);
+  return `${at.toTimeString().slice(0, 8)}.${String(at.getMilliseconds()).padStart(3, "0")}`;
+}
+
+function short(id: string | null): string {
+  return id ? id.slice(0, SHORT_ID) : "";
+}
+
+function orderIdFrom(args: string[]): string {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) throw new UsageError("");
+  if (positionals.length !== 1 || positionals[0] === "") throw new UsageError("name exactly one order id");
+  return positionals[0] as string;
+}
+
+function main(args: string[]): void {
+  const orderId = orderIdFrom(args);
+  // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
+  const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
+  const files = SENDERS.map((sender) => [sender, join(dataDir, `${sender}.db`)] as const);
+  const found = files.filter(([, file]) => existsSync(file));
+  if (found.length === 0) {
+    const names = SENDERS.map((sender) => `${sender}.db`).join(", ");
+    throw new Error(`no service database (${names}) in ${dataDir}: is DATA_DIR right?`);
+  }
+  const databases = new Map(
+    found.map(([sender, file]) => [sender, new Database(file, { readonly: true, fileMustExist: true })]),
+  );
+  try {
+    const messages = messagesOf(databases, orderId);
+    const sagas = sagasOf(databases.get("order"), orderId);
+    if (messages.rows.length === 0 && !sagas?.sagas.rows.length) {
+      throw new Error(`no messages for order ${orderId} in ${dataDir}: is DATA_DIR right?`);
+    }
+    console.log(`messages for order ${orderId} (${dataDir}), oldest first:`);
+    // The saga records outlive the outbox rows: show them even when the messages are gone.
+    console.log(
+      messages.rows.length > 0 ? formatTable(messages) : "(none left: outbox rows go an hour after publishing)",
+    );
+    if (sagas && sagas.sagas.rows.length > 0) {
+      console.log(`\nsagas of order ${orderId} (orchestration):`);
+      console.log(formatTable(sagas.sagas));
+      console.log(`\nsaga history:`);
+      console.log(formatTable(sagas.history));
+    }
+  } finally {
+    for (const db of databases.values()) db.close();
+  }
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError && err.message === "") {
+    console.log(USAGE); // --help
+  } else if (err instanceof UsageError) {
+    console.error(`${err.message}\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`trace: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
