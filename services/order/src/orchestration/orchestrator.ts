@@ -6,7 +6,6 @@
 // ignored. Every move happens in one local transaction with the order change, the consumed reply
 // (inbox) and the next command (outbox), so a crash at any point resumes exactly where it stopped:
 // replies wait in Order's durable reply channel, and overdue steps are found by their deadline.
-import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { Order } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
   type Logger,
@@ -128,7 +127,7 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   }
 
   /** Handles one reply, inside the inbox transaction that records it. */
-  function handleReply(reply: { reason?: string }, ctx: MessageContext): void {
+  function handleReply(reply: object, ctx: MessageContext): void {
     const saga = sagas.activeFor(ctx.correlationId);
     const waiting = saga && definitionOf(saga).waiting[saga.state];
     const next = waiting?.replies.get(ctx.type);
@@ -141,7 +140,7 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
       log.info({ orderId: ctx.correlationId, reply: name, state: last?.state }, "late or stray reply ignored");
       return;
     }
-    move(saga, next(reply), { ctx, note: name ?? "" });
+    move(saga, next({ reason: reasonOf(reply) }), { ctx, note: name ?? "" });
   }
 
   /** Applies the timeout policy of an overdue step, in its own transaction. */
@@ -208,9 +207,8 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
 
   return {
     sagas,
-    subscriptions: REPLY_SCHEMAS.map((schema: DescMessage) =>
-      onReply(schema, (reply, ctx) => handleReply(reply as MessageInitShape<DescMessage> & { reason?: string }, ctx)),
-    ),
+    // Every reply type carries the order id; the failures also a `reason`, which becomes the saga's.
+    subscriptions: REPLY_SCHEMAS.map((schema) => onReply(schema, (reply, ctx) => handleReply(reply, ctx))),
     startCreateOrder: (order, requestId) => start(CREATE_ORDER_SAGA, order, requestId),
     startCancelOrder: (order, requestId) => start(CANCEL_ORDER_SAGA, order, requestId),
     run(kick) {
@@ -224,4 +222,9 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
       clearTimeout(timer);
     },
   };
+}
+
+/** The `reason` a failure reply carries (ConsumerVerificationFailed, TicketCreationFailed, …); undefined on a success. */
+function reasonOf(reply: object): string | undefined {
+  return "reason" in reply && typeof reply.reason === "string" ? reply.reason : undefined;
 }
