@@ -3,7 +3,8 @@
 // to, and what an overdue reply means: compensate (the step may or may not have happened, so undo it),
 // or keep waiting (the step cannot fail any more: it is past the saga's pivot, the card payment). The
 // final states name what the orchestrator does to its own order: approve it, reject it with the
-// reason, complete or refuse the cancel. The engine (orchestrator.ts) only follows these tables.
+// reason, complete or refuse the cancel. The engine (orchestrator.ts) only follows these tables; every
+// transition a saga can make is one of the replies or timeouts written here.
 //
 //   CreateOrderSaga:
 //   VERIFYING_CONSUMER ─ConsumerVerified→ CREATING_TICKET ─TicketCreated→ AUTHORIZING_CARD ─CreditCardAuthorized→
@@ -47,19 +48,15 @@ import {
   TicketRejectedSchema,
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import type { Order } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import type { MessageContext, Transitions } from "@ftgo/platform";
+import type { MessageContext } from "@ftgo/platform";
 import type { OrderStore } from "../store.js";
 
-/** A command to send: its type and body. */
-export interface Command {
+/** A reply a waiting state accepts, and the state it leads to. */
+export interface Reply {
   readonly schema: DescMessage;
-  readonly message: MessageInitShape<DescMessage>;
-}
-
-/** Where a reply (or a timeout) leads: the next state, and the failure's reason if it is one. */
-export interface Next {
   readonly to: string;
-  readonly reason?: string;
+  /** A failure: the reply's `reason` becomes the saga's, and the reason the order is rejected with. */
+  readonly failure: boolean;
 }
 
 /** A state that sends a command and waits for its reply. */
@@ -68,9 +65,12 @@ export interface WaitingState {
   readonly step: string;
   /** The participant the command goes to. */
   readonly participant: string;
-  readonly command: (order: Order, reason: string) => Command;
-  /** Each reply type accepted here, and where it leads. */
-  readonly replies: ReadonlyMap<string, (reply: { reason?: string }) => Next>;
+  /** The command's type… */
+  readonly sends: DescMessage;
+  /** …and its body, from the order (and the saga's reason, for a compensation). */
+  readonly message: (order: Order, reason: string) => MessageInitShape<DescMessage>;
+  /** The replies accepted here, by type name. */
+  readonly replies: ReadonlyMap<string, Reply>;
   /**
    * An overdue reply. `compensateTo`: the step failed, with a reason naming it; the saga compensates.
    * `proceedTo`: a compensation went unconfirmed; its command stays in the participant's channel and
@@ -88,91 +88,93 @@ export interface SagaDefinition {
   readonly initial: string;
   readonly waiting: Readonly<Record<string, WaitingState>>;
   readonly final: Readonly<Record<string, FinalState>>;
-  /** Every state change the definition may make, for checks and documentation. */
-  readonly transitions: Transitions<string>;
 }
 
-const reply = <T extends DescMessage>(schema: T, next: (message: { reason?: string }) => Next) =>
-  [schema.typeName, next] as const;
-const command = <T extends DescMessage>(schema: T, message: MessageInitShape<T>): Command => ({
-  schema,
-  message: message as MessageInitShape<DescMessage>,
-});
-const failed = (to: string) => (message: { reason?: string }) => ({ to, reason: message.reason ?? "" });
+/** A waiting state, its command's body typed by the command's schema. */
+function waiting<T extends DescMessage>(state: {
+  step: string;
+  participant: string;
+  sends: T;
+  message: (order: Order, reason: string) => MessageInitShape<T>;
+  replies: readonly Reply[];
+  onTimeout: WaitingState["onTimeout"];
+}): WaitingState {
+  const { message, replies, ...rest } = state;
+  return {
+    ...rest,
+    message: message as WaitingState["message"],
+    replies: new Map(replies.map((reply) => [reply.schema.typeName, reply])),
+  };
+}
+/** A reply that moves the saga on to `to`. */
+const ok = (schema: DescMessage, to: string): Reply => ({ schema, to, failure: false });
+/** A reply saying the step failed, with its reason: the saga goes to `to` to compensate or end. */
+const fails = (schema: DescMessage, to: string): Reply => ({ schema, to, failure: true });
 
 export const CREATE_ORDER_SAGA: SagaDefinition = {
   type: "CreateOrderSaga",
   initial: "VERIFYING_CONSUMER",
   waiting: {
-    VERIFYING_CONSUMER: {
+    VERIFYING_CONSUMER: waiting({
       step: "verifying consumer",
       participant: "consumer",
-      command: (order) => command(VerifyConsumerSchema, { orderId: order.orderId, consumerId: order.consumerId }),
-      replies: new Map([
-        reply(ConsumerVerifiedSchema, () => ({ to: "CREATING_TICKET" })),
-        reply(ConsumerVerificationFailedSchema, failed("REJECTED")),
-      ]),
+      sends: VerifyConsumerSchema,
+      message: (order) => ({ orderId: order.orderId, consumerId: order.consumerId }),
+      replies: [ok(ConsumerVerifiedSchema, "CREATING_TICKET"), fails(ConsumerVerificationFailedSchema, "REJECTED")],
       onTimeout: { compensateTo: "REJECTED" }, // verifying changed nothing: nothing to undo
-    },
-    CREATING_TICKET: {
+    }),
+    CREATING_TICKET: waiting({
       step: "creating ticket",
       participant: "kitchen",
-      command: (order) =>
-        command(CreateTicketSchema, {
-          orderId: order.orderId,
-          restaurantId: order.restaurantId,
-          lineItems: order.lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity })),
-        }),
-      replies: new Map([
-        reply(TicketCreatedSchema, () => ({ to: "AUTHORIZING_CARD" })),
-        reply(TicketCreationFailedSchema, failed("REJECTED")), // Kitchen rejected its own ticket
-      ]),
+      sends: CreateTicketSchema,
+      message: (order) => ({
+        orderId: order.orderId,
+        restaurantId: order.restaurantId,
+        lineItems: order.lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity })),
+      }),
+      // TicketCreationFailed: Kitchen rejected its own ticket, nothing to undo.
+      replies: [ok(TicketCreatedSchema, "AUTHORIZING_CARD"), fails(TicketCreationFailedSchema, "REJECTED")],
       onTimeout: { compensateTo: "REJECTING_TICKET" }, // the ticket may exist by now, or later
-    },
-    AUTHORIZING_CARD: {
+    }),
+    AUTHORIZING_CARD: waiting({
       step: "authorizing card",
       participant: "accounting",
-      command: (order) =>
-        command(AuthorizeCardSchema, { orderId: order.orderId, consumerId: order.consumerId, amount: order.total }),
-      replies: new Map([
-        reply(CreditCardAuthorizedSchema, () => ({ to: "APPROVING_TICKET" })),
-        reply(CreditCardAuthorizationFailedSchema, failed("REJECTING_TICKET")),
-      ]),
+      sends: AuthorizeCardSchema,
+      message: (order) => ({ orderId: order.orderId, consumerId: order.consumerId, amount: order.total }),
+      replies: [
+        ok(CreditCardAuthorizedSchema, "APPROVING_TICKET"),
+        fails(CreditCardAuthorizationFailedSchema, "REJECTING_TICKET"),
+      ],
       onTimeout: { compensateTo: "CANCELLING_AUTHORIZATION" }, // the card may have been charged
-    },
-    APPROVING_TICKET: {
+    }),
+    APPROVING_TICKET: waiting({
       step: "approving ticket",
       participant: "kitchen",
-      command: (order) => command(ApproveTicketSchema, { orderId: order.orderId }),
-      replies: new Map([reply(TicketApprovedSchema, () => ({ to: "APPROVED" }))]),
+      sends: ApproveTicketSchema,
+      message: (order) => ({ orderId: order.orderId }),
+      replies: [ok(TicketApprovedSchema, "APPROVED")],
       onTimeout: "wait", // past the pivot: the card is paid, the ticket will be approved
-    },
-    CANCELLING_AUTHORIZATION: {
+    }),
+    CANCELLING_AUTHORIZATION: waiting({
       step: "cancelling authorization",
       participant: "accounting",
-      command: (order, reason) => command(CancelAuthorizationSchema, { orderId: order.orderId, reason }),
-      replies: new Map([reply(CreditCardAuthorizationCancelledSchema, () => ({ to: "REJECTING_TICKET" }))]),
+      sends: CancelAuthorizationSchema,
+      message: (order, reason) => ({ orderId: order.orderId, reason }),
+      replies: [ok(CreditCardAuthorizationCancelledSchema, "REJECTING_TICKET")],
       onTimeout: { proceedTo: "REJECTING_TICKET" },
-    },
-    REJECTING_TICKET: {
+    }),
+    REJECTING_TICKET: waiting({
       step: "rejecting ticket",
       participant: "kitchen",
-      command: (order, reason) => command(RejectTicketSchema, { orderId: order.orderId, reason }),
-      replies: new Map([reply(TicketRejectedSchema, () => ({ to: "REJECTED" }))]),
+      sends: RejectTicketSchema,
+      message: (order, reason) => ({ orderId: order.orderId, reason }),
+      replies: [ok(TicketRejectedSchema, "REJECTED")],
       onTimeout: { proceedTo: "REJECTED" },
-    },
+    }),
   },
   final: {
     APPROVED: (store, orderId, _reason, ctx) => store.approve(orderId, ctx),
     REJECTED: (store, orderId, reason, ctx) => store.reject(orderId, reason, ctx),
-  },
-  transitions: {
-    VERIFYING_CONSUMER: ["CREATING_TICKET", "REJECTED"],
-    CREATING_TICKET: ["AUTHORIZING_CARD", "REJECTED", "REJECTING_TICKET"],
-    AUTHORIZING_CARD: ["APPROVING_TICKET", "REJECTING_TICKET", "CANCELLING_AUTHORIZATION"],
-    APPROVING_TICKET: ["APPROVED"],
-    CANCELLING_AUTHORIZATION: ["REJECTING_TICKET"],
-    REJECTING_TICKET: ["REJECTED"],
   },
 };
 
@@ -180,48 +182,39 @@ export const CANCEL_ORDER_SAGA: SagaDefinition = {
   type: "CancelOrderSaga",
   initial: "CANCELLING_TICKET",
   waiting: {
-    CANCELLING_TICKET: {
+    CANCELLING_TICKET: waiting({
       step: "cancelling ticket",
       participant: "kitchen",
-      command: (order) => command(CancelTicketSchema, { orderId: order.orderId }),
-      replies: new Map([
-        reply(TicketCancelledSchema, () => ({ to: "REVERSING_AUTHORIZATION" })),
-        reply(TicketCancellationRefusedSchema, failed("CANCEL_REFUSED")),
-      ]),
+      sends: CancelTicketSchema,
+      message: (order) => ({ orderId: order.orderId }),
+      replies: [
+        ok(TicketCancelledSchema, "REVERSING_AUTHORIZATION"),
+        fails(TicketCancellationRefusedSchema, "CANCEL_REFUSED"),
+      ],
       onTimeout: "wait", // a cancel waits for the kitchen rather than guess
-    },
-    REVERSING_AUTHORIZATION: {
+    }),
+    REVERSING_AUTHORIZATION: waiting({
       step: "reversing authorization",
       participant: "accounting",
-      command: (order) => command(ReverseAuthorizationSchema, { orderId: order.orderId }),
-      replies: new Map([reply(CreditCardAuthorizationReversedSchema, () => ({ to: "CANCELLED" }))]),
+      sends: ReverseAuthorizationSchema,
+      message: (order) => ({ orderId: order.orderId }),
+      replies: [ok(CreditCardAuthorizationReversedSchema, "CANCELLED")],
       onTimeout: "wait",
-    },
+    }),
   },
   final: {
     CANCELLED: (store, orderId, _reason, ctx) => store.completeCancel(orderId, ctx),
     CANCEL_REFUSED: (store, orderId, reason, ctx) => store.refuseCancel(orderId, reason, ctx),
   },
-  transitions: {
-    CANCELLING_TICKET: ["REVERSING_AUTHORIZATION", "CANCEL_REFUSED"],
-    REVERSING_AUTHORIZATION: ["CANCELLED"],
-  },
 };
 
 export const SAGA_DEFINITIONS = [CREATE_ORDER_SAGA, CANCEL_ORDER_SAGA] as const;
 
-/** Every reply type some saga accepts, with its schema: what the orchestrator subscribes to. */
+/** Every reply type some saga accepts, once each: what the orchestrator subscribes to. */
 export const REPLY_SCHEMAS: readonly DescMessage[] = [
-  ConsumerVerifiedSchema,
-  ConsumerVerificationFailedSchema,
-  TicketCreatedSchema,
-  TicketCreationFailedSchema,
-  CreditCardAuthorizedSchema,
-  CreditCardAuthorizationFailedSchema,
-  TicketApprovedSchema,
-  CreditCardAuthorizationCancelledSchema,
-  TicketRejectedSchema,
-  TicketCancelledSchema,
-  TicketCancellationRefusedSchema,
-  CreditCardAuthorizationReversedSchema,
+  ...new Map(
+    SAGA_DEFINITIONS.flatMap((definition) =>
+      Object.values(definition.waiting).flatMap((state) => [...state.replies.values()].map((r) => r.schema)),
+    ).map((schema) => [schema.typeName, schema]),
+  ).values(),
 ];

@@ -20,7 +20,6 @@ import type { OrderStore } from "../store.js";
 import {
   CANCEL_ORDER_SAGA,
   CREATE_ORDER_SAGA,
-  type Next,
   REPLY_SCHEMAS,
   SAGA_DEFINITIONS,
   type SagaDefinition,
@@ -51,6 +50,12 @@ export interface Orchestrator {
   stop(): void;
 }
 
+/** Where a move goes: the next state, and the failure's reason if it is one. */
+interface Next {
+  readonly to: string;
+  readonly reason?: string | undefined;
+}
+
 /** What caused a move: a reply being handled, or the orchestrator itself (a new saga, a deadline). */
 interface Cause {
   readonly ctx: MessageContext;
@@ -74,20 +79,16 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   /** Enters `next.to` from the saga's state: sends its command, or ends the saga with its final action. */
   function move(saga: SagaRecord, next: Next, cause: Cause): void {
     const definition = definitionOf(saga);
-    if (!definition.transitions[saga.state]?.includes(next.to)) {
-      throw new Error(`${definition.type} has no ${saga.state} → ${next.to}`);
-    }
     const reason = next.reason ?? saga.reason;
     const waiting = definition.waiting[next.to];
-    const base = { to: next.to, reason, messageId: cause.ctx.messageId || undefined, note: cause.note };
-    if (
-      !sagas.advance(saga.sagaId, saga.state, {
-        ...base,
-        ended: !waiting,
-        pendingCommandId: undefined,
-        deadline: undefined,
-      })
-    ) {
+    const change = {
+      to: next.to,
+      reason,
+      ended: !waiting,
+      messageId: cause.ctx.messageId || undefined,
+      note: cause.note,
+    };
+    if (!sagas.advance(saga.sagaId, saga.state, change)) {
       throw new Error(`saga ${saga.sagaId} moved while this transaction held the write lock`);
     }
     if (waiting) {
@@ -111,10 +112,9 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   ) {
     const order = store.findOrder(orderId);
     if (!order) throw new Error(`saga ${sagaId}: order ${orderId} not found`);
-    const { schema, message } = waiting.command(order, reason);
-    const commandId = ctx.send(schema, message, { replyTo: ORDER_REPLY_CHANNEL });
+    const commandId = ctx.send(waiting.sends, waiting.message(order, reason), { replyTo: ORDER_REPLY_CHANNEL });
     sagas.await(sagaId, state, commandId, Date.now() + stepTimeoutMs);
-    log.debug({ orderId, state, command: schema.name, to: waiting.participant }, "saga step: command sent");
+    log.debug({ orderId, state, command: waiting.sends.name, to: waiting.participant }, "saga step: command sent");
   }
 
   function start(definition: SagaDefinition, order: Order, requestId: string | undefined): SagaRecord {
@@ -130,9 +130,9 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   function handleReply(reply: object, ctx: MessageContext): void {
     const saga = sagas.activeFor(ctx.correlationId);
     const waiting = saga && definitionOf(saga).waiting[saga.state];
-    const next = waiting?.replies.get(ctx.type);
+    const accepted = waiting?.replies.get(ctx.type);
     const name = ctx.type.split(".").pop();
-    if (!saga || !next || ctx.causationId !== saga.pendingCommandId) {
+    if (!saga || !accepted || ctx.causationId !== saga.pendingCommandId) {
       // A reply to a step that timed out, or to a saga that has ended: the saga has moved on without it.
       const last = saga ?? sagas.ofOrder(ctx.correlationId).at(-1);
       const note = `ignored ${name}: it answers ${ctx.causationId ?? "nothing"}, not an awaited command`;
@@ -140,7 +140,8 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
       log.info({ orderId: ctx.correlationId, reply: name, state: last?.state }, "late or stray reply ignored");
       return;
     }
-    move(saga, next({ reason: reasonOf(reply) }), { ctx, note: name ?? "" });
+    const reason = accepted.failure ? reasonOf(reply) : undefined;
+    move(saga, { to: accepted.to, reason }, { ctx, note: name ?? "" });
   }
 
   /** Applies the timeout policy of an overdue step, in its own transaction. */
@@ -149,9 +150,7 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
     if (!saga || saga.ended || saga.deadline === undefined || saga.deadline > now) return; // moved meanwhile
     const waiting = definitionOf(saga).waiting[saga.state];
     if (!waiting) return;
-    const order = store.findOrder(saga.orderId);
-    const command = order ? waiting.command(order, saga.reason).schema.name : "its command";
-    const silence = `${waiting.participant} did not reply to ${command} within ${stepTimeoutMs} ms`;
+    const silence = `${waiting.participant} did not reply to ${waiting.sends.name} within ${stepTimeoutMs} ms`;
     const ctx = localContext(saga.orderId, undefined);
     const policy = waiting.onTimeout;
     if (policy === "wait") {
@@ -224,7 +223,7 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   };
 }
 
-/** The `reason` a failure reply carries (ConsumerVerificationFailed, TicketCreationFailed, …); undefined on a success. */
-function reasonOf(reply: object): string | undefined {
-  return "reason" in reply && typeof reply.reason === "string" ? reply.reason : undefined;
+/** The `reason` a failure reply carries (ConsumerVerificationFailed, TicketCreationFailed, …). */
+function reasonOf(reply: object): string {
+  return "reason" in reply && typeof reply.reason === "string" ? reply.reason : "";
 }

@@ -37,11 +37,9 @@ export interface SagaEvent {
   readonly at: number;
 }
 
-/** The change `advance` makes: the next state and what it awaits. */
+/** The change `advance` makes: the next state (awaiting nothing until `await` says what). */
 export interface SagaMove {
   readonly to: string;
-  readonly pendingCommandId: string | undefined;
-  readonly deadline: number | undefined;
   readonly reason: string;
   readonly ended: boolean;
   readonly messageId: string | undefined;
@@ -56,7 +54,7 @@ export interface SagaStore {
   find(sagaId: string): SagaRecord | undefined;
   /** Every saga of an order, oldest first. */
   ofOrder(orderId: string): SagaRecord[];
-  /** Moves the saga from `from` (guarded: false if it is elsewhere now) and records the move. */
+  /** Moves the saga from `from` (guarded: false if it is elsewhere now), clears what it awaited, records the move. */
   advance(sagaId: string, from: string, move: SagaMove): boolean;
   /** Sets the awaited command and deadline of the state the saga is in. */
   await(sagaId: string, state: string, pendingCommandId: string | undefined, deadline: number | undefined): void;
@@ -130,7 +128,7 @@ export function openSagaStore(db: Database): SagaStore {
   const active = db.prepare<[string], SagaRow>("SELECT * FROM sagas WHERE order_id = ? AND ended = 0");
   const ofOrder = db.prepare<[string], SagaRow>("SELECT * FROM sagas WHERE order_id = ? ORDER BY create_time, rowid");
   const move = db.prepare(
-    `UPDATE sagas SET state = @to, step = step + 1, pending_command_id = @pendingCommandId, deadline = @deadline,
+    `UPDATE sagas SET state = @to, step = step + 1, pending_command_id = NULL, deadline = NULL,
                       reason = @reason, ended = @ended, update_time = @now
      WHERE saga_id = @sagaId AND state = @from AND ended = 0`,
   );
@@ -171,8 +169,6 @@ export function openSagaStore(db: Database): SagaStore {
           sagaId,
           from,
           to: next.to,
-          pendingCommandId: next.pendingCommandId ?? null,
-          deadline: next.deadline ?? null,
           reason: next.reason,
           ended: next.ended ? 1 : 0,
           now,
