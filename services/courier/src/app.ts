@@ -4,8 +4,8 @@
 // correlation id (the order id) and naming the request as its causation id (the async-response half). It
 // keeps no state and serves no port: when it is down, it simply does not answer.
 import { randomUUID } from "node:crypto";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { COURIER_QUOTE_REQUEST_SUBJECT } from "@ftgo/delivery/couriers";
 import {
   type CourierQuoteRequest,
   CourierQuoteRequestSchema,
@@ -15,17 +15,17 @@ import {
   type BaseConfig,
   connectNats,
   DEFAULT_CURRENCY,
+  decodeBody,
   type Env,
+  type Envelope,
+  encodeBody,
   type Logger,
   loadConfig,
-  MessageHeader,
-  PROTOBUF_CONTENT_TYPE,
+  messageHeaders,
+  readEnvelope,
 } from "@ftgo/platform";
-import { type Msg, headers as natsHeaders } from "@nats-io/transport-node";
+import type { Msg } from "@nats-io/transport-node";
 import { type CourierTerms, quoteFor } from "./quote.js";
-
-/** The publish-subscribe channel of quote requests (see proto/ftgo/delivery/v1/couriers.proto). */
-export const COURIER_QUOTE_REQUEST_SUBJECT = "ftgo.delivery.courier.quote_request";
 
 export interface CourierConfig extends BaseConfig {
   readonly terms: CourierTerms;
@@ -57,30 +57,26 @@ export async function startCourier(config: CourierConfig, rootLog: Logger): Prom
 
   /** Answers one request on its reply subject, correlated to it. */
   function answer(msg: Msg): void {
-    const correlationId = msg.headers?.get(MessageHeader.CorrelationId) ?? "";
-    const requestId = msg.headers?.get(MessageHeader.MessageId) ?? "";
+    let envelope: Envelope;
     let request: CourierQuoteRequest;
     try {
-      request = fromBinary(CourierQuoteRequestSchema, msg.data);
+      envelope = readEnvelope(msg.headers);
+      request = decodeBody(CourierQuoteRequestSchema, msg.data);
     } catch (err) {
-      log.warn({ err, orderId: correlationId }, "quote request is not a valid CourierQuoteRequest; ignored");
+      log.warn({ err }, "quote request is not a well-formed CourierQuoteRequest message; ignored");
       return;
     }
-    if (!msg.reply || !correlationId || correlationId !== request.orderId) {
+    const { correlationId, messageId: requestId } = envelope;
+    if (!msg.reply || correlationId !== request.orderId) {
       log.warn(
         { orderId: request.orderId, correlationId },
-        "quote request without reply subject or correlation id; ignored",
+        "quote request without reply subject, or for another order than its correlation id; ignored",
       );
       return;
     }
     const quote = quoteFor(terms, request, Date.now());
-    const headers = natsHeaders();
-    headers.set(MessageHeader.MessageId, randomUUID());
-    headers.set(MessageHeader.Type, CourierQuoteSchema.typeName);
-    headers.set(MessageHeader.CorrelationId, correlationId);
-    if (requestId) headers.set(MessageHeader.CausationId, requestId);
-    headers.set(MessageHeader.ContentType, PROTOBUF_CONTENT_TYPE);
-    msg.respond(toBinary(CourierQuoteSchema, quote), { headers });
+    const reply = { messageId: randomUUID(), type: CourierQuoteSchema.typeName, correlationId, causationId: requestId };
+    msg.respond(encodeBody(CourierQuoteSchema, quote), { headers: messageHeaders(reply) });
     log.info(
       {
         orderId: request.orderId,

@@ -9,14 +9,15 @@
 // tells the replies of concurrent requests apart; a reply also names, as its causation id, the request it
 // answers, so that a late answer to an earlier request for the same order is not taken for a new one.
 import { randomUUID } from "node:crypto";
-import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type CourierQuote,
   CourierQuoteRequestSchema,
   CourierQuoteSchema,
 } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import { type Logger, MessageHeader, PROTOBUF_CONTENT_TYPE } from "@ftgo/platform";
-import { createInbox, type Msg, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
+import { decodeBody, encodeBody, type Logger, MessageHeader, messageHeaders } from "@ftgo/platform";
+import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 
 /** The publish-subscribe channel of quote requests: every courier subscribes (no queue group), every one answers. */
 export const COURIER_QUOTE_REQUEST_SUBJECT = "ftgo.delivery.courier.quote_request";
@@ -61,6 +62,7 @@ export function createQuoteGatherer({ nc, log }: { nc: NatsConnection; log: Logg
 
   /** Matches a reply to its request by correlation id, and keeps it if it is a quote for that order. */
   function receive(msg: Msg): void {
+    // Only the two ids matter here: a courier's reply need carry no more of the ftgo header than that.
     const correlationId = msg.headers?.get(MessageHeader.CorrelationId) ?? "";
     const causationId = msg.headers?.get(MessageHeader.CausationId) ?? "";
     const gathering = gatherings.get(correlationId);
@@ -70,7 +72,7 @@ export function createQuoteGatherer({ nc, log }: { nc: NatsConnection; log: Logg
     }
     let quote: CourierQuote;
     try {
-      quote = fromBinary(CourierQuoteSchema, msg.data);
+      quote = decodeBody(CourierQuoteSchema, msg.data);
     } catch (err) {
       log.warn({ orderId: correlationId, err }, "courier quote is not a valid CourierQuote; dropped");
       return;
@@ -90,20 +92,13 @@ export function createQuoteGatherer({ nc, log }: { nc: NatsConnection; log: Logg
       const gathering: Gathering = { requestId: randomUUID(), quotes: new Map() };
       gatherings.set(correlationId, gathering);
       try {
-        const headers = natsHeaders();
-        headers.set(MessageHeader.MessageId, gathering.requestId);
-        headers.set(MessageHeader.Type, CourierQuoteRequestSchema.typeName);
-        headers.set(MessageHeader.CorrelationId, correlationId);
-        headers.set(MessageHeader.ContentType, PROTOBUF_CONTENT_TYPE);
-        nc.publish(
-          COURIER_QUOTE_REQUEST_SUBJECT,
-          toBinary(CourierQuoteRequestSchema, create(CourierQuoteRequestSchema, request)),
-          {
-            reply: replySubject,
-            headers,
-          },
-        );
-        await windowOf(windowMs, signal);
+        const envelope = { messageId: gathering.requestId, type: CourierQuoteRequestSchema.typeName, correlationId };
+        nc.publish(COURIER_QUOTE_REQUEST_SUBJECT, encodeBody(CourierQuoteRequestSchema, request), {
+          reply: replySubject,
+          headers: messageHeaders(envelope),
+        });
+        // The window: `windowMs`, or less when `signal` aborts.
+        await sleep(windowMs, undefined, { signal }).catch(() => {});
         return [...gathering.quotes.values()];
       } finally {
         gatherings.delete(correlationId);
@@ -111,18 +106,4 @@ export function createQuoteGatherer({ nc, log }: { nc: NatsConnection; log: Logg
     },
     close: () => subscription.unsubscribe(),
   };
-}
-
-/** The gathering window: resolves after `ms`, or at once when `signal` aborts. */
-function windowOf(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done);
-  });
 }

@@ -110,6 +110,11 @@ export function toNatsHeaders(record: Readonly<Record<string, string>>): MsgHdrs
   return headers;
 }
 
+/** The header of a message as NATS headers: for a message published directly, not through an outbox. */
+export function messageHeaders(envelope: Envelope): MsgHdrs {
+  return toNatsHeaders(envelopeHeaders(envelope));
+}
+
 /** NATS headers as a record (the first value of each name): to copy them onto another message. */
 export function headerRecord(headers: MsgHdrs | undefined): Record<string, string> {
   const record: Record<string, string> = {};

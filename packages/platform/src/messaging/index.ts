@@ -20,7 +20,16 @@ export {
   listDeadLetters,
   replayDeadLetter,
 } from "./dead-letters.js";
-export { type Envelope, MalformedMessageError, MessageHeader, PROTOBUF_CONTENT_TYPE } from "./envelope.js";
+export {
+  decodeBody,
+  type Envelope,
+  encodeBody,
+  MalformedMessageError,
+  MessageHeader,
+  messageHeaders,
+  PROTOBUF_CONTENT_TYPE,
+  readEnvelope,
+} from "./envelope.js";
 export {
   type MessageContext,
   type MessageHandler,
