@@ -1,36 +1,22 @@
 // What only the orchestrated saga has: step timeouts, and an orchestrator that dies with sagas in flight.
 // Real processes (SIGSTOP, SIGKILL), a real nats-server, the orchestrator's own records audited.
 import { waitFor } from "@ftgo/platform/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "./support/audit.js";
-import { type MeshClients, meshClients } from "./support/clients.js";
+import { describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice } from "./support/audit.js";
 import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "./support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "./support/processes.js";
 import { orderReaches, placeOrder, sagaSettles } from "./support/saga.js";
+import { useSagaMesh } from "./support/saga-mesh.js";
 
 // Long enough for a healthy step on a loaded two-core machine, short enough to keep the test quick.
 const STEP_TIMEOUT_MS = 3_000;
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
-
-beforeAll(async () => {
-  mesh = await startProcessMesh({
-    env: { SAGA_MODE: "orchestration", SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS) },
-  });
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-}, 60_000);
-
-afterAll(async () => {
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+const fixture = useSagaMesh({
+  env: { SAGA_MODE: "orchestration", SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS) },
+});
 
 /** The orchestrator's record of an order's Create Order saga, and its history. */
 function sagaOf(orderId: string) {
+  const { dbs } = fixture;
   const saga = dbs.order
     .prepare<[string], { saga_id: string; state: string; step: number; reason: string; ended: number }>(
       "SELECT * FROM sagas WHERE order_id = ? AND saga_type = 'CreateOrderSaga'",
@@ -46,6 +32,7 @@ function sagaOf(orderId: string) {
 
 describe.sequential("a participant that does not reply within the step timeout", () => {
   it("Consumer frozen: the saga rejects the order with a reason naming the step, and ignores the late reply", async () => {
+    const { mesh, clients } = fixture;
     await mesh.consumer.kill("SIGSTOP");
     let orderId: string;
     try {
@@ -75,6 +62,7 @@ describe.sequential("a participant that does not reply within the step timeout",
   }, 30_000);
 
   it("Accounting frozen: the ticket is rejected, and the card charged late is refunded", async () => {
+    const { mesh, clients, dbs } = fixture;
     await mesh.accounting.kill("SIGSTOP");
     let orderId: string;
     try {
@@ -116,21 +104,10 @@ describe.sequential("a participant that does not reply within the step timeout",
 
 describe.sequential("the orchestrator killed with SIGKILL with 50 sagas in flight", () => {
   // A mesh of its own whose steps never time out while Order is down: this is about resuming, not giving up.
-  let mesh: ProcessMesh;
-  let clients: MeshClients;
-  let dbs: SagaDatabases;
-  beforeAll(async () => {
-    mesh = await startProcessMesh({ env: { SAGA_MODE: "orchestration", SAGA_STEP_TIMEOUT_MS: "120000" } });
-    clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.dbFile);
-  }, 60_000);
-  afterAll(async () => {
-    clients?.close();
-    dbs?.close();
-    await mesh?.stop();
-  }, 60_000);
+  const fixture = useSagaMesh({ env: { SAGA_MODE: "orchestration", SAGA_STEP_TIMEOUT_MS: "120000" } });
 
   it("resumes them after restart: 50 of 50 end, each step ran once, nobody charged twice", async () => {
+    const { mesh, clients, dbs } = fixture;
     const inFlight = () =>
       dbs.order.prepare<[], { n: number }>("SELECT count(*) AS n FROM sagas WHERE ended = 0").get()?.n ?? 0;
     const placed = await placeOrders(clients, 50, { concurrency: 10 });

@@ -3,11 +3,10 @@
 // it comes back on the same port with the same JetStream store. Every saga must end, nothing lost.
 import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
 import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 
 const ORDERS = 60;
 /** The broker dies after this many orders are placed… */
@@ -16,25 +15,12 @@ const KILL_AT = 20;
 const DOWN_FOR = 15;
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
-  let mesh: ProcessMesh;
-  let clients: MeshClients;
-  let dbs: SagaDatabases;
-
-  beforeAll(async () => {
-    // The broker comes back: this is about recovery, not about the orchestrator giving up on a step.
-    mesh = await startProcessMesh({ env: { SAGA_MODE: mode, SAGA_STEP_TIMEOUT_MS: "120000" } });
-    clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.dbFile);
-  }, 60_000);
-
-  afterAll(async () => {
-    clients?.close();
-    dbs?.close();
-    await mesh?.stop();
-  }, 60_000);
+  // The broker comes back: this is about recovery, not about the orchestrator giving up on a step.
+  const fixture = useSagaMesh({ env: { SAGA_MODE: mode, SAGA_STEP_TIMEOUT_MS: "120000" } });
 
   describe.sequential("nats-server killed with SIGKILL mid-run and restarted on the same store", () => {
     it(`settles all ${ORDERS} orders, ${DOWN_FOR} of them placed while the broker was down, and loses none`, async () => {
+      const { mesh, clients, dbs } = fixture;
       let restarted: Promise<void> | undefined;
       const placed = await placeOrders(clients, ORDERS, {
         concurrency: 8,

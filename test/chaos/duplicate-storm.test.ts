@@ -10,12 +10,10 @@ import { orderSaga } from "@ftgo/order/saga";
 import { listDeadLetters, SAGA_MODES, type SagaMode, type Subscription } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
 import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 import { meshIsQuiet, type Republisher, startRepublisher } from "../support/streams.js";
 
 /** The message types each service handles in `mode`, read from its own saga.ts (building the list runs no handler). */
@@ -44,32 +42,24 @@ function typesOf(saga: (deps: never) => Subscription[], mode: SagaMode): Set<str
 const MESSAGES_PER_CYCLE: Record<SagaMode, number> = { choreography: 6 + 6 + 4 + 4, orchestration: 8 + 8 + 2 + 4 };
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
-  let mesh: ProcessMesh;
-  let clients: MeshClients;
-  let dbs: SagaDatabases;
-  let nc: NatsConnection;
+  const fixture = useSagaMesh({ env: { SAGA_MODE: mode } }, { nats: true });
   let jsm: JetStreamManager;
   let republisher: Republisher;
 
+  // Registered after useSagaMesh, so its beforeAll runs once the mesh and nc are up and, after-hooks running
+  // in reverse, its afterAll stops the republisher before nc is closed and the mesh stopped under it.
   beforeAll(async () => {
-    mesh = await startProcessMesh({ env: { SAGA_MODE: mode } });
-    clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.dbFile);
-    nc = await connect({ servers: mesh.nats.url });
-    jsm = await jetstreamManager(nc);
-    republisher = await startRepublisher(nc, { copies: 2 });
+    jsm = await jetstreamManager(fixture.nc);
+    republisher = await startRepublisher(fixture.nc, { copies: 2 });
   }, 60_000);
 
   afterAll(async () => {
     await republisher?.stop();
-    await nc?.close();
-    clients?.close();
-    dbs?.close();
-    await mesh?.stop();
   }, 60_000);
 
   describe.sequential("every message delivered three times", () => {
     it("ends every saga exactly as single delivery does: same states, one charge, one ticket, each message applied once", async () => {
+      const { mesh, clients, dbs, nc } = fixture;
       const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
       const orderIds = placed.map((order) => order.orderId);
       const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, mode, context: () => mesh.output() });

@@ -6,33 +6,19 @@ import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
 import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 import { eventStreams } from "../support/streams.js";
 
 const ORDERS = 200;
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
-
-beforeAll(async () => {
-  mesh = await startProcessMesh({ instances: { kitchen: 2, accounting: 2 } });
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-}, 60_000);
-
-afterAll(async () => {
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+const fixture = useSagaMesh({ instances: { kitchen: 2, accounting: 2 } });
 
 describe.sequential("two instances each of Kitchen and Accounting, sharing their service's database", () => {
   it(`settles ${ORDERS} orders with every recorded state change allowed and chained`, async () => {
+    const { mesh, clients, dbs } = fixture;
     // Both processes of each service are pulling from every one of its partition durables.
     const nc = await connect({ servers: mesh.nats.url });
     let pulling: string[] = [];

@@ -3,10 +3,8 @@
 // Every saga must still end, and end right: the outbox publishes what was committed, JetStream
 // redelivers what was not acknowledged, the inbox drops what was already applied.
 import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
 import {
   grpcDisagreements,
   orderMark,
@@ -15,28 +13,11 @@ import {
   sagasSettle,
   unexpectedOutcomes,
 } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
-  let mesh: ProcessMesh;
-  let clients: MeshClients;
-  let dbs: SagaDatabases;
-  let nc: NatsConnection;
-
-  beforeAll(async () => {
-    // The victims come back: this is about recovery, not about the orchestrator giving up on a step.
-    mesh = await startProcessMesh({ env: { SAGA_MODE: mode, SAGA_STEP_TIMEOUT_MS: "120000" } });
-    clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.dbFile);
-    nc = await connect({ servers: mesh.nats.url });
-  }, 60_000);
-
-  afterAll(async () => {
-    await nc?.close();
-    clients?.close();
-    dbs?.close();
-    await mesh?.stop();
-  }, 60_000);
+  // The victims come back: this is about recovery, not about the orchestrator giving up on a step.
+  const fixture = useSagaMesh({ env: { SAGA_MODE: mode, SAGA_STEP_TIMEOUT_MS: "120000" } }, { nats: true });
 
   const VICTIMS = [
     { victim: "order", orders: 100 },
@@ -49,6 +30,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
     it.each(VICTIMS)(
       "$victim: all $orders orders settle, none is charged twice, no rejected order leaves a ticket to cook",
       async ({ victim, orders }) => {
+        const { mesh, clients, dbs, nc } = fixture;
         const target = mesh[victim];
         const mark = orderMark(dbs);
         let crash: Promise<void> | undefined;

@@ -6,39 +6,22 @@ import { randomUUID } from "node:crypto";
 import { type DeadLetter, listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstream } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { headers } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { auditSagas } from "../support/audit.js";
 import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 
 /** The services that consume OrderCreated, so the ones that each receive the poison. */
 const RECEIVERS = ["accounting", "consumer", "kitchen"];
 /** Field 1 as a length-delimited value 2^35 bytes long, in a 6-byte body: no protobuf parser can take it. */
 const GARBAGE = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x7f]);
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  mesh = await startProcessMesh();
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-  nc = await connect({ servers: mesh.nats.url });
-}, 60_000);
-
-afterAll(async () => {
-  await nc?.close();
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+const fixture = useSagaMesh({}, { nats: true });
 
 describe.sequential("a poison message on ftgo.order.event.order_created.<p>", () => {
   it("goes to the dead letters of every receiver with its reason, and the next orders still complete", async () => {
+    const { mesh, clients, dbs, nc } = fixture;
     const js = jetstream(nc);
     // Into every partition, so that every order placed afterwards queues behind a poison message.
     const poison: { subject: string; messageId: string }[] = [];

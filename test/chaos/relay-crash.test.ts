@@ -5,30 +5,19 @@
 import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice, openSagaDatabases, type SagaDatabases } from "../support/audit.js";
-import { type MeshClients, meshClients } from "../support/clients.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
 import { sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { type ProcessMesh, startProcessMesh } from "../support/processes.js";
 import { placeOrder } from "../support/saga.js";
+import { useSagaMesh } from "../support/saga-mesh.js";
 import { storedMessageIds } from "../support/streams.js";
 
-let mesh: ProcessMesh;
-let clients: MeshClients;
-let dbs: SagaDatabases;
+const fixture = useSagaMesh();
 
-beforeAll(async () => {
-  mesh = await startProcessMesh();
-  clients = meshClients(mesh);
-  dbs = openSagaDatabases(mesh.dbFile);
-}, 60_000);
-
-afterAll(async () => {
-  mesh?.nats.kill("SIGCONT"); // never leave the broker frozen, whatever failed
-  clients?.close();
-  dbs?.close();
-  await mesh?.stop();
-}, 60_000);
+// Registered after useSagaMesh, so it runs first of the two (after-hooks run in reverse), before the mesh stops.
+afterAll(() => {
+  fixture.mesh.nats.kill("SIGCONT"); // never leave the broker frozen, whatever failed
+});
 
 interface OutboxRow {
   message_id: string;
@@ -38,7 +27,7 @@ interface OutboxRow {
 }
 
 function orderCreatedRow(orderId: string): OutboxRow | undefined {
-  return dbs.order
+  return fixture.dbs.order
     .prepare<[string], OutboxRow>(
       `SELECT message_id, subject, created_at, published_at FROM outbox
        WHERE correlation_id = ? AND type = 'ftgo.order.v1.OrderCreated'`,
@@ -52,15 +41,15 @@ const OUTAGES = [
     // The relay's publish may already sit in the frozen server's socket buffer: the dead process's copy can
     // then be stored on thaw, and the restarted relay's copy must be recognised as the same message.
     broker: "frozen (SIGSTOP)",
-    fail: () => mesh.nats.kill("SIGSTOP"),
-    recover: async () => mesh.nats.kill("SIGCONT"),
+    fail: () => fixture.mesh.nats.kill("SIGSTOP"),
+    recover: async () => fixture.mesh.nats.kill("SIGCONT"),
   },
   {
     // The client holds the publish in its own memory while reconnecting: it dies with Order, so only the
     // restarted relay can publish it.
     broker: "down (SIGKILL)",
-    fail: () => mesh.nats.kill("SIGKILL"),
-    recover: () => mesh.nats.restart(),
+    fail: () => fixture.mesh.nats.kill("SIGKILL"),
+    recover: () => fixture.mesh.nats.restart(),
   },
 ];
 
@@ -68,6 +57,7 @@ describe.sequential("Order crashes between committing an order and publishing it
   it.each(OUTAGES)(
     "with the broker $broker: the restarted Order publishes it, JetStream stores it once, each receiver applies it once",
     async ({ fail, recover }) => {
+      const { mesh, clients, dbs } = fixture;
       // One saga first, so that the streams, durables and connections all exist before the broker goes.
       const warmUp = await placeOrder(clients, "c-1001");
       await sagasSettle(dbs, [warmUp.orderId], { timeoutMs: 30_000, context: () => mesh.output() });
