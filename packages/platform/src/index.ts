@@ -25,6 +25,7 @@ export { createLogger, type LogConfig, type Logger, silentLogger } from "./log.j
 export * from "./messaging/index.js";
 export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
+export { createPause, type Pause } from "./pause.js";
 export * from "./resilience/index.js";
 export { onShutdown, type ShutdownOptions } from "./shutdown.js";
 export {

@@ -6,7 +6,7 @@
 // so a restart loses nothing: every delivery still PENDING is picked up again.
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import type { Logger, OutboxRelay } from "@ftgo/platform";
+import { createPause, type Logger, type OutboxRelay } from "@ftgo/platform";
 import { rankQuotes } from "./courier-choice.js";
 import type { QuoteGatherer } from "./courier-quotes.js";
 import type { DeliveryStore, PendingDelivery } from "./store.js";
@@ -49,11 +49,11 @@ export function startCourierDispatcher(options: CourierDispatcherOptions): Couri
   /** Deliveries whose last attempt failed unexpectedly (the database, say): left alone until then. */
   const failedUntil = new Map<string, number>();
   let kicked = false;
-  let wake: (() => void) | undefined;
+  const rest = createPause();
 
   const kickNow = () => {
     kicked = true;
-    wake?.();
+    rest.wake();
   };
 
   /** Gathers quotes for one delivery and assigns the best courier, or records why not and when to retry. */
@@ -106,7 +106,7 @@ export function startCourierDispatcher(options: CourierDispatcherOptions): Couri
       } catch (err) {
         options.log.error({ err }, "could not read the pending deliveries; trying again later");
       }
-      if (!kicked) await pause(untilNextDue());
+      if (!kicked) await rest.sleep(untilNextDue());
     }
     await Promise.all(inFlight.values());
   }
@@ -122,18 +122,6 @@ export function startCourierDispatcher(options: CourierDispatcherOptions): Couri
     }
   }
 
-  function pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake = done;
-    });
-  }
-
   const running = run();
   return {
     kick() {
@@ -141,7 +129,7 @@ export function startCourierDispatcher(options: CourierDispatcherOptions): Couri
     },
     async stop() {
       stopped.abort();
-      wake?.();
+      rest.wake();
       await running;
     },
   };

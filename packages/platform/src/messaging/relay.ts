@@ -8,6 +8,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { createPause } from "../pause.js";
 import { channelOf, ensureChannelStream } from "./channels.js";
 import { toNatsHeaders } from "./envelope.js";
 import { createLease } from "./lease.js";
@@ -73,7 +74,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let leader = false;
   let stopping = false;
   let kicked = false;
-  let wake: ((force: boolean) => void) | undefined;
+  const rest = createPause();
   let lastPrune = 0;
   let connected = true; // connectNats returns a connected connection
 
@@ -85,7 +86,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (type === "disconnect") connected = false;
       if (type === "reconnect") {
         connected = true;
-        wake?.(true);
+        rest.wake({ force: true });
       }
     }
   })();
@@ -132,34 +133,20 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (failures === 1) log.warn({ err }, "outbox relay cannot publish; retrying with backoff");
         else log.debug({ err, failures }, "outbox relay still cannot publish");
       }
-      if (failures > 0) await pause(retryDelay(failures), false);
-      else if (!kicked) await pause(pollIntervalMs, true);
+      // A backoff is not cut short by kicks, only by the connection coming back or stop().
+      if (failures > 0) await rest.sleep(retryDelay(failures), { wakeable: false });
+      else if (!kicked) await rest.sleep(pollIntervalMs);
     }
     if (connected && lastError === undefined && lease.renew()) await publishPending().catch(() => {}); // or at next start
     lease.release();
     leader = false;
   }
 
-  /** Waits `ms`, or until stop() — or kick(), unless backing off from a failure (kicks must not defeat the backoff). */
-  function pause(ms: number, kickable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake = (force) => {
-        if (kickable || force) done();
-      };
-    });
-  }
-
   const running = run();
   return {
     kick() {
       kicked = true;
-      wake?.(false);
+      rest.wake();
     },
     stats() {
       const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
@@ -168,7 +155,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     async stop() {
       stopping = true;
-      wake?.(true);
+      rest.wake({ force: true });
       await running;
     },
   };
