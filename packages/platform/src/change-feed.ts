@@ -15,6 +15,7 @@ export interface ChangeFeed<T> {
   /**
    * Announces a change of `key` whose new state is `value` (read inside the transaction, so it is the state
    * this change made, not whatever a later one made). Call inside the transaction that makes the change.
+   * Costs nothing when nobody watches `key`; check `listenerCount` first if reading `value` costs something.
    */
   publish(key: string, value: T): void;
   /**
@@ -87,7 +88,9 @@ export function createChangeFeed<T>(db: Database): ChangeFeed<T> {
 
   return {
     publish(key, value) {
-      if (closed) return;
+      // Nobody watches `key`: nothing to deliver, and nobody can start watching before this transaction
+      // ends (watch() refuses to run inside one), so the change needs no tracking at all.
+      if (closed || !watchers.has(key)) return;
       const n = ++published;
       mark.run(n);
       pending.push({ n, key, value });

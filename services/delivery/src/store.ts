@@ -101,8 +101,7 @@ export function openDeliveryStore(file: string, options: { partitions?: number }
   const outbox = createOutbox(db, options);
   const byOrder = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE order_id = ?");
   const quotesOf = db.prepare<[string], QuoteRow>(
-    `SELECT * FROM courier_quotes WHERE order_id = ?
-     ORDER BY chosen DESC, estimated_delivery_time, price_minor, courier_id`,
+    "SELECT * FROM courier_quotes WHERE order_id = ? ORDER BY rowid", // inserted best first (rankQuotes)
   );
   const insertPending = db.prepare(
     `INSERT INTO deliveries (order_id, restaurant_id, state, ready_by, schedule_message_id)

@@ -187,6 +187,7 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   };
   /** A change that the restaurant's displays hear about once committed; read here, inside its transaction. */
   const changed = (orderId: string, from: StateName | null) => {
+    if (feed.listenerCount() === 0) return; // no display is watching: not worth reading the ticket
     const now = findTicket(orderId) as Ticket;
     feed.publish(now.restaurantId, { ticket: now, from: from === null ? undefined : TicketState[from] });
   };

@@ -168,7 +168,7 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
    */
   const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
     const moved = machine.transition(orderId, from, to, reason, messageId);
-    if (moved) feed.publish(orderId, find(orderId) as Order);
+    if (moved && feed.listenerCount(orderId) > 0) feed.publish(orderId, find(orderId) as Order);
     return moved;
   };
 
