@@ -8,12 +8,11 @@
 import { parseArgs } from "node:util";
 import { type DeadLetter, listDeadLetters, replayDeadLetter } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { formatTable, runCli, UsageError } from "./lib/cli.js";
 
 const USAGE = `usage:
   npm run dead-letters -- list [--service <name>]
   npm run dead-letters -- replay <seq>`;
-
-class UsageError extends Error {}
 
 async function main(args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -22,10 +21,7 @@ async function main(args: string[]): Promise<void> {
     options: { service: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   const [command, ...rest] = positionals;
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (values.help) throw new UsageError("");
   if (command === "list" && rest.length === 0) {
     return withNats((nc) => listDeadLetters(nc, { service: values.service }).then(printTable));
   }
@@ -67,19 +63,8 @@ function printTable(letters: readonly DeadLetter[]): void {
     String(letter.deliveries),
     letter.reason,
   ]);
-  const header = ["SEQ", "TIME", "SERVICE", "TYPE", "ORDER", "TRIES", "REASON"];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-  for (const row of [header, ...rows]) {
-    console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "));
-  }
+  console.log(formatTable(["SEQ", "TIME", "SERVICE", "TYPE", "ORDER", "TRIES", "REASON"], rows));
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`${err.message}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(err instanceof Error ? err.message : err); // DeadLetterNotFoundError, NATS unreachable, …
-    process.exitCode = 1;
-  }
-});
+// DeadLetterNotFoundError, NATS unreachable, …: the error's line alone, exit 1.
+void runCli(() => main(process.argv.slice(2)), { usage: USAGE });

@@ -10,13 +10,12 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KitchenService, type Ticket, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
+import { runCli, UsageError } from "./lib/cli.js";
 
 const USAGE = `usage:
   npm run kitchen-display -- <restaurant-id>
   npm run kitchen-display -- --restaurant <restaurant-id>
 Connects to KITCHEN_ADDR (default 127.0.0.1:50053). Ctrl-C stops it.`;
-
-class UsageError extends Error {}
 
 /** Streams the display of `restaurantId` until `stop` aborts (resolves) or the stream fails (rejects). */
 async function display(address: string, restaurantId: string, stop: AbortSignal): Promise<void> {
@@ -75,18 +74,12 @@ async function main(args: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError && err.message === "") {
-    console.log(USAGE); // --help
-    return;
-  }
-  if (err instanceof UsageError) {
-    console.error(`${err.message}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  const error = ConnectError.from(err);
-  const hint = error.code === Code.Unavailable ? " (is Kitchen running? set KITCHEN_ADDR to point elsewhere)" : "";
-  console.error(`kitchen-display: ${Code[error.code]}: ${error.rawMessage}${hint}`);
-  process.exitCode = 1;
+void runCli(() => main(process.argv.slice(2)), {
+  name: "kitchen-display",
+  usage: USAGE,
+  explain(err) {
+    const error = ConnectError.from(err);
+    const hint = error.code === Code.Unavailable ? " (is Kitchen running? set KITCHEN_ADDR to point elsewhere)" : "";
+    return `${Code[error.code]}: ${error.rawMessage}${hint}`;
+  },
 });

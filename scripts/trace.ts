@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MessageHeader } from "@ftgo/platform";
 import Database from "better-sqlite3";
+import { formatTable, runCli, UsageError } from "./lib/cli.js";
 
 const USAGE = `usage:
   npm run trace -- <order-id>
@@ -22,8 +23,6 @@ Reads the services' databases in DATA_DIR (default ./data).`;
 const SENDERS = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
 /** How much of a message id is shown: enough to match a "caused by" to its message by eye. */
 const SHORT_ID = 8;
-
-class UsageError extends Error {}
 
 type Cell = string | number | null;
 type Table = { readonly header: readonly string[]; readonly rows: readonly (readonly Cell[])[] };
@@ -111,19 +110,6 @@ function hasTable(db: Database.Database, name: string): boolean {
 }
 
 /** Columns padded to their widest cell, two spaces apart; no trailing blanks. */
-function formatTable({ header, rows }: Table): string {
-  const lines = [header, ...rows].map((row) => row.map((cell) => String(cell ?? "")));
-  const widths = header.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? "").length)));
-  return lines
-    .map((line) =>
-      line
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
 /** `14:03:09.042`, local time: the messages of one saga are milliseconds apart. */
 function time(ms: number): string {
   const at = new Date(ms);
@@ -167,29 +153,19 @@ function main(args: string[]): void {
     console.log(`messages for order ${orderId} (${dataDir}), oldest first:`);
     // The saga records outlive the outbox rows: show them even when the messages are gone.
     console.log(
-      messages.rows.length > 0 ? formatTable(messages) : "(none left: outbox rows go an hour after publishing)",
+      messages.rows.length > 0
+        ? formatTable(messages.header, messages.rows)
+        : "(none left: outbox rows go an hour after publishing)",
     );
     if (sagas && sagas.sagas.rows.length > 0) {
       console.log(`\nsagas of order ${orderId} (orchestration):`);
-      console.log(formatTable(sagas.sagas));
+      console.log(formatTable(sagas.sagas.header, sagas.sagas.rows));
       console.log(`\nsaga history:`);
-      console.log(formatTable(sagas.history));
+      console.log(formatTable(sagas.history.header, sagas.history.rows));
     }
   } finally {
     for (const db of databases.values()) db.close();
   }
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError && err.message === "") {
-    console.log(USAGE); // --help
-  } else if (err instanceof UsageError) {
-    console.error(`${err.message}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`trace: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  }
-}
+void runCli(() => main(process.argv.slice(2)), { name: "trace", usage: USAGE });
