@@ -5,6 +5,7 @@
 import Consul from "consul";
 import type { RegisterOptions } from "consul/lib/agent/service.js";
 import type { Logger } from "../log.js";
+import { createRegistryHandles } from "./handles.js";
 import {
   assertServiceName,
   byId,
@@ -13,7 +14,7 @@ import {
   type ServiceInstance,
   validateInstance,
 } from "./instance.js";
-import type { Registration, Registry } from "./registry.js";
+import type { Registry } from "./registry.js";
 
 /** Where Consul's own tools look when CONSUL_HTTP_ADDR is unset. */
 export const DEFAULT_CONSUL_ADDR = "127.0.0.1:8500";
@@ -37,29 +38,18 @@ export interface ConsulRegistryOptions {
  */
 export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Registry {
   const consul = new Consul(consulOptions(addr));
-  const registrations = new Set<Registration>();
-  const watches = new Set<{ end(): void }>();
+  const handles = createRegistryHandles(log);
 
   return {
     kind: "consul",
     async register(candidate) {
       const instance = validateInstance(candidate);
       await consul.agent.service.register(toConsulService(instance));
-      let removed: Promise<void> | undefined;
-      const registration: Registration = {
-        instance,
-        deregister: () => {
-          removed ??= (async () => {
-            registrations.delete(registration);
-            await consul.agent.service.deregister(instance.id);
-            log.info({ instanceId: instance.id }, "deregistered from Consul");
-          })();
-          return removed;
-        },
-      };
-      registrations.add(registration);
       log.info({ instanceId: instance.id }, "registered with Consul");
-      return registration;
+      return handles.registration(instance, async () => {
+        await consul.agent.service.deregister(instance.id);
+        log.info({ instanceId: instance.id }, "deregistered from Consul");
+      });
     },
     async lookup(service) {
       assertServiceName(service);
@@ -76,22 +66,10 @@ export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Regi
       });
       watch.on("change", (entries: unknown) => report(toInstances(entries, watchLog)));
       watch.on("error", (err: unknown) => watchLog.warn({ err }, "Consul watch failed; retrying"));
-      watches.add(watch);
-      return {
-        stop: () => {
-          watches.delete(watch);
-          watch.end();
-        },
-      };
+      return handles.watch(() => watch.end());
     },
     async close() {
-      for (const watch of watches) watch.end();
-      watches.clear();
-      await Promise.all(
-        [...registrations].map((registration) =>
-          registration.deregister().catch((err: unknown) => log.warn({ err }, "could not deregister on close")),
-        ),
-      );
+      await handles.close();
       consul.destroy();
     },
   };

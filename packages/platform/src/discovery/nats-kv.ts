@@ -7,9 +7,10 @@ import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
+import { createRegistryHandles } from "./handles.js";
 import { assertServiceName, byId, onListChange, validateInstance } from "./instance.js";
 import { keyOf, keySource, listEntries, watchService } from "./nats-kv-watch.js";
-import type { Registration, Registry } from "./registry.js";
+import type { Registry } from "./registry.js";
 
 /** The bucket every ftgo service registers in. Its stream is `KV_ftgo_registry`. */
 export const REGISTRY_BUCKET = "ftgo_registry";
@@ -34,8 +35,7 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
   const { kv, bucketTtlMs } = await openBucket(nc, ttlMs, log);
   const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET);
   const beatMs = Math.min(heartbeatMs, Math.floor(bucketTtlMs / 3));
-  const registrations = new Set<Registration>();
-  const watches = new Set<{ stop(): void }>();
+  const handles = createRegistryHandles(log);
   return {
     kind: "nats-kv",
     async register(candidate) {
@@ -44,22 +44,12 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
       const value = JSON.stringify(instance);
       await kv.put(key, value);
       const heartbeat = startHeartbeat(nc, kv, key, value, beatMs, log);
-      let removed: Promise<void> | undefined;
-      const registration: Registration = {
-        instance,
-        deregister: () => {
-          removed ??= (async () => {
-            registrations.delete(registration);
-            await heartbeat.stop();
-            await kv.delete(key);
-            log.info({ key }, "deregistered from the service registry");
-          })();
-          return removed;
-        },
-      };
-      registrations.add(registration);
       log.info({ key, ttlMs: bucketTtlMs, heartbeatMs: beatMs }, "registered in the service registry");
-      return registration;
+      return handles.registration(instance, async () => {
+        await heartbeat.stop();
+        await kv.delete(key);
+        log.info({ key }, "deregistered from the service registry");
+      });
     },
     async lookup(service) {
       assertServiceName(service);
@@ -78,23 +68,9 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
         report,
         log: watchLog,
       });
-      watches.add(watch);
-      return {
-        stop: () => {
-          watches.delete(watch);
-          watch.stop();
-        },
-      };
+      return handles.watch(() => watch.stop());
     },
-    async close() {
-      for (const watch of watches) watch.stop();
-      watches.clear();
-      await Promise.all(
-        [...registrations].map((registration) =>
-          registration.deregister().catch((err: unknown) => log.warn({ err }, "could not deregister on close")),
-        ),
-      );
-    },
+    close: () => handles.close(),
   };
 }
 
