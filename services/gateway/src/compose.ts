@@ -16,6 +16,14 @@ import { toRest } from "./translate.js";
 /** The optional parts of a composed order, each from the service that owns it. */
 export type Leg = "ticket" | "delivery" | "payment";
 
+/** The gRPC calls one composition makes, as the routing map names them: the order, then its legs. */
+export const ORDER_DETAILS_CALLS = [
+  "OrderService.GetOrder",
+  "KitchenService.GetTicket",
+  "DeliveryService.GetDelivery",
+  "AccountingService.GetAuthorization",
+] as const;
+
 export interface OrderDetails {
   readonly order: JsonObject;
   /** Kitchen's ticket; null until the saga created one. */

@@ -6,6 +6,7 @@ import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { type Access, signIn } from "./auth.js";
+import { ORDER_DETAILS_CALLS } from "./compose.js";
 import type { Backend, CacheConfig } from "./config.js";
 import { healthz, listServices, readyz } from "./health.js";
 import type { RouteContext } from "./router.js";
@@ -127,12 +128,7 @@ export const ROUTES: readonly Route[] = [
     summary: "An order with its ticket, delivery and payment (API composition; missing parts listed in `unavailable`)",
     tag: "orders",
     auth: "consumer",
-    calls: [
-      "OrderService.GetOrder",
-      "KitchenService.GetTicket",
-      "DeliveryService.GetDelivery",
-      "AccountingService.GetAuthorization",
-    ],
+    calls: ORDER_DETAILS_CALLS,
     handler: getOrderDetails,
     responseSchema: { $ref: "#/components/schemas/OrderDetails" },
   },
@@ -182,12 +178,7 @@ export const ROUTES: readonly Route[] = [
     summary: "Backend for the mobile app: an order's status, ETA, total and item count in one round trip",
     tag: "mobile",
     auth: "consumer",
-    calls: [
-      "OrderService.GetOrder",
-      "KitchenService.GetTicket",
-      "DeliveryService.GetDelivery",
-      "AccountingService.GetAuthorization",
-    ],
+    calls: ORDER_DETAILS_CALLS,
     handler: getMobileOrder,
     responseSchema: { $ref: "#/components/schemas/MobileOrder" },
   },
