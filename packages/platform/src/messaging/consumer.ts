@@ -76,10 +76,11 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   const js = jetstream(nc);
   await ensureDeadLetterStream(jsm);
   const durables: Durable[] = [];
-  for (const { domain, kind } of channels.values()) {
+  for (const { domain, kind, handlers } of channels.values()) {
     await ensureChannelStream(nc, domain, kind);
     for (let partition = 0; partition < partitions; partition++) {
-      durables.push(await ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs }));
+      const durable = await ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs });
+      durables.push({ ...durable, handlers });
     }
   }
   const inbox = createInbox(options.db);
@@ -87,10 +88,10 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   setMaxListeners(0, stopped.signal); // one listener per partition durable, and a service may have many
 
   /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
-  async function deliver(stream: string, msg: JsMsg): Promise<void> {
+  async function deliver(handlers: Handlers, msg: JsMsg): Promise<void> {
     let received: ReturnType<typeof decode>;
     try {
-      received = decode(stream, msg);
+      received = decode(handlers, msg);
     } catch (err) {
       return deadLetter(msg, `malformed message: ${errorText(err)}`); // retrying would not help
     }
@@ -117,12 +118,12 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   }
 
   /** The message's envelope, handler and body; undefined if no handler wants it. Throws MalformedMessageError. */
-  function decode(stream: string, msg: JsMsg) {
+  function decode(handlers: Handlers, msg: JsMsg) {
     const envelope = readEnvelope(msg.headers);
     if (envelope.replyTo !== undefined && !replyChannelDomain(envelope.replyTo)) {
       throw new MalformedMessageError(`${envelope.replyTo} is not a reply channel`);
     }
-    const subscription = channels.get(stream)?.handlers.get(envelope.type);
+    const subscription = handlers.get(envelope.type);
     return subscription && { envelope, subscription, message: decodeBody(subscription.schema, msg.data) };
   }
 
@@ -139,7 +140,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   }
 
   /** Pulls one partition until stop() (or the connection is closed), starting over if a pull fails. */
-  async function pull(stream: string, durable: string): Promise<void> {
+  async function pull({ stream, name: durable, handlers }: Durable): Promise<void> {
     while (!stopped.signal.aborted && !nc.isClosed()) {
       try {
         const messages = await (await js.consumers.get(stream, durable)).consume({ max_messages: 1 });
@@ -150,7 +151,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
           for await (const msg of messages) {
             // A message pulled while stopping goes back at once, for another instance to take.
             if (stopped.signal.aborted) msg.nak();
-            else await deliver(stream, msg);
+            else await deliver(handlers, msg);
           }
         } finally {
           stopped.signal.removeEventListener("abort", close);
@@ -163,7 +164,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     }
   }
 
-  const loops = durables.map(({ stream, name }) => pull(stream, name));
+  const loops = durables.map(pull);
   log.info({ durables: durables.map(({ stream, name }) => `${stream}/${name}`) }, "consuming");
   return {
     async stop() {
@@ -173,9 +174,14 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   };
 }
 
+/** The handlers of one channel's messages, by type name. */
+type Handlers = ReadonlyMap<string, Subscription>;
+
+/** A partition durable to pull from, and the handlers of its channel. */
 interface Durable {
   readonly stream: string;
   readonly name: string;
+  readonly handlers: Handlers;
 }
 
 /** One stream a service consumes, and its handlers by message type. */
@@ -212,7 +218,7 @@ function channelsOf(service: string, subscriptions: readonly Subscription[]): Ma
 async function ensurePartitionDurable(
   jsm: JetStreamManager,
   options: { service: string; domain: string; kind: ChannelKind; partition: number; ackWaitMs: number },
-): Promise<Durable> {
+): Promise<Omit<Durable, "handlers">> {
   const { service, domain, kind, partition, ackWaitMs } = options;
   const stream = streamName(domain, kind);
   const name = `${service}-p${partition}`;
