@@ -36,3 +36,13 @@ export {
   type StateTransition,
   type Transitions,
 } from "./state-history.js";
+export {
+  COURIERS,
+  type CourierTerms,
+  defaultPort,
+  GATEWAY,
+  SERVICE_NAMES,
+  SERVICES,
+  type ServiceEntry,
+  type ServiceName,
+} from "./roster.js";

@@ -1,0 +1,53 @@
+// The mesh, in one place: every process `make up` runs, with the port it listens on by default. `make up`,
+// the scripts, the gateway's backend list, the tests and the benchmarks all read it from here, so adding a
+// service (or moving a port) is a one-line change.
+
+/** A gRPC service of the mesh: its name in the registry, its default port, whether it owns a database. */
+export interface ServiceEntry {
+  readonly name: string;
+  /** Where `make up` runs it by default; `<NAME>_PORT` overrides it. */
+  readonly port: number;
+  /** Its own SQLite file, `<DATA_DIR>/<name>.db` (scripts/trace.ts and the audits read it). */
+  readonly database: boolean;
+}
+
+/** The five services of FTGO's Create Order saga, in the order `make up` starts them. */
+export const SERVICES = [
+  { name: "order", port: 50051, database: true },
+  { name: "consumer", port: 50052, database: true },
+  { name: "kitchen", port: 50053, database: true },
+  { name: "accounting", port: 50054, database: true },
+  { name: "delivery", port: 50055, database: true },
+] as const satisfies readonly ServiceEntry[];
+
+export type ServiceName = (typeof SERVICES)[number]["name"];
+
+/** Every service's name, in start order. */
+export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((service) => service.name);
+
+/** The API gateway: HTTP, not gRPC; started last, once the services behind it are up. */
+export const GATEWAY = { name: "gateway", port: 8080, database: false } as const satisfies ServiceEntry;
+
+/** A courier's terms: its COURIER_ID, COURIER_MINUTES (pickup to door) and COURIER_PRICE (cents). */
+export interface CourierTerms {
+  readonly id: string;
+  readonly minutes: number;
+  readonly price: number;
+}
+
+/**
+ * The couriers of `make up`: no port, each answers Delivery's quote requests over NATS (publish/async
+ * responses). Two are equally fast; the cheaper of them, courier-3, wins every delivery while all three are up.
+ */
+export const COURIERS: readonly CourierTerms[] = [
+  { id: "courier-1", minutes: 25, price: 450 },
+  { id: "courier-2", minutes: 18, price: 650 },
+  { id: "courier-3", minutes: 18, price: 550 },
+];
+
+/** The default port of a service by name. */
+export function defaultPort(name: ServiceName): number {
+  const entry = SERVICES.find((service) => service.name === name);
+  if (!entry) throw new Error(`no service named ${name} in the roster`);
+  return entry.port;
+}
