@@ -9,6 +9,7 @@ export {
   eventSubject,
   partitionOf,
   replyChannel,
+  requestSubject,
   streamName,
 } from "./channels.js";
 export { type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
