@@ -1,17 +1,10 @@
 // The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
 export { type RunningService, type SagaServiceOptions, startSagaService } from "./app.js";
 export { type ChangeFeed, createChangeFeed, type Watch } from "./change-feed.js";
-export {
-  type BaseConfig,
-  ConfigError,
-  type Env,
-  type EnvReader,
-  loadConfig,
-  SAGA_MODES,
-  type SagaMode,
-} from "./config.js";
+export { type BaseConfig, ConfigError, loadConfig, SAGA_MODES, type SagaMode } from "./config.js";
 export { type Database, openDatabase } from "./db.js";
 export * from "./discovery/index.js";
+export type { Env, EnvReader } from "./env.js";
 export {
   DomainError,
   FailedPreconditionError,
@@ -27,15 +20,6 @@ export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
 export { createPause, type Pause } from "./pause.js";
 export * from "./resilience/index.js";
-export { onShutdown, type ShutdownOptions } from "./shutdown.js";
-export {
-  createStateHistory,
-  createStateMachine,
-  type StateHistory,
-  type StateMachine,
-  type StateTransition,
-  type Transitions,
-} from "./state-history.js";
 export {
   COURIERS,
   type CourierTerms,
@@ -46,3 +30,12 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from "./roster.js";
+export { onShutdown, type ShutdownOptions } from "./shutdown.js";
+export {
+  createStateHistory,
+  createStateMachine,
+  type StateHistory,
+  type StateMachine,
+  type StateTransition,
+  type Transitions,
+} from "./state-history.js";
