@@ -46,7 +46,11 @@ export async function waitUntilCouriersAnswer(
     },
   });
   const ask = () => {
-    const envelope = { messageId: randomUUID(), type: CourierQuoteRequestSchema.typeName, correlationId: PROBE_ORDER_ID };
+    const envelope = {
+      messageId: randomUUID(),
+      type: CourierQuoteRequestSchema.typeName,
+      correlationId: PROBE_ORDER_ID,
+    };
     const request = encodeBody(CourierQuoteRequestSchema, { orderId: PROBE_ORDER_ID, restaurantId: "none" });
     nc.publish(requestSubject(CourierQuoteRequestSchema), request, {
       reply: replySubject,
