@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { fromConsulEntry, toConsulService } from "../src/discovery/consul.js";
 import { createRegistry } from "../src/discovery/create-registry.js";
-import { InvalidInstanceError, validateInstance } from "../src/discovery/instance.js";
+import { InvalidInstanceError, validateInstance } from "../src/discovery/service-instance.js";
 import type { Env } from "../src/env.js";
 import { silentLogger } from "../src/log.js";
 

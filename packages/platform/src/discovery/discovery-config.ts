@@ -3,8 +3,8 @@
 // name is create-registry.ts's job.
 import type { EnvReader } from "../env.js";
 import { DEFAULT_CONSUL_ADDR } from "./consul.js";
-import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./instance.js";
 import type { RegistryKind } from "./registry.js";
+import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";
 
 export interface DiscoveryConfig {
   /** Which service registry. REGISTRY, default nats-kv. */

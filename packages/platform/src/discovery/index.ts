@@ -3,5 +3,5 @@
 
 export { createRegistry, type RegistryDeps } from "./create-registry.js";
 export { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery-config.js";
-export { InvalidInstanceError, type ServiceInstance, validateInstance } from "./instance.js";
 export type { Registration, Registry, RegistryKind } from "./registry.js";
+export { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";

@@ -6,7 +6,7 @@
 //   nats-kv  the embedded default: a JetStream KV bucket; entries live while their owner heartbeats
 //   consul   Consul's catalog: the agent health-checks each instance over gRPC
 //   static   a fixed list from configuration, for a mesh without either
-import type { ServiceInstance } from "./instance.js";
+import type { ServiceInstance } from "./service-instance.js";
 
 export type RegistryKind = "nats-kv" | "consul" | "static";
 
