@@ -39,4 +39,4 @@ export {
   type StateMachine,
   type StateTransition,
   type Transitions,
-} from "./state-history.js";
+} from "./state-machine.js";
