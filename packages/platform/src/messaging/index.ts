@@ -31,6 +31,9 @@ export {
   PROTOBUF_CONTENT_TYPE,
   readEnvelope,
 } from "./envelope.js";
+export { type ConnectNatsOptions, connectNats } from "./nats.js";
+export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
 export {
   type MessageContext,
   type MessageHandler,
@@ -40,7 +43,4 @@ export {
   onReply,
   replyingContext,
   type Subscription,
-} from "./inbox.js";
-export { type ConnectNatsOptions, connectNats } from "./nats.js";
-export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
-export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
+} from "./subscriptions.js";
