@@ -1,7 +1,7 @@
-// Self-registration: a service instance enters itself in the service registry when it starts, and takes
-// itself out first thing when it stops. Nobody else knows where it runs (a port picked at start, a host
-// given by its deployment), so nobody else can register it; and a caller discovering it in the registry
-// must find it able to serve. Hence the order both ways:
+// Using service discovery: self-registration. A service instance enters itself in the service registry
+// when it starts, and takes itself out first thing when it stops. Nobody else knows where it runs (a port
+// picked at start, a host given by its deployment), so nobody else can register it; and a caller
+// discovering it in the registry must find it able to serve. Hence the order both ways:
 //
 //   start  serve gRPC (health NOT_SERVING) → register → health SERVING
 //   stop   health NOT_SERVING → deregister → (then the service stops consuming, finishes calls, closes)
