@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery/registry.js";
+import { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery/discovery-config.js";
+import { createEnvReader, type Env, type EnvReader } from "./env.js";
 
 /** The settings every ftgo-mesh process has. Services extend it with their own (see loadConfig's `extra`). */
 export interface BaseConfig {
@@ -35,18 +36,6 @@ export interface BaseConfig {
 /** The two ways to coordinate a saga (see BaseConfig.sagaMode). */
 export const SAGA_MODES = ["choreography", "orchestration"] as const;
 export type SagaMode = (typeof SAGA_MODES)[number];
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Reads one variable; `problems` collects what is wrong so that start-up reports everything at once. */
-export interface EnvReader {
-  string(name: string, fallback: string): string;
-  port(name: string, fallback: number): number;
-  int(name: string, fallback: number, min?: number): number;
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
-  /** Reports a problem found while interpreting a value (a malformed list, say), with the others. */
-  problem(message: string): void;
-}
 
 /** Thrown by loadConfig with every invalid variable named, one per line. */
 export class ConfigError extends Error {
@@ -93,36 +82,4 @@ export function loadConfig<Extra extends object = Record<never, never>>(
   const more = extra ? extra(read) : ({} as Extra);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...base, advertiseHost, ...more });
-}
-
-function createEnvReader(env: Env, problems: string[]): EnvReader {
-  const raw = (name: string) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const int = (name: string, fallback: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}=${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
-  return {
-    string: (name, fallback) => raw(name) ?? fallback,
-    port: (name, fallback) => int(name, fallback, 0, 65535),
-    int: (name, fallback, min) => int(name, fallback, min),
-    problem: (message) => {
-      problems.push(message);
-    },
-    oneOf: (name, allowed, fallback) => {
-      const value = raw(name);
-      if (value === undefined) return fallback;
-      if ((allowed as readonly string[]).includes(value)) return value as (typeof allowed)[number];
-      problems.push(`${name}=${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
-      return fallback;
-    },
-  };
 }

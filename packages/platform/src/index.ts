@@ -1,17 +1,10 @@
 // The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
-export { type RunningService, type SagaServiceOptions, startSagaService } from "./app.js";
+
 export { type ChangeFeed, createChangeFeed, type Watch } from "./change-feed.js";
-export {
-  type BaseConfig,
-  ConfigError,
-  type Env,
-  type EnvReader,
-  loadConfig,
-  SAGA_MODES,
-  type SagaMode,
-} from "./config.js";
+export { type BaseConfig, ConfigError, loadConfig, SAGA_MODES, type SagaMode } from "./config.js";
 export { type Database, openDatabase } from "./db.js";
 export * from "./discovery/index.js";
+export type { Env, EnvReader } from "./env.js";
 export {
   DomainError,
   FailedPreconditionError,
@@ -37,6 +30,7 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from "./roster.js";
+export { type RunningService, type SagaServiceOptions, startSagaService } from "./saga-service.js";
 export { onShutdown, type ShutdownOptions } from "./shutdown.js";
 export {
   createStateHistory,
@@ -45,4 +39,4 @@ export {
   type StateMachine,
   type StateTransition,
   type Transitions,
-} from "./state-history.js";
+} from "./state-machine.js";

@@ -1,9 +1,10 @@
 // Choosing and configuring the service registry, and checking what goes into it and comes out of it.
 import { describe, expect, it } from "vitest";
-import { ConfigError, type Env, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import { fromConsulEntry, toConsulService } from "../src/discovery/consul.js";
-import { InvalidInstanceError, validateInstance } from "../src/discovery/instance.js";
-import { createRegistry } from "../src/discovery/registry.js";
+import { createRegistry } from "../src/discovery/create-registry.js";
+import { InvalidInstanceError, validateInstance } from "../src/discovery/service-instance.js";
+import type { Env } from "../src/env.js";
 import { silentLogger } from "../src/log.js";
 
 // Every service's configuration carries its discovery settings.

@@ -1,4 +1,5 @@
 import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import { CourierQuoteRequestSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import { OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
@@ -12,6 +13,8 @@ import {
   eventSubject,
   partitionFilter,
   partitionOf,
+  requestSubject,
+  streamName,
 } from "../src/messaging/channels.js";
 
 describe("partitionOf", () => {
@@ -51,6 +54,19 @@ describe("event channels", () => {
     expect(eventStreamName("order")).toBe("FTGO_ORDER_EVENTS");
     expect(partitionFilter("order", 3)).toBe("ftgo.order.event.*.3");
     expect(() => eventStreamName("Order Events")).toThrow("not a domain name");
+  });
+});
+
+describe("request channels", () => {
+  it("names a request's subject ftgo.<domain>.request.<name>, with no partition", () => {
+    expect(requestSubject(CourierQuoteRequestSchema)).toBe("ftgo.delivery.request.courier_quote_request");
+  });
+
+  it("lies outside every stream of its domain, so JetStream never stores a request or answers it", () => {
+    const subject = requestSubject(CourierQuoteRequestSchema);
+    for (const kind of ["event", "command", "reply"] as const) {
+      expect(subject.startsWith(`ftgo.delivery.${kind}.`), streamName("delivery", kind)).toBe(false);
+    }
   });
 });
 

@@ -18,15 +18,15 @@ import { channelOf, commandSubject, partitionOf, replyChannel, replySubject } fr
 import { startConsumers } from "../src/messaging/consumer.js";
 import { DeadLetterHeader } from "../src/messaging/dead-letters.js";
 import { encodeBody, envelopeHeaders, MessageHeader, toNatsHeaders } from "../src/messaging/envelope.js";
+import { createOutbox } from "../src/messaging/outbox.js";
+import { startOutboxRelay } from "../src/messaging/relay.js";
 import {
   createMessageContext,
   type MessageContext,
   NoReplyChannelError,
   onCommand,
   onReply,
-} from "../src/messaging/inbox.js";
-import { createOutbox } from "../src/messaging/outbox.js";
-import { startOutboxRelay } from "../src/messaging/relay.js";
+} from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
 
 const log = silentLogger();

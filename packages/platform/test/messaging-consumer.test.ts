@@ -12,9 +12,9 @@ import { silentLogger } from "../src/log.js";
 import { eventSubject, partitionOf } from "../src/messaging/channels.js";
 import { type ConsumersOptions, startConsumers } from "../src/messaging/consumer.js";
 import { encodeBody, envelopeHeaders, toNatsHeaders } from "../src/messaging/envelope.js";
-import { type MessageContext, on } from "../src/messaging/inbox.js";
 import { createOutbox } from "../src/messaging/outbox.js";
 import { startOutboxRelay } from "../src/messaging/relay.js";
+import { type MessageContext, on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
 
 // The consuming service's own table: what its handler did, in commit order.

@@ -15,8 +15,8 @@ import { eventSubject, partitionOf } from "../src/messaging/channels.js";
 import { startConsumers } from "../src/messaging/consumer.js";
 import { DeadLetterNotFoundError, listDeadLetters, replayDeadLetter } from "../src/messaging/dead-letters.js";
 import { encodeBody, envelopeHeaders, toNatsHeaders } from "../src/messaging/envelope.js";
-import { type MessageHandler, on } from "../src/messaging/inbox.js";
 import { createOutbox } from "../src/messaging/outbox.js";
+import { type MessageHandler, on } from "../src/messaging/subscriptions.js";
 import { type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
 import { waitFor } from "../src/testing/wait.js";
 

@@ -10,9 +10,9 @@ import { type Database, openDatabase } from "../src/db.js";
 import { silentLogger } from "../src/log.js";
 import { ensureEventStream } from "../src/messaging/channels.js";
 import { type Consumers, startConsumers } from "../src/messaging/consumer.js";
-import { on } from "../src/messaging/inbox.js";
 import { createOutbox } from "../src/messaging/outbox.js";
 import { type OutboxRelay, startOutboxRelay } from "../src/messaging/relay.js";
+import { on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
 
 const STREAM = "FTGO_ORDER_EVENTS";

@@ -3,7 +3,8 @@ import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { BrokenCircuitError } from "cockatiel";
 import { describe, expect, it } from "vitest";
-import { ConfigError, type Env, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import type { Env } from "../src/env.js";
 import {
   DEFAULT_CALL_POLICY,
   describePolicies,

@@ -5,7 +5,6 @@
 // keeps no state and serves no port: when it is down, it simply does not answer.
 import { randomUUID } from "node:crypto";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { COURIER_QUOTE_REQUEST_SUBJECT } from "@ftgo/delivery/couriers";
 import {
   type CourierQuoteRequest,
   CourierQuoteRequestSchema,
@@ -23,9 +22,13 @@ import {
   loadConfig,
   messageHeaders,
   readEnvelope,
+  requestSubject,
 } from "@ftgo/platform";
 import type { Msg } from "@nats-io/transport-node";
 import { type CourierTerms, quoteFor } from "./quote.js";
+
+/** Where Delivery asks for quotes: the request channel of CourierQuoteRequest, the same in every process. */
+const QUOTE_REQUESTS = requestSubject(CourierQuoteRequestSchema);
 
 export interface CourierConfig extends BaseConfig {
   readonly terms: CourierTerms;
@@ -88,7 +91,7 @@ export async function startCourier(config: CourierConfig, rootLog: Logger): Prom
   }
 
   // No queue group: every courier gets every request. That is what makes this publish-subscribe.
-  nc.subscribe(COURIER_QUOTE_REQUEST_SUBJECT, {
+  nc.subscribe(QUOTE_REQUESTS, {
     callback: (err, msg) => {
       if (err) log.warn({ err }, "quote request subscription error");
       else answer(msg);
@@ -96,7 +99,7 @@ export async function startCourier(config: CourierConfig, rootLog: Logger): Prom
   });
   await nc.flush(); // the server has the subscription: from now on this courier answers
   log.info(
-    { subject: COURIER_QUOTE_REQUEST_SUBJECT, minutes: terms.minutes, price: `${terms.priceMinor} ${terms.currency}` },
+    { subject: QUOTE_REQUESTS, minutes: terms.minutes, price: `${terms.priceMinor} ${terms.currency}` },
     "answering quote requests",
   );
   return {

@@ -16,11 +16,14 @@ import {
   CourierQuoteRequestSchema,
   CourierQuoteSchema,
 } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import { decodeBody, encodeBody, type Logger, MessageHeader, messageHeaders } from "@ftgo/platform";
+import { decodeBody, encodeBody, type Logger, MessageHeader, messageHeaders, requestSubject } from "@ftgo/platform";
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 
-/** The publish-subscribe channel of quote requests: every courier subscribes (no queue group), every one answers. */
-export const COURIER_QUOTE_REQUEST_SUBJECT = "ftgo.delivery.courier.quote_request";
+/**
+ * The publish-subscribe channel of quote requests, declared like every channel from its message type:
+ * every courier subscribes to it (no queue group), every one answers.
+ */
+export const COURIER_QUOTE_REQUEST_SUBJECT = requestSubject(CourierQuoteRequestSchema);
 
 export interface QuoteGatherer {
   /** The subject replies come back on (this instance's reply inbox). */

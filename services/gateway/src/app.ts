@@ -2,16 +2,17 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { connectNats, createRegistry, type Logger } from "@ftgo/platform";
 import Fastify from "fastify";
-import { createAuthenticator } from "./auth.js";
 import { createResponseCache, invalidateOnEvents } from "./cache.js";
 import { createBackends } from "./clients.js";
 import type { GatewayConfig } from "./config.js";
+import type { GatewayDeps } from "./context.js";
 import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { installRequestLog, requestIdOf } from "./request-log.js";
-import { type GatewayDeps, mountRoutes } from "./router.js";
+import { mountRoutes } from "./router.js";
 import { ROUTES } from "./routes.js";
+import { createAuthenticator } from "./tokens.js";
 
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
 

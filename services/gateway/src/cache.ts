@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { type Logger, MessageHeader } from "@ftgo/platform";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { RouteContext } from "./router.js";
+import type { FastifyReply, FastifyRequest } from "fastify";
 
 interface CacheEntry<T> {
   readonly value: T;
@@ -61,13 +61,20 @@ export function createResponseCache(now: () => number = Date.now): ResponseCache
   };
 }
 
+/** What sendCached needs of a request: a RouteContext is one (the cache stays below the routes that use it). */
+export interface CachedRequest {
+  readonly deps: { readonly cache: ResponseCache };
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
 /**
  * Answers a GET from the cache: `X-Cache: hit|miss`, `Cache-Control`, an `ETag` of the body, and 304 with no
  * body when the client already holds that representation (`If-None-Match`). `present` turns the cached value
  * into this caller's body, and may refuse (another consumer's order) before anything is sent.
  */
 export async function sendCached<T>(
-  { deps, reply, request }: RouteContext,
+  { deps, reply, request }: CachedRequest,
   key: string,
   ttlMs: number,
   cacheControl: string,

@@ -2,7 +2,7 @@
 // of the registry with the circuit breakers of the gateway's clients.
 import { HealthCheckResponse_ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { BACKENDS, type Backend } from "./config.js";
-import type { RouteContext } from "./router.js";
+import type { RouteContext } from "./context.js";
 
 /** GET /healthz: the process is up and answering. */
 export async function healthz(): Promise<{ status: "ok" }> {

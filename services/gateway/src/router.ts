@@ -3,46 +3,16 @@
 // route itself: a declared gRPC call translated both ways, or the route's own handler.
 import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
-import { type Logger, REQUEST_ID_HEADER, type Registry } from "@ftgo/platform";
+import { REQUEST_ID_HEADER } from "@ftgo/platform";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type Authenticator, authorize, type Caller, mayReadOrdersOf } from "./auth.js";
-import { type ResponseCache, sendCached } from "./cache.js";
-import type { Backends } from "./clients.js";
-import type { GatewayConfig } from "./config.js";
-import { invalidArgument, notFound } from "./errors.js";
-import { type RateLimiter, rateLimited, rateLimitHeaders } from "./rate-limit.js";
+import { authorize, requireOwnOrder } from "./auth.js";
+import { sendCached } from "./cache.js";
+import type { GatewayDeps, RouteContext } from "./context.js";
+import { invalidArgument } from "./errors.js";
+import { rateLimited, rateLimitHeaders } from "./rate-limit.js";
 import type { GrpcRoute, Route } from "./routes.js";
+import type { Caller } from "./tokens.js";
 import { toRequest, toRest } from "./translate.js";
-
-/** Everything a route may use, built once by startGateway. */
-export interface GatewayDeps {
-  readonly config: GatewayConfig;
-  readonly backends: Backends;
-  readonly registry: Registry;
-  readonly authenticator: Authenticator;
-  readonly limiter: RateLimiter;
-  readonly cache: ResponseCache;
-  readonly openapi: JsonObject;
-  readonly log: Logger;
-}
-
-/** One request, as a route's handler sees it: the verified caller, and options for the calls it makes. */
-export interface RouteContext {
-  readonly deps: GatewayDeps;
-  readonly caller: Caller;
-  readonly params: Readonly<Record<string, string>>;
-  readonly request: FastifyRequest;
-  readonly reply: FastifyReply;
-  /** Carries the request id into every gRPC call, so one id follows the request through the mesh. */
-  readonly callOptions: CallOptions;
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set once the request is authenticated; the request log names it. */
-    caller?: Caller;
-  }
-}
 
 export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps: GatewayDeps): void {
   for (const route of routes) {
@@ -124,10 +94,4 @@ function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext
   if (repeated) throw invalidArgument(`query parameter ${repeated[0]} must be given once`);
   const callerId = mapping.caller && caller.role === "consumer" ? { [mapping.caller]: caller.subject } : {};
   return { ...fromBody, ...set(mapping.path, params), ...set(mapping.query, query), ...callerId } as JsonObject;
-}
-
-/** Another consumer's order is answered exactly like a missing one: its existence is not the caller's business. */
-export async function requireOwnOrder({ deps, caller, callOptions }: RouteContext, orderId: string): Promise<void> {
-  const { order } = await deps.backends.order.getOrder({ orderId }, callOptions);
-  if (!order || !mayReadOrdersOf(caller, order.consumerId)) throw notFound(`order ${orderId} not found`);
 }

@@ -8,8 +8,8 @@ import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { type Access, signIn } from "./auth.js";
 import { ORDER_DETAILS_CALLS } from "./compose.js";
 import type { Backend, CacheConfig } from "./config.js";
+import type { RouteContext } from "./context.js";
 import { healthz, listServices, readyz } from "./health.js";
-import type { RouteContext } from "./router.js";
 import { streamOrderEvents } from "./sse.js";
 import { getMobileOrder, getOrderDetails } from "./views.js";
 

@@ -3,7 +3,8 @@
 // settles (the server ends it), when the client goes away, or at SSE_MAX_MS.
 import { Readable } from "node:stream";
 import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { type RouteContext, requireOwnOrder } from "./router.js";
+import { requireOwnOrder } from "./auth.js";
+import type { RouteContext } from "./context.js";
 import { toRest } from "./translate.js";
 
 /** GET /api/v1/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */

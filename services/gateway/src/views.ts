@@ -3,8 +3,8 @@
 import { mayReadOrdersOf } from "./auth.js";
 import { orderKey, sendCached } from "./cache.js";
 import { composeOrderDetails, type OrderDetails, toMobileView } from "./compose.js";
+import type { RouteContext } from "./context.js";
 import { notFound } from "./errors.js";
-import type { RouteContext } from "./router.js";
 
 /** Per caller, and always revalidated (cheap with the ETag): the cache lives in the gateway, not in proxies. */
 const PRIVATE = "private, no-cache";

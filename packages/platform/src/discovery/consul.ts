@@ -6,6 +6,7 @@ import Consul from "consul";
 import type { RegisterOptions } from "consul/lib/agent/service.js";
 import type { Logger } from "../log.js";
 import { createRegistryHandles } from "./handles.js";
+import type { Registry } from "./registry.js";
 import {
   assertServiceName,
   byId,
@@ -13,8 +14,7 @@ import {
   readInstance,
   type ServiceInstance,
   validateInstance,
-} from "./instance.js";
-import type { Registry } from "./registry.js";
+} from "./service-instance.js";
 
 /** Where Consul's own tools look when CONSUL_HTTP_ADDR is unset. */
 export const DEFAULT_CONSUL_ADDR = "127.0.0.1:8500";

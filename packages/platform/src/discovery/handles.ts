@@ -1,8 +1,8 @@
 // What a registry client must undo when it closes: the registrations it made and the watches it runs.
 // Every backend keeps this bookkeeping the same way, so it lives here once.
 import type { Logger } from "../log.js";
-import type { ServiceInstance } from "./instance.js";
 import type { Registration } from "./registry.js";
+import type { ServiceInstance } from "./service-instance.js";
 
 export interface RegistryHandles {
   /**

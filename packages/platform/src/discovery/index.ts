@@ -1,12 +1,7 @@
 // Service discovery: self-registration in a service registry (NATS KV, Consul or a static list) and
 // client-side discovery of other services' healthy instances. What services use; the backends stay inside.
-export { InvalidInstanceError, type ServiceInstance, validateInstance } from "./instance.js";
-export {
-  createRegistry,
-  type DiscoveryConfig,
-  loadDiscoveryConfig,
-  type Registration,
-  type Registry,
-  type RegistryDeps,
-  type RegistryKind,
-} from "./registry.js";
+
+export { createRegistry, type RegistryDeps } from "./create-registry.js";
+export { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery-config.js";
+export type { Registration, Registry, RegistryKind } from "./registry.js";
+export { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";

@@ -3,7 +3,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV, KvEntry, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
-import { readInstance, type ServiceInstance } from "./instance.js";
+import { readInstance, type ServiceInstance } from "./service-instance.js";
 
 /** One entry as read back: the revision orders it against what a watcher has already reported. */
 interface ListedEntry {

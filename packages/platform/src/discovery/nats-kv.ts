@@ -8,9 +8,9 @@ import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import { createRegistryHandles } from "./handles.js";
-import { assertServiceName, byId, onListChange, validateInstance } from "./instance.js";
 import { keyOf, keySource, listEntries, watchService } from "./nats-kv-watch.js";
 import type { Registry } from "./registry.js";
+import { assertServiceName, byId, onListChange, validateInstance } from "./service-instance.js";
 
 /** The bucket every ftgo service registers in. Its stream is `KV_ftgo_registry`. */
 export const REGISTRY_BUCKET = "ftgo_registry";

@@ -2,8 +2,8 @@
 // never change while the process runs. It suits a fixed deployment, and tests that want discovery
 // without a registry server; it cannot notice a crashed instance, which is what the other two are for.
 import type { Logger } from "../log.js";
-import { assertServiceName, byId, onListChange, type ServiceInstance, validateInstance } from "./instance.js";
 import type { Registry } from "./registry.js";
+import { assertServiceName, byId, onListChange, type ServiceInstance, validateInstance } from "./service-instance.js";
 
 export interface StaticRegistryOptions {
   readonly instances: readonly ServiceInstance[];

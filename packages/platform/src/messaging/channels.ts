@@ -4,6 +4,7 @@
 //   event    ftgo.<domain>.event.<name>.<partition>     FTGO_<DOMAIN>_EVENTS    publish-subscribe
 //   command  ftgo.<domain>.command.<name>.<partition>   FTGO_<DOMAIN>_COMMANDS  point-to-point
 //   reply    ftgo.<domain>.reply.<name>.<partition>     FTGO_<DOMAIN>_REPLIES   point-to-point
+//   request  ftgo.<domain>.request.<name>               (core NATS, no stream)  publish-subscribe
 //
 // A domain's events go to publish-subscribe channels: every service that subscribes gets each event. A
 // command goes to the point-to-point channel its receiver owns (the command type's domain): only that
@@ -14,7 +15,13 @@
 // To keep competing receivers from handling two messages of one order at once or out of order, every
 // channel is split into partitions by a hash of the order id.
 //
+// A request channel is the one kind outside JetStream: publish/async responses. Every live responder
+// subscribes (no queue group) and answers on the reply subject the request names; nothing is kept for a
+// responder that is away, because only an answer from one that is up now is worth having (Delivery asks
+// the couriers for quotes this way). No partitions either: nothing there is consumed in order.
+//
 //   ftgo.order.event.order_created.2      ftgo.kitchen.command.create_ticket.2      ftgo.order.reply.ticket_created.2
+//   ftgo.delivery.request.courier_quote_request
 import type { DescMessage } from "@bufbuild/protobuf";
 import {
   JetStreamApiError,
@@ -89,6 +96,14 @@ export function eventSubject(schema: DescMessage, partition: number): string {
 /** The subject a command of this type is sent on: its receiver's (the type's domain's) command channel. */
 export function commandSubject(schema: DescMessage, partition: number): string {
   return `ftgo.${domainOf(schema.typeName)}.command.${eventName(schema)}.${partition}`;
+}
+
+/**
+ * The subject a request of this type is published on: the type's domain's request channel, which every
+ * responder subscribes to and answers on the request's reply subject. Core NATS: no stream, no partition.
+ */
+export function requestSubject(schema: DescMessage): string {
+  return `ftgo.${domainOf(schema.typeName)}.request.${eventName(schema)}`;
 }
 
 /** The reply channel a domain's service reads the replies to its commands from: `ftgo.order.reply`. */

@@ -31,9 +31,10 @@ import {
 } from "./channels.js";
 import { ensureDeadLetterStream, sendToDeadLetters } from "./dead-letters.js";
 import { decodeBody, MalformedMessageError, readEnvelope } from "./envelope.js";
-import { createInbox, createMessageContext, type MessageContext, type Subscription } from "./inbox.js";
+import { createInbox } from "./inbox.js";
 import type { Outbox } from "./outbox.js";
 import type { OutboxRelay } from "./relay.js";
+import { createMessageContext, type MessageContext, type Subscription } from "./subscriptions.js";
 
 export interface Consumers {
   /** Stops pulling and lets the message in flight finish (commit and ack). */

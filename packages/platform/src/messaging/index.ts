@@ -9,6 +9,7 @@ export {
   eventSubject,
   partitionOf,
   replyChannel,
+  requestSubject,
   streamName,
 } from "./channels.js";
 export { type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
@@ -30,6 +31,9 @@ export {
   PROTOBUF_CONTENT_TYPE,
   readEnvelope,
 } from "./envelope.js";
+export { type ConnectNatsOptions, connectNats } from "./nats.js";
+export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
 export {
   type MessageContext,
   type MessageHandler,
@@ -39,7 +43,4 @@ export {
   onReply,
   replyingContext,
   type Subscription,
-} from "./inbox.js";
-export { type ConnectNatsOptions, connectNats } from "./nats.js";
-export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
-export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
+} from "./subscriptions.js";

@@ -1,4 +1,4 @@
-import type { EnvReader } from "../config.js";
+import type { EnvReader } from "../env.js";
 import { type BreakerSettings, type CallPolicy, DEFAULT_CALL_POLICY, DEFAULT_SAMPLING_BREAKER } from "./policy.js";
 
 /** The call policy of each target service a process calls, keyed by the target's name. */

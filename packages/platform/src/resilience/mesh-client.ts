@@ -12,7 +12,7 @@ import type { Registry } from "../discovery/index.js";
 import { currentCall, runInCall } from "../grpc/call-context.js";
 import type { Logger } from "../log.js";
 import { deadlineOf, timeoutOfAttempt, withDeadline } from "./deadline.js";
-import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instances.js";
+import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instance-pool.js";
 import { type CallPolicy, isRetryable, isSafeToRetry } from "./policy.js";
 
 /** A typed client of one target service, spread over its instances, with the target's policy on every call. */

@@ -1,7 +1,9 @@
-import { randomBytes } from "node:crypto";
+// A saga participant, started and stopped the way every one of ours is: the composition its main.ts
+// would otherwise repeat. The steps and their order are the point of this file (see startSagaService).
 import type { BaseConfig } from "./config.js";
 import type { Database } from "./db.js";
 import { createRegistry, type Registry } from "./discovery/index.js";
+import { registerSelf } from "./discovery/self-registration.js";
 import { type ServiceRegistration, serveGrpc } from "./grpc/index.js";
 import type { Logger } from "./log.js";
 import type { Outbox, Subscription } from "./messaging/index.js";
@@ -19,9 +21,6 @@ export interface RunningService {
   /** NOT_SERVING, stop consuming, finish in-flight work, close connections and the database. */
   stop(): Promise<void>;
 }
-
-/** The version every instance registers with (the contracts' major version is in their package names). */
-const SERVICE_VERSION = "0.1.0";
 
 export interface SagaServiceOptions {
   readonly config: BaseConfig;
@@ -41,11 +40,11 @@ export interface SagaServiceOptions {
 
 /**
  * Starts a saga participant the way every one of ours starts: it joins the saga (NATS, outbox relay,
- * consumers), serves gRPC, then registers itself in the service registry (self-registration) so that
- * clients can discover it. Its `stop()` undoes that in the order that loses nothing: health goes
- * NOT_SERVING and the registry entry goes at once, so that callers move on; consuming stops (the message
- * in hand commits and is acknowledged); in-flight calls finish; the relay publishes what was committed;
- * NATS drains; the database closes last.
+ * consumers), serves gRPC, then registers itself in the service registry (self-registration, in
+ * discovery/self-registration.ts) so that clients can discover it. Its `stop()` undoes that in the order
+ * that loses nothing: health goes NOT_SERVING and the registry entry goes at once, so that callers move
+ * on; consuming stops (the message in hand commits and is acknowledged); in-flight calls finish; the
+ * relay publishes what was committed; NATS drains; the database closes last.
  */
 export async function startSagaService(options: SagaServiceOptions): Promise<RunningService> {
   const { config, log, store } = options;
@@ -64,25 +63,16 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     services: options.services({ ...participant, registry }),
     servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
   });
-  const registration = await registry.register({
-    service: config.service,
-    id: `${config.service}-${server.port}-${randomBytes(3).toString("hex")}`,
-    address: config.advertiseHost,
-    port: server.port,
-    version: SERVICE_VERSION,
-    tags: ["grpc"],
-  });
-  server.setServing(true);
+  const self = await registerSelf(registry, server, config);
   log.info(
-    { address: server.address, instance: registration.instance.id, registry: registry.kind },
+    { address: server.address, instance: self.instance.id, registry: registry.kind },
     `${config.service} serving`,
   );
   return {
     address: server.address,
     port: server.port,
     async stop() {
-      server.setServing(false);
-      await registration.deregister();
+      await self.withdraw();
       await participant.stopConsuming();
       await server.close();
       await options.onStop?.();

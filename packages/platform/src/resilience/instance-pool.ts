@@ -1,3 +1,6 @@
+// The instance pool of one target service: its healthy instances, kept current from the service registry
+// (client-side discovery), each with its own connection and circuit breaker, and the choice of the instance
+// a call goes to. A breaker per instance, not per service: one sick instance must not stop calls to the others.
 import type { DescService } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
 import type { Registry, ServiceInstance } from "../discovery/index.js";

@@ -1,0 +1,36 @@
+// Opening the service registry a service's configuration names: the one place that knows every backend.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../log.js";
+import { createConsulRegistry, DEFAULT_CONSUL_ADDR } from "./consul.js";
+import type { DiscoveryConfig } from "./discovery-config.js";
+import { createNatsKvRegistry } from "./nats-kv.js";
+import type { Registry } from "./registry.js";
+import { createStaticRegistry } from "./static.js";
+
+export interface RegistryDeps {
+  /** The service's NATS connection; needed by nats-kv. The registry uses it, never closes it. */
+  readonly nc?: NatsConnection;
+  readonly log: Logger;
+}
+
+/**
+ * Opens the service registry that `config` names: the one place where a service chooses between NATS
+ * KV, Consul and a static list. Everything after it (self-registration on start, client-side discovery
+ * of other services, deregistration on shutdown) goes through the Registry interface and reads the
+ * same whichever backend serves it.
+ */
+export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps): Promise<Registry> {
+  const log = deps.log.child({ registry: config.registry });
+  switch (config.registry) {
+    case "nats-kv": {
+      if (!deps.nc) throw new Error("the nats-kv registry needs a NATS connection (deps.nc)");
+      return createNatsKvRegistry({ nc: deps.nc, ttlMs: config.ttlMs, heartbeatMs: config.heartbeatMs, log });
+    }
+    case "consul":
+      return createConsulRegistry({ addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR, log });
+    case "static": {
+      if (!config.staticInstances) throw new Error("the static registry needs config.staticInstances");
+      return createStaticRegistry({ instances: config.staticInstances, log });
+    }
+  }
+}

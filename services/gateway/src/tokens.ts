@@ -1,0 +1,112 @@
+// Authentication at the edge: the gateway checks who is calling once, so the services behind it trust the
+// consumer id it passes on instead of each checking tokens. Tokens are EdDSA (Ed25519) JWTs; verification
+// pins that one algorithm, so a token signed with HS256 using the public key as its secret (the classic
+// HS/RS confusion), or with `alg: none`, is refused before any key is consulted.
+import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
+import {
+  type CryptoKey,
+  errors,
+  generateKeyPair,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+  type KeyObject,
+  SignJWT,
+} from "jose";
+import type { AuthConfig } from "./config.js";
+import { GatewayError } from "./errors.js";
+
+export const ALGORITHM = "EdDSA";
+
+/** The verified caller of a request. */
+export type Caller =
+  | { readonly role: "anonymous" }
+  | { readonly role: "consumer"; readonly subject: string }
+  | { readonly role: "admin"; readonly subject: string };
+
+export interface Authenticator {
+  /** The key id tokens carry in their header (`kid`). */
+  readonly keyId: string;
+  /** Signs a token for a consumer (`sub` = consumer id) or an admin. */
+  issue(caller: Exclude<Caller, { role: "anonymous" }>): Promise<string>;
+  /** The caller an `Authorization` header proves, or a 401 GatewayError. No header: anonymous. */
+  authenticate(authorization: string | undefined): Promise<Caller>;
+}
+
+/** Opens the signing key from config, or generates a key pair that lives as long as this process. */
+export async function createAuthenticator(config: AuthConfig): Promise<Authenticator> {
+  const { privateKey, publicKey } = await loadKeyPair(config.privateKeyPem);
+  const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
+  const verifyOptions = {
+    algorithms: [ALGORITHM],
+    issuer: config.issuer,
+    audience: config.audience,
+    requiredClaims: ["sub", "exp", "role"],
+  };
+
+  return {
+    keyId,
+    issue: (caller) =>
+      new SignJWT({ role: caller.role })
+        .setProtectedHeader({ alg: ALGORITHM, kid: keyId, typ: "JWT" })
+        .setSubject(caller.subject)
+        .setIssuer(config.issuer)
+        .setAudience(config.audience)
+        .setIssuedAt()
+        .setNotBefore("0s")
+        .setExpirationTime(`${config.ttlSeconds}s`)
+        .sign(privateKey),
+
+    async authenticate(authorization) {
+      if (authorization === undefined) return { role: "anonymous" };
+      const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization)?.[1];
+      if (!token) throw invalidToken("the Authorization header is not `Bearer <token>`");
+      try {
+        const { payload } = await jwtVerify(
+          token,
+          (header: JWSHeaderParameters) => {
+            if (header.kid !== keyId) throw new errors.JWKSNoMatchingKey();
+            return publicKey;
+          },
+          verifyOptions,
+        );
+        return callerOf(payload);
+      } catch (error) {
+        if (error instanceof GatewayError) throw error;
+        throw invalidToken(error instanceof errors.JOSEError ? describeJoseError(error) : "the token is malformed");
+      }
+    },
+  };
+}
+
+function callerOf(payload: JWTPayload): Caller {
+  const subject = payload.sub ?? "";
+  if (payload.role === "admin") return { role: "admin", subject };
+  if (payload.role === "consumer" && subject !== "") return { role: "consumer", subject };
+  throw invalidToken("the token names no known role");
+}
+
+/** What a client may learn of why its token was refused: the kind of problem, never the key. */
+function describeJoseError(error: InstanceType<typeof errors.JOSEError>): string {
+  if (error instanceof errors.JWTExpired) return "the token has expired";
+  if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not acceptable`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return `tokens must be signed with ${ALGORITHM}`;
+  if (error instanceof errors.JWKSNoMatchingKey) return "the token was not signed by this gateway";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
+  return "the token is malformed";
+}
+
+/** 401 with the challenge RFC 6750 asks for, so a client knows to sign in again. */
+export function invalidToken(description: string): GatewayError {
+  return new GatewayError(401, "UNAUTHENTICATED", description, {
+    "www-authenticate": `Bearer realm="ftgo", error="invalid_token", error_description="${description}"`,
+  });
+}
+
+async function loadKeyPair(
+  pem: string,
+): Promise<{ privateKey: CryptoKey | KeyObject; publicKey: CryptoKey | KeyObject }> {
+  if (pem === "") return generateKeyPair(ALGORITHM, { crv: "Ed25519" });
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
