@@ -37,19 +37,10 @@ export function createTicket(store: KitchenStore, order: OrderCreated, ctx: Mess
   const { orderId, restaurantId } = order;
   const lineItems = order.lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity }));
   const problem = whyKitchenCannotTake(order, store.findRestaurant(restaurantId), store.menuOf(restaurantId));
-  if (problem) {
-    const ticket = store.insertTicket(
-      { orderId, restaurantId, state: "CREATE_REJECTED", reason: problem, lineItems },
-      ctx.messageId,
-    );
-    ctx.publish(TicketCreationFailedSchema, { orderId, reason: problem });
-    return ticket;
-  }
-  const ticket = store.insertTicket(
-    { orderId, restaurantId, state: "CREATE_PENDING", reason: "", lineItems },
-    ctx.messageId,
-  );
-  ctx.publish(TicketCreatedSchema, { orderId, restaurantId });
+  const state = problem ? "CREATE_REJECTED" : "CREATE_PENDING";
+  const ticket = store.insertTicket({ orderId, restaurantId, state, reason: problem ?? "", lineItems }, ctx.messageId);
+  if (problem) ctx.publish(TicketCreationFailedSchema, { orderId, reason: problem });
+  else ctx.publish(TicketCreatedSchema, { orderId, restaurantId });
   return ticket;
 }
 
