@@ -51,10 +51,7 @@ export interface OrderPage {
   readonly nextCursor: number | undefined;
 }
 
-/**
- * Order Service's own database: orders, their state history, the outbox and the processed-messages
- * table. Every state change and the event it causes are written in one local transaction.
- */
+/** The persistence of Order Service; every write belongs inside one local transaction with its events. */
 export interface OrderStore {
   readonly db: Database;
   readonly outbox: Outbox;
