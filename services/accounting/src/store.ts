@@ -1,79 +1,32 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import {
-  type Authorization,
-  AuthorizationSchema,
-  AuthorizationState,
-} from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
-import {
-  CreditCardAuthorizationCancelledSchema,
-  CreditCardAuthorizationFailedSchema,
-  CreditCardAuthorizationReversedSchema,
-  CreditCardAuthorizedSchema,
-} from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+// Accounting Service's own database: accounts, authorizations, the card ledger, their state history, the
+// outbox and the processed-messages table. Persistence only: what the saga steps decide is in steps.ts.
+import type { Authorization } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import type { Money } from "@ftgo/gen/ftgo/common/v1/money_pb.js";
 import {
   createOutbox,
   createStateMachine,
   type Database,
-  type MessageContext,
   money,
   type Outbox,
   openDatabase,
   type StateHistory,
+  type StateMachine,
   type Transitions,
 } from "@ftgo/platform";
+import {
+  type AuthorizationFacts,
+  type AuthorizationRow,
+  type AuthorizationStateName,
+  MIGRATIONS,
+  toAuthorization,
+  toFacts,
+} from "./schema.js";
 import { SEED_ACCOUNTS } from "./seed.js";
 
-const MIGRATIONS = [
-  `CREATE TABLE accounts (
-     consumer_id     TEXT PRIMARY KEY,
-     card_last4      TEXT NOT NULL,
-     always_declines INTEGER NOT NULL
-   );
-   CREATE TABLE authorizations (
-     order_id     TEXT PRIMARY KEY,
-     consumer_id  TEXT NOT NULL,
-     amount_minor INTEGER NOT NULL,
-     currency     TEXT NOT NULL,
-     state        TEXT NOT NULL,
-     reason       TEXT NOT NULL DEFAULT '',
-     create_time  INTEGER NOT NULL,
-     update_time  INTEGER NOT NULL
-   );`,
-  // The saga's facts about an order arrive on three streams in any order: keep each one until all are in.
-  // (The table was always empty before the saga existed, so it is recreated rather than altered.)
-  `DROP TABLE authorizations;
-   CREATE TABLE authorizations (
-     order_id          TEXT PRIMARY KEY,
-     consumer_id       TEXT NOT NULL DEFAULT '',
-     amount_minor      INTEGER NOT NULL DEFAULT 0,
-     currency          TEXT NOT NULL DEFAULT 'USD',
-     state             TEXT NOT NULL,
-     reason            TEXT NOT NULL DEFAULT '',
-     order_known       INTEGER NOT NULL DEFAULT 0,
-     ticket_created    INTEGER NOT NULL DEFAULT 0,
-     consumer_verified INTEGER NOT NULL DEFAULT 0,
-     create_time       INTEGER NOT NULL,
-     update_time       INTEGER NOT NULL
-   );
-   CREATE TABLE card_charges (
-     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-     order_id     TEXT NOT NULL,
-     kind         TEXT NOT NULL CHECK (kind IN ('charge', 'reversal')),
-     consumer_id  TEXT NOT NULL,
-     card_last4   TEXT NOT NULL,
-     amount_minor INTEGER NOT NULL,
-     currency     TEXT NOT NULL,
-     approved     INTEGER NOT NULL,
-     at           INTEGER NOT NULL
-   );`,
-];
-
-type StateName = keyof typeof AuthorizationState;
+export type { AuthorizationFacts, AuthorizationStateName };
 
 /** The authorization state machine: every change the code may make, and nothing else. */
-export const AUTHORIZATION_TRANSITIONS: Transitions<StateName> = {
+export const AUTHORIZATION_TRANSITIONS: Transitions<AuthorizationStateName> = {
   PENDING: ["AUTHORIZED", "DECLINED", "CANCELLED"],
   AUTHORIZED: ["REVERSED"],
   DECLINED: [],
@@ -81,31 +34,25 @@ export const AUTHORIZATION_TRANSITIONS: Transitions<StateName> = {
   REVERSED: [],
 };
 
-interface AuthorizationRow {
-  order_id: string;
-  consumer_id: string;
-  amount_minor: number;
-  currency: string;
-  state: StateName;
-  reason: string;
-  order_known: number;
-  ticket_created: number;
-  consumer_verified: number;
-  create_time: number;
-  update_time: number;
-}
-
-interface AccountRow {
-  consumer_id: string;
-  card_last4: string;
-  always_declines: number;
-}
-
 /** What an authorization is opened for: OrderCreated under choreography, AuthorizeCard under orchestration. */
 export interface OrderToPay {
   readonly orderId: string;
   readonly consumerId: string;
   readonly total?: Money | undefined;
+}
+
+/** What one message tells step 4: the order to pay, that its ticket was created, that its consumer is verified. */
+export interface SagaFacts {
+  readonly order?: OrderToPay;
+  readonly ticketCreated?: boolean;
+  readonly consumerVerified?: boolean;
+}
+
+/** A consumer's payment account: only the card's last four digits are stored. */
+export interface Account {
+  readonly consumerId: string;
+  readonly cardLast4: string;
+  readonly alwaysDeclines: boolean;
 }
 
 /** One line of the card ledger: every charge and reversal sent to the (simulated) card network. */
@@ -116,31 +63,32 @@ export interface CardCharge {
   readonly amountMinor: number;
 }
 
-/**
- * Accounting Service's own database: accounts, authorizations, the card ledger, their state history,
- * the outbox and the processed-messages table. Each change and its event are one local transaction.
- */
+/** A line to append to the ledger: the charge, and the card and money it was for. */
+export interface CardChargeEntry extends CardCharge {
+  readonly consumerId: string;
+  readonly cardLast4: string;
+  readonly currency: string;
+}
+
+/** The persistence of Accounting Service. Call every write inside the handler's (or caller's) transaction. */
 export interface AccountingStore {
   readonly db: Database;
   readonly outbox: Outbox;
   readonly history: StateHistory;
+  /** The authorization as the API shows it; none until OrderCreated has said what it is for. */
   findAuthorization(orderId: string): Authorization | undefined;
-  /** Create Order step 4 begins: an authorization PENDING for the order's total. */
-  openAuthorization(order: OrderToPay, ctx: MessageContext): void;
-  /** One of the two facts step 4 waits for. */
-  noteTicketCreated(orderId: string, ctx: MessageContext): void;
-  /** The other one. */
-  noteConsumerVerified(orderId: string, ctx: MessageContext): void;
-  /** Compensation: another step failed before the card was charged, so the authorization is CANCELLED. */
-  cancelAuthorization(orderId: string, reason: string, ctx: MessageContext): boolean;
-  /** Cancel Order: AUTHORIZED → REVERSED, refunding the charge and publishing CreditCardAuthorizationReversed. */
-  reverseAuthorization(orderId: string, ctx: MessageContext): boolean;
+  /** The authorization's state and facts so far, if any message about the order has arrived. */
+  factsOf(orderId: string): AuthorizationFacts | undefined;
   /**
-   * Orchestration's compensation when AuthorizeCard went unanswered: whatever happened, the order ends
-   * up not charged (AUTHORIZED → REVERSED with a refund, PENDING or unknown → CANCELLED), and
-   * CreditCardAuthorizationCancelled is replied. True when a charge was refunded.
+   * Keeps the saga's facts about an order as they arrive, on three streams in any order: whichever message
+   * comes first opens the authorization PENDING (in the history, caused by `messageId`). Idempotent.
    */
-  voidAuthorization(orderId: string, reason: string, ctx: MessageContext): boolean;
+  recordFacts(orderId: string, facts: SagaFacts, messageId: string): void;
+  findAccount(consumerId: string): Account | undefined;
+  /** A guarded state change (see createStateMachine): false when the authorization was not in `from`. */
+  readonly transition: StateMachine<AuthorizationStateName>["transition"];
+  /** Appends a charge or a reversal to the card ledger. */
+  recordCardCharge(entry: CardChargeEntry): void;
   /** The ledger, for audits and tests ("no order was charged twice"). */
   cardCharges(): CardCharge[];
   close(): void;
@@ -164,7 +112,9 @@ export function openAccountingStore(file: string, options: { partitions?: number
   })();
 
   const byOrder = db.prepare<[string], AuthorizationRow>("SELECT * FROM authorizations WHERE order_id = ?");
-  const account = db.prepare<[string], AccountRow>("SELECT * FROM accounts WHERE consumer_id = ?");
+  const account = db.prepare<[string], { consumer_id: string; card_last4: string; always_declines: number }>(
+    "SELECT * FROM accounts WHERE consumer_id = ?",
+  );
   const open = db.prepare(
     `INSERT INTO authorizations (order_id, state, create_time, update_time) VALUES (?, 'PENDING', ?, ?)
      ON CONFLICT DO NOTHING`,
@@ -178,70 +128,12 @@ export function openAccountingStore(file: string, options: { partitions?: number
   };
   const ledger = db.prepare(
     `INSERT INTO card_charges (order_id, kind, consumer_id, card_last4, amount_minor, currency, approved, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (@orderId, @kind, @consumerId, @cardLast4, @amountMinor, @currency, @approved, @at)`,
   );
   const allCharges = db.prepare<
     [],
     { order_id: string; kind: "charge" | "reversal"; approved: number; amount_minor: number }
   >("SELECT order_id, kind, approved, amount_minor FROM card_charges ORDER BY seq");
-
-  /** The row for an order, created PENDING by whichever of the saga's facts arrives first. */
-  const rowFor = (orderId: string, messageId: string): AuthorizationRow => {
-    const now = Date.now();
-    if (open.run(orderId, now, now).changes === 1) history.record(orderId, null, "PENDING", messageId);
-    return byOrder.get(orderId) as AuthorizationRow;
-  };
-  const transition = machine.transition;
-
-  /** Step 4 proper: once the order, its ticket and its consumer are all known good, charge the card. */
-  const authorizeWhenReady = (orderId: string, ctx: MessageContext) => {
-    const row = byOrder.get(orderId);
-    if (row?.state !== "PENDING" || !row.order_known || !row.ticket_created || !row.consumer_verified) return;
-    const card = account.get(row.consumer_id);
-    const approved = card !== undefined && card.always_declines === 0;
-    ledger.run(
-      orderId,
-      "charge",
-      row.consumer_id,
-      card?.card_last4 ?? "",
-      row.amount_minor,
-      row.currency,
-      approved ? 1 : 0,
-      Date.now(),
-    );
-    if (approved) {
-      transition(orderId, "PENDING", "AUTHORIZED", "", ctx.messageId);
-      ctx.publish(CreditCardAuthorizedSchema, {
-        orderId,
-        consumerId: row.consumer_id,
-        amount: money(row.amount_minor, row.currency),
-      });
-    } else {
-      const reason = card
-        ? `card ending ${card.card_last4} was declined`
-        : `consumer ${row.consumer_id} has no card on file`;
-      transition(orderId, "PENDING", "DECLINED", reason, ctx.messageId);
-      ctx.publish(CreditCardAuthorizationFailedSchema, { orderId, reason });
-    }
-  };
-
-  /** AUTHORIZED → REVERSED with the refund in the ledger; false when there was no charge to refund. */
-  const refund = (orderId: string, reason: string, messageId: string) => {
-    const row = byOrder.get(orderId);
-    if (!row || !transition(orderId, "AUTHORIZED", "REVERSED", reason, messageId)) return false;
-    const card = account.get(row.consumer_id);
-    ledger.run(
-      orderId,
-      "reversal",
-      row.consumer_id,
-      card?.card_last4 ?? "",
-      -row.amount_minor,
-      row.currency,
-      1,
-      Date.now(),
-    );
-    return true;
-  };
 
   return {
     db,
@@ -249,42 +141,31 @@ export function openAccountingStore(file: string, options: { partitions?: number
     history,
     findAuthorization(orderId) {
       const row = byOrder.get(orderId);
-      // Until OrderCreated has arrived there is nothing to show: not even the amount is known.
       return row?.order_known ? toAuthorization(row) : undefined;
     },
-    openAuthorization(order, ctx) {
-      rowFor(order.orderId, ctx.messageId);
-      const total = order.total ?? money(0);
-      setFact.order.run(order.consumerId, total.minorUnits, total.currencyCode, order.orderId);
-      authorizeWhenReady(order.orderId, ctx);
+    factsOf(orderId) {
+      const row = byOrder.get(orderId);
+      return row && toFacts(row);
     },
-    noteTicketCreated(orderId, ctx) {
-      rowFor(orderId, ctx.messageId);
-      setFact.ticket.run(orderId);
-      authorizeWhenReady(orderId, ctx);
-    },
-    noteConsumerVerified(orderId, ctx) {
-      rowFor(orderId, ctx.messageId);
-      setFact.consumer.run(orderId);
-      authorizeWhenReady(orderId, ctx);
-    },
-    cancelAuthorization(orderId, reason, ctx) {
-      rowFor(orderId, ctx.messageId);
-      return transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
-    },
-    reverseAuthorization(orderId, ctx) {
-      if (!refund(orderId, "order cancelled", ctx.messageId)) return false;
-      ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
-      return true;
-    },
-    voidAuthorization(orderId, reason, ctx) {
-      const refunded = refund(orderId, reason, ctx.messageId);
-      if (!refunded) {
-        rowFor(orderId, ctx.messageId);
-        transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
+    recordFacts(orderId, { order, ticketCreated, consumerVerified }, messageId) {
+      const now = Date.now();
+      if (open.run(orderId, now, now).changes === 1) history.record(orderId, null, "PENDING", messageId);
+      if (order) {
+        const total = order.total ?? money(0);
+        setFact.order.run(order.consumerId, total.minorUnits, total.currencyCode, orderId);
       }
-      ctx.reply(CreditCardAuthorizationCancelledSchema, { orderId, refunded });
-      return refunded;
+      if (ticketCreated) setFact.ticket.run(orderId);
+      if (consumerVerified) setFact.consumer.run(orderId);
+    },
+    findAccount(consumerId) {
+      const row = account.get(consumerId);
+      return (
+        row && { consumerId: row.consumer_id, cardLast4: row.card_last4, alwaysDeclines: row.always_declines === 1 }
+      );
+    },
+    transition: machine.transition,
+    recordCardCharge(entry) {
+      ledger.run({ ...entry, approved: entry.approved ? 1 : 0, at: Date.now() });
     },
     cardCharges: () =>
       allCharges.all().map((row) => ({
@@ -295,16 +176,4 @@ export function openAccountingStore(file: string, options: { partitions?: number
       })),
     close: () => db.close(),
   };
-}
-
-function toAuthorization(row: AuthorizationRow): Authorization {
-  return create(AuthorizationSchema, {
-    orderId: row.order_id,
-    consumerId: row.consumer_id,
-    amount: money(row.amount_minor, row.currency),
-    state: AuthorizationState[row.state],
-    reason: row.reason,
-    createTime: timestampFromMs(row.create_time),
-    updateTime: timestampFromMs(row.update_time),
-  });
 }

@@ -1,7 +1,8 @@
+// Consumer Service's own database: consumers, the verifications it made, the outbox and the processed-messages
+// table. Persistence only: the verification rule and the step it belongs to are in steps.ts.
 import { create } from "@bufbuild/protobuf";
 import { type Consumer, ConsumerSchema, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
-import { ConsumerVerificationFailedSchema, ConsumerVerifiedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
-import { createOutbox, type Database, type MessageContext, type Outbox, openDatabase } from "@ftgo/platform";
+import { createOutbox, type Database, type Outbox, openDatabase } from "@ftgo/platform";
 import { SEED_CONSUMERS } from "./seed.js";
 
 const MIGRATIONS = [
@@ -25,16 +26,21 @@ interface ConsumerRow {
   state: keyof typeof ConsumerState;
 }
 
-/** Consumer Service's own database: consumers, the verifications it made, outbox and processed messages. */
+/** One answer to "may this consumer place this order?": verified, or refused with the reason. */
+export interface Verification {
+  readonly orderId: string;
+  readonly consumerId: string;
+  readonly verified: boolean;
+  readonly reason: string;
+}
+
+/** The persistence of Consumer Service. Writes belong inside the handler's transaction. */
 export interface ConsumerStore {
   readonly db: Database;
   readonly outbox: Outbox;
   findConsumer(consumerId: string): Consumer | undefined;
-  /**
-   * Create Order step 2: may this consumer order? Records the answer and publishes ConsumerVerified or
-   * ConsumerVerificationFailed (which starts the compensations), in the handler's transaction.
-   */
-  verifyConsumer(orderId: string, consumerId: string, ctx: MessageContext): { verified: boolean; reason: string };
+  /** Keeps the answer given for an order (one per order). */
+  recordVerification(verification: Verification): void;
   close(): void;
 }
 
@@ -50,30 +56,18 @@ export function openConsumerStore(file: string, options: { partitions?: number }
   const record = db.prepare(
     "INSERT INTO verifications (order_id, consumer_id, verified, reason, at) VALUES (?, ?, ?, ?, ?)",
   );
-  const findConsumer = (consumerId: string) => {
-    const row = byId.get(consumerId);
-    return (
-      row && create(ConsumerSchema, { consumerId: row.consumer_id, name: row.name, state: ConsumerState[row.state] })
-    );
-  };
   return {
     db,
     outbox,
-    findConsumer,
-    verifyConsumer(orderId, consumerId, ctx) {
-      const reason = whyConsumerMayNotOrder(consumerId, findConsumer(consumerId));
-      record.run(orderId, consumerId, reason ? 0 : 1, reason ?? "", Date.now());
-      if (reason) ctx.publish(ConsumerVerificationFailedSchema, { orderId, consumerId, reason });
-      else ctx.publish(ConsumerVerifiedSchema, { orderId, consumerId });
-      return { verified: !reason, reason: reason ?? "" };
+    findConsumer(consumerId) {
+      const row = byId.get(consumerId);
+      return (
+        row && create(ConsumerSchema, { consumerId: row.consumer_id, name: row.name, state: ConsumerState[row.state] })
+      );
+    },
+    recordVerification({ orderId, consumerId, verified, reason }) {
+      record.run(orderId, consumerId, verified ? 1 : 0, reason, Date.now());
     },
     close: () => db.close(),
   };
-}
-
-/** The consumer rule of the seed: a known, active consumer may order. */
-function whyConsumerMayNotOrder(consumerId: string, consumer: Consumer | undefined): string | undefined {
-  if (!consumer) return `consumer ${consumerId} not found`;
-  if (consumer.state !== ConsumerState.ACTIVE) return `consumer ${consumerId} is suspended`;
-  return undefined;
 }

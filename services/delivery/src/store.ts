@@ -3,62 +3,13 @@
 // quotes and assigned the best courier, in a transaction of its own. The courier is assigned at most once,
 // however many Delivery instances share the database: the assignment is an UPDATE guarded by
 // `state = 'PENDING'`, and only the instance whose UPDATE changed the row records its quotes.
-import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ScheduleDelivery } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
-import { type CourierQuote, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import { type Delivery, DeliverySchema, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import type { Delivery } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { DeliveryScheduledSchema } from "@ftgo/gen/ftgo/delivery/v1/events_pb.js";
-import { createOutbox, type Database, type MessageContext, money, type Outbox, openDatabase } from "@ftgo/platform";
-
-const MIGRATIONS = [
-  `CREATE TABLE deliveries (
-     order_id                TEXT PRIMARY KEY,
-     restaurant_id           TEXT NOT NULL,
-     state                   TEXT NOT NULL,
-     courier_id              TEXT NOT NULL DEFAULT '',
-     estimated_delivery_time INTEGER
-   );`,
-  // Scheduling by Kitchen's one-way notification, and courier assignment by publish/async responses.
-  `ALTER TABLE deliveries ADD COLUMN ready_by INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE deliveries ADD COLUMN reason TEXT NOT NULL DEFAULT '';
-   ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE deliveries ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE deliveries ADD COLUMN schedule_message_id TEXT NOT NULL DEFAULT '';
-   CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'PENDING';
-   CREATE TABLE courier_quotes (
-     order_id                TEXT NOT NULL REFERENCES deliveries (order_id),
-     courier_id              TEXT NOT NULL,
-     estimated_delivery_time INTEGER NOT NULL,
-     price_minor             INTEGER NOT NULL,
-     currency                TEXT NOT NULL,
-     chosen                  INTEGER NOT NULL CHECK (chosen IN (0, 1)),
-     received_at             INTEGER NOT NULL,
-     PRIMARY KEY (order_id, courier_id)
-   );`,
-];
-
-type StateName = keyof typeof DeliveryState;
-
-interface DeliveryRow {
-  order_id: string;
-  restaurant_id: string;
-  state: StateName;
-  courier_id: string;
-  estimated_delivery_time: number | null;
-  ready_by: number;
-  reason: string;
-  attempts: number;
-  next_attempt_at: number;
-}
-
-interface QuoteRow {
-  courier_id: string;
-  estimated_delivery_time: number;
-  price_minor: number;
-  currency: string;
-  chosen: number;
-}
+import { createOutbox, type Database, type MessageContext, type Outbox, openDatabase } from "@ftgo/platform";
+import { type DeliveryRow, MIGRATIONS, millis, type QuoteRow, toDelivery } from "./schema.js";
 
 /** A delivery still waiting for a courier, as the dispatcher needs it. */
 export interface PendingDelivery {
@@ -178,29 +129,4 @@ export function openDeliveryStore(file: string, options: { partitions?: number }
     postponeAssignment: (orderId, reason, nextAttemptAt) => postpone.run(reason, nextAttemptAt, orderId).changes === 1,
     close: () => db.close(),
   };
-}
-
-function millis(timestamp: Timestamp | undefined): number {
-  return timestamp ? timestampDate(timestamp).getTime() : 0;
-}
-
-function toDelivery(row: DeliveryRow, quotes: QuoteRow[]): Delivery {
-  return create(DeliverySchema, {
-    orderId: row.order_id,
-    restaurantId: row.restaurant_id,
-    state: DeliveryState[row.state],
-    courierId: row.courier_id,
-    estimatedDeliveryTime:
-      row.estimated_delivery_time === null ? undefined : timestampFromMs(row.estimated_delivery_time),
-    readyBy: row.ready_by ? timestampFromMs(row.ready_by) : undefined,
-    reason: row.reason,
-    quotes: quotes.map((quote) =>
-      create(CourierQuoteSchema, {
-        orderId: row.order_id,
-        courierId: quote.courier_id,
-        estimatedDeliveryTime: timestampFromMs(quote.estimated_delivery_time),
-        price: money(quote.price_minor, quote.currency),
-      }),
-    ),
-  });
 }

@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type KitchenService, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { currentCall, NotFoundError, type OutboxRelay, requireField } from "@ftgo/platform";
+import { acceptTicket } from "./steps.js";
 import type { KitchenStore, TicketChange } from "./store.js";
 
 export interface KitchenDeps {
@@ -33,7 +34,8 @@ export function createKitchenService({ store, relay }: KitchenDeps): ServiceImpl
       return { ticket };
     },
     acceptTicket(req) {
-      const ticket = store.acceptTicket(requireField(req.orderId, "order_id"), currentCall()?.requestId, req.readyBy);
+      const orderId = requireField(req.orderId, "order_id");
+      const ticket = acceptTicket(store, orderId, currentCall()?.requestId, req.readyBy);
       relay.kick();
       return { ticket };
     },

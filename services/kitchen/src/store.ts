@@ -1,72 +1,32 @@
+// Kitchen Service's own database: restaurants, menus, tickets, their state history, the outbox and the
+// processed-messages table. Persistence only: what the saga steps decide is in steps.ts.
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
-import {
-  TicketAcceptedSchema,
-  TicketApprovedSchema,
-  TicketCancellationRefusedSchema,
-  TicketCancelledSchema,
-  TicketCreatedSchema,
-  TicketCreationFailedSchema,
-  TicketRejectedSchema,
-} from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import {
   type MenuItem,
   MenuItemSchema,
   type Restaurant,
   RestaurantSchema,
   type Ticket,
-  TicketSchema,
   TicketState,
 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import {
   createChangeFeed,
   createOutbox,
   createStateMachine,
   type Database,
-  DEFAULT_CURRENCY,
-  FailedPreconditionError,
-  type MessageContext,
   money,
-  NotFoundError,
   type Outbox,
   openDatabase,
   type StateHistory,
   type Transitions,
   type Watch,
 } from "@ftgo/platform";
-import { SEED_RESTAURANTS } from "./seed.js";
+import { MIGRATIONS, seedRestaurants, type TicketRow, type TicketStateName, toTicket } from "./schema.js";
 
-const MIGRATIONS = [
-  `CREATE TABLE restaurants (
-     restaurant_id TEXT PRIMARY KEY,
-     name          TEXT NOT NULL,
-     open          INTEGER NOT NULL
-   );
-   CREATE TABLE menu_items (
-     menu_item_id  TEXT PRIMARY KEY,
-     restaurant_id TEXT NOT NULL REFERENCES restaurants (restaurant_id),
-     position      INTEGER NOT NULL,
-     name          TEXT NOT NULL,
-     price_minor   INTEGER NOT NULL CHECK (price_minor >= 0),
-     currency      TEXT NOT NULL
-   );
-   CREATE TABLE tickets (
-     order_id      TEXT PRIMARY KEY,
-     restaurant_id TEXT NOT NULL,
-     state         TEXT NOT NULL,
-     reason        TEXT NOT NULL DEFAULT '',
-     line_items    TEXT NOT NULL,
-     create_time   INTEGER NOT NULL,
-     update_time   INTEGER NOT NULL
-   );`,
-];
-
-type StateName = keyof typeof TicketState;
+export type { TicketStateName };
 
 /** The ticket state machine: every change the code may make, and nothing else. */
-export const TICKET_TRANSITIONS: Transitions<StateName> = {
+export const TICKET_TRANSITIONS: Transitions<TicketStateName> = {
   // CREATE_PENDING → CANCELLED: a cancel that overtook CreditCardAuthorized (another stream) on its way here.
   CREATE_PENDING: ["AWAITING_ACCEPTANCE", "CREATE_REJECTED", "CANCELLED"],
   AWAITING_ACCEPTANCE: ["ACCEPTED", "CANCELLED"],
@@ -75,32 +35,13 @@ export const TICKET_TRANSITIONS: Transitions<StateName> = {
   CANCELLED: [],
 };
 
-interface RestaurantRow {
-  restaurant_id: string;
-  name: string;
-  open: number;
-}
-interface MenuItemRow {
-  menu_item_id: string;
-  name: string;
-  price_minor: number;
-  currency: string;
-}
-/** A line of a ticket as stored (JSON in `tickets.line_items`). */
-interface TicketLine {
-  menuItemId: string;
-  name: string;
-  quantity: number;
-}
-
-interface TicketRow {
-  order_id: string;
-  restaurant_id: string;
-  state: StateName;
-  reason: string;
-  line_items: string;
-  create_time: number;
-  update_time: number;
+/** A ticket to insert: its order, restaurant, first state (with the reason, if rejected) and lines. */
+export interface NewTicket {
+  readonly orderId: string;
+  readonly restaurantId: string;
+  readonly state: TicketStateName;
+  readonly reason: string;
+  readonly lineItems: readonly { menuItemId: string; name: string; quantity: number }[];
 }
 
 /** One committed change of a ticket: the ticket as that change left it, and the state it left (none if new). */
@@ -110,8 +51,8 @@ export interface TicketChange {
 }
 
 /**
- * Kitchen Service's own database: restaurants, menus, tickets, their state history, the outbox and the
- * processed-messages table. Every state change and the event it causes are written in one transaction.
+ * The persistence of Kitchen Service. Writes belong inside the handler's (or caller's) transaction; every
+ * ticket change is also announced to WatchTickets once that transaction commits.
  */
 export interface KitchenStore {
   readonly db: Database;
@@ -120,19 +61,10 @@ export interface KitchenStore {
   findRestaurant(restaurantId: string): Restaurant | undefined;
   menuOf(restaurantId: string): MenuItem[];
   findTicket(orderId: string): Ticket | undefined;
-  /** Create Order step 3: validate the order, create its ticket CREATE_PENDING (or CREATE_REJECTED), publish. */
-  createTicket(order: OrderCreated, ctx: MessageContext): Ticket;
-  /** Step 5: CREATE_PENDING → AWAITING_ACCEPTANCE, publishing TicketApproved. */
-  approveTicket(orderId: string, ctx: MessageContext): boolean;
-  /** Compensation of step 3: the ticket will never be cooked (CREATE_REJECTED), publishing TicketRejected. */
-  rejectTicket(orderId: string, reason: string, ctx: MessageContext): boolean;
-  /**
-   * The restaurant accepts: AWAITING_ACCEPTANCE → ACCEPTED, publishing TicketAccepted and sending Delivery the
-   * one-way command ScheduleDelivery (no reply expected), in one transaction (idempotent).
-   */
-  acceptTicket(orderId: string, requestId?: string, readyBy?: Timestamp): Ticket;
-  /** Cancel Order: AWAITING_ACCEPTANCE → CANCELLED, or a refusal once the restaurant has accepted. */
-  cancelTicket(orderId: string, ctx: MessageContext): "cancelled" | "refused";
+  /** Inserts a ticket in its first state, recorded in the history as caused by `messageId`. */
+  insertTicket(ticket: NewTicket, messageId?: string): Ticket;
+  /** A guarded state change (see createStateMachine): false when the ticket was not in `from`. */
+  transition(orderId: string, from: TicketStateName, to: TicketStateName, reason: string, messageId?: string): boolean;
   /**
    * WatchTickets' feed of one restaurant: its open tickets now (AWAITING_ACCEPTANCE, oldest first), then
    * every change of one of its tickets once that change has committed, in commit order, each exactly once,
@@ -147,12 +79,14 @@ export interface KitchenStore {
 /** Opens the kitchen database at `file`, creating the schema and the seed restaurants on first start. */
 export function openKitchenStore(file: string, options: { partitions?: number } = {}): KitchenStore {
   const db = openDatabase(file, MIGRATIONS);
-  seed(db);
+  seedRestaurants(db);
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, { entity: "ticket", table: "tickets", transitions: TICKET_TRANSITIONS });
   const history = machine.history;
-  const restaurant = db.prepare<[string], RestaurantRow>("SELECT * FROM restaurants WHERE restaurant_id = ?");
-  const menu = db.prepare<[string], MenuItemRow>(
+  const restaurant = db.prepare<[string], { restaurant_id: string; name: string; open: number }>(
+    "SELECT * FROM restaurants WHERE restaurant_id = ?",
+  );
+  const menu = db.prepare<[string], { menu_item_id: string; name: string; price_minor: number; currency: string }>(
     "SELECT * FROM menu_items WHERE restaurant_id = ? ORDER BY position, menu_item_id",
   );
   const ticket = db.prepare<[string], TicketRow>("SELECT * FROM tickets WHERE order_id = ?");
@@ -164,124 +98,49 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   );
   // In-process change feed for WatchTickets, keyed by restaurant: each change publishes the ticket it made.
   const feed = createChangeFeed<TicketChange>(db);
-  const insertTicket = db.prepare(
+  const insert = db.prepare(
     `INSERT INTO tickets (order_id, restaurant_id, state, reason, line_items, create_time, update_time)
      VALUES (@orderId, @restaurantId, @state, @reason, @lineItems, @now, @now)`,
   );
 
-  const findRestaurant = (restaurantId: string) => {
-    const row = restaurant.get(restaurantId);
-    return row && create(RestaurantSchema, { restaurantId: row.restaurant_id, name: row.name, open: row.open === 1 });
-  };
-  const menuOf = (restaurantId: string) =>
-    menu.all(restaurantId).map((row) =>
-      create(MenuItemSchema, {
-        menuItemId: row.menu_item_id,
-        name: row.name,
-        price: money(row.price_minor, row.currency),
-      }),
-    );
   const findTicket = (orderId: string) => {
     const row = ticket.get(orderId);
     return row && toTicket(row);
   };
   /** A change that the restaurant's displays hear about once committed; read here, inside its transaction. */
-  const changed = (orderId: string, from: StateName | null) => {
+  const changed = (orderId: string, from: TicketStateName | null) => {
     if (feed.listenerCount() === 0) return; // no display is watching: not worth reading the ticket
     const now = findTicket(orderId) as Ticket;
     feed.publish(now.restaurantId, { ticket: now, from: from === null ? undefined : TicketState[from] });
-  };
-  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
-    const moved = machine.transition(orderId, from, to, reason, messageId);
-    if (moved) changed(orderId, from);
-    return moved;
-  };
-  const newTicket = (
-    orderId: string,
-    restaurantId: string,
-    state: StateName,
-    reason: string,
-    lines: TicketLine[],
-    messageId?: string,
-  ) => {
-    insertTicket.run({ orderId, restaurantId, state, reason, lineItems: JSON.stringify(lines), now: Date.now() });
-    history.record(orderId, null, state, messageId);
-    changed(orderId, null);
   };
 
   return {
     db,
     outbox,
     history,
-    findRestaurant,
-    menuOf,
+    findRestaurant(restaurantId) {
+      const row = restaurant.get(restaurantId);
+      return row && create(RestaurantSchema, { restaurantId: row.restaurant_id, name: row.name, open: row.open === 1 });
+    },
+    menuOf: (restaurantId) =>
+      menu.all(restaurantId).map((row) =>
+        create(MenuItemSchema, {
+          menuItemId: row.menu_item_id,
+          name: row.name,
+          price: money(row.price_minor, row.currency),
+        }),
+      ),
     findTicket,
-    createTicket(order, ctx) {
-      const existing = findTicket(order.orderId);
-      // A failure elsewhere can overtake OrderCreated (it travels on another stream): the ticket was then
-      // already rejected, and an order the saga has given up on must not become a ticket to cook.
-      if (existing) return existing;
-      const lines = order.lineItems.map((l) => ({ menuItemId: l.menuItemId, name: l.name, quantity: l.quantity }));
-      const problem = whyKitchenCannotTake(order, findRestaurant(order.restaurantId), menuOf(order.restaurantId));
-      if (problem) {
-        newTicket(order.orderId, order.restaurantId, "CREATE_REJECTED", problem, lines, ctx.messageId);
-        ctx.publish(TicketCreationFailedSchema, { orderId: order.orderId, reason: problem });
-      } else {
-        newTicket(order.orderId, order.restaurantId, "CREATE_PENDING", "", lines, ctx.messageId);
-        ctx.publish(TicketCreatedSchema, { orderId: order.orderId, restaurantId: order.restaurantId });
-      }
-      return findTicket(order.orderId) as Ticket;
+    insertTicket({ lineItems, ...fields }, messageId) {
+      insert.run({ ...fields, lineItems: JSON.stringify(lineItems), now: Date.now() });
+      history.record(fields.orderId, null, fields.state, messageId);
+      changed(fields.orderId, null);
+      return findTicket(fields.orderId) as Ticket;
     },
-    approveTicket(orderId, ctx) {
-      if (!transition(orderId, "CREATE_PENDING", "AWAITING_ACCEPTANCE", "", ctx.messageId)) return false;
-      ctx.publish(TicketApprovedSchema, { orderId });
-      return true;
-    },
-    rejectTicket(orderId, reason, ctx) {
-      if (!findTicket(orderId)) {
-        // The failure overtook OrderCreated: remember the rejection so that OrderCreated finds it.
-        newTicket(orderId, "", "CREATE_REJECTED", reason, [], ctx.messageId);
-      } else if (!transition(orderId, "CREATE_PENDING", "CREATE_REJECTED", reason, ctx.messageId)) {
-        return false;
-      }
-      ctx.publish(TicketRejectedSchema, { orderId, reason });
-      return true;
-    },
-    acceptTicket: db.transaction((orderId: string, requestId?: string, readyBy?: Timestamp) => {
-      const current = findTicket(orderId);
-      if (!current) throw new NotFoundError(`no ticket for order ${orderId}`);
-      if (current.state === TicketState.ACCEPTED) return current;
-      if (!transition(orderId, "AWAITING_ACCEPTANCE", "ACCEPTED", "")) {
-        throw new FailedPreconditionError(
-          `ticket of order ${orderId} is ${TicketState[current.state]}: only a ticket AWAITING_ACCEPTANCE can be accepted`,
-        );
-      }
-      outbox.append(
-        TicketAcceptedSchema,
-        { orderId, restaurantId: current.restaurantId },
-        { correlationId: orderId, requestId },
-      );
-      // One-way notification: a command to Delivery's point-to-point channel, with no reply channel.
-      outbox.send(
-        ScheduleDeliverySchema,
-        { orderId, restaurantId: current.restaurantId, readyBy },
-        { correlationId: orderId, requestId },
-      );
-      return findTicket(orderId) as Ticket;
-    }),
-    cancelTicket(orderId, ctx) {
-      const cancelled = (from: StateName) => transition(orderId, from, "CANCELLED", "order cancelled", ctx.messageId);
-      if (cancelled("AWAITING_ACCEPTANCE") || cancelled("CREATE_PENDING")) {
-        ctx.publish(TicketCancelledSchema, { orderId });
-        return "cancelled";
-      }
-      const current = findTicket(orderId);
-      const reason =
-        current?.state === TicketState.ACCEPTED
-          ? "the restaurant has accepted the ticket"
-          : `the ticket is ${current ? TicketState[current.state] : "unknown"}`;
-      ctx.publish(TicketCancellationRefusedSchema, { orderId, reason });
-      return "refused";
+    transition(orderId, from, to, reason, messageId) {
+      const moved = machine.transition(orderId, from, to, reason, messageId);
+      if (moved) changed(orderId, from);
+      return moved;
     },
     watchTickets(restaurantId, signal) {
       return feed.watch(restaurantId, signal, () => openTickets.all(restaurantId).map(toTicket));
@@ -292,45 +151,4 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
       db.close();
     },
   };
-}
-
-/** The kitchen's validation of a new order: why it cannot take it, or undefined when it can. */
-function whyKitchenCannotTake(order: OrderCreated, restaurant: Restaurant | undefined, menu: MenuItem[]) {
-  if (!restaurant) return `restaurant ${order.restaurantId} not found`;
-  if (!restaurant.open) return `restaurant ${order.restaurantId} is closed`;
-  const onMenu = new Set(menu.map((item) => item.menuItemId));
-  const missing = order.lineItems.find((line) => !onMenu.has(line.menuItemId));
-  if (missing) return `menu item ${missing.menuItemId} is not on the menu of restaurant ${order.restaurantId}`;
-  return undefined;
-}
-
-function toTicket(row: TicketRow): Ticket {
-  return create(TicketSchema, {
-    orderId: row.order_id,
-    restaurantId: row.restaurant_id,
-    state: TicketState[row.state],
-    reason: row.reason,
-    lineItems: JSON.parse(row.line_items),
-    createTime: timestampFromMs(row.create_time),
-    updateTime: timestampFromMs(row.update_time),
-  });
-}
-
-/** Inserts the seed restaurants unless they are there already; never overwrites what a user changed. */
-function seed(db: Database): void {
-  const insertRestaurant = db.prepare(
-    "INSERT INTO restaurants (restaurant_id, name, open) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-  );
-  const insertItem = db.prepare(
-    `INSERT INTO menu_items (menu_item_id, restaurant_id, position, name, price_minor, currency)
-     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  );
-  db.transaction(() => {
-    for (const r of SEED_RESTAURANTS) {
-      insertRestaurant.run(r.restaurantId, r.name, r.open ? 1 : 0);
-      r.menu.forEach((item, position) => {
-        insertItem.run(item.menuItemId, r.restaurantId, position, item.name, item.priceMinor, DEFAULT_CURRENCY);
-      });
-    }
-  })();
 }

@@ -1,6 +1,6 @@
 // KitchenService/WatchTickets, a restaurant's kitchen display: its open tickets first, then each ticket that
 // joins or leaves the queue as it commits — served on a real socket over Kitchen's real database, with the
-// tickets moved by the same store calls the saga makes.
+// tickets moved by the same step calls the saga makes.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +28,7 @@ import {
 import { waitFor } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createKitchenService } from "../src/service.js";
+import { acceptTicket, approveTicket, cancelTicket, createTicket, rejectTicket } from "../src/steps.js";
 import { type KitchenStore, openKitchenStore } from "../src/store.js";
 
 let dataDir: string;
@@ -68,13 +69,14 @@ const saga = {
       lineItems: [{ menuItemId: "m-1", name: "Pho bo", quantity: 2, price: money(650), total: money(1300) }],
       total: money(1300),
     });
-    store.db.transaction(() => store.createTicket(order, messageContext(orderId)))();
+    store.db.transaction(() => createTicket(store, order, messageContext(orderId)))();
   },
   approveTicket: (orderId: string) =>
-    store.db.transaction(() => store.approveTicket(orderId, messageContext(orderId)))(),
+    store.db.transaction(() => approveTicket(store, orderId, messageContext(orderId)))(),
   rejectTicket: (orderId: string) =>
-    store.db.transaction(() => store.rejectTicket(orderId, "card declined", messageContext(orderId)))(),
-  cancelTicket: (orderId: string) => store.db.transaction(() => store.cancelTicket(orderId, messageContext(orderId)))(),
+    store.db.transaction(() => rejectTicket(store, orderId, "card declined", messageContext(orderId)))(),
+  cancelTicket: (orderId: string) =>
+    store.db.transaction(() => cancelTicket(store, orderId, messageContext(orderId)))(),
   /** A ticket in AWAITING_ACCEPTANCE: created, then approved once the card paid. */
   queued(orderId: string) {
     saga.createTicket(orderId);
@@ -130,7 +132,7 @@ describe("WatchTickets", () => {
     saga.queued(second);
     saga.createTicket(pending); // card not yet authorized: not for the display
     saga.queued(accepted);
-    store.acceptTicket(accepted); // already being cooked: no longer in the queue
+    acceptTicket(store, accepted); // already being cooked: no longer in the queue
 
     const display = watch("r-1");
     const opening = await display.next();
@@ -141,7 +143,7 @@ describe("WatchTickets", () => {
 
     const [arriving, neverQueued] = [id("arriving"), id("never-queued")];
     saga.approveTicket(pending); // joins the queue
-    store.acceptTicket(first); // leaves it: accepted
+    acceptTicket(store, first); // leaves it: accepted
     saga.createTicket(neverQueued); // created and rejected before it reached the queue: never shown
     saga.rejectTicket(neverQueued);
     saga.cancelTicket(second); // leaves it: cancelled

@@ -1,5 +1,5 @@
-// Order Service's part in the Create Order and Cancel Order sagas (choreography): what it does when
-// another service's event arrives. Each handler runs inside one local transaction with the inbox
+// Order Service's part in the Create Order and Cancel Order sagas (choreography), as wiring: which event
+// calls which step of steps.ts. Each handler runs inside one local transaction with the inbox
 // record and the outbox rows it writes (see @ftgo/platform messaging).
 import {
   CreditCardAuthorizationFailedSchema,
@@ -8,7 +8,8 @@ import {
 } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { ConsumerVerificationFailedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
 import { TicketCancellationRefusedSchema, TicketCreationFailedSchema } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
-import { type Logger, on, type Subscription } from "@ftgo/platform";
+import { type Logger, type MessageContext, on, type Subscription } from "@ftgo/platform";
+import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "./steps.js";
 import type { OrderStore } from "./store.js";
 
 export interface OrderSagaDeps {
@@ -21,28 +22,28 @@ export function orderSaga({ store, log }: OrderSagaDeps): Subscription[] {
   return [
     // Create Order, step 6: the card is authorized, so every earlier step has succeeded.
     on(CreditCardAuthorizedSchema, (event, ctx) => {
-      if (store.approve(event.orderId, ctx)) log.info({ orderId: event.orderId }, "order approved");
+      if (approveOrder(store, event.orderId, ctx)) log.info({ orderId: event.orderId }, "order approved");
     }),
 
     // Compensation: any failed step rejects the order, with that step's reason. The other participants
     // undo their own steps on the same events; a second failure finds the order already REJECTED.
-    on(ConsumerVerificationFailedSchema, (event, ctx) => rejectOrder(event.orderId, event.reason, ctx)),
-    on(TicketCreationFailedSchema, (event, ctx) => rejectOrder(event.orderId, event.reason, ctx)),
-    on(CreditCardAuthorizationFailedSchema, (event, ctx) => rejectOrder(event.orderId, event.reason, ctx)),
+    on(ConsumerVerificationFailedSchema, (event, ctx) => reject(event.orderId, event.reason, ctx)),
+    on(TicketCreationFailedSchema, (event, ctx) => reject(event.orderId, event.reason, ctx)),
+    on(CreditCardAuthorizationFailedSchema, (event, ctx) => reject(event.orderId, event.reason, ctx)),
 
     // Cancel Order ends here: the ticket was cancelled and Accounting has reversed the charge…
     on(CreditCardAuthorizationReversedSchema, (event, ctx) => {
-      if (store.completeCancel(event.orderId, ctx)) log.info({ orderId: event.orderId }, "order cancelled");
+      if (completeCancel(store, event.orderId, ctx)) log.info({ orderId: event.orderId }, "order cancelled");
     }),
     // …or the restaurant had already accepted the ticket: the order stays APPROVED, with the reason.
     on(TicketCancellationRefusedSchema, (event, ctx) => {
-      if (store.refuseCancel(event.orderId, event.reason, ctx)) {
+      if (refuseCancel(store, event.orderId, event.reason, ctx)) {
         log.info({ orderId: event.orderId, reason: event.reason }, "cancel refused, order stays approved");
       }
     }),
   ];
 
-  function rejectOrder(orderId: string, reason: string, ctx: Parameters<typeof store.reject>[2]) {
-    if (store.reject(orderId, reason, ctx)) log.info({ orderId, reason }, "order rejected");
+  function reject(orderId: string, reason: string, ctx: MessageContext) {
+    if (rejectOrder(store, orderId, reason, ctx)) log.info({ orderId, reason }, "order rejected");
   }
 }

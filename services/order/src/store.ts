@@ -1,15 +1,10 @@
-import { create, fromBinary, fromJson, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+// Order Service's own database: orders, the last known menus, their state history, the outbox and the
+// processed-messages table. Persistence only, but for the two RPCs that start a saga (createPending,
+// requestCancel), whose change and event are one transaction here; the message-driven steps are in steps.ts.
+import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { type GetMenuResponse, GetMenuResponseSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import {
-  OrderApprovedSchema,
-  OrderCancelledSchema,
-  OrderCancelRefusedSchema,
-  OrderCancelRequestedSchema,
-  OrderCreatedSchema,
-  OrderRejectedSchema,
-} from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import { type Order, OrderLineItemSchema, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderCancelRequestedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import { type Order, OrderLineItemSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import {
   createChangeFeed,
   createOutbox,
@@ -17,7 +12,6 @@ import {
   type Database,
   FailedPreconditionError,
   type MessageContext,
-  money,
   NotFoundError,
   type Outbox,
   openDatabase,
@@ -26,56 +20,16 @@ import {
   type Watch,
 } from "@ftgo/platform";
 import type { PricedLines } from "./pricing.js";
-
-const MIGRATIONS = [
-  `CREATE TABLE orders (
-     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-     order_id      TEXT NOT NULL UNIQUE,
-     consumer_id   TEXT NOT NULL,
-     restaurant_id TEXT NOT NULL,
-     state         TEXT NOT NULL,
-     reason        TEXT NOT NULL DEFAULT '',
-     total_minor   INTEGER NOT NULL,
-     currency      TEXT NOT NULL,
-     line_items    TEXT NOT NULL,
-     create_time   INTEGER NOT NULL,
-     update_time   INTEGER NOT NULL
-   );
-   CREATE INDEX orders_by_consumer ON orders (consumer_id, seq);`,
-  // The fallback of CreateOrder: the last menu seen of each restaurant, and which orders were priced from one.
-  `ALTER TABLE orders ADD COLUMN priced_from_last_known_menu INTEGER NOT NULL DEFAULT 0;
-   CREATE TABLE known_menus (
-     restaurant_id TEXT PRIMARY KEY,
-     menu          BLOB NOT NULL,
-     seen_at       INTEGER NOT NULL
-   );`,
-];
-
-type StateName = keyof typeof OrderState;
+import { MIGRATIONS, type OrderRow, type OrderStateName, toOrder } from "./schema.js";
 
 /** The order state machine of both sagas: every change the code may make, and nothing else. */
-export const ORDER_TRANSITIONS: Transitions<StateName> = {
+export const ORDER_TRANSITIONS: Transitions<OrderStateName> = {
   APPROVAL_PENDING: ["APPROVED", "REJECTED"],
   APPROVED: ["CANCEL_PENDING"],
   CANCEL_PENDING: ["CANCELLED", "APPROVED"],
   REJECTED: [],
   CANCELLED: [],
 };
-
-interface OrderRow {
-  seq: number;
-  order_id: string;
-  consumer_id: string;
-  restaurant_id: string;
-  state: StateName;
-  reason: string;
-  total_minor: number;
-  currency: string;
-  line_items: string;
-  create_time: number;
-  update_time: number;
-  priced_from_last_known_menu: number;
-}
 
 /** What a new order is made of. */
 export interface NewOrder extends PricedLines {
@@ -88,16 +42,16 @@ export interface NewOrder extends PricedLines {
   readonly pricedFromLastKnownMenu?: boolean;
 }
 
+/** What caused a state change: the message handled (its id goes into the state history). */
+type Cause = Pick<MessageContext, "messageId">;
+
 /** One page of orders, newest first; `nextCursor` is the position after the last one, if any. */
 export interface OrderPage {
   readonly orders: Order[];
   readonly nextCursor: number | undefined;
 }
 
-/**
- * Order Service's own database: orders, their state history, the outbox and the processed-messages
- * table. Every state change and the event it causes are written in one local transaction.
- */
+/** The persistence of Order Service; every write belongs inside one local transaction with its events. */
 export interface OrderStore {
   readonly db: Database;
   readonly outbox: Outbox;
@@ -110,16 +64,16 @@ export interface OrderStore {
   /** The last menu seen of a restaurant, if any. */
   lastKnownMenu(restaurantId: string): GetMenuResponse | undefined;
   listOrders(query: { consumerId: string; limit: number; before: number | undefined }): OrderPage;
-  /** Step 6: APPROVAL_PENDING → APPROVED, publishing OrderApproved. False when the order was not pending. */
-  approve(orderId: string, ctx: MessageContext): boolean;
-  /** Compensation: APPROVAL_PENDING → REJECTED with the failed step's reason, publishing OrderRejected. */
-  reject(orderId: string, reason: string, ctx: MessageContext): boolean;
+  /**
+   * The guarded state changes of the saga steps (steps.ts), each caused by the message `ctx` handles: false
+   * when the order was not in the state the change starts from. They publish nothing: the steps do.
+   */
+  approve(orderId: string, ctx: Cause): boolean; // APPROVAL_PENDING → APPROVED
+  reject(orderId: string, reason: string, ctx: Cause): boolean; // APPROVAL_PENDING → REJECTED
+  completeCancel(orderId: string, ctx: Cause): boolean; // CANCEL_PENDING → CANCELLED
+  refuseCancel(orderId: string, reason: string, ctx: Cause): boolean; // CANCEL_PENDING → APPROVED
   /** Cancel Order step 1: APPROVED → CANCEL_PENDING and OrderCancelRequested; FAILED_PRECONDITION otherwise. */
   requestCancel(orderId: string, requestId?: string): Order;
-  /** Cancel Order's end: CANCEL_PENDING → CANCELLED, publishing OrderCancelled. */
-  completeCancel(orderId: string, ctx: MessageContext): boolean;
-  /** A refused cancel: CANCEL_PENDING → APPROVED with the reason, publishing OrderCancelRefused. */
-  refuseCancel(orderId: string, reason: string, ctx: MessageContext): boolean;
   /**
    * WatchOrder's feed: the order as it is now, then the order after each state change, once that change has
    * committed, in commit order, each exactly once, until `signal` aborts. NotFoundError for an unknown order.
@@ -166,7 +120,13 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
    * order is read here, inside the transaction, so a watcher sees the state this change made even when a
    * later change commits before the feed delivers (re-reading after commit would skip the one in between).
    */
-  const transition = (orderId: string, from: StateName, to: StateName, reason: string, messageId?: string) => {
+  const transition = (
+    orderId: string,
+    from: OrderStateName,
+    to: OrderStateName,
+    reason: string,
+    messageId?: string,
+  ) => {
     const moved = machine.transition(orderId, from, to, reason, messageId);
     if (moved && feed.listenerCount(orderId) > 0) feed.publish(orderId, find(orderId) as Order);
     return moved;
@@ -218,16 +178,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       const shown = more ? rows.slice(0, limit) : rows;
       return { orders: shown.map(toOrder), nextCursor: more ? shown[shown.length - 1]?.seq : undefined };
     },
-    approve(orderId, ctx) {
-      if (!transition(orderId, "APPROVAL_PENDING", "APPROVED", "", ctx.messageId)) return false;
-      ctx.publish(OrderApprovedSchema, { orderId });
-      return true;
-    },
-    reject(orderId, reason, ctx) {
-      if (!transition(orderId, "APPROVAL_PENDING", "REJECTED", reason, ctx.messageId)) return false;
-      ctx.publish(OrderRejectedSchema, { orderId, reason });
-      return true;
-    },
+    approve: (orderId, ctx) => transition(orderId, "APPROVAL_PENDING", "APPROVED", "", ctx.messageId),
+    reject: (orderId, reason, ctx) => transition(orderId, "APPROVAL_PENDING", "REJECTED", reason, ctx.messageId),
     requestCancel: db.transaction((orderId: string, requestId?: string) => {
       const order = find(orderId);
       if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -239,16 +191,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       outbox.append(OrderCancelRequestedSchema, { orderId }, { correlationId: orderId, requestId });
       return find(orderId) as Order;
     }),
-    completeCancel(orderId, ctx) {
-      if (!transition(orderId, "CANCEL_PENDING", "CANCELLED", "", ctx.messageId)) return false;
-      ctx.publish(OrderCancelledSchema, { orderId });
-      return true;
-    },
-    refuseCancel(orderId, reason, ctx) {
-      if (!transition(orderId, "CANCEL_PENDING", "APPROVED", reason, ctx.messageId)) return false;
-      ctx.publish(OrderCancelRefusedSchema, { orderId, reason });
-      return true;
-    },
+    completeCancel: (orderId, ctx) => transition(orderId, "CANCEL_PENDING", "CANCELLED", "", ctx.messageId),
+    refuseCancel: (orderId, reason, ctx) => transition(orderId, "CANCEL_PENDING", "APPROVED", reason, ctx.messageId),
     watchOrder(orderId, signal) {
       return feed.watch(orderId, signal, () => {
         const order = find(orderId);
@@ -262,19 +206,4 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       db.close();
     },
   };
-}
-
-function toOrder(row: OrderRow): Order {
-  return create(OrderSchema, {
-    orderId: row.order_id,
-    consumerId: row.consumer_id,
-    restaurantId: row.restaurant_id,
-    state: OrderState[row.state],
-    reason: row.reason,
-    total: money(row.total_minor, row.currency),
-    lineItems: (JSON.parse(row.line_items) as JsonValue[]).map((line) => fromJson(OrderLineItemSchema, line)),
-    createTime: timestampFromMs(row.create_time),
-    updateTime: timestampFromMs(row.update_time),
-    pricedFromLastKnownMenu: row.priced_from_last_known_menu === 1,
-  });
 }

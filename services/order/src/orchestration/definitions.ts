@@ -49,6 +49,7 @@ import {
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import type { Order } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import type { MessageContext } from "@ftgo/platform";
+import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "../steps.js";
 import type { OrderStore } from "../store.js";
 
 /** A reply a waiting state accepts, and the state it leads to. */
@@ -173,8 +174,8 @@ export const CREATE_ORDER_SAGA: SagaDefinition = {
     }),
   },
   final: {
-    APPROVED: (store, orderId, _reason, ctx) => store.approve(orderId, ctx),
-    REJECTED: (store, orderId, reason, ctx) => store.reject(orderId, reason, ctx),
+    APPROVED: (store, orderId, _reason, ctx) => approveOrder(store, orderId, ctx),
+    REJECTED: (store, orderId, reason, ctx) => rejectOrder(store, orderId, reason, ctx),
   },
 };
 
@@ -203,8 +204,8 @@ export const CANCEL_ORDER_SAGA: SagaDefinition = {
     }),
   },
   final: {
-    CANCELLED: (store, orderId, _reason, ctx) => store.completeCancel(orderId, ctx),
-    CANCEL_REFUSED: (store, orderId, reason, ctx) => store.refuseCancel(orderId, reason, ctx),
+    CANCELLED: (store, orderId, _reason, ctx) => completeCancel(store, orderId, ctx),
+    CANCEL_REFUSED: (store, orderId, reason, ctx) => refuseCancel(store, orderId, reason, ctx),
   },
 };
 
