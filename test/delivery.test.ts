@@ -8,6 +8,16 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { RunningCourier } from "@ftgo/courier";
 import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
 import { type Delivery, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { placeOrder, sagaSettles } from "@ftgo/harness/saga-over-grpc.js";
+import {
+  type CourierTermsInput,
+  deliveryScheduled,
+  deliveryWhen,
+  readyByInMinutes,
+  startTestCourier,
+} from "@ftgo/harness/test-couriers.js";
 import {
   createOutbox,
   MessageHeader,
@@ -22,16 +32,6 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import {
-  type CourierTermsInput,
-  deliveryScheduled,
-  deliveryWhen,
-  readyByInMinutes,
-  startTestCourier,
-} from "./support/couriers.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { placeOrder, sagaSettles } from "./support/saga.js";
 
 const WINDOW_MS = 300;
 const RETRY_MS = 200;

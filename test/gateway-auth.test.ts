@@ -1,7 +1,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import {
+  call,
+  detailsWhenSettled,
+  type GatewayMesh,
+  placeOrder,
+  signIn,
+  startGatewayMesh,
+} from "@ftgo/harness/gateway-mesh.js";
 import { decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
 
 describe("authentication and authorization at the gateway", () => {
   let mesh: GatewayMesh;

@@ -1,8 +1,8 @@
+import { type Body, call, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "@ftgo/harness/gateway-mesh.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect, headers } from "@nats-io/transport-node";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Body, call, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
 
 describe("the gateway's edge functions", () => {
   let mesh: GatewayMesh;

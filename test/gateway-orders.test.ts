@@ -1,7 +1,14 @@
+import {
+  call,
+  detailsWhenSettled,
+  type GatewayMesh,
+  placeOrder,
+  signIn,
+  startGatewayMesh,
+} from "@ftgo/harness/gateway-mesh.js";
+import { meshClients } from "@ftgo/harness/mesh-clients.js";
+import { startTestCourier } from "@ftgo/harness/test-couriers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
-import { meshClients } from "./support/clients.js";
-import { startTestCourier } from "./support/couriers.js";
 
 describe("the gateway in front of the Create Order saga", () => {
   let mesh: GatewayMesh;

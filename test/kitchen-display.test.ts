@@ -3,11 +3,11 @@
 // unknown restaurant, and stops cleanly on Ctrl-C.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { placeOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { placeOrder } from "./support/saga.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

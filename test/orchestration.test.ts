@@ -1,11 +1,12 @@
 // What only the orchestrated saga has: step timeouts, and an orchestrator that dies with sagas in flight.
 // Real processes (SIGSTOP, SIGKILL), a real nats-server, the orchestrator's own records audited.
+
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { orderReaches, placeOrder, sagaSettles } from "@ftgo/harness/saga-over-grpc.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "./support/audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "./support/orders.js";
-import { orderReaches, placeOrder, sagaSettles } from "./support/saga.js";
-import { useSagaMesh } from "./support/saga-mesh.js";
 
 // Long enough for a healthy step on a loaded two-core machine, short enough to keep the test quick.
 const STEP_TIMEOUT_MS = 3_000;

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { orderReaches, placeOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { orderReaches, placeOrder } from "./support/saga.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { type ProcessMesh, type ServiceInstance, startProcessMesh } from "@ftgo/harness/process-mesh.js";
+import { orderReaches, placeOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { openOrderStore } from "@ftgo/order/store";
 import { type MessageContext, money } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { type ProcessMesh, type ServiceInstance, startProcessMesh } from "./support/processes.js";
-import { orderReaches, placeOrder } from "./support/saga.js";
 
 let mesh: ProcessMesh;
 let clients: MeshClients;

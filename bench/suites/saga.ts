@@ -1,11 +1,11 @@
+import { meshIsQuiet, streamMessageCounts } from "@ftgo/harness/jetstream-streams.js";
+import { meshClients } from "@ftgo/harness/mesh-clients.js";
+import { startProcessMesh } from "@ftgo/harness/process-mesh.js";
+import { auditSagas, isSettled, openSagaDatabases, readSagas, type SagaDatabases } from "@ftgo/harness/saga-audit.js";
 import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { auditSagas, isSettled, openSagaDatabases, readSagas, type SagaDatabases } from "../../test/support/audit.js";
-import { meshClients } from "../../test/support/clients.js";
-import { startProcessMesh } from "../../test/support/processes.js";
-import { meshIsQuiet, streamMessageCounts } from "../../test/support/streams.js";
 import { median, medianMeasurement, percentile } from "../lib/stats.js";
 import type { BenchOptions, Measurement, Suite } from "../lib/suite.js";
 import { measurePublishRate, PUBLISHES_IN_FLIGHT } from "./saga/ceiling.js";

@@ -2,9 +2,8 @@
 // shutdown, whatever it was doing lost unless committed — and restarted on the same port and database.
 // Every saga must still end, and end right: the outbox publishes what was committed, JetStream
 // redelivers what was not acknowledged, the inbox drops what was already applied.
-import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
-import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
+
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
 import {
   grpcDisagreements,
   orderMark,
@@ -12,8 +11,10 @@ import {
   placeOrders,
   sagasSettle,
   unexpectedOutcomes,
-} from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
+} from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
+import { describe, expect, it } from "vitest";
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
   // The victims come back: this is about recovery, not about the orchestrator giving up on a step.

@@ -3,14 +3,14 @@
 // order, so such a message would block its partition for good: every receiver must move it to the dead
 // letters at once, say why, and carry on with the next order.
 import { randomUUID } from "node:crypto";
+import { auditSagas } from "@ftgo/harness/saga-audit.js";
+import { placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { type DeadLetter, listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditSagas } from "../support/audit.js";
-import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
 
 /** The services that consume OrderCreated, so the ones that each receive the poison. */
 const RECEIVERS = ["accounting", "consumer", "kitchen"];

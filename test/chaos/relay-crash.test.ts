@@ -2,15 +2,16 @@
 // dies before the relay has published it. The broker is made unreachable (frozen, or killed) so that
 // the relay cannot publish, Order is killed with SIGKILL, the broker recovers, Order restarts: the
 // committed OrderCreated must leave after the restart, be stored once, and be applied once by each receiver.
+
+import { storedMessageIds } from "@ftgo/harness/jetstream-streams.js";
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { placeOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
-import { sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { placeOrder } from "../support/saga.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
-import { storedMessageIds } from "../support/streams.js";
 
 const fixture = useSagaMesh();
 

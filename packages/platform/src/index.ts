@@ -27,15 +27,6 @@ export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
 export { createPause, type Pause } from "./pause.js";
 export * from "./resilience/index.js";
-export { onShutdown, type ShutdownOptions } from "./shutdown.js";
-export {
-  createStateHistory,
-  createStateMachine,
-  type StateHistory,
-  type StateMachine,
-  type StateTransition,
-  type Transitions,
-} from "./state-history.js";
 export {
   COURIERS,
   type CourierTerms,
@@ -46,3 +37,12 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from "./roster.js";
+export { onShutdown, type ShutdownOptions } from "./shutdown.js";
+export {
+  createStateHistory,
+  createStateMachine,
+  type StateHistory,
+  type StateMachine,
+  type StateTransition,
+  type Transitions,
+} from "./state-history.js";

@@ -5,9 +5,9 @@ import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findGrpcurl } from "./grpcurl.js";
-import type { ServiceName } from "./processes.js";
+import type { ServiceName } from "./process-mesh.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** The ports the docs show: where `make up` runs each service by default (scripts/up.ts). */
 export const DOCUMENTED_PORTS: Readonly<Record<ServiceName, number>> = {

@@ -3,9 +3,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import { isSettled, readSagas, type SagaDatabases, type SagaRecord } from "./audit.js";
-import type { MeshClients } from "./clients.js";
-import { placeOrder, sagaStates } from "./saga.js";
+import type { MeshClients } from "./mesh-clients.js";
+import { isSettled, readSagas, type SagaDatabases, type SagaRecord } from "./saga-audit.js";
+import { placeOrder, sagaStates } from "./saga-over-grpc.js";
 
 /** One way through the Create Order saga with the seed data, and where it must end. */
 export interface SagaPath {

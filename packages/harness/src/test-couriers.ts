@@ -4,7 +4,7 @@ import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/cour
 import { DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import type { MeshClients } from "./clients.js";
+import type { MeshClients } from "./mesh-clients.js";
 
 /** A courier's terms: minutes from pickup to the door, and its price in cents. */
 export interface CourierTermsInput {

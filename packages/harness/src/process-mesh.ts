@@ -1,6 +1,6 @@
 // The mesh as `make up` runs it — every service its own OS process — so that tests can do to a service
 // what happens to real ones: SIGKILL it mid-saga, restart it on the same port and database, run two of
-// it side by side. Compare test/support/mesh.ts, which runs the services in the test's own process.
+// it side by side. Compare in-process-mesh.ts, which runs the services in the test's own process.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,15 +8,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunningCourier } from "@ftgo/courier";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
-import { waitUntilReady } from "../../scripts/lib/health.js";
-import { describeExit, type ExitStatus, startServiceProcess } from "../../scripts/lib/service-process.js";
-import type { CourierTermsInput } from "./couriers.js";
+import { waitUntilReady } from "./readiness.js";
+import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
+import type { CourierTermsInput } from "./test-couriers.js";
 
 /** The services of the mesh, as `make up` runs them (the benchmark imports this file: no service code here). */
 export const SERVICE_NAMES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
@@ -191,7 +191,7 @@ export interface ProcessMeshOptions {
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Couriers to answer Delivery's quote requests, started in this process once the services are up (as
-   * test/support/couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
+   * test-couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
    */
   readonly couriers?: readonly CourierTermsInput[];
 }
@@ -269,7 +269,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     );
     if (options.couriers?.length) {
       // Loaded only when asked for: the courier is service code, and the benchmark imports this file.
-      const { startTestCourier } = await import("./couriers.js");
+      const { startTestCourier } = await import("./test-couriers.js");
       for (const terms of options.couriers) couriers.push(await startTestCourier(nats.url, terms));
     }
   } catch (err) {

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { type GatewayConfig, loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { type RunningService, silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./support/mesh.js";
+import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./in-process-mesh.js";
 
 /**
  * A parsed JSON response body. Tests read it as the shape they expect and let the assertions judge it, as

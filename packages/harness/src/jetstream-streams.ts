@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
-import type { SagaDatabases } from "./audit.js";
+import type { SagaDatabases } from "./saga-audit.js";
 
 /**
  * Every stream of the mesh's channels: events (FTGO_ORDER_EVENTS, …), commands (FTGO_KITCHEN_COMMANDS, …)

@@ -2,9 +2,9 @@
 // saga databases (and a NATS connection), opened before the scope's tests and closed after them.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
-import { openSagaDatabases, type SagaDatabases } from "./audit.js";
-import { type MeshClients, meshClients } from "./clients.js";
-import { type ProcessMesh, type ProcessMeshOptions, startProcessMesh } from "./processes.js";
+import { type MeshClients, meshClients } from "./mesh-clients.js";
+import { type ProcessMesh, type ProcessMeshOptions, startProcessMesh } from "./process-mesh.js";
+import { openSagaDatabases, type SagaDatabases } from "./saga-audit.js";
 
 export interface SagaMeshFixtureOptions {
   /** Also open `nc`, a NATS connection to the mesh's own server, once the mesh is up. Off unless given. */

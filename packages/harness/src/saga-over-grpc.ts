@@ -3,7 +3,7 @@ import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.j
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { waitFor } from "@ftgo/platform/testing";
-import type { MeshClients } from "./clients.js";
+import type { MeshClients } from "./mesh-clients.js";
 
 /** 2× m-1 + 1× m-3 at r-1 (total 1500), unless another restaurant or lines are given. */
 export async function placeOrder(
