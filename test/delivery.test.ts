@@ -11,13 +11,7 @@ import { type Delivery, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/deliver
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
 import { placeOrder, sagaSettles } from "@ftgo/harness/saga-over-grpc.js";
-import {
-  type CourierTermsInput,
-  deliveryScheduled,
-  deliveryWhen,
-  readyByInMinutes,
-  startTestCourier,
-} from "@ftgo/harness/test-couriers.js";
+import { deliveryScheduled, deliveryWhen, readyByInMinutes, startTestCourier } from "@ftgo/harness/test-couriers.js";
 import {
   createOutbox,
   MessageHeader,
@@ -27,6 +21,7 @@ import {
   silentLogger,
   startOutboxRelay,
 } from "@ftgo/platform";
+import type { CourierTerms } from "@ftgo/platform/roster";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -62,7 +57,7 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function startCouriers(...terms: CourierTermsInput[]) {
+async function startCouriers(...terms: CourierTerms[]) {
   couriers.push(...(await Promise.all(terms.map((t) => startTestCourier(mesh.nats.url, t)))));
 }
 

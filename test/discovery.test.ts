@@ -4,8 +4,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SERVICE_NAMES, type ServiceInstance, startService } from "@ftgo/harness/process-mesh.js";
+import { type ServiceInstance, startService } from "@ftgo/harness/process-mesh.js";
 import { createRegistry, type Registry, silentLogger } from "@ftgo/platform";
+import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer, waitFor } from "@ftgo/platform/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

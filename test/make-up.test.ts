@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
-import { SERVICE_NAMES } from "@ftgo/harness/in-process-mesh.js";
+import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 

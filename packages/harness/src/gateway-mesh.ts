@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type GatewayConfig, loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
-import { type RunningService, silentLogger } from "@ftgo/platform";
+import { type RunningService, SERVICE_NAMES, type ServiceName, silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./in-process-mesh.js";
+import { startTestMesh, type TestMesh } from "./in-process-mesh.js";
 
 /**
  * A parsed JSON response body. Tests read it as the shape they expect and let the assertions judge it, as
@@ -10,8 +10,6 @@ import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./in-process-mesh.j
  */
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type Body = any;
-
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The mesh, with a gateway in front, and a way to stop one service in the middle of a test. */
 export interface GatewayMesh {

@@ -7,14 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunningCourier } from "@ftgo/courier";
+import { type CourierTerms, SERVICE_NAMES, type ServiceName } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { waitUntilReady } from "./readiness.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
-import type { CourierTermsInput } from "./test-couriers.js";
-
-/** The services of the mesh, as `make up` runs them (the benchmark imports this file: no service code here). */
-export const SERVICE_NAMES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const HOST = "127.0.0.1";
@@ -193,7 +189,7 @@ export interface ProcessMeshOptions {
    * Couriers to answer Delivery's quote requests, started in this process once the services are up (as
    * test-couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
    */
-  readonly couriers?: readonly CourierTermsInput[];
+  readonly couriers?: readonly CourierTerms[];
 }
 
 /** A whole mesh of service processes with a nats-server of its own and a temp data dir. */
@@ -227,7 +223,7 @@ export interface ProcessMesh {
  * sharing one temp data dir: `instances: { kitchen: 2 }` runs two Kitchen processes on one database,
  * as scaled-out instances of a service do. Order finds the Kitchens through the NATS-KV registry. The first
  * instance of each service starts before any second one, so that only one of them creates the schema.
- * `couriers` adds couriers (in this process) once every service is up: `make up`'s are in scripts/lib/couriers.ts.
+ * `couriers` adds couriers (in this process) once every service is up: `make up`'s are the roster's `COURIERS`.
  */
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
   const partitions = options.partitions ?? 4;

@@ -14,12 +14,12 @@ import Database from "better-sqlite3";
 
 type Db = Database.Database;
 
+/** The services that keep the Create Order saga's state, each in its own database (Delivery comes after it). */
+export const SAGA_PARTICIPANTS = ["order", "consumer", "kitchen", "accounting"] as const;
+export type SagaParticipant = (typeof SAGA_PARTICIPANTS)[number];
+
 /** Read-only handles on the databases of the services that keep saga state. */
-export interface SagaDatabases {
-  readonly order: Db;
-  readonly consumer: Db;
-  readonly kitchen: Db;
-  readonly accounting: Db;
+export interface SagaDatabases extends Readonly<Record<SagaParticipant, Db>> {
   close(): void;
 }
 
@@ -27,15 +27,12 @@ export interface SagaDatabases {
  * Opens each service's SQLite file read-only, beside the running services (WAL lets a reader in while
  * they write). Every query sees the latest committed state; nothing here can change it.
  */
-export function openSagaDatabases(dbFile: (service: "order" | "consumer" | "kitchen" | "accounting") => string) {
-  const open = (service: "order" | "consumer" | "kitchen" | "accounting") =>
-    new Database(dbFile(service), { readonly: true, fileMustExist: true });
-  const dbs = {
-    order: open("order"),
-    consumer: open("consumer"),
-    kitchen: open("kitchen"),
-    accounting: open("accounting"),
-  };
+export function openSagaDatabases(dbFile: (service: SagaParticipant) => string) {
+  const open = (service: SagaParticipant) => new Database(dbFile(service), { readonly: true, fileMustExist: true });
+  const dbs = Object.fromEntries(SAGA_PARTICIPANTS.map((service) => [service, open(service)])) as Record<
+    SagaParticipant,
+    Db
+  >;
   return {
     ...dbs,
     close() {
@@ -200,7 +197,7 @@ export function auditSagas(
 
 /** A state machine as the stores export it, with the states an entity may be created in. */
 interface Machine {
-  readonly db: keyof Omit<SagaDatabases, "close">;
+  readonly db: SagaParticipant;
   readonly entity: string;
   /** Where the entity's current state lives: the last transition must end there. */
   readonly table: string;
@@ -291,7 +288,7 @@ export function auditTransitions(dbs: SagaDatabases): { checked: number; invalid
  */
 export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly string[]): string[] {
   const wanted = orderIds && new Set(orderIds);
-  return (["order", "consumer", "kitchen", "accounting"] as const).flatMap((service) =>
+  return SAGA_PARTICIPANTS.flatMap((service) =>
     dbs[service]
       .prepare<[], { correlation_id: string; type: string; copies: number }>(
         "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING copies > 1",

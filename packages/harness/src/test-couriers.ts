@@ -2,19 +2,12 @@
 // nats-server, each with terms the test chooses so that it can predict who wins a delivery.
 import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
 import { DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { silentLogger } from "@ftgo/platform";
+import { type CourierTerms, silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import type { MeshClients } from "./mesh-clients.js";
 
-/** A courier's terms: minutes from pickup to the door, and its price in cents. */
-export interface CourierTermsInput {
-  readonly id: string;
-  readonly minutes: number;
-  readonly price: number;
-}
-
 /** Starts one courier on `natsUrl`; resolves once the server has its subscription (it answers from then on). */
-export function startTestCourier(natsUrl: string, { id, minutes, price }: CourierTermsInput): Promise<RunningCourier> {
+export function startTestCourier(natsUrl: string, { id, minutes, price }: CourierTerms): Promise<RunningCourier> {
   const config = loadCourierConfig({
     NATS_URL: natsUrl,
     COURIER_ID: id,
