@@ -10,7 +10,7 @@ import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.j
 import { type Delivery, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
-import { placeOrder, sagaSettles } from "@ftgo/harness/saga-over-grpc.js";
+import { placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
 import { deliveryScheduled, deliveryWhen, readyByInMinutes, startTestCourier } from "@ftgo/harness/test-couriers.js";
 import {
   createOutbox,
@@ -63,8 +63,8 @@ async function startCouriers(...terms: CourierTerms[]) {
 
 /** An APPROVED order of c-1001 whose ticket the restaurant then accepts, to be ready at `readyBy`. */
 async function acceptedOrder(readyBy: Date): Promise<string> {
-  const { orderId } = await placeOrder(clients, "c-1001");
-  await sagaSettles(clients, orderId, {
+  const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
+  await sagaReaches(clients, orderId, {
     order: "APPROVED",
     reason: "",
     ticket: "AWAITING_ACCEPTANCE",

@@ -3,7 +3,7 @@ import {
   call,
   detailsWhenSettled,
   type GatewayMesh,
-  placeOrder,
+  placeOrderThroughGateway,
   signIn,
   startGatewayMesh,
 } from "@ftgo/harness/gateway-mesh.js";
@@ -79,7 +79,7 @@ describe("authentication and authorization at the gateway", () => {
   });
 
   it("answers 404 to a consumer reading or cancelling another consumer's order", async () => {
-    const orderId = await placeOrder(mesh.url, good);
+    const orderId = await placeOrderThroughGateway(mesh.url, good);
     const other = await signIn(mesh.url, { consumerId: "c-1002" });
     for (const [method, path] of [
       ["GET", `/api/v1/orders/${orderId}`],
@@ -95,7 +95,7 @@ describe("authentication and authorization at the gateway", () => {
   });
 
   it("lets a consumer cancel their own approved order: the Cancel Order saga runs to CANCELLED", async () => {
-    const orderId = await placeOrder(mesh.url, good);
+    const orderId = await placeOrderThroughGateway(mesh.url, good);
     await detailsWhenSettled(mesh.url, good, orderId, (body) => body.order?.state === "APPROVED");
     const cancel = await call(`${mesh.url}/api/v1/orders/${orderId}/cancel`, good, { method: "POST" });
     expect(cancel.status).toBeLessThan(300);

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
-import { orderReaches, placeOrder } from "@ftgo/harness/saga-over-grpc.js";
+import { orderReaches, placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
       const mesh = await startTestMesh({ SAGA_MODE: mode });
       const clients = meshClients(mesh);
       runs.set(mode, { mesh, clients, orderId: "" });
-      const order = await placeOrder(clients, "c-1001", "r-1");
+      const order = await placeOrderOverGrpc(clients, "c-1001", "r-1");
       await orderReaches(clients, order.orderId, new Set([OrderState.APPROVED]));
       runs.set(mode, { mesh, clients, orderId: order.orderId });
     }),

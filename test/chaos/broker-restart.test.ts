@@ -3,7 +3,7 @@
 // it comes back on the same port with the same JetStream store. Every saga must end, nothing lost.
 
 import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { grpcDisagreements, placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
 import { connect } from "@nats-io/transport-node";
@@ -32,7 +32,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       });
       await restarted;
       const orderIds = placed.map((order) => order.orderId);
-      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, mode, context: () => mesh.output() });
+      const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+        timeoutMs: 60_000,
+        mode,
+        context: () => mesh.output(),
+      });
 
       expect(unexpectedOutcomes(sagas, mode)).toEqual([]);
       const report = auditSagas(dbs, orderIds, mode);

@@ -6,7 +6,7 @@ import { accountingSaga } from "@ftgo/accounting/saga";
 import { consumerSaga } from "@ftgo/consumer/saga";
 import { meshIsQuiet, type Republisher, startRepublisher } from "@ftgo/harness/jetstream-streams.js";
 import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { grpcDisagreements, placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
 import { REPLY_SCHEMAS } from "@ftgo/order/orchestration";
@@ -62,7 +62,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       const { mesh, clients, dbs, nc } = fixture;
       const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
       const orderIds = placed.map((order) => order.orderId);
-      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, mode, context: () => mesh.output() });
+      const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+        timeoutMs: 45_000,
+        mode,
+        context: () => mesh.output(),
+      });
       // Everything published has been copied twice, and every original and copy consumed.
       await waitFor(() => meshIsQuiet(nc, dbs, () => republisher.caughtUp(jsm)), {
         timeoutMs: 30_000,

@@ -5,7 +5,7 @@
 
 import { eventStreams } from "@ftgo/harness/jetstream-streams.js";
 import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
-import { placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
@@ -44,7 +44,7 @@ describe.sequential("two instances each of Kitchen and Accounting, sharing their
 
     const placed = await placeOrders(clients, ORDERS, { concurrency: 16 });
     const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
+    const sagas = await sagasSettleInDatabases(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
 
     const report = auditSagas(dbs, orderIds);
     expect(report.violations).toEqual([]);

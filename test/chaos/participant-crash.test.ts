@@ -9,7 +9,7 @@ import {
   orderMark,
   ordersSince,
   placeOrders,
-  sagasSettle,
+  sagasSettleInDatabases,
   unexpectedOutcomes,
 } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
@@ -51,7 +51,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
         const orderIds = ordersSince(dbs, mark);
         expect(orderIds.length).toBeGreaterThanOrEqual(orders);
         expect(orderIds).toEqual(expect.arrayContaining(placed.map((order) => order.orderId)));
-        const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, mode, context: () => mesh.output() });
+        const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+          timeoutMs: 60_000,
+          mode,
+          context: () => mesh.output(),
+        });
 
         const report = auditSagas(dbs, orderIds, mode);
         expect(report.violations).toEqual([]);

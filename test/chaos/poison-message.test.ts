@@ -4,7 +4,7 @@
 // letters at once, say why, and carry on with the next order.
 import { randomUUID } from "node:crypto";
 import { auditSagas } from "@ftgo/harness/saga-audit.js";
-import { placeOrders, sagasSettle, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { type DeadLetter, listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
@@ -81,7 +81,7 @@ describe.sequential("a poison message on ftgo.order.event.order_created.<p>", ()
     // One order down each path, each behind a poison message in its partition.
     const placed = await placeOrders(clients, 4, { concurrency: 4 });
     const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 30_000, context: () => mesh.output() });
+    const sagas = await sagasSettleInDatabases(dbs, orderIds, { timeoutMs: 30_000, context: () => mesh.output() });
     expect(unexpectedOutcomes(sagas)).toEqual([]);
     expect(auditSagas(dbs, orderIds).violations).toEqual([]);
     expect(await listDeadLetters(nc)).toHaveLength(expected);

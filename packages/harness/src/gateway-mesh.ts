@@ -98,8 +98,8 @@ export async function call(
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }
 
-/** Places the seed order (2× m-1 + 1× m-3 at r-1, or m-10 at r-2) through the gateway; its id. */
-export async function placeOrder(url: string, token: string, restaurantId = "r-1"): Promise<string> {
+/** POST /api/v1/orders: places the seed order (2× m-1 + 1× m-3 at r-1, or m-10 at r-2) through the gateway; its id. */
+export async function placeOrderThroughGateway(url: string, token: string, restaurantId = "r-1"): Promise<string> {
   const lineItems =
     restaurantId === "r-2"
       ? [{ menuItemId: "m-10", quantity: 1 }]

@@ -42,7 +42,7 @@ export function openSagaDatabases(dbFile: (service: SagaParticipant) => string) 
 }
 
 /** One order's saga as the three stateful participants recorded it. */
-export interface SagaRecord {
+export interface RecordedSaga {
   readonly orderId: string;
   readonly consumerId: string;
   readonly restaurantId: string;
@@ -66,7 +66,7 @@ const AUTHORIZATION_ENDS = new Set(["AUTHORIZED", "DECLINED", "CANCELLED", "NONE
  * not). An orchestrated saga that was rejected early never asked the later participants: nothing there
  * is an end too.
  */
-export function isSettled(saga: SagaRecord, mode: SagaMode = "choreography"): boolean {
+export function isSettled(saga: RecordedSaga, mode: SagaMode = "choreography"): boolean {
   const unasked = mode === "orchestration" && saga.order === "REJECTED" ? "NONE" : "";
   return (
     ORDER_ENDS.has(saga.order) &&
@@ -76,7 +76,7 @@ export function isSettled(saga: SagaRecord, mode: SagaMode = "choreography"): bo
 }
 
 /** The sagas of `orderIds`, or of every order in the order database. */
-export function readSagas(dbs: SagaDatabases, orderIds?: readonly string[]): SagaRecord[] {
+export function readSagas(dbs: SagaDatabases, orderIds?: readonly string[]): RecordedSaga[] {
   const orders = dbs.order
     .prepare<[], { order_id: string; consumer_id: string; restaurant_id: string; state: string; reason: string }>(
       "SELECT order_id, consumer_id, restaurant_id, state, reason FROM orders ORDER BY seq",
@@ -123,7 +123,7 @@ function stateMap(db: Db, sql: string): Map<string, string> {
 
 /** What an audit found: the sagas it looked at, a summary, and every broken rule in words (naming the order). */
 export interface AuditReport {
-  readonly sagas: readonly SagaRecord[];
+  readonly sagas: readonly RecordedSaga[];
   readonly counts: {
     readonly orders: number;
     readonly approved: number;
@@ -303,7 +303,7 @@ export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly str
  * The orchestrator's own records of `sagas`: each order has exactly one Create Order saga, ended in the
  * order's state, and its history entered no state twice (no step ran twice, crash or not).
  */
-export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly SagaRecord[]): string[] {
+export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly RecordedSaga[]): string[] {
   const byOrder = dbs.order.prepare<[string], { saga_id: string; state: string; ended: number }>(
     "SELECT saga_id, state, ended FROM sagas WHERE order_id = ? AND saga_type = 'CreateOrderSaga'",
   );
