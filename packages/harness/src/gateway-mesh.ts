@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type GatewayConfig, loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { type RunningService, SERVICE_NAMES, type ServiceName, silentLogger } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
+import { vi } from "vitest";
 import { startTestMesh, type TestMesh } from "./in-process-mesh.js";
 
 /**
@@ -44,25 +44,34 @@ export async function startGatewayMesh(env: Record<string, string> = {}): Promis
     JWT_PRIVATE_KEY: privateKeyPem,
     ...env,
   });
-  let gateway: RunningGateway;
+  let gateway: RunningGateway | undefined;
+  let url = "";
   try {
     gateway = await startGateway(config, silentLogger());
+    url = `http://127.0.0.1:${gateway.port}`;
+    // Ready when every service is discoverable and SERVING, as a load balancer would wait.
+    await vi.waitFor(
+      async () => {
+        const response = await fetch(`${url}/readyz`);
+        if (!response.ok) throw new Error(`gateway not ready: ${response.status} ${await response.text()}`);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
   } catch (error) {
+    await gateway?.stop();
     await mesh.stop();
     throw error;
   }
-  const url = `http://127.0.0.1:${gateway.port}`;
-  // Ready when every service is discoverable and SERVING, as a load balancer would wait.
-  await waitFor(async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 15_000, message: "gateway ready" });
+  const running = gateway;
   return {
     mesh,
-    gateway,
+    gateway: running,
     config,
     url,
     privateKeyPem,
     stopService: once,
     async stop() {
-      await gateway.stop();
+      await running.stop();
       await mesh.stop();
     },
   };
@@ -122,12 +131,14 @@ export function detailsWhenSettled(
   orderId: string,
   until = (body: Body) => isSettled(body),
 ) {
-  return waitFor(
+  return vi.waitFor(
     async () => {
       const { status, body } = await call(`${url}/api/v1/orders/${orderId}`, token);
-      return status === 200 && until(body) ? body : undefined;
+      if (status !== 200 || !until(body))
+        throw new Error(`order ${orderId} not settled: ${status} ${JSON.stringify(body)}`);
+      return body;
     },
-    { timeoutMs: 15_000, intervalMs: 50, message: `order ${orderId} settling` },
+    { timeout: 15_000, interval: 50 },
   );
 }
 

@@ -3,7 +3,7 @@
 import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
 import { DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { type CourierTerms, silentLogger } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
+import { vi } from "vitest";
 import type { MeshClients } from "./mesh-clients.js";
 
 /** Starts one courier on `natsUrl`; resolves once the server has its subscription (it answers from then on). */
@@ -30,12 +30,14 @@ export function deliveryWhen(
   until: (delivery: NonNullable<Awaited<ReturnType<MeshClients["delivery"]["getDelivery"]>>["delivery"]>) => boolean,
   message = `delivery of ${orderId}`,
 ) {
-  return waitFor(
+  return vi.waitFor(
     async () => {
-      const { delivery } = await clients.delivery.getDelivery({ orderId }).catch(() => ({ delivery: undefined }));
-      return delivery && until(delivery) ? delivery : undefined;
+      const { delivery } = await clients.delivery.getDelivery({ orderId });
+      if (!delivery || !until(delivery))
+        throw new Error(`${message}: it is ${delivery ? DeliveryState[delivery.state] : "missing"}`);
+      return delivery;
     },
-    { timeoutMs: 15_000, intervalMs: 25, message },
+    { timeout: 15_000, interval: 25 },
   );
 }
 
