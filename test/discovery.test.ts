@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ServiceInstance, startService } from "@ftgo/harness/process-mesh.js";
+import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
 import { createRegistry, type Registry, silentLogger } from "@ftgo/platform";
 import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";

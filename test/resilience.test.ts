@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { type ServiceInstance, startService } from "@ftgo/harness/process-mesh.js";
+import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "@ftgo/platform";
 import { type NatsServerHandle, startNatsServer, waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

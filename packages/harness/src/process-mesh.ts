@@ -1,182 +1,12 @@
-// The mesh as `make up` runs it — every service its own OS process — so that tests can do to a service
-// what happens to real ones: SIGKILL it mid-saga, restart it on the same port and database, run two of
-// it side by side. Compare in-process-mesh.ts, which runs the services in the test's own process.
+// The mesh as `make up` runs it — every service its own OS process (service-instance.ts) — with a
+// nats-server of its own. Compare in-process-mesh.ts, which runs the services in the test's own process.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { RunningCourier } from "@ftgo/courier";
 import { type CourierTerms, SERVICE_NAMES, type ServiceName } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
-import { waitUntilReady } from "./readiness.js";
-import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
-
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const HOST = "127.0.0.1";
-const READY_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 10_000;
-/** Lines of output kept per process, quoted when a test fails. */
-const TAIL_LINES = 200;
-/** Only these reach a service: the test runner's own variables (NODE_OPTIONS, VITEST_*) must not. */
-const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const;
-
-export interface ServiceProcessOptions {
-  readonly name: ServiceName;
-  readonly dataDir: string;
-  readonly natsUrl: string;
-  /** Default: a free one, kept across restart(). */
-  readonly port?: number;
-  /** Told apart in labels ("kitchen#2") when a service runs more than once. Default 1. */
-  readonly instance?: number;
-  /** FTGO_PARTITIONS. Default 4, the services' own default. */
-  readonly partitions?: number;
-  /** Anything else the service reads, such as REGISTRY_TTL_MS or KITCHEN_BREAKER_FAILURES. */
-  readonly env?: Readonly<Record<string, string>>;
-}
-
-/** One running service process. */
-export interface ServiceInstance {
-  readonly name: ServiceName;
-  /** "order", or "kitchen#2" for a second instance. */
-  readonly label: string;
-  readonly port: number;
-  /** "127.0.0.1:port", stable across restart(). */
-  readonly address: string;
-  /** The current process id; restart() changes it. */
-  readonly pid: number | undefined;
-  /** False between a kill and the restart. */
-  readonly running: boolean;
-  /** Exits nobody asked for (a crash, not a kill() or stop()), each described ("exited with code 1"). */
-  readonly crashes: readonly string[];
-  /**
-   * Sends `signal` (default SIGKILL). For a signal that ends the process, resolves once it has exited;
-   * SIGSTOP/SIGCONT resolve at once.
-   */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again (after kill(), or stopping it first) with the same port, env and data dir; waits for SERVING. */
-  restart(): Promise<void>;
-  /** SIGTERM, then waits for the graceful shutdown (SIGKILL after 10 s). */
-  stop(): Promise<void>;
-  /** The last lines it wrote, across restarts. */
-  output(): string;
-}
-
-/** Every process started here and still running: killed with this process, whatever ends it. */
-const live = new Set<number>();
-process.on("exit", () => {
-  for (const pid of live) send(pid, "SIGKILL");
-});
-
-/** process.kill, except that a process which has just exited (its exit not yet reported) is no error. */
-function send(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-  }
-}
-
-/**
- * Starts one service as `make up` does — `node --import tsx services/<name>/src/main.ts` with PORT,
- * DATA_DIR, NATS_URL, LOG_LEVEL=warn — and resolves once `grpc.health.v1.Health/Check` answers SERVING.
- * Rejects with the process's output if it exits or does not become ready within 30 s.
- */
-export async function startService(options: ServiceProcessOptions): Promise<ServiceInstance> {
-  const { name, instance = 1 } = options;
-  const label = instance === 1 ? name : `${name}#${instance}`;
-  const port = options.port ?? (await freePort());
-  const address = `${HOST}:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(INHERITED_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : []))),
-    FTGO_HOST: HOST,
-    PORT: String(port),
-    DATA_DIR: options.dataDir,
-    NATS_URL: options.natsUrl,
-    LOG_LEVEL: "warn",
-    FTGO_PARTITIONS: String(options.partitions ?? 4),
-    ...options.env,
-  };
-  const tail: string[] = [];
-  const remember = (line: string) => {
-    if (tail.push(line) > TAIL_LINES) tail.shift();
-  };
-  const crashes: string[] = [];
-  let current: { pid: number | undefined; exited: Promise<ExitStatus>; expected: boolean } | undefined;
-
-  const launch = async () => {
-    const child = startServiceProcess({
-      name: label,
-      command: process.execPath,
-      args: ["--import", "tsx", join("services", name, "src", "main.ts")],
-      cwd: ROOT,
-      env,
-      onLine: remember,
-    });
-    const running = { pid: child.pid, exited: child.exited, expected: false };
-    current = running;
-    if (child.pid !== undefined) live.add(child.pid);
-    void child.exited.then((status) => {
-      if (child.pid !== undefined) live.delete(child.pid);
-      const how = describeExit(status);
-      remember(`── ${label} (pid ${child.pid}) ${how} ──`);
-      if (!running.expected) crashes.push(how);
-    });
-    const exitedEarly = child.exited.then((status) => {
-      throw new Error(`it ${describeExit(status)} before it was ready`);
-    });
-    exitedEarly.catch(() => {}); // raced below; after start-up an exit is a crash, recorded above
-    const ready = new AbortController();
-    try {
-      await Promise.race([waitUntilReady(address, { timeoutMs: READY_TIMEOUT_MS, signal: ready.signal }), exitedEarly]);
-    } catch (err) {
-      ready.abort();
-      await terminate("SIGKILL");
-      throw new Error(`${label} did not start: ${(err as Error).message}\n${tail.join("\n")}`, { cause: err });
-    }
-  };
-
-  const terminate = async (signal: NodeJS.Signals, graceMs = STOP_GRACE_MS) => {
-    const running = current;
-    const pid = running?.pid;
-    if (!running || pid === undefined || !live.has(pid)) return;
-    running.expected = true;
-    send(pid, signal);
-    send(pid, "SIGCONT"); // a process a test froze with SIGSTOP cannot act on SIGTERM
-    const escalate = setTimeout(() => live.has(pid) && send(pid, "SIGKILL"), graceMs);
-    await running.exited;
-    clearTimeout(escalate);
-  };
-
-  await launch();
-  return {
-    name,
-    label,
-    port,
-    address,
-    get pid() {
-      return current?.pid;
-    },
-    get running() {
-      return current?.pid !== undefined && live.has(current.pid);
-    },
-    crashes,
-    async kill(signal = "SIGKILL") {
-      if (signal === "SIGSTOP" || signal === "SIGCONT") {
-        if (current?.pid !== undefined && live.has(current.pid)) send(current.pid, signal);
-        return;
-      }
-      await terminate(signal);
-    },
-    async restart() {
-      await terminate("SIGTERM");
-      remember(`── ${label} restarting ──`);
-      await launch();
-    },
-    stop: () => terminate("SIGTERM"),
-    output: () => tail.join("\n"),
-  };
-}
+import { type ServiceInstance, StartAbandonedError, startService } from "./service-instance.js";
 
 export interface ProcessMeshOptions {
   /** How many processes of each service; 1 unless given. They share the service's database (its data dir). */
@@ -185,6 +15,10 @@ export interface ProcessMeshOptions {
   readonly partitions?: number;
   /** More environment for every service: SAGA_MODE, say. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More environment for one service's processes, over `env`. */
+  readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
+  /** Abandons the start: whatever has started is stopped and startProcessMesh rejects. */
+  readonly signal?: AbortSignal;
   /**
    * Couriers to answer Delivery's quote requests, started in this process once the services are up (as
    * test-couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
@@ -238,6 +72,11 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   >;
   const all = () => SERVICE_NAMES.flatMap((name) => instances[name]);
   const couriers: RunningCourier[] = [];
+  // The first start that fails abandons the others, which kill their process and reject; once every start
+  // has settled, stop() stops those that made it. No process is left behind, however the start ends.
+  const starting = new AbortController();
+  const abandon = () => starting.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", abandon, { once: true });
   const stop = async () => {
     await Promise.allSettled(couriers.map((courier) => courier.stop()));
     await Promise.allSettled(all().map((service) => service.stop()));
@@ -245,24 +84,31 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const start = async (name: ServiceName, instance: number, port?: number) => {
-      const started = await startService({
-        name,
-        instance,
-        dataDir,
-        natsUrl: nats.url,
-        partitions,
-        port,
-        env: options.env,
-      });
-      instances[name].push(started);
+    const start = async (name: ServiceName, instance: number) => {
+      try {
+        const env = { ...options.env, ...options.serviceEnv?.[name] };
+        const started = await startService({
+          name,
+          instance,
+          dataDir,
+          natsUrl: nats.url,
+          partitions,
+          env,
+          signal: starting.signal,
+        });
+        instances[name].push(started);
+      } catch (err) {
+        starting.abort(err);
+        throw err;
+      }
     };
-    await Promise.all(SERVICE_NAMES.map((name) => start(name, 1)));
-    await Promise.all(
+    await allOrFirstFailure(SERVICE_NAMES.map((name) => start(name, 1)));
+    await allOrFirstFailure(
       SERVICE_NAMES.flatMap((name) =>
         Array.from({ length: (options.instances?.[name] ?? 1) - 1 }, (_, i) => start(name, i + 2)),
       ),
     );
+    starting.signal.throwIfAborted();
     if (options.couriers?.length) {
       // Loaded only when asked for: the courier is service code, and the benchmark imports this file.
       const { startTestCourier } = await import("./test-couriers.js");
@@ -271,6 +117,8 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    options.signal?.removeEventListener("abort", abandon);
   }
   const first = (name: ServiceName) => instances[name][0] as ServiceInstance;
   return {
@@ -294,14 +142,13 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   };
 }
 
-/** A port nothing listens on right now (the kernel's pick), for a service that must keep it across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * Waits for every start to settle (never leaving one running unseen), then rejects with the first failure
+ * (the cause, not a start abandoned because of it) or resolves.
+ */
+async function allOrFirstFailure(starts: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  const failures = results.flatMap((result) => (result.status === "rejected" ? [result.reason as Error] : []));
+  const cause = failures.find((err) => !(err instanceof StartAbandonedError)) ?? failures[0];
+  if (cause) throw cause;
 }

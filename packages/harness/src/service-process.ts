@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { trackChild, untrackChild } from "./child-processes.js";
 
 export interface ServiceProcessOptions {
   readonly name: string;
@@ -45,7 +46,9 @@ export interface ServiceProcess {
 
 /**
  * Starts one service as a child process in this process's group (`detached: false`), its output
- * delivered line by line. The child is not unref'd: the parent stays alive while it runs.
+ * delivered line by line. The child is not unref'd: the parent stays alive while it runs, and it is in
+ * the harness's register of children (child-processes.ts) until it exits, so that it gets SIGKILL if
+ * this process exits first.
  */
 export function startServiceProcess(options: ServiceProcessOptions): ServiceProcess {
   const child = spawn(options.command, options.args, {
@@ -54,6 +57,8 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
     stdio: ["ignore", "pipe", "pipe"],
     detached: false,
   });
+  const { pid } = child;
+  if (pid !== undefined) trackChild({ pid, label: options.name });
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", options.onLine);
   }
@@ -63,6 +68,7 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
     child.once("close", (code, signal) => resolve({ code, signal }));
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
   });
+  void exited.then(() => pid !== undefined && untrackChild(pid));
 
   let stopping = false;
   return {
