@@ -33,7 +33,7 @@ beforeAll(async () => {
     { registry: "nats-kv", ttlMs: TTL_MS, heartbeatMs: TTL_MS / 3 },
     { nc, log: silentLogger() },
   );
-}, 120_000);
+}, 600_000); // six starts one after another, each up to the harness's readiness cap on a busy machine
 
 afterAll(async () => {
   await registry?.close();
