@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { MessageHeader } from "@ftgo/platform";
+import { MessageHeader, SERVICES } from "@ftgo/platform";
 import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
 
@@ -19,8 +19,8 @@ const USAGE = `usage:
   npm run trace -- <order-id>
 Reads the services' databases in DATA_DIR (default ./data).`;
 
-/** The services whose outboxes hold the order's messages, in the order the saga meets them. */
-const SENDERS = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
+/** The services whose outboxes may hold the order's messages: every one with a database, in roster order. */
+const SENDERS = SERVICES.filter((service) => service.database).map((service) => service.name);
 /** How much of a message id is shown: enough to match a "caused by" to its message by eye. */
 const SHORT_ID = 8;
 

@@ -8,6 +8,10 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { RunningCourier } from "@ftgo/courier";
 import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
 import { type Delivery, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
+import { deliveryScheduled, deliveryWhen, readyByInMinutes, startTestCourier } from "@ftgo/harness/test-couriers.js";
 import {
   createOutbox,
   MessageHeader,
@@ -17,21 +21,12 @@ import {
   silentLogger,
   startOutboxRelay,
 } from "@ftgo/platform";
+import type { CourierTerms } from "@ftgo/platform/roster";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import {
-  type CourierTermsInput,
-  deliveryScheduled,
-  deliveryWhen,
-  readyByInMinutes,
-  startTestCourier,
-} from "./support/couriers.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { placeOrder, sagaSettles } from "./support/saga.js";
 
 const WINDOW_MS = 300;
 const RETRY_MS = 200;
@@ -62,14 +57,14 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function startCouriers(...terms: CourierTermsInput[]) {
+async function startCouriers(...terms: CourierTerms[]) {
   couriers.push(...(await Promise.all(terms.map((t) => startTestCourier(mesh.nats.url, t)))));
 }
 
 /** An APPROVED order of c-1001 whose ticket the restaurant then accepts, to be ready at `readyBy`. */
 async function acceptedOrder(readyBy: Date): Promise<string> {
-  const { orderId } = await placeOrder(clients, "c-1001");
-  await sagaSettles(clients, orderId, {
+  const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
+  await sagaReaches(clients, orderId, {
     order: "APPROVED",
     reason: "",
     ticket: "AWAITING_ACCEPTANCE",

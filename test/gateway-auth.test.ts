@@ -1,7 +1,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import {
+  call,
+  detailsWhenSettled,
+  type GatewayMesh,
+  placeOrderThroughGateway,
+  signIn,
+  startGatewayMesh,
+} from "@ftgo/harness/gateway-mesh.js";
 import { decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
 
 describe("authentication and authorization at the gateway", () => {
   let mesh: GatewayMesh;
@@ -72,7 +79,7 @@ describe("authentication and authorization at the gateway", () => {
   });
 
   it("answers 404 to a consumer reading or cancelling another consumer's order", async () => {
-    const orderId = await placeOrder(mesh.url, good);
+    const orderId = await placeOrderThroughGateway(mesh.url, good);
     const other = await signIn(mesh.url, { consumerId: "c-1002" });
     for (const [method, path] of [
       ["GET", `/api/v1/orders/${orderId}`],
@@ -88,7 +95,7 @@ describe("authentication and authorization at the gateway", () => {
   });
 
   it("lets a consumer cancel their own approved order: the Cancel Order saga runs to CANCELLED", async () => {
-    const orderId = await placeOrder(mesh.url, good);
+    const orderId = await placeOrderThroughGateway(mesh.url, good);
     await detailsWhenSettled(mesh.url, good, orderId, (body) => body.order?.state === "APPROVED");
     const cancel = await call(`${mesh.url}/api/v1/orders/${orderId}/cancel`, good, { method: "POST" });
     expect(cancel.status).toBeLessThan(300);

@@ -1,8 +1,15 @@
+import {
+  type Body,
+  call,
+  type GatewayMesh,
+  placeOrderThroughGateway,
+  signIn,
+  startGatewayMesh,
+} from "@ftgo/harness/gateway-mesh.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect, headers } from "@nats-io/transport-node";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Body, call, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
 
 describe("the gateway's edge functions", () => {
   let mesh: GatewayMesh;
@@ -49,7 +56,7 @@ describe("the gateway's edge functions", () => {
 
   it("drops an order's cached details when its saga advances", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
-    const orderId = await placeOrder(mesh.url, token);
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
     const seen = new Set<string>();
     await waitFor(
       async () => {
@@ -185,7 +192,7 @@ describe("the gateway when services fail", () => {
 
   it("still composes an order without Delivery, naming it unavailable within the leg deadline", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
-    const orderId = await placeOrder(mesh.url, token);
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
     await mesh.stopService("delivery");
     const started = performance.now();
     const { status, body } = await call(`${mesh.url}/api/v1/orders/${orderId}`, token);
@@ -199,7 +206,7 @@ describe("the gateway when services fail", () => {
 
   it("answers 503 with a clear error when Order is down", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
-    const orderId = await placeOrder(mesh.url, token);
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
     await mesh.stopService("order");
     const { status, body } = await call(`${mesh.url}/api/v1/orders/${orderId}`, token);
     expect(status).toBe(503);

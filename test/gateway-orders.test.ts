@@ -1,7 +1,14 @@
+import {
+  call,
+  detailsWhenSettled,
+  type GatewayMesh,
+  placeOrderThroughGateway,
+  signIn,
+  startGatewayMesh,
+} from "@ftgo/harness/gateway-mesh.js";
+import { meshClients } from "@ftgo/harness/mesh-clients.js";
+import { startTestCourier } from "@ftgo/harness/test-couriers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, detailsWhenSettled, type GatewayMesh, placeOrder, signIn, startGatewayMesh } from "./gateway-support.js";
-import { meshClients } from "./support/clients.js";
-import { startTestCourier } from "./support/couriers.js";
 
 describe("the gateway in front of the Create Order saga", () => {
   let mesh: GatewayMesh;
@@ -38,7 +45,7 @@ describe("the gateway in front of the Create Order saga", () => {
     ["c-1001", "r-2", "restaurant r-2 is closed", "CANCELLED"],
   ])("rejects the order of %s at %s: %s", async (consumerId, restaurantId, reason, payment) => {
     const token = await signIn(mesh.url, { consumerId });
-    const orderId = await placeOrder(mesh.url, token, restaurantId);
+    const orderId = await placeOrderThroughGateway(mesh.url, token, restaurantId);
     const details = await detailsWhenSettled(mesh.url, token, orderId);
     expect(details.order).toMatchObject({ state: "REJECTED", reason });
     expect(details.ticket.state).toBe("CREATE_REJECTED");
@@ -55,7 +62,7 @@ describe("the gateway in front of the Create Order saga", () => {
 
   it("serves the mobile view of an order from the same composition", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
-    const orderId = await placeOrder(mesh.url, token);
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
     await detailsWhenSettled(mesh.url, token, orderId);
     const { status, body } = await call(`${mesh.url}/mobile/v1/orders/${orderId}`, token);
     expect(status).toBe(200);
@@ -67,7 +74,7 @@ describe("the gateway in front of the Create Order saga", () => {
     const clients = meshClients(mesh.mesh);
     try {
       const token = await signIn(mesh.url, { consumerId: "c-1001" });
-      const orderId = await placeOrder(mesh.url, token);
+      const orderId = await placeOrderThroughGateway(mesh.url, token);
       const approved = await detailsWhenSettled(mesh.url, token, orderId);
       expect(approved.delivery).toBeNull(); // no delivery until the restaurant accepts
       await clients.kitchen.acceptTicket({ orderId });
@@ -96,7 +103,7 @@ describe("the gateway in front of the Create Order saga", () => {
 
   it("relays the order's changes as Server-Sent Events until it is APPROVED", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
-    const orderId = await placeOrder(mesh.url, token);
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
     const response = await fetch(`${mesh.url}/api/v1/orders/${orderId}/events`, {
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(15_000),

@@ -1,7 +1,9 @@
 // The README's grpcurl commands, run verbatim (but for the port) against the real services.
+
+import { grpcurl } from "@ftgo/harness/grpcurl.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcurl } from "./support/grpcurl.js";
-import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./support/mesh.js";
 
 let mesh: TestMesh;
 beforeAll(async () => {

@@ -6,12 +6,12 @@
 // databases through DATA_DIR, as it reads `make up`'s. A block fenced as ```sh live (none today) would be
 // left out: it does not finish by itself.
 import { readFileSync } from "node:fs";
+import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
+import { findGrpcurl } from "@ftgo/harness/grpcurl.js";
+import { type ProcessMesh, startProcessMesh } from "@ftgo/harness/process-mesh.js";
 import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
+import { COURIERS as MAKE_UP_COURIERS, SERVICE_NAMES, type ServiceName } from "@ftgo/platform/roster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAKE_UP_COURIERS } from "../scripts/lib/couriers.js";
-import { findGrpcurl } from "./support/grpcurl.js";
-import { type ProcessMesh, SERVICE_NAMES, type ServiceName, startProcessMesh } from "./support/processes.js";
-import { runShell, withPorts } from "./support/shell.js";
 
 const PAGE = readFileSync(new URL("../docs/interaction-styles.md", import.meta.url), "utf8");
 const BLOCK_TIMEOUT_MS = 60_000;

@@ -1,10 +1,10 @@
 // A stock gRPC client that shares nothing with ftgo-mesh but the .proto files: @grpc/grpc-js with
 // @grpc/proto-loader reading proto/ at run time. If this passes, a client in any language can call us.
 import { fileURLToPath } from "node:url";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
 
 const PROTO_ROOT = fileURLToPath(new URL("../proto", import.meta.url));
 

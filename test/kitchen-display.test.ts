@@ -3,11 +3,11 @@
 // unknown restaurant, and stops cleanly on Ctrl-C.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { placeOrder } from "./support/saga.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -65,7 +65,7 @@ describe("npm run kitchen-display", () => {
     const display = startDisplay("r-1");
     await display.shows("waiting for new ones"); // connected: the open tickets are listed, the stream is live
 
-    const order = await placeOrder(clients, "c-1001", "r-1");
+    const order = await placeOrderOverGrpc(clients, "c-1001", "r-1");
     await display.shows(order.orderId);
     const line = display
       .stdout()

@@ -7,10 +7,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
+import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SERVICE_NAMES } from "./support/mesh.js";
-import { runShell, shellEnv, withPorts } from "./support/shell.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** How long one README command may run. */

@@ -1,11 +1,12 @@
 // What only the orchestrated saga has: step timeouts, and an orchestrator that dies with sagas in flight.
 // Real processes (SIGSTOP, SIGKILL), a real nats-server, the orchestrator's own records audited.
+
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { grpcDisagreements, placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { orderReaches, placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "./support/audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "./support/orders.js";
-import { orderReaches, placeOrder, sagaSettles } from "./support/saga.js";
-import { useSagaMesh } from "./support/saga-mesh.js";
 
 // Long enough for a healthy step on a loaded two-core machine, short enough to keep the test quick.
 const STEP_TIMEOUT_MS = 3_000;
@@ -36,12 +37,12 @@ describe.sequential("a participant that does not reply within the step timeout",
     await mesh.consumer.kill("SIGSTOP");
     let orderId: string;
     try {
-      ({ orderId } = await placeOrder(clients, "c-1001"));
+      ({ orderId } = await placeOrderOverGrpc(clients, "c-1001"));
       const order = await orderReaches(clients, orderId);
       expect(order.reason).toBe(
         `verifying consumer timed out: consumer did not reply to VerifyConsumer within ${STEP_TIMEOUT_MS} ms`,
       );
-      await sagaSettles(clients, orderId, {
+      await sagaReaches(clients, orderId, {
         order: "REJECTED",
         reason: order.reason,
         ticket: "NONE",
@@ -66,7 +67,7 @@ describe.sequential("a participant that does not reply within the step timeout",
     await mesh.accounting.kill("SIGSTOP");
     let orderId: string;
     try {
-      ({ orderId } = await placeOrder(clients, "c-1001"));
+      ({ orderId } = await placeOrderOverGrpc(clients, "c-1001"));
       const order = await orderReaches(clients, orderId, undefined, 20_000);
       expect(order.reason).toBe(
         `authorizing card timed out: accounting did not reply to AuthorizeCard within ${STEP_TIMEOUT_MS} ms`,
@@ -75,7 +76,7 @@ describe.sequential("a participant that does not reply within the step timeout",
       await mesh.accounting.kill("SIGCONT");
     }
     // Accounting handles AuthorizeCard, then CancelAuthorization (one partition, in order): charged, then refunded.
-    await sagaSettles(clients, orderId, {
+    await sagaReaches(clients, orderId, {
       order: "REJECTED",
       reason: `authorizing card timed out: accounting did not reply to AuthorizeCard within ${STEP_TIMEOUT_MS} ms`,
       ticket: "CREATE_REJECTED",
@@ -117,7 +118,7 @@ describe.sequential("the orchestrator killed with SIGKILL with 50 sagas in fligh
     await mesh.order.restart();
 
     const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, {
+    const sagas = await sagasSettleInDatabases(dbs, orderIds, {
       mode: "orchestration",
       timeoutMs: 60_000,
       context: () => mesh.output(),

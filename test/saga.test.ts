@@ -5,11 +5,15 @@
 // expectation says so per mode.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import {
+  orderReaches,
+  placeOrderOverGrpc as placeOrder,
+  sagaReaches as sagaSettles,
+} from "@ftgo/harness/saga-over-grpc.js";
 import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { orderReaches, placeOrder, sagaSettles } from "./support/saga.js";
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
   let mesh: TestMesh;

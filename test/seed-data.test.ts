@@ -4,9 +4,9 @@ import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js
 import { ConsumerService, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
 
 let mesh: TestMesh;
 const transports: GrpcTransport[] = [];

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { orderReaches, placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { startTestMesh, type TestMesh } from "./support/mesh.js";
-import { orderReaches, placeOrder } from "./support/saga.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
       const mesh = await startTestMesh({ SAGA_MODE: mode });
       const clients = meshClients(mesh);
       runs.set(mode, { mesh, clients, orderId: "" });
-      const order = await placeOrder(clients, "c-1001", "r-1");
+      const order = await placeOrderOverGrpc(clients, "c-1001", "r-1");
       await orderReaches(clients, order.orderId, new Set([OrderState.APPROVED]));
       runs.set(mode, { mesh, clients, orderId: order.orderId });
     }),

@@ -6,13 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
+import { type ProcessMesh, startProcessMesh } from "@ftgo/harness/process-mesh.js";
+import { orderReaches, placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
+import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
 import { openOrderStore } from "@ftgo/order/store";
 import { type MessageContext, money } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type MeshClients, meshClients } from "./support/clients.js";
-import { type ProcessMesh, type ServiceInstance, startProcessMesh } from "./support/processes.js";
-import { orderReaches, placeOrder } from "./support/saga.js";
 
 let mesh: ProcessMesh;
 let clients: MeshClients;
@@ -69,7 +70,7 @@ async function whileFrozen<T>(service: ServiceInstance, work: () => Promise<T>):
 }
 
 async function approvedOrder(): Promise<string> {
-  const { orderId } = await placeOrder(clients, "c-1001");
+  const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
   await orderReaches(clients, orderId, new Set([OrderState.APPROVED]));
   return orderId;
 }
@@ -78,7 +79,7 @@ describe("WatchOrder", () => {
   it("streams APPROVAL_PENDING, then APPROVED, to a watcher connected before the saga ran", async () => {
     // Consumer Service is frozen, so the order cannot get past consumer verification until the watcher is in.
     const watcher = await whileFrozen(mesh.consumer, async () => {
-      const { orderId } = await placeOrder(clients, "c-1001");
+      const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
       const watcher = watchOrder(orderId, OrderState.APPROVED);
       await watcher.connected;
       expect(watcher.states).toEqual(["APPROVAL_PENDING"]);
@@ -112,7 +113,7 @@ describe("WatchOrder", () => {
 
   it("gives several watchers of one order the same sequence, without gaps or repeats", async () => {
     const { orderId, watchers } = await whileFrozen(mesh.consumer, async () => {
-      const { orderId } = await placeOrder(clients, "c-1001");
+      const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
       const watchers = [1, 2, 3].map(() => watchOrder(orderId));
       await Promise.all(watchers.map((watcher) => watcher.connected));
       return { orderId, watchers };

@@ -1,4 +1,4 @@
-import { meshClients } from "../../test/support/clients.js";
+import { meshClients } from "@ftgo/harness/mesh-clients.js";
 import type { ContenderResult, Suite } from "../lib/suite.js";
 import { type Contender, detailsContenders, MENU_PATH, menuContenders, placeApprovedOrder } from "./gateway/calls.js";
 import { measureRounds, REWARM_SECONDS } from "./gateway/rounds.js";

@@ -1,11 +1,18 @@
+import { meshIsQuiet, streamMessageCounts } from "@ftgo/harness/jetstream-streams.js";
+import { meshClients } from "@ftgo/harness/mesh-clients.js";
+import { startProcessMesh } from "@ftgo/harness/process-mesh.js";
+import {
+  auditSagas,
+  isSettled,
+  openSagaDatabases,
+  readSagas,
+  SAGA_PARTICIPANTS,
+  type SagaDatabases,
+} from "@ftgo/harness/saga-audit.js";
 import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { auditSagas, isSettled, openSagaDatabases, readSagas, type SagaDatabases } from "../../test/support/audit.js";
-import { meshClients } from "../../test/support/clients.js";
-import { startProcessMesh } from "../../test/support/processes.js";
-import { meshIsQuiet, streamMessageCounts } from "../../test/support/streams.js";
 import { median, medianMeasurement, percentile } from "../lib/stats.js";
 import type { BenchOptions, Measurement, Suite } from "../lib/suite.js";
 import { measurePublishRate, PUBLISHES_IN_FLIGHT } from "./saga/ceiling.js";
@@ -190,7 +197,7 @@ function total(counts: Record<string, number>): number {
 
 /** Commit → publish lag of every outbox row written since `sinceMs`, in every participant's database, sorted. */
 function outboxLags(dbs: SagaDatabases, sinceMs: number): Float64Array {
-  const lags = (["order", "consumer", "kitchen", "accounting"] as const).flatMap((service) =>
+  const lags = SAGA_PARTICIPANTS.flatMap((service) =>
     dbs[service]
       .prepare<[number], { lag: number }>(
         "SELECT published_at - created_at AS lag FROM outbox WHERE created_at >= ? AND published_at IS NOT NULL",

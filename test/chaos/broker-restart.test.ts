@@ -1,12 +1,13 @@
 // The broker dies: nats-server is killed with SIGKILL while sagas are in flight, orders keep coming in
 // while it is down (CreateOrder needs only gRPC and Order's database; the outbox holds the events), and
 // it comes back on the same port with the same JetStream store. Every saga must end, nothing lost.
+
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { grpcDisagreements, placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
 
 const ORDERS = 60;
 /** The broker dies after this many orders are placed… */
@@ -31,7 +32,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       });
       await restarted;
       const orderIds = placed.map((order) => order.orderId);
-      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, mode, context: () => mesh.output() });
+      const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+        timeoutMs: 60_000,
+        mode,
+        context: () => mesh.output(),
+      });
 
       expect(unexpectedOutcomes(sagas, mode)).toEqual([]);
       const report = auditSagas(dbs, orderIds, mode);

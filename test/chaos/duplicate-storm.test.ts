@@ -4,6 +4,10 @@
 // and a second effect. The sagas must end exactly as with single delivery.
 import { accountingSaga } from "@ftgo/accounting/saga";
 import { consumerSaga } from "@ftgo/consumer/saga";
+import { meshIsQuiet, type Republisher, startRepublisher } from "@ftgo/harness/jetstream-streams.js";
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { grpcDisagreements, placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
 import { REPLY_SCHEMAS } from "@ftgo/order/orchestration";
 import { orderSaga } from "@ftgo/order/saga";
@@ -11,10 +15,6 @@ import { listDeadLetters, SAGA_MODES, type SagaMode, type Subscription } from "@
 import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
-import { grpcDisagreements, placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
-import { meshIsQuiet, type Republisher, startRepublisher } from "../support/streams.js";
 
 /** The message types each service handles in `mode`, read from its own saga.ts (building the list runs no handler). */
 function subscribed(mode: SagaMode) {
@@ -62,7 +62,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       const { mesh, clients, dbs, nc } = fixture;
       const placed = await placeOrders(clients, 12, { concurrency: 4 }); // c-1001, c-1002, c-1003 at r-1; c-1001 at r-2
       const orderIds = placed.map((order) => order.orderId);
-      const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 45_000, mode, context: () => mesh.output() });
+      const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+        timeoutMs: 45_000,
+        mode,
+        context: () => mesh.output(),
+      });
       // Everything published has been copied twice, and every original and copy consumed.
       await waitFor(() => meshIsQuiet(nc, dbs, () => republisher.caughtUp(jsm)), {
         timeoutMs: 30_000,

@@ -2,15 +2,16 @@
 // compete for the same partition durables. One message per partition in flight (max_ack_pending: 1)
 // must keep each order's events handled one at a time, in order, so no participant ever records a
 // state change its state machine does not allow.
+
+import { eventStreams } from "@ftgo/harness/jetstream-streams.js";
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
-import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
-import { eventStreams } from "../support/streams.js";
 
 const ORDERS = 200;
 
@@ -43,7 +44,7 @@ describe.sequential("two instances each of Kitchen and Accounting, sharing their
 
     const placed = await placeOrders(clients, ORDERS, { concurrency: 16 });
     const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
+    const sagas = await sagasSettleInDatabases(dbs, orderIds, { timeoutMs: 75_000, context: () => mesh.output() });
 
     const report = auditSagas(dbs, orderIds);
     expect(report.violations).toEqual([]);

@@ -2,18 +2,19 @@
 // shutdown, whatever it was doing lost unless committed — and restarted on the same port and database.
 // Every saga must still end, and end right: the outbox publishes what was committed, JetStream
 // redelivers what was not acknowledged, the inbox drops what was already applied.
-import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
-import { describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
+
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
 import {
   grpcDisagreements,
   orderMark,
   ordersSince,
   placeOrders,
-  sagasSettle,
+  sagasSettleInDatabases,
   unexpectedOutcomes,
-} from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
+} from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { listDeadLetters, SAGA_MODES } from "@ftgo/platform";
+import { describe, expect, it } from "vitest";
 
 describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
   // The victims come back: this is about recovery, not about the orchestrator giving up on a step.
@@ -50,7 +51,11 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
         const orderIds = ordersSince(dbs, mark);
         expect(orderIds.length).toBeGreaterThanOrEqual(orders);
         expect(orderIds).toEqual(expect.arrayContaining(placed.map((order) => order.orderId)));
-        const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 60_000, mode, context: () => mesh.output() });
+        const sagas = await sagasSettleInDatabases(dbs, orderIds, {
+          timeoutMs: 60_000,
+          mode,
+          context: () => mesh.output(),
+        });
 
         const report = auditSagas(dbs, orderIds, mode);
         expect(report.violations).toEqual([]);

@@ -3,14 +3,14 @@
 // order, so such a message would block its partition for good: every receiver must move it to the dead
 // letters at once, say why, and carry on with the next order.
 import { randomUUID } from "node:crypto";
+import { auditSagas } from "@ftgo/harness/saga-audit.js";
+import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { type DeadLetter, listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditSagas } from "../support/audit.js";
-import { placeOrders, sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
 
 /** The services that consume OrderCreated, so the ones that each receive the poison. */
 const RECEIVERS = ["accounting", "consumer", "kitchen"];
@@ -81,7 +81,7 @@ describe.sequential("a poison message on ftgo.order.event.order_created.<p>", ()
     // One order down each path, each behind a poison message in its partition.
     const placed = await placeOrders(clients, 4, { concurrency: 4 });
     const orderIds = placed.map((order) => order.orderId);
-    const sagas = await sagasSettle(dbs, orderIds, { timeoutMs: 30_000, context: () => mesh.output() });
+    const sagas = await sagasSettleInDatabases(dbs, orderIds, { timeoutMs: 30_000, context: () => mesh.output() });
     expect(unexpectedOutcomes(sagas)).toEqual([]);
     expect(auditSagas(dbs, orderIds).violations).toEqual([]);
     expect(await listDeadLetters(nc)).toHaveLength(expected);

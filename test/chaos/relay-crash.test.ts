@@ -2,15 +2,16 @@
 // dies before the relay has published it. The broker is made unreachable (frozen, or killed) so that
 // the relay cannot publish, Order is killed with SIGKILL, the broker recovers, Order restarts: the
 // committed OrderCreated must leave after the restart, be stored once, and be applied once by each receiver.
+
+import { storedMessageIds } from "@ftgo/harness/jetstream-streams.js";
+import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
+import { sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
+import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
+import { placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import { listDeadLetters } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditSagas, eventsPublishedTwice } from "../support/audit.js";
-import { sagasSettle, unexpectedOutcomes } from "../support/orders.js";
-import { placeOrder } from "../support/saga.js";
-import { useSagaMesh } from "../support/saga-mesh.js";
-import { storedMessageIds } from "../support/streams.js";
 
 const fixture = useSagaMesh();
 
@@ -59,14 +60,14 @@ describe.sequential("Order crashes between committing an order and publishing it
     async ({ fail, recover }) => {
       const { mesh, clients, dbs } = fixture;
       // One saga first, so that the streams, durables and connections all exist before the broker goes.
-      const warmUp = await placeOrder(clients, "c-1001");
-      await sagasSettle(dbs, [warmUp.orderId], { timeoutMs: 30_000, context: () => mesh.output() });
+      const warmUp = await placeOrderOverGrpc(clients, "c-1001");
+      await sagasSettleInDatabases(dbs, [warmUp.orderId], { timeoutMs: 30_000, context: () => mesh.output() });
 
       fail();
       let orderId: string;
       try {
         // CreateOrder needs only Kitchen (gRPC) and Order's own database: it answers without the broker.
-        orderId = (await placeOrder(clients, "c-1001")).orderId;
+        orderId = (await placeOrderOverGrpc(clients, "c-1001")).orderId;
       } finally {
         await mesh.order.kill("SIGKILL");
         await recover();
@@ -85,7 +86,7 @@ describe.sequential("Order crashes between committing an order and publishing it
         },
       );
       expect(published.published_at).toBeGreaterThanOrEqual(restartedAt);
-      const [saga] = await sagasSettle(dbs, [orderId], { timeoutMs: 30_000, context: () => mesh.output() });
+      const [saga] = await sagasSettleInDatabases(dbs, [orderId], { timeoutMs: 30_000, context: () => mesh.output() });
       expect(unexpectedOutcomes(saga ? [saga] : [])).toEqual([]);
 
       const nc = await connect({ servers: mesh.nats.url });

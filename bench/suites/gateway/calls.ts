@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import type { MeshClients } from "@ftgo/harness/mesh-clients.js";
 import { waitFor } from "@ftgo/platform/testing";
-import type { MeshClients } from "../../../test/support/clients.js";
 import { checkMenu, MENU_REQUEST } from "../unary/menu.js";
 import type { HttpClient, HttpResponse } from "./http.js";
 
@@ -9,7 +9,7 @@ import type { HttpClient, HttpResponse } from "./http.js";
  * The calls the suite times, each checked once in full before it is timed (figures of a wrong answer
  * measure nothing) and cheaply on every timed call: a status, and `x-cache: miss`, the gateway's own word
  * that the call went through to the services. The direct calls use the platform client over one
- * transport per service, as an outside caller of the mesh would (test/support/clients.ts).
+ * transport per service, as an outside caller of the mesh would (@ftgo/harness/mesh-clients.ts).
  */
 
 /** One way of getting the same answer, as the load generator drives it. */

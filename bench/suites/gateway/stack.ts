@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ProcessMesh, startProcessMesh } from "@ftgo/harness/process-mesh.js";
+import { freePort } from "@ftgo/harness/service-instance.js";
+import { describeExit, type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { DEFAULT_CALL_POLICY } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import { describeExit, type ServiceProcess, startServiceProcess } from "../../../scripts/lib/service-process.js";
-import { freePort, type ProcessMesh, startProcessMesh } from "../../../test/support/processes.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 
 /*

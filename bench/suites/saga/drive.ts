@@ -1,7 +1,7 @@
+import type { MeshClients } from "@ftgo/harness/mesh-clients.js";
+import { SAGA_PATHS, type SagaPath } from "@ftgo/harness/saga-load.js";
+import { placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { MeshClients } from "../../../test/support/clients.js";
-import { SAGA_PATHS, type SagaPath } from "../../../test/support/orders.js";
-import { placeOrder } from "../../../test/support/saga.js";
 
 /** What Order publishes when a Create Order saga is over for it, in any partition. */
 const SAGA_ENDS = ["ftgo.order.event.order_approved.*", "ftgo.order.event.order_rejected.*"];
@@ -72,7 +72,7 @@ export async function driveSagas(
     for (let i = next++; i < orders; i = next++) {
       const path = paths[i % paths.length] as SagaPath;
       const sent = process.hrtime.bigint();
-      const { orderId } = await placeOrder(clients, path.consumerId, path.restaurantId);
+      const { orderId } = await placeOrderOverGrpc(clients, path.consumerId, path.restaurantId);
       orderIds.push(orderId);
       const end = await sagaEnd(orderId);
       latenciesMs.push(Number(end - sent) / 1e6);

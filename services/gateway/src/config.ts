@@ -1,8 +1,16 @@
-import { type BaseConfig, type Env, loadConfig, loadPolicyConfig, type PolicyConfig } from "@ftgo/platform";
+import {
+  type BaseConfig,
+  type Env,
+  loadConfig,
+  loadPolicyConfig,
+  type PolicyConfig,
+  SERVICE_NAMES,
+  type ServiceName,
+} from "@ftgo/platform";
 
-/** The services behind the gateway, by their names in the service registry. */
-export const BACKENDS = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
-export type Backend = (typeof BACKENDS)[number];
+/** The services behind the gateway, by their names in the service registry: every service of the roster. */
+export const BACKENDS: readonly Backend[] = SERVICE_NAMES;
+export type Backend = ServiceName;
 
 export interface GatewayConfig extends BaseConfig {
   /** How the gateway calls each backend: deadline, bulkhead, breaker, retry (ORDER_TIMEOUT_MS, …). */

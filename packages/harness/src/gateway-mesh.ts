@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type GatewayConfig, loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
-import { type RunningService, silentLogger } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
-import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./support/mesh.js";
+import { type RunningService, SERVICE_NAMES, type ServiceName, silentLogger } from "@ftgo/platform";
+import { vi } from "vitest";
+import { startTestMesh, type TestMesh } from "./in-process-mesh.js";
 
 /**
  * A parsed JSON response body. Tests read it as the shape they expect and let the assertions judge it, as
@@ -10,8 +10,6 @@ import { SERVICE_NAMES, startTestMesh, type TestMesh } from "./support/mesh.js";
  */
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type Body = any;
-
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The mesh, with a gateway in front, and a way to stop one service in the middle of a test. */
 export interface GatewayMesh {
@@ -46,25 +44,34 @@ export async function startGatewayMesh(env: Record<string, string> = {}): Promis
     JWT_PRIVATE_KEY: privateKeyPem,
     ...env,
   });
-  let gateway: RunningGateway;
+  let gateway: RunningGateway | undefined;
+  let url = "";
   try {
     gateway = await startGateway(config, silentLogger());
+    url = `http://127.0.0.1:${gateway.port}`;
+    // Ready when every service is discoverable and SERVING, as a load balancer would wait.
+    await vi.waitFor(
+      async () => {
+        const response = await fetch(`${url}/readyz`);
+        if (!response.ok) throw new Error(`gateway not ready: ${response.status} ${await response.text()}`);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
   } catch (error) {
+    await gateway?.stop();
     await mesh.stop();
     throw error;
   }
-  const url = `http://127.0.0.1:${gateway.port}`;
-  // Ready when every service is discoverable and SERVING, as a load balancer would wait.
-  await waitFor(async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 15_000, message: "gateway ready" });
+  const running = gateway;
   return {
     mesh,
-    gateway,
+    gateway: running,
     config,
     url,
     privateKeyPem,
     stopService: once,
     async stop() {
-      await gateway.stop();
+      await running.stop();
       await mesh.stop();
     },
   };
@@ -100,8 +107,8 @@ export async function call(
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }
 
-/** Places the seed order (2× m-1 + 1× m-3 at r-1, or m-10 at r-2) through the gateway; its id. */
-export async function placeOrder(url: string, token: string, restaurantId = "r-1"): Promise<string> {
+/** POST /api/v1/orders: places the seed order (2× m-1 + 1× m-3 at r-1, or m-10 at r-2) through the gateway; its id. */
+export async function placeOrderThroughGateway(url: string, token: string, restaurantId = "r-1"): Promise<string> {
   const lineItems =
     restaurantId === "r-2"
       ? [{ menuItemId: "m-10", quantity: 1 }]
@@ -124,12 +131,14 @@ export function detailsWhenSettled(
   orderId: string,
   until = (body: Body) => isSettled(body),
 ) {
-  return waitFor(
+  return vi.waitFor(
     async () => {
       const { status, body } = await call(`${url}/api/v1/orders/${orderId}`, token);
-      return status === 200 && until(body) ? body : undefined;
+      if (status !== 200 || !until(body))
+        throw new Error(`order ${orderId} not settled: ${status} ${JSON.stringify(body)}`);
+      return body;
     },
-    { timeoutMs: 15_000, intervalMs: 50, message: `order ${orderId} settling` },
+    { timeout: 15_000, interval: 50 },
   );
 }
 

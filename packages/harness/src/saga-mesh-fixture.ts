@@ -2,9 +2,17 @@
 // saga databases (and a NATS connection), opened before the scope's tests and closed after them.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
-import { openSagaDatabases, type SagaDatabases } from "./audit.js";
-import { type MeshClients, meshClients } from "./clients.js";
-import { type ProcessMesh, type ProcessMeshOptions, startProcessMesh } from "./processes.js";
+import { type MeshClients, meshClients } from "./mesh-clients.js";
+import { type ProcessMesh, type ProcessMeshOptions, startProcessMesh } from "./process-mesh.js";
+import { PROGRESS_CAP_MS } from "./readiness.js";
+
+/**
+ * How long the fixture's hooks may take: a start that keeps progressing may take up to the readiness cap
+ * (twice: second instances start after the first ones), and the hook must not give up before the start does.
+ */
+export const MESH_HOOK_TIMEOUT_MS = 2 * PROGRESS_CAP_MS + 30_000;
+
+import { openSagaDatabases, type SagaDatabases } from "./saga-audit.js";
 
 export interface SagaMeshFixtureOptions {
   /** Also open `nc`, a NATS connection to the mesh's own server, once the mesh is up. Off unless given. */
@@ -36,15 +44,22 @@ export function useSagaMesh(
   let clients: MeshClients | undefined;
   let dbs: SagaDatabases | undefined;
   let nc: NatsConnection | undefined;
+  // If beforeAll gives up (its hook timed out) while the mesh is still starting, afterAll abandons the
+  // start and waits for it to stop what it started: no process outlives the scope.
+  const starting = new AbortController();
+  let start: Promise<ProcessMesh> | undefined;
 
   beforeAll(async () => {
-    mesh = await startProcessMesh(options);
+    start = startProcessMesh({ ...options, signal: starting.signal });
+    mesh = await start;
     clients = meshClients(mesh);
     dbs = openSagaDatabases(mesh.dbFile);
     if (nats) nc = await connect({ servers: mesh.nats.url });
-  }, 60_000);
+  }, MESH_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
+    starting.abort(new Error("the scope ended before the mesh had started"));
+    await start?.catch(() => undefined);
     await nc?.close();
     clients?.close();
     dbs?.close();

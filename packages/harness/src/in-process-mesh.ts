@@ -22,8 +22,6 @@ export interface TestMesh {
   stop(): Promise<void>;
 }
 
-export const SERVICE_NAMES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
-
 /**
  * Starts every service in-process on port 0 (real gRPC servers on real sockets, real SQLite files in a
  * temp folder) with a nats-server of its own, Kitchen first because Order prices orders from it.

@@ -2,19 +2,12 @@
 // nats-server, each with terms the test chooses so that it can predict who wins a delivery.
 import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
 import { DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { silentLogger } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
-import type { MeshClients } from "./clients.js";
-
-/** A courier's terms: minutes from pickup to the door, and its price in cents. */
-export interface CourierTermsInput {
-  readonly id: string;
-  readonly minutes: number;
-  readonly price: number;
-}
+import { type CourierTerms, silentLogger } from "@ftgo/platform";
+import { vi } from "vitest";
+import type { MeshClients } from "./mesh-clients.js";
 
 /** Starts one courier on `natsUrl`; resolves once the server has its subscription (it answers from then on). */
-export function startTestCourier(natsUrl: string, { id, minutes, price }: CourierTermsInput): Promise<RunningCourier> {
+export function startTestCourier(natsUrl: string, { id, minutes, price }: CourierTerms): Promise<RunningCourier> {
   const config = loadCourierConfig({
     NATS_URL: natsUrl,
     COURIER_ID: id,
@@ -37,12 +30,14 @@ export function deliveryWhen(
   until: (delivery: NonNullable<Awaited<ReturnType<MeshClients["delivery"]["getDelivery"]>>["delivery"]>) => boolean,
   message = `delivery of ${orderId}`,
 ) {
-  return waitFor(
+  return vi.waitFor(
     async () => {
-      const { delivery } = await clients.delivery.getDelivery({ orderId }).catch(() => ({ delivery: undefined }));
-      return delivery && until(delivery) ? delivery : undefined;
+      const { delivery } = await clients.delivery.getDelivery({ orderId });
+      if (!delivery || !until(delivery))
+        throw new Error(`${message}: it is ${delivery ? DeliveryState[delivery.state] : "missing"}`);
+      return delivery;
     },
-    { timeoutMs: 15_000, intervalMs: 25, message },
+    { timeout: 15_000, interval: 25 },
   );
 }
 

@@ -14,12 +14,12 @@ import Database from "better-sqlite3";
 
 type Db = Database.Database;
 
+/** The services that keep the Create Order saga's state, each in its own database (Delivery comes after it). */
+export const SAGA_PARTICIPANTS = ["order", "consumer", "kitchen", "accounting"] as const;
+export type SagaParticipant = (typeof SAGA_PARTICIPANTS)[number];
+
 /** Read-only handles on the databases of the services that keep saga state. */
-export interface SagaDatabases {
-  readonly order: Db;
-  readonly consumer: Db;
-  readonly kitchen: Db;
-  readonly accounting: Db;
+export interface SagaDatabases extends Readonly<Record<SagaParticipant, Db>> {
   close(): void;
 }
 
@@ -27,15 +27,12 @@ export interface SagaDatabases {
  * Opens each service's SQLite file read-only, beside the running services (WAL lets a reader in while
  * they write). Every query sees the latest committed state; nothing here can change it.
  */
-export function openSagaDatabases(dbFile: (service: "order" | "consumer" | "kitchen" | "accounting") => string) {
-  const open = (service: "order" | "consumer" | "kitchen" | "accounting") =>
-    new Database(dbFile(service), { readonly: true, fileMustExist: true });
-  const dbs = {
-    order: open("order"),
-    consumer: open("consumer"),
-    kitchen: open("kitchen"),
-    accounting: open("accounting"),
-  };
+export function openSagaDatabases(dbFile: (service: SagaParticipant) => string) {
+  const open = (service: SagaParticipant) => new Database(dbFile(service), { readonly: true, fileMustExist: true });
+  const dbs = Object.fromEntries(SAGA_PARTICIPANTS.map((service) => [service, open(service)])) as Record<
+    SagaParticipant,
+    Db
+  >;
   return {
     ...dbs,
     close() {
@@ -45,7 +42,7 @@ export function openSagaDatabases(dbFile: (service: "order" | "consumer" | "kitc
 }
 
 /** One order's saga as the three stateful participants recorded it. */
-export interface SagaRecord {
+export interface RecordedSaga {
   readonly orderId: string;
   readonly consumerId: string;
   readonly restaurantId: string;
@@ -69,7 +66,7 @@ const AUTHORIZATION_ENDS = new Set(["AUTHORIZED", "DECLINED", "CANCELLED", "NONE
  * not). An orchestrated saga that was rejected early never asked the later participants: nothing there
  * is an end too.
  */
-export function isSettled(saga: SagaRecord, mode: SagaMode = "choreography"): boolean {
+export function isSettled(saga: RecordedSaga, mode: SagaMode = "choreography"): boolean {
   const unasked = mode === "orchestration" && saga.order === "REJECTED" ? "NONE" : "";
   return (
     ORDER_ENDS.has(saga.order) &&
@@ -79,7 +76,7 @@ export function isSettled(saga: SagaRecord, mode: SagaMode = "choreography"): bo
 }
 
 /** The sagas of `orderIds`, or of every order in the order database. */
-export function readSagas(dbs: SagaDatabases, orderIds?: readonly string[]): SagaRecord[] {
+export function readSagas(dbs: SagaDatabases, orderIds?: readonly string[]): RecordedSaga[] {
   const orders = dbs.order
     .prepare<[], { order_id: string; consumer_id: string; restaurant_id: string; state: string; reason: string }>(
       "SELECT order_id, consumer_id, restaurant_id, state, reason FROM orders ORDER BY seq",
@@ -126,7 +123,7 @@ function stateMap(db: Db, sql: string): Map<string, string> {
 
 /** What an audit found: the sagas it looked at, a summary, and every broken rule in words (naming the order). */
 export interface AuditReport {
-  readonly sagas: readonly SagaRecord[];
+  readonly sagas: readonly RecordedSaga[];
   readonly counts: {
     readonly orders: number;
     readonly approved: number;
@@ -200,7 +197,7 @@ export function auditSagas(
 
 /** A state machine as the stores export it, with the states an entity may be created in. */
 interface Machine {
-  readonly db: keyof Omit<SagaDatabases, "close">;
+  readonly db: SagaParticipant;
   readonly entity: string;
   /** Where the entity's current state lives: the last transition must end there. */
   readonly table: string;
@@ -291,7 +288,7 @@ export function auditTransitions(dbs: SagaDatabases): { checked: number; invalid
  */
 export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly string[]): string[] {
   const wanted = orderIds && new Set(orderIds);
-  return (["order", "consumer", "kitchen", "accounting"] as const).flatMap((service) =>
+  return SAGA_PARTICIPANTS.flatMap((service) =>
     dbs[service]
       .prepare<[], { correlation_id: string; type: string; copies: number }>(
         "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING copies > 1",
@@ -306,7 +303,7 @@ export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly str
  * The orchestrator's own records of `sagas`: each order has exactly one Create Order saga, ended in the
  * order's state, and its history entered no state twice (no step ran twice, crash or not).
  */
-export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly SagaRecord[]): string[] {
+export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly RecordedSaga[]): string[] {
   const byOrder = dbs.order.prepare<[string], { saga_id: string; state: string; ended: number }>(
     "SELECT saga_id, state, ended FROM sagas WHERE order_id = ? AND saga_type = 'CreateOrderSaga'",
   );

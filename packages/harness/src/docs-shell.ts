@@ -4,19 +4,15 @@
 import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVICES, type ServiceName } from "@ftgo/platform/roster";
 import { findGrpcurl } from "./grpcurl.js";
-import type { ServiceName } from "./processes.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
-/** The ports the docs show: where `make up` runs each service by default (scripts/up.ts). */
-export const DOCUMENTED_PORTS: Readonly<Record<ServiceName, number>> = {
-  order: 50051,
-  consumer: 50052,
-  kitchen: 50053,
-  accounting: 50054,
-  delivery: 50055,
-};
+/** The ports the docs show: where `make up` runs each service by default (the roster's ports). */
+export const DOCUMENTED_PORTS = Object.fromEntries(SERVICES.map((service) => [service.name, service.port])) as Readonly<
+  Record<ServiceName, number>
+>;
 
 /** `text` with every documented `127.0.0.1:<port>` replaced by the port this run gave that service. */
 export function withPorts(text: string, ports: Readonly<Record<ServiceName, number>>): string {

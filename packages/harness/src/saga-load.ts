@@ -3,9 +3,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import { isSettled, readSagas, type SagaDatabases, type SagaRecord } from "./audit.js";
-import type { MeshClients } from "./clients.js";
-import { placeOrder, sagaStates } from "./saga.js";
+import type { MeshClients } from "./mesh-clients.js";
+import { isSettled, type RecordedSaga, readSagas, type SagaDatabases } from "./saga-audit.js";
+import { placeOrderOverGrpc, sagaStates } from "./saga-over-grpc.js";
 
 /** One way through the Create Order saga with the seed data, and where it must end. */
 export interface SagaPath {
@@ -83,14 +83,14 @@ export function expectedEnd(path: SagaPath, mode: SagaMode = "choreography"): Sa
 }
 
 /** The path an order took, from who ordered where. */
-export function pathOf(saga: Pick<SagaRecord, "consumerId" | "restaurantId">): SagaPath {
+export function pathOf(saga: Pick<RecordedSaga, "consumerId" | "restaurantId">): SagaPath {
   const path = SAGA_PATHS.find((p) => p.consumerId === saga.consumerId && p.restaurantId === saga.restaurantId);
   if (!path) throw new Error(`no seed path for ${saga.consumerId} at ${saga.restaurantId}`);
   return path;
 }
 
 /** Where each saga ended, compared with where its seed path says it must: one line per difference. */
-export function unexpectedOutcomes(sagas: readonly SagaRecord[], mode: SagaMode = "choreography"): string[] {
+export function unexpectedOutcomes(sagas: readonly RecordedSaga[], mode: SagaMode = "choreography"): string[] {
   return sagas.flatMap((saga) => {
     const path = pathOf(saga);
     const { name } = path;
@@ -142,7 +142,7 @@ export async function placeOrders(
     for (let i = next++; i < count; i = next++) {
       const path = paths[i % paths.length] as SagaPath;
       const order = await withRetry(
-        () => placeOrder(clients, path.consumerId, path.restaurantId),
+        () => placeOrderOverGrpc(clients, path.consumerId, path.restaurantId),
         retryUnavailableForMs,
       );
       placed.push({ orderId: order.orderId, path });
@@ -180,12 +180,12 @@ export interface SettleOptions {
  * order in the order database), polling the databases; resolves with the sagas. On timeout it names the
  * sagas still open and where each one stands.
  */
-export async function sagasSettle(
+export async function sagasSettleInDatabases(
   dbs: SagaDatabases,
   orderIds?: readonly string[],
   { timeoutMs = 60_000, mode, context }: SettleOptions = {},
-): Promise<SagaRecord[]> {
-  let open: SagaRecord[] = [];
+): Promise<RecordedSaga[]> {
+  let open: RecordedSaga[] = [];
   return waitFor(
     () => {
       const sagas = readSagas(dbs, orderIds);
@@ -218,7 +218,7 @@ export function ordersSince(dbs: SagaDatabases, mark: number): string[] {
 }
 
 /** The saga's end state as the services answer over gRPC, compared with their databases: one line per difference. */
-export async function grpcDisagreements(clients: MeshClients, sagas: readonly SagaRecord[]): Promise<string[]> {
+export async function grpcDisagreements(clients: MeshClients, sagas: readonly RecordedSaga[]): Promise<string[]> {
   const lines = await Promise.all(
     sagas.map(async (saga) => {
       const answered = await sagaStates(clients, saga.orderId);

@@ -1,12 +1,15 @@
+// One order's Create Order saga as an outside caller sees it: placed with CreateOrder, followed with the
+// participants' Get RPCs. (placeOrderThroughGateway does the same over HTTP; sagasSettleInDatabases follows
+// many sagas in the databases.)
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { waitFor } from "@ftgo/platform/testing";
-import type { MeshClients } from "./clients.js";
+import type { MeshClients } from "./mesh-clients.js";
 
-/** 2× m-1 + 1× m-3 at r-1 (total 1500), unless another restaurant or lines are given. */
-export async function placeOrder(
+/** CreateOrder straight to Order: 2× m-1 + 1× m-3 at r-1 (total 1500), unless another restaurant or lines are given. */
+export async function placeOrderOverGrpc(
   clients: MeshClients,
   consumerId: string,
   restaurantId = "r-1",
@@ -63,8 +66,8 @@ async function orNone<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** Polls until every participant has reached a terminal state for the order, then returns them. */
-export function sagaSettles(clients: MeshClients, orderId: string, expected: Awaited<ReturnType<typeof sagaStates>>) {
+/** Polls the participants over gRPC until the order's saga stands exactly at `expected` (sagaStates), then returns it. */
+export function sagaReaches(clients: MeshClients, orderId: string, expected: Awaited<ReturnType<typeof sagaStates>>) {
   return waitFor(
     async () => {
       const states = await sagaStates(clients, orderId).catch(() => undefined);

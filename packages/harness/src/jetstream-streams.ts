@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
-import type { SagaDatabases } from "./audit.js";
+import { SAGA_PARTICIPANTS, type SagaDatabases } from "./saga-audit.js";
 
 /**
  * Every stream of the mesh's channels: events (FTGO_ORDER_EVENTS, …), commands (FTGO_KITCHEN_COMMANDS, …)
@@ -47,7 +47,7 @@ export async function meshIsQuiet(
       if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return false;
     }
   }
-  const unpublished = (["order", "consumer", "kitchen", "accounting"] as const).some((service) => {
+  const unpublished = SAGA_PARTICIPANTS.some((service) => {
     const row = dbs[service].prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL");
     return (row.get()?.n ?? 0) > 0;
   });

@@ -1,0 +1,160 @@
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { canConnect, WaitTimeoutError } from "@ftgo/platform/testing";
+import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
+
+/** How a process shows it is ready: the standard gRPC health service, or (for non-gRPC processes) an open port. */
+export type HealthProbe = "grpc" | "tcp";
+
+/** Without a measure of progress: the one budget a start gets. */
+const FIXED_TIMEOUT_MS = 30_000;
+/** With one: how long a start may go without progress, and the cap however much it progresses. */
+export const DEFAULT_STALL_MS = 30_000;
+export const PROGRESS_CAP_MS = 180_000;
+
+export interface WaitUntilReadyOptions {
+  readonly probe?: HealthProbe;
+  /**
+   * Give up after this long. Default 30 s; with `progress`, the cap on a start that keeps progressing
+   * (default 180 s: ten services transpiling TypeScript on two cores shared with another heavy job).
+   */
+  readonly timeoutMs?: number;
+  /**
+   * A number that grows while the process being waited for works: `progressOf(pid, () => lines)`. Given,
+   * the wait lasts as long as it grows, and fails once it has not grown for `stallMs`, so that a start
+   * slowed by a busy machine is waited for and one that hangs is not.
+   */
+  readonly progress?: () => number;
+  /** With `progress`: how long it may stand still. Default 30 s. */
+  readonly stallMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Resolves once the server at `address` ("host:port") is ready: for "grpc", when
+ * `grpc.health.v1.Health/Check` for the whole server ("") answers SERVING. Rejects, saying what it
+ * last heard, when that does not happen in time: within `timeoutMs`, or, given `progress`, before the
+ * process stalls or reaches the cap.
+ */
+export async function waitUntilReady(address: string, options: WaitUntilReadyOptions = {}): Promise<void> {
+  const { probe = "grpc", progress, signal } = options;
+  const budget = {
+    capMs: options.timeoutMs ?? (progress ? PROGRESS_CAP_MS : FIXED_TIMEOUT_MS),
+    stallMs: progress ? (options.stallMs ?? DEFAULT_STALL_MS) : Number.POSITIVE_INFINITY,
+    progress: progress ?? (() => 0),
+    signal,
+  };
+  if (probe === "tcp") {
+    const { host, port } = splitAddress(address);
+    await pollWhileProgressing(
+      () => canConnect(host, port),
+      budget,
+      () => `${address} accepting connections`,
+    );
+    return;
+  }
+  // Reconnect quickly: grpc-js backs off up to minutes by default, far longer than a service takes to start.
+  const client = new Client(address, credentials.createInsecure(), {
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 500,
+  });
+  let heard = "";
+  try {
+    await pollWhileProgressing(
+      async () => {
+        heard = await checkHealth(client);
+        return heard === "SERVING";
+      },
+      budget,
+      () => `${address} answering SERVING to Health/Check${heard ? ` (last answer: ${heard})` : ""}`,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+interface Budget {
+  readonly capMs: number;
+  readonly stallMs: number;
+  readonly progress: () => number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Calls `ready` every 200 ms until it is true. A plain poll (not vitest's): `make up` and the benchmarks
+ * wait with it too. Fails when the cap passes, or when `progress` has stood still for the stall time.
+ */
+async function pollWhileProgressing(ready: () => Promise<boolean>, budget: Budget, what: () => string) {
+  const started = Date.now();
+  let mark = budget.progress();
+  let movedAt = started;
+  let lastError: unknown;
+  for (;;) {
+    budget.signal?.throwIfAborted();
+    try {
+      if (await ready()) return;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    const now = Date.now();
+    const reading = budget.progress();
+    if (reading > mark) [mark, movedAt] = [reading, now];
+    const why =
+      now - started >= budget.capMs
+        ? `not within ${budget.capMs} ms`
+        : now - movedAt >= budget.stallMs
+          ? `no progress for ${budget.stallMs} ms (${now - started} ms after it started)`
+          : undefined;
+    if (why) {
+      const last = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
+      throw new WaitTimeoutError(`${what()}: ${why}${last}`, { cause: lastError });
+    }
+    // Aborted, it rejects with the signal's reason, as the check at the top of the loop would.
+    await sleep(200, undefined, { signal: budget.signal }).catch(() => budget.signal?.throwIfAborted());
+  }
+}
+
+/** The standard health service's Check method: its path and (de)serialisers, as grpc-health-check loads them. */
+const CHECK = healthService.Check;
+
+/** One `Health/Check` call with a 1 s deadline: the status name ("SERVING", "NOT_SERVING", …). */
+export function checkHealth(client: Client, service = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      CHECK.path,
+      CHECK.requestSerialize,
+      CHECK.responseDeserialize,
+      { service },
+      { deadline: Date.now() + 1_000 },
+      (err: ServiceError | null, response?: object) =>
+        err ? reject(err) : resolve(String((response as { status?: unknown } | undefined)?.status)),
+    );
+  });
+}
+
+/**
+ * True when a NATS server answers at `url`: it greets every new connection with an `INFO {…}` line,
+ * which tells it apart from anything else that merely accepts TCP connections on that port.
+ */
+export function natsAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port || 4222) });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("data", (greeting) => done(greeting.toString("latin1").startsWith("INFO ")));
+    socket.once("error", () => done(false));
+    socket.once("close", () => done(false));
+  });
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(":");
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(address.slice(at + 1)) };
+}
