@@ -1,6 +1,7 @@
 // `make up` / `npm start`: the whole mesh on this machine, one process per service, their logs in one
 // terminal. Uses the NATS server at NATS_URL, or starts one. Once everything is up, a process that dies does
-// not take the others with it (lib/supervisor.ts). Ctrl-C stops everything it started.
+// not take the others with it (lib/supervisor.ts): break one and watch, from another terminal, with
+// `npm run mesh -- status|kill|start` (docs/break-it-and-watch.md). Ctrl-C stops everything it started.
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
 // and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081).
 import { existsSync } from "node:fs";
@@ -9,11 +10,18 @@ import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COURIERS, GATEWAY, SERVICES } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
+import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
 import { natsAnswers, waitUntilReady } from "./lib/health.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
-import { createSupervisor, type ProcessSpec, type RestartPolicy } from "./lib/supervisor.js";
+import {
+  type ControlAnswer,
+  createSupervisor,
+  type ProcessSpec,
+  type ProcessStatus,
+  type RestartPolicy,
+} from "./lib/supervisor.js";
 
 /**
  * How long a process may take to become ready while it runs. A process that exits fails at once; one that
@@ -79,6 +87,7 @@ const supervisor = createSupervisor(
 let nats: NatsServerHandle | undefined;
 /** Set while nats-server starts, so that a Ctrl-C meanwhile still stops it. */
 let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
+let control: ControlServer | undefined;
 let stopping: Promise<never> | undefined;
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -101,6 +110,7 @@ try {
   );
   await supervisor.startAll();
   supervisor.supervise();
+  control = await startControlServer({ status, start, kill }, dataDir);
   printSummary();
 } catch (err) {
   if (!stopping) {
@@ -112,6 +122,7 @@ try {
 /** Stops the processes (all at once, those started later too), then NATS if we started it, then exits. */
 function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {}): Promise<never> {
   stopping ??= (async () => {
+    await control?.close();
     const forced = await supervisor.stopAll({ graceMs: STOP_GRACE_MS, ...options });
     for (const name of forced) shout(`${name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
     const started = nats ?? (await natsStarting?.catch(() => undefined));
@@ -120,6 +131,27 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
     process.exit(exitCode);
   })();
   return stopping;
+}
+
+/** Every process, nats-server included when `up` started it (listed, not supervised: the rest need it). */
+function status(): ProcessStatus[] {
+  const natsRow: ProcessStatus[] = nats
+    ? [{ name: "nats-server", kind: "nats-server", address: natsUrl, pid: nats.pid, state: "ready", restarts: 0 }]
+    : [];
+  return [...supervisor.status(), ...natsRow];
+}
+
+function start(name: string): Promise<ControlAnswer> {
+  return name === "nats-server" ? natsIsNotSupervised() : supervisor.start(name);
+}
+
+function kill(name: string, signal: NodeJS.Signals): Promise<ControlAnswer> {
+  return name === "nats-server" ? natsIsNotSupervised() : supervisor.kill(name, signal);
+}
+
+async function natsIsNotSupervised(): Promise<ControlAnswer> {
+  const message = "nats-server is not supervised: every service needs it. Ctrl-C `make up` stops it with the rest";
+  return { ok: false, message };
 }
 
 /** The NATS server at NATS_URL if one answers; else a local one we start (and stop) with a store in data/nats. */
@@ -200,6 +232,8 @@ function printSummary(): void {
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
       ...hint,
+      "Break it and watch, from another terminal (docs/break-it-and-watch.md):",
+      "  make status · make kill SVC=kitchen · make start SVC=kitchen",
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
