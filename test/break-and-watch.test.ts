@@ -7,6 +7,8 @@ import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run";
 import { COURIERS, GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServiceProcess } from "../scripts/lib/service-process.js";
+import { createSupervisor, type ProcessSpec, type Supervisor } from "../scripts/lib/supervisor.js";
 import { runShell, withPorts } from "./support/shell.js";
 
 const PAGE = readFileSync(new URL("../docs/break-it-and-watch.md", import.meta.url), "utf8");
@@ -23,13 +25,13 @@ let killedPid: number;
 let ordersWhileDown: string[] = [];
 let restartedPid: number;
 
-beforeAll(async () => {
-  up = await launchMakeUp({ readyTimeoutMs: 180_000 });
-}, 200_000);
-
-afterAll(() => up?.dispose());
-
 describe("docs/break-it-and-watch.md under make up", () => {
+  beforeAll(async () => {
+    up = await launchMakeUp({ readyTimeoutMs: 180_000 });
+  }, 200_000);
+
+  afterAll(() => up?.dispose());
+
   it("has the seven command blocks this test runs, in the order it runs them", () => {
     expect(BLOCKS).toHaveLength(7);
     expect([ORDER, STATUS, KILL, ORDERS_WHILE_DOWN, STATUS_AFTER_KILL, GET_ORDER, START]).toEqual([
@@ -122,6 +124,77 @@ describe("docs/break-it-and-watch.md under make up", () => {
     expect(existsSync(join(up.dataDir, "mesh.json"))).toBe(false);
   });
 });
+
+describe("the supervisor of make up, with RESTART=always", () => {
+  const said: string[] = [];
+  const options = { restart: "always" as const, say: (t: string) => said.push(t), shout: (t: string) => said.push(t) };
+  let supervisor: Supervisor | undefined;
+  afterAll(() => supervisor?.stopAll({ graceMs: 2_000 }));
+
+  it("starts a killed process again after a backoff, leaves the others alone, and keeps one stopped with TERM", async () => {
+    supervisor = createSupervisor([tinyProcess("a"), tinyProcess("b")], options);
+    await supervisor.startAll();
+    supervisor.supervise();
+    const [a, b] = supervisor.status();
+    expect(await supervisor.kill("a", "SIGKILL")).toMatchObject({ ok: true, process: { state: "exited" } });
+    expect(supervisor.status()[0]?.how).toMatch(/^killed by SIGKILL; restarting in 1 s$/);
+    expect(said).toContainEqual(expect.stringContaining("RESTART=always: starting it again in 1 s"));
+    const again = await waitFor(() => [supervisor?.status()[0]].find((p) => p?.state === "ready"), {
+      timeoutMs: 10_000,
+      message: "a ready again",
+    });
+    expect(again).toMatchObject({ restarts: 1 });
+    expect(again.pid).not.toBe(a?.pid);
+    expect(supervisor.status()[1]).toEqual(b);
+
+    expect(await supervisor.kill("a", "SIGTERM")).toMatchObject({
+      message: expect.stringContaining("stopped on SIGTERM; bring it back"),
+      process: { state: "stopped", how: undefined },
+    });
+    expect(await supervisor.start("a")).toMatchObject({ ok: true, process: { state: "ready", restarts: 2 } });
+    expect(await supervisor.start("a")).toMatchObject({ ok: true, message: expect.stringContaining("nothing to do") });
+    await supervisor.stopAll({ graceMs: 2_000 });
+    expect(supervisor.status().map((p) => p.state)).toEqual(["stopped", "stopped"]);
+  });
+
+  it("fails the start at once when a process exits before it is ready", async () => {
+    const crashing = createSupervisor([tinyProcess("c", "process.exit(3)")], options);
+    await expect(crashing.startAll()).rejects.toThrow("c exited with code 3 while starting");
+  });
+});
+
+/**
+ * A real process that runs until told otherwise (a clean exit on SIGTERM, as a service's drain ends), or
+ * runs `code`; ready once it says so, never when it exits first.
+ */
+function tinyProcess(name: string, code = "console.log('ready'); setInterval(() => {}, 1000)"): ProcessSpec {
+  let started: Promise<void> = Promise.resolve();
+  return {
+    name,
+    kind: "service",
+    spawn() {
+      let onReady = () => {};
+      started = new Promise((resolve) => {
+        onReady = resolve;
+      });
+      return startServiceProcess({
+        name,
+        command: process.execPath,
+        args: ["-e", `process.on("SIGTERM", () => process.exit(0)); ${code}`],
+        cwd: process.cwd(),
+        env: process.env,
+        onLine: (line) => line === "ready" && onReady(),
+      });
+    },
+    ready: (signal) =>
+      Promise.race([
+        started,
+        new Promise<never>((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+      ]),
+  };
+}
 
 /** Runs a block of the page in bash, against this run's ports and data dir; fails on a non-zero exit. */
 async function run(block: string | undefined): Promise<string> {

@@ -237,13 +237,10 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
           message: `${name} (pid ${child.pid}) still runs ${KILL_WAIT_MS / 1000} s after ${signal}`,
           process: statusOf(slot),
         };
-      const next =
-        restart === "always" ? "RESTART=always starts it again shortly" : `bring it back with ${bringBack(name)}`;
-      return {
-        ok: true,
-        message: `${name} (pid ${child.pid}) ${describeExit(status)}; ${next}`,
-        process: statusOf(slot),
-      };
+      const now = statusOf(slot);
+      const how = now.state === "stopped" ? `stopped on ${signal}` : describeExit(status);
+      const next = slot.restartAt ? "RESTART=always starts it again shortly" : `bring it back with ${bringBack(name)}`;
+      return { ok: true, message: `${name} (pid ${child.pid}) ${how}; ${next}`, process: now };
     },
 
     /** Stops every running process (all at once) and cancels pending restarts; names those that had to be killed. */
