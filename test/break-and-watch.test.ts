@@ -1,7 +1,7 @@
 // docs/break-it-and-watch.md, done as the page says, under the real `make up` (scripts/up.ts): every command
 // block of the page runs verbatim, in order (only the ports differ), and what the page says the reader will
 // see is checked, in the command's answer or in the `make up` log. Then Ctrl-C, and no process may be left.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run";
 import { COURIERS, GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
@@ -122,6 +122,21 @@ describe("docs/break-it-and-watch.md under make up", () => {
     });
     expect(up.output()).toContain("everything stopped");
     expect(existsSync(join(up.dataDir, "mesh.json"))).toBe(false);
+  });
+
+  it("says so when no make up is running, or one has ended without cleaning up", async () => {
+    const none = await runShell(STATUS ?? "", { timeoutMs: 60_000, env: { DATA_DIR: up.dataDir } });
+    expect([none.code, none.stderr]).toEqual([
+      1,
+      expect.stringContaining("no `make up` is running with this data dir"),
+    ]);
+    const stale = { pid: 2 ** 22 + 1, url: "http://127.0.0.1:1", token: "left-over" };
+    writeFileSync(join(up.dataDir, "mesh.json"), JSON.stringify(stale));
+    const ended = await runShell(STATUS ?? "", { timeoutMs: 60_000, env: { DATA_DIR: up.dataDir } });
+    expect([ended.code, ended.stderr]).toEqual([
+      1,
+      expect.stringContaining("no `make up` answers at http://127.0.0.1:1"),
+    ]);
   });
 });
 
