@@ -1,6 +1,6 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup up display trace test generate lint typecheck bench clean
+.PHONY: help setup up status kill start display trace test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -11,6 +11,15 @@ setup: ## install what `make up` needs: npm dependencies, nats-server
 
 up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it
 	npm start
+
+status: ## every process of the running `make up`: pid, state (ready, exited: how), restarts
+	npm run mesh -- status
+
+kill: ## crash one process of the running `make up` (SVC=kitchen; SIGKILL): the rest keep running
+	npm run mesh -- kill $(or $(SVC),$(error name the process: make kill SVC=kitchen))
+
+start: ## start a process of the running `make up` again (SVC=kitchen)
+	npm run mesh -- start $(or $(SVC),$(error name the process: make start SVC=kitchen))
 
 display: ## a restaurant's live kitchen display (RESTAURANT=r-1 by default); Ctrl-C stops it
 	npm run kitchen-display -- $(or $(RESTAURANT),r-1)

@@ -1,48 +1,34 @@
 // `make up` / `npm start`: the whole mesh on this machine, one process per service, their logs in one
-// terminal. Uses the NATS server at NATS_URL, or starts one. Ctrl-C stops everything it started.
-// Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, and <NAME>_PORT per service (ORDER_PORT=6051).
+// terminal. Uses the NATS server at NATS_URL, or starts one. Once everything is up, a process that dies does
+// not take the others with it (lib/supervisor.ts): break one and watch, from another terminal, with
+// `npm run mesh -- status|kill|start` (docs/break-it-and-watch.md). Ctrl-C stops everything it started.
+// Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
+// and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081).
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COURIERS, GATEWAY, SERVICES } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
+import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
-import { MAKE_UP_COURIERS } from "./lib/couriers.js";
-import { type HealthProbe, natsAnswers, waitUntilReady } from "./lib/health.js";
+import { natsAnswers, waitUntilReady } from "./lib/health.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
-import { describeExit, type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
-
-interface ServiceEntry {
-  readonly name: string;
-  /** Default port; `<NAME>_PORT` overrides it. */
-  readonly port: number;
-  /** How readiness is checked: "grpc" (grpc.health.v1.Health/Check answers SERVING, the default) or "tcp". */
-  readonly probe?: HealthProbe;
-}
-
-/**
- * The mesh. Each runs as `node --import tsx services/<name>/src/main.ts` with PORT, DATA_DIR, NATS_URL,
- * LOG_LEVEL, FTGO_HOST, and every service's address as <NAME>_ADDRESS (services find each other through the
- * NATS-KV registry; the addresses are for tools).
- */
-const SERVICES: readonly ServiceEntry[] = [
-  { name: "order", port: 50051 },
-  { name: "consumer", port: 50052 },
-  { name: "kitchen", port: 50053 },
-  { name: "accounting", port: 50054 },
-  { name: "delivery", port: 50055 },
-  // Last: it serves HTTP, not gRPC, and is only useful once the services behind it are up.
-  { name: "gateway", port: 8080, probe: "tcp" },
-];
+import { type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
+import {
+  type ControlAnswer,
+  createSupervisor,
+  type ProcessSpec,
+  type ProcessStatus,
+  type RestartPolicy,
+} from "./lib/supervisor.js";
 
 /**
- * The couriers (lib/couriers.ts): `services/courier/src/main.ts` with COURIER_ID, COURIER_MINUTES and
- * COURIER_PRICE. No port: each answers Delivery's quote requests over NATS, so each is ready once it answers
- * one (lib/courier-probe.ts).
+ * How long a process may take to become ready while it runs. A process that exits fails at once; one that
+ * runs but never answers is given this long, far more than a loaded machine needs (ten Node processes
+ * transpiling TypeScript with tsx at once), so the cap only catches a process that is stuck.
  */
-const COURIERS = MAKE_UP_COURIERS.map((terms) => ({ name: terms.id, ...terms }));
-
-const READY_TIMEOUT_MS = 30_000;
+const READY_CAP_MS = 180_000;
 const STOP_GRACE_MS = 10_000;
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
@@ -50,7 +36,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
-const log = createLogMux(["up", "nats", ...SERVICES.map((service) => service.name), ...COURIERS.map((c) => c.name)], {
+const log = createLogMux(["up", "nats", ...SERVICES.map((s) => s.name), GATEWAY.name, ...COURIERS.map((c) => c.id)], {
   color,
 });
 const say = (text: string) => log("up", text);
@@ -61,15 +47,47 @@ const dataDir = resolve(env.DATA_DIR || join(root, "data"));
 const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
 const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bindHost;
-const services = SERVICES.map((entry) => {
+const restart = restartPolicy(env.RESTART);
+/** The services, then the gateway (HTTP: ready once it accepts connections), each at its port. */
+const listeners = [...SERVICES, GATEWAY].map((entry) => {
   const port = portFromEnv(`${envName(entry.name)}_PORT`, entry.port);
-  return { ...entry, port, address: `${dialHost}:${port}` };
+  return { name: entry.name, port, address: `${dialHost}:${port}`, http: entry.name === GATEWAY.name };
 });
 
-const running: ServiceProcess[] = [];
+const supervisor = createSupervisor(
+  [
+    ...listeners.map(
+      (entry): ProcessSpec => ({
+        name: entry.name,
+        kind: entry.http ? "gateway" : "service",
+        address: entry.address,
+        spawn: () => startProcess(entry.name, entry.name, { PORT: String(entry.port) }),
+        ready: (signal) =>
+          waitUntilReady(entry.address, { probe: entry.http ? "tcp" : "grpc", timeoutMs: READY_CAP_MS, signal }),
+      }),
+    ),
+    // No port: a courier answers Delivery's quote requests over NATS, so it is ready once it answers one.
+    ...COURIERS.map(
+      (courier): ProcessSpec => ({
+        name: courier.id,
+        kind: "courier",
+        spawn: () =>
+          startProcess(courier.id, "courier", {
+            COURIER_ID: courier.id,
+            COURIER_MINUTES: String(courier.minutes),
+            COURIER_PRICE: String(courier.price),
+          }),
+        ready: (signal) => waitUntilCouriersAnswer(natsUrl, [courier.id], { timeoutMs: READY_CAP_MS, signal }),
+      }),
+    ),
+  ],
+  { restart, say, shout },
+);
+
 let nats: NatsServerHandle | undefined;
-/** Aborted when stopping begins, so that a start-up still in progress gives up. */
-const startup = new AbortController();
+/** Set while nats-server starts, so that a Ctrl-C meanwhile still stops it. */
+let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
+let control: ControlServer | undefined;
 let stopping: Promise<never> | undefined;
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -83,12 +101,16 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 try {
   await ensurePortsFree();
-  startup.signal.throwIfAborted();
-  nats = await ensureNats();
-  startup.signal.throwIfAborted();
-  for (const service of services) running.push(startService(service));
-  for (const courier of COURIERS) running.push(startCourier(courier));
-  await waitUntilAllReady();
+  natsStarting = ensureNats();
+  nats = await natsStarting;
+  if (stopping) await stopping;
+  say(
+    `waiting for ${listeners.length} services to be ready (gRPC SERVING; the gateway accepting connections) and ` +
+      `${COURIERS.length} couriers to answer a quote`,
+  );
+  await supervisor.startAll();
+  supervisor.supervise();
+  control = await startControlServer({ status, start, kill }, dataDir);
   printSummary();
 } catch (err) {
   if (!stopping) {
@@ -97,21 +119,39 @@ try {
   }
 }
 
-/** Stops the services (all at once), then NATS if we started it, then exits. Safe to call twice. */
+/** Stops the processes (all at once, those started later too), then NATS if we started it, then exits. */
 function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {}): Promise<never> {
   stopping ??= (async () => {
-    startup.abort();
-    await Promise.all(
-      running.map(async (service) => {
-        const { forced } = await service.stop({ graceMs: STOP_GRACE_MS, ...options });
-        if (forced) shout(`${service.name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
-      }),
-    );
-    if (nats) await nats.stop();
+    await control?.close();
+    const forced = await supervisor.stopAll({ graceMs: STOP_GRACE_MS, ...options });
+    for (const name of forced) shout(`${name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
+    const started = nats ?? (await natsStarting?.catch(() => undefined));
+    if (started) await started.stop();
     say(exitCode === 0 ? "everything stopped" : "everything stopped after the failure above");
     process.exit(exitCode);
   })();
   return stopping;
+}
+
+/** Every process, nats-server included when `up` started it (listed, not supervised: the rest need it). */
+function status(): ProcessStatus[] {
+  const natsRow: ProcessStatus[] = nats
+    ? [{ name: "nats-server", kind: "nats-server", address: natsUrl, pid: nats.pid, state: "ready", restarts: 0 }]
+    : [];
+  return [...supervisor.status(), ...natsRow];
+}
+
+function start(name: string): Promise<ControlAnswer> {
+  return name === "nats-server" ? natsIsNotSupervised() : supervisor.start(name);
+}
+
+function kill(name: string, signal: NodeJS.Signals): Promise<ControlAnswer> {
+  return name === "nats-server" ? natsIsNotSupervised() : supervisor.kill(name, signal);
+}
+
+async function natsIsNotSupervised(): Promise<ControlAnswer> {
+  const message = "nats-server is not supervised: every service needs it. Ctrl-C `make up` stops it with the rest";
+  return { ok: false, message };
 }
 
 /** The NATS server at NATS_URL if one answers; else a local one we start (and stop) with a store in data/nats. */
@@ -141,29 +181,17 @@ async function ensureNats(): Promise<NatsServerHandle | undefined> {
 
 /** A port already taken would make the health check below pass against someone else's server. */
 async function ensurePortsFree(): Promise<void> {
-  const taken = await Promise.all(services.map((service) => canConnect(dialHost, service.port, 500)));
-  const busy = services.filter((_, i) => taken[i]).map((service) => `${service.name} (${service.address})`);
+  const taken = await Promise.all(listeners.map((entry) => canConnect(dialHost, entry.port, 500)));
+  const busy = listeners.filter((_, i) => taken[i]).map((entry) => `${entry.name} (${entry.address})`);
   if (busy.length > 0) {
     throw new Error(`already in use: ${busy.join(", ")}. Is another \`make up\` running? (ss -ltnp shows who has it)`);
   }
 }
 
-function startService(service: (typeof services)[number]): ServiceProcess {
-  return startProcess(service.name, service.name, { PORT: String(service.port) });
-}
-
-function startCourier(courier: (typeof COURIERS)[number]): ServiceProcess {
-  return startProcess(courier.name, "courier", {
-    COURIER_ID: courier.name,
-    COURIER_MINUTES: String(courier.minutes),
-    COURIER_PRICE: String(courier.price),
-  });
-}
-
-/** Runs `services/<dir>/src/main.ts` as `name`, its log lines in this terminal; any exit nobody asked for stops everything. */
+/** Runs `services/<dir>/src/main.ts` as `name`, its log lines in this terminal. */
 function startProcess(name: string, dir: string, own: Record<string, string>): ServiceProcess {
-  const addresses = Object.fromEntries(services.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
-  const child = startServiceProcess({
+  const addresses = Object.fromEntries(listeners.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
+  return startServiceProcess({
     name,
     command: process.execPath,
     args: ["--import", "tsx", join("services", dir, "src", "main.ts")],
@@ -179,61 +207,33 @@ function startProcess(name: string, dir: string, own: Record<string, string>): S
     },
     onLine: (line) => log(name, formatLogLine(line, { color })),
   });
-  child.exited.then((status) => {
-    if (child.stopping) return;
-    shout(`${name} ${describeExit(status)}, unexpectedly: stopping everything`);
-    void stopAll(1);
-  });
-  return child;
-}
-
-async function waitUntilAllReady(): Promise<void> {
-  say(`waiting for ${services.length} services to report SERVING and ${COURIERS.length} couriers to answer a quote`);
-  const [couriers, ...results] = await Promise.allSettled([
-    waitUntilCouriersAnswer(
-      natsUrl,
-      COURIERS.map((courier) => courier.name),
-      { timeoutMs: READY_TIMEOUT_MS, signal: startup.signal },
-    ),
-    ...services.map((service) =>
-      waitUntilReady(service.address, { probe: service.probe, timeoutMs: READY_TIMEOUT_MS, signal: startup.signal }),
-    ),
-  ]);
-  startup.signal.throwIfAborted();
-  const failed = services.flatMap((service, i) => {
-    const result = results[i];
-    return result?.status === "rejected"
-      ? [`${service.name} did not come up: ${(result.reason as Error).message}`]
-      : [];
-  });
-  if (couriers?.status === "rejected") failed.push(`couriers did not come up: ${(couriers.reason as Error).message}`);
-  if (failed.length > 0) throw new Error(failed.join("\n"));
 }
 
 function printSummary(): void {
-  const width = Math.max(...[...services, ...COURIERS].map((entry) => entry.name.length), "saga mode".length) + 2;
+  const names = [...listeners.map((s) => s.name), ...COURIERS.map((c) => c.id), "saga mode"];
+  const width = Math.max(...names.map((name) => name.length)) + 2;
   const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
-  const addressOf = (name: string) => services.find((service) => service.name === name)?.address ?? `${dialHost}:?`;
+  const addressOf = (name: string) => listeners.find((entry) => entry.name === name)?.address ?? `${dialHost}:?`;
   const grpcurl = findGrpcurl();
   const hint = grpcurl ? [] : ["  (no grpcurl here: `scripts/setup.sh --with-test-tools` installs it)"];
   say(
     [
       paint("1;32", "ftgo-mesh is up"),
-      ...services.map((service) => row(service.name, service.address)),
+      ...listeners.map((entry) => row(entry.name, entry.address)),
       ...COURIERS.map((c) =>
-        row(
-          c.name,
-          `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`,
-        ),
+        row(c.id, `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`),
       ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
+      row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
       "",
       "Try:",
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
       ...hint,
+      "Break it and watch, from another terminal (docs/break-it-and-watch.md):",
+      "  make status · make kill SVC=kitchen · make start SVC=kitchen",
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
@@ -258,5 +258,12 @@ function portFromEnv(name: string, fallback: number): number {
   const port = Number(value);
   if (Number.isInteger(port) && port > 0 && port < 65536) return port;
   shout(`${name}=${JSON.stringify(value)} is not a port (1-65535)`);
+  process.exit(1);
+}
+
+function restartPolicy(value: string | undefined): RestartPolicy {
+  if (!value || value === "no") return "no";
+  if (value === "always") return "always";
+  shout(`RESTART=${JSON.stringify(value)}: the choices are no (the default: a dead process stays down) and always`);
   process.exit(1);
 }

@@ -1,0 +1,141 @@
+// `make up` as a test runs it: the real scripts/up.ts, with free ports (<NAME>_PORT), its own nats-server
+// (NATS_URL at a free port, so up.ts starts one with its store in the data dir) and a temp DATA_DIR. The test
+// talks to it as a reader would, and checks at the end that Ctrl-C left no process behind.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SERVICE_NAMES, type ServiceName } from "@ftgo/platform";
+import { waitFor } from "@ftgo/platform/testing";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+export interface MakeUpRun {
+  /** The port of each service, and the gateway's. */
+  readonly ports: Readonly<Record<ServiceName, number>>;
+  readonly gatewayPort: number;
+  readonly dataDir: string;
+  /** Everything up.ts printed so far, stdout and stderr. */
+  output(): string;
+  /** up.ts and every process under it, now. */
+  processTree(): number[];
+  /** The nats-server up.ts started (its own process group, so found by its store). */
+  natsPids(): number[];
+  /** Ctrl-C: SIGINT to up.ts, then its exit code once it has exited. */
+  interrupt(timeoutMs: number): Promise<number | null>;
+  /** SIGKILL to whatever is left, and the data dir removed: for afterAll, whatever happened. */
+  dispose(): void;
+}
+
+export interface MakeUpOptions {
+  /** Added to the environment of up.ts (RESTART=always, say). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How long up.ts may take to print "ftgo-mesh is up". */
+  readonly readyTimeoutMs: number;
+}
+
+/** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
+export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions): Promise<MakeUpRun> {
+  const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
+  const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
+  const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as Record<ServiceName, number>;
+  const gatewayPort = free[SERVICE_NAMES.length + 1] as number;
+  const upEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...env,
+    DATA_DIR: dataDir,
+    NATS_URL: `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`,
+    GATEWAY_PORT: String(gatewayPort),
+    NO_COLOR: "1",
+  };
+  for (const name of SERVICE_NAMES) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+  const up: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], {
+    cwd: ROOT,
+    env: upEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  for (const stream of [up.stdout, up.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+  }
+  /** Every pid ever seen under up.ts, so that dispose() also finds those whose parent has gone. */
+  const seen = new Set<number>();
+  const processTree = () => {
+    const tree = up.pid ? descendants(up.pid) : [];
+    for (const pid of tree) seen.add(pid);
+    return tree;
+  };
+  const natsPids = () => pgrep(["-f", `nats-server.*${dataDir}`]);
+  const run: MakeUpRun = {
+    ports,
+    gatewayPort,
+    dataDir,
+    output: () => output,
+    processTree,
+    natsPids,
+    async interrupt(timeoutMs) {
+      up.kill("SIGINT");
+      await waitFor(() => up.exitCode !== null || up.signalCode !== null, {
+        timeoutMs,
+        message: "make up did not exit after SIGINT",
+      });
+      return up.exitCode;
+    },
+    dispose() {
+      processTree();
+      for (const pid of [...seen, ...natsPids()]) if (alive(pid)) process.kill(pid, "SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor(
+      () => {
+        processTree();
+        return output.includes("ftgo-mesh is up") || up.exitCode !== null;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 200, message: "make up reporting ready" },
+    );
+    if (up.exitCode !== null) throw new Error(`make up exited with ${up.exitCode}`);
+    return run;
+  } catch (err) {
+    run.dispose();
+    throw new Error(`${(err as Error).message}\n${output}`, { cause: err });
+  }
+}
+
+/** `pid` and every process under it. */
+function descendants(pid: number): number[] {
+  return [pid, ...pgrep(["-P", String(pid)]).flatMap(descendants)];
+}
+
+function pgrep(args: string[]): number[] {
+  try {
+    return execFileSync("pgrep", args, { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
