@@ -8,13 +8,13 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
+import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { COURIERS, GATEWAY, SERVICES } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
-import { natsAnswers, waitUntilReady } from "./lib/health.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
-import { type ServiceProcess, startServiceProcess } from "./lib/service-process.js";
 import {
   type ControlAnswer,
   createSupervisor,

@@ -3,13 +3,13 @@
 // see is checked, in the command's answer or in the `make up` log. Then Ctrl-C, and no process may be left.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run";
+import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
+import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
+import { startServiceProcess } from "@ftgo/harness/service-process.js";
 import { COURIERS, GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServiceProcess } from "../scripts/lib/service-process.js";
 import { createSupervisor, type ProcessSpec, type Supervisor } from "../scripts/lib/supervisor.js";
-import { runShell, withPorts } from "./support/shell.js";
 
 const PAGE = readFileSync(new URL("../docs/break-it-and-watch.md", import.meta.url), "utf8");
 /** The page's sh blocks, in order: each step below runs one of them. */

@@ -2,7 +2,7 @@
 // others keep running, the log says which one, how it died and how to bring it back, and it stays down
 // until asked (`npm run mesh -- start <name>`), or comes back by itself after a backoff with RESTART=always.
 // Only a process that dies while the mesh is still starting up fails the whole start.
-import { describeExit, type ExitStatus, type ServiceProcess, type StopOptions } from "./service-process.js";
+import { describeExit, type ExitStatus, type ServiceProcess, type StopOptions } from "@ftgo/harness/service-process.js";
 
 export type ProcessKind = "service" | "gateway" | "courier" | "nats-server";
 
