@@ -49,6 +49,16 @@ describe.each(docPages())("%s", (page) => {
   });
 });
 
+describe.each(docPages())("%s", (page) => {
+  it("links only to headings that exist (GitHub's anchors)", () => {
+    const broken = anchorLinks(page).filter(
+      ({ target, anchor }) =>
+        !PENDING.has(target) && existsSync(join(ROOT, target)) && !headingAnchors(target).includes(anchor),
+    );
+    expect(broken).toEqual([]);
+  });
+});
+
 describe("links to files other branches create", () => {
   it.each([...PENDING])("%s does not exist yet (else: remove it from PENDING)", (path) => {
     expect(existsSync(join(ROOT, path))).toBe(false);
@@ -90,6 +100,24 @@ function relativeLinks(page: string): string[] {
   return targets
     .filter((target) => !/^[a-z]+:/.test(target) && !target.startsWith("#"))
     .map((target) => normalize(join(dirname(page), target.split("#")[0] as string)).replace(/\/$/, ""));
+}
+
+/** The links of a page to a heading of a markdown page (its own included), as `{ target, anchor }`. */
+function anchorLinks(page: string): { target: string; anchor: string }[] {
+  return [...readPage(page).matchAll(/\]\(([^)\s]*)#([^)\s]+)\)/g)]
+    .filter((m) => !/^[a-z]+:/.test(m[1] as string))
+    .map((m) => ({ target: m[1] ? normalize(join(dirname(page), m[1])) : page, anchor: m[2] as string }))
+    .filter(({ target }) => target.endsWith(".md"));
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens. */
+function headingAnchors(page: string): string[] {
+  return [...readPage(page).matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+    (m[1] as string)
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, "")
+      .replaceAll(" ", "-"),
+  );
 }
 
 /** Whether `.ci/run` runs `make <target>`, itself or as the `npm run <target>` the Makefile aliases. */
