@@ -73,7 +73,10 @@ const LINE_OUTCOMES: [marker: string, expected: string[]][] = [
   ["KitchenService/GetTicket", ["TICKET_STATE_AWAITING_ACCEPTANCE"]],
   ["AccountingService/GetAuthorization", ["AUTHORIZATION_STATE_AUTHORIZED"]],
   ["KitchenService/AcceptTicket", ["TICKET_STATE_ACCEPTED"]],
-  ["DeliveryService/GetDelivery", ["DELIVERY_STATE_SCHEDULED", '"courierId": "courier-3"']],
+  [
+    "DeliveryService/GetDelivery", // assigned to courier-3, with the quotes of all three
+    ["DELIVERY_STATE_SCHEDULED", '"courierId": "courier-3"', '"courierId": "courier-2"', '"courierId": "courier-1"'],
+  ],
   ["KitchenService/WatchTickets", ['"openTickets"']],
   ["npm run kitchen-display", ["kitchen display of restaurant r-1", "open ticket(s)"]],
   [
