@@ -1,22 +1,28 @@
-// The README's channel table must say what the code does: every event message of proto/ is listed, with
-// the services that subscribe to it, exactly as their saga.ts files subscribe.
+// The channel table (docs/sagas-and-messaging.md) must say what the code does: every event message of proto/
+// is listed, with the services that subscribe to it, exactly as their saga.ts files subscribe; besides them
+// only the dead letters and Delivery's quote request, a core NATS channel the couriers answer (they are not
+// saga participants, so their row is checked against the subject Delivery publishes on).
 import { readFileSync } from "node:fs";
 import { accountingSaga } from "@ftgo/accounting/saga";
 import { consumerSaga } from "@ftgo/consumer/saga";
 import { file_ftgo_accounting_v1_events } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { file_ftgo_consumer_v1_events } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
+import { CourierQuoteRequestSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import { file_ftgo_kitchen_v1_events } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import { file_ftgo_order_v1_events } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
 import { orderSaga } from "@ftgo/order/saga";
-import { eventSubject, type Subscription, silentLogger } from "@ftgo/platform";
+import { eventSubject, requestSubject, type Subscription, silentLogger } from "@ftgo/platform";
 import { describe, expect, it } from "vitest";
 
-const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+/** The subject Delivery publishes its quote requests on (services/delivery/src/courier-quotes.ts). */
+const COURIER_QUOTE_REQUEST_SUBJECT = requestSubject(CourierQuoteRequestSchema);
+
+const PAGE = readFileSync(new URL("../docs/sagas-and-messaging.md", import.meta.url), "utf8");
 
 /** Rows of the channel table: subject (without partition) → { message, publisher, consumers }. */
 function channelTable() {
-  const rows = README.split("\n").filter((line) => line.startsWith("| `ftgo."));
+  const rows = PAGE.split("\n").filter((line) => line.startsWith("| `ftgo."));
   return new Map(
     rows.map((line) => {
       const [subject, message, publisher, consumers] = line
@@ -45,7 +51,7 @@ const EVENT_FILES = [
   file_ftgo_accounting_v1_events,
 ];
 
-describe("the README's channel table", () => {
+describe("the channel table", () => {
   const table = channelTable();
 
   it.each(EVENT_FILES.flatMap((file) => file.messages))(
@@ -68,7 +74,16 @@ describe("the README's channel table", () => {
     const known = new Set(
       EVENT_FILES.flatMap((file) => file.messages).map((m) => eventSubject(m, 0).replace(/\.0$/, "")),
     );
+    known.add(COURIER_QUOTE_REQUEST_SUBJECT);
     const extra = [...table.keys()].filter((subject) => !known.has(subject) && !subject.startsWith("ftgo.deadletter."));
     expect(extra).toEqual([]);
+  });
+
+  it("lists the courier quote request: Delivery asks every courier, on the subject it publishes on", () => {
+    expect(table.get(COURIER_QUOTE_REQUEST_SUBJECT)).toEqual({
+      message: CourierQuoteRequestSchema.typeName,
+      publisher: "delivery",
+      consumers: ["every courier"],
+    });
   });
 });

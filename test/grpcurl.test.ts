@@ -1,9 +1,10 @@
-// The README's grpcurl commands, run verbatim (but for the port) against the real services.
-
+// The grpcurl commands of README.md and docs/contracts.md, run with the same arguments (but for the port)
+// against the real services, in process; test/make-up.test.ts runs the pages' own lines against `make up`.
 import { grpcurl } from "@ftgo/harness/grpcurl.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { SERVICE_NAMES } from "@ftgo/platform/roster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPage } from "./doc-blocks.js";
 
 let mesh: TestMesh;
 beforeAll(async () => {
@@ -19,7 +20,31 @@ const DOMAIN_SERVICE = {
   delivery: "ftgo.delivery.v1.DeliveryService",
 } as const;
 
+/** The arguments the tests below run, as the pages show them. */
+const DOCUMENTED: [page: string, text: string][] = [
+  ["docs/contracts.md", "grpcurl -plaintext 127.0.0.1:50051 list"],
+  ["docs/contracts.md", "grpcurl -plaintext 127.0.0.1:50051 describe ftgo.order.v1.OrderService"],
+  ["docs/contracts.md", "grpcurl -plaintext 127.0.0.1:50054 grpc.health.v1.Health/Check"],
+  [
+    "docs/contracts.md",
+    `'{"consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 0}]}'`,
+  ],
+  ["docs/contracts.md", "#   Code: InvalidArgument"],
+  [
+    "README.md",
+    `grpcurl -plaintext -d '{"restaurantId": "r-1"}' 127.0.0.1:50053 ftgo.kitchen.v1.KitchenService/GetMenu`,
+  ],
+  [
+    "README.md",
+    `'{"consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 2}, {"menuItemId": "m-3", "quantity": 1}]}'`,
+  ],
+];
+
 describe("grpcurl against every service", () => {
+  it.each(DOCUMENTED)("runs what %s shows: %s", (page, text) => {
+    expect(readPage(page)).toContain(text);
+  });
+
   it.each(SERVICE_NAMES)("lists the %s domain service, health, reflection and the admin API", async (name) => {
     const { code, stdout, stderr } = await grpcurl("-plaintext", mesh[name].address, "list");
     expect(stderr).toBe("");

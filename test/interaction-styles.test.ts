@@ -44,16 +44,11 @@ const EXPECTED_OUTPUT: [marker: string, output: (string | RegExp)[]][] = [
 const NEVER_IN_CHOREOGRAPHY = ["ftgo.order.reply", "sagas of order"];
 
 const meshes = new Map<SagaMode, ProcessMesh>();
-let grpcurlFound = true;
-try {
-  findGrpcurl();
-} catch (err) {
-  grpcurlFound = false;
-  console.warn(`test/interaction-styles.test.ts skipped: ${(err as Error).message}`);
-}
 
 beforeAll(async () => {
-  if (!grpcurlFound) return;
+  // No grpcurl, no test: the page's commands need it, so its absence fails the suite (as in test/grpcurl.test.ts)
+  // instead of skipping it, which would let a broken page pass. `make test` installs grpcurl.
+  findGrpcurl();
   await Promise.all(
     SAGA_MODES.map(async (mode) => {
       meshes.set(mode, await startProcessMesh({ env: { SAGA_MODE: mode }, couriers: MAKE_UP_COURIERS }));
@@ -65,7 +60,7 @@ afterAll(async () => {
   await Promise.all([...meshes.values()].map((mesh) => mesh.stop()));
 }, 60_000);
 
-describe.skipIf(!grpcurlFound)("docs/interaction-styles.md", () => {
+describe("docs/interaction-styles.md", () => {
   it("has a runnable block for every interaction style, and asks the reader to paste nothing", () => {
     for (const [marker] of EXPECTED_OUTPUT)
       expect(

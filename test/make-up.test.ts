@@ -1,6 +1,9 @@
-// The README's two promises, kept by a test: `make up` (scripts/up.ts) brings every service to SERVING,
-// every grpcurl command the README shows works against it verbatim (only the port differs), and Ctrl-C
-// leaves no process behind. up.ts starts its own nats-server here, as on a fresh machine.
+// The docs' promises about `make up`, kept by a test: `make up` (scripts/up.ts) starts exactly the roster
+// (nats-server, the five services, the gateway, the couriers) and brings it to ready; every command block the
+// docs claim for this test (test/doc-claims.ts: the README's first order, the grpcurl tour, the saga and
+// delivery walk-throughs, the operations page, the gateway's curl walk-through, the fault injection) works
+// against it verbatim (only the ports differ) and shows what the text around it says; and Ctrl-C leaves no
+// process behind. up.ts starts its own nats-server here, as on a fresh machine.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -8,17 +11,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
-import { SERVICE_NAMES } from "@ftgo/platform/roster";
+import { COURIERS, GATEWAY, SERVICE_NAMES, SERVICES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandsOf, type DocCommand, type ShBlock, shBlock } from "./doc-blocks.js";
+import { claimsOf } from "./doc-claims.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** How long one README command may run. */
+const THIS_TEST = "test/make-up.test.ts";
+/** How long one documented command may run. */
 const COMMAND_TIMEOUT_MS = 20_000;
+/** How long a command about an order's later state is repeated until it shows what the page says. */
+const SETTLE_TIMEOUT_MS = 15_000;
 
 let up: ChildProcess;
 let output = "";
 let dataDir: string;
+let natsUrl: string;
 let ports: Record<(typeof SERVICE_NAMES)[number], number>;
 let pids: number[] = [];
 let gatewayPort: number;
@@ -27,13 +36,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
   const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
   gatewayPort = free[SERVICE_NAMES.length + 1] as number;
+  natsUrl = `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`;
   ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as typeof ports;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    NATS_URL: `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`,
-    NO_COLOR: "1",
-  };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NATS_URL: natsUrl, NO_COLOR: "1" };
   for (const name of SERVICE_NAMES) env[`${name.toUpperCase()}_PORT`] = String(ports[name]);
   env.GATEWAY_PORT = String(gatewayPort);
   up = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], { cwd: ROOT, env, stdio: "pipe" });
@@ -57,58 +62,158 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** What a documented command prints, found by a marker in its line (first match wins). */
+const LINE_OUTCOMES: [marker: string, expected: Expected[]][] = [
+  ['"quantity": 2}, {"menuItemId": "m-3"', ["ORDER_STATE_APPROVAL_PENDING", '"minorUnits": "1500"']],
+  ["OrderService/CreateOrder", ["ORDER_STATE_APPROVAL_PENDING"]],
+  ["KitchenService/GetMenu", ['"name": "Pho bo"', '"name": "Pho Hanoi"']],
+  ["OrderService/WatchOrder", ["ORDER_STATE_APPROVED"]],
+  ["OrderService/GetOrder", ["ORDER_STATE_APPROVED"]],
+  ["KitchenService/GetTicket", ["TICKET_STATE_AWAITING_ACCEPTANCE"]],
+  ["AccountingService/GetAuthorization", ["AUTHORIZATION_STATE_AUTHORIZED"]],
+  ["KitchenService/AcceptTicket", ["TICKET_STATE_ACCEPTED"]],
+  [
+    "DeliveryService/GetDelivery", // assigned to courier-3, with the quotes of all three
+    [
+      /"state": "DELIVERY_STATE_SCHEDULED",\s*"courierId": "courier-3"/,
+      '"courierId": "courier-2"',
+      '"courierId": "courier-1"',
+    ],
+  ],
+  ["KitchenService/WatchTickets", ['"openTickets"']],
+  ["npm run kitchen-display", ["kitchen display of restaurant r-1", "open ticket(s)"]],
+  [
+    "npm run -s trace",
+    [
+      "ftgo.order.event.order_created",
+      "ftgo.consumer.event.consumer_verified",
+      "ticket_created",
+      "credit_card_authorized",
+      "order_approved",
+    ],
+  ],
+];
+
+/** What a block run whole, as one script, prints: found by its claim's marker. */
+const SCRIPT_OUTCOMES: Record<string, string[]> = {
+  "describe ftgo.order.v1.OrderService": [
+    "ftgo.order.v1.OrderService",
+    "ftgo.admin.v1.AdminService",
+    "grpc.health.v1.Health",
+    "rpc CreateOrder",
+    '"orders"',
+    '"status": "SERVING"',
+  ],
+  "dead-letters -- list": ["no dead letters"],
+};
+
+/** Claims with a test of their own below, as their outcome is more than printed text. */
+const OWN_TESTS = new Set(["make test", "/api/v1/auth/token", "AdminService/SetFault"]);
+
+/** A block about one order (placeholders, streams to stop, errors shown under a line) runs line by line. */
+function runsLineByLine(block: ShBlock): boolean {
+  return block.text.includes("<the orderId") || block.text.includes("Ctrl-C") || block.text.includes("\n#   ");
+}
+
+const generic = claimsOf(THIS_TEST).filter((claim) => !OWN_TESTS.has(claim.marker));
+const lineSteps = generic
+  .map((claim) => shBlock(claim.page, claim.marker))
+  .filter(runsLineByLine)
+  .flatMap((block) => commandsOf(block).map((command) => [block.page, short(command.line), command] as const));
+const scriptSteps = generic
+  .filter((claim) => !runsLineByLine(shBlock(claim.page, claim.marker)))
+  .map((claim) => [claim.page, claim.marker, shBlock(claim.page, claim.marker)] as const);
+
 describe("make up", () => {
-  it("runs one process per service, plus nats-server", () => {
-    // up.ts, five services and the nats-server it started (its own process group, found by its store).
-    expect(pids.length).toBeGreaterThanOrEqual(SERVICE_NAMES.length + 1);
-    expect(natsPids()).toHaveLength(1);
-    for (const name of SERVICE_NAMES) expect(output).toContain(`127.0.0.1:${ports[name]}`);
-  });
-
-  it.each(readmeGrpcurlCommands())("answers the README's `%s`", async (command, expected) => {
-    const line = withOrderId(withPorts(command, ports));
-    if (command.includes("Ctrl-C")) {
-      // A stream the README tells the reader to stop: it must show the order, then keep going until stopped.
-      const first = await firstOutputOf(line);
-      expect(first).toContain('"orderId"');
-      return;
-    }
-    // A lookup of the order just placed may run before the saga has reached that service: a reader typing
-    // the command would be a second later, so poll for success with a deadline rather than count on luck.
-    const result = command.includes("<the orderId")
-      ? await waitFor(async () => [await run(line)].find((r) => r.code === 0), {
-          timeoutMs: 10_000,
-          message: line,
-        }).catch(() => run(line))
-      : await run(line);
-    rememberOrderId(result.stdout);
-    if (expected.length === 0) {
-      expect(result.code, result.stderr).toBe(0);
-    } else {
-      // The README shows the error this command gets: the same lines must appear.
-      expect(result.code).not.toBe(0);
-      for (const line of expected) expect(result.stderr).toContain(line);
-    }
-  });
-
-  it("creates the README's order: APPROVAL_PENDING with total 1500", async () => {
-    const create = readmeGrpcurlCommands().find(
-      ([command]) => command.includes("CreateOrder") && command.includes('"quantity": 2'),
+  it("starts what the README says: nats-server, the roster's services, the gateway and the couriers", () => {
+    // The README's `make up` is `npm start` (Makefile), which is scripts/up.ts (package.json): what this test runs.
+    expect(shBlock("README.md", "make test").text).toMatch(/^make up\b/m);
+    expect(readFileSync(join(ROOT, "Makefile"), "utf8")).toMatch(/^up:.*\n\tnpm start$/m);
+    expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start).toBe("tsx scripts/up.ts");
+    // Its direct children, less tsx's esbuild helper (each node process has one, so up.ts's own shows here too).
+    const started = pgrep(["-P", String(up.pid)]).filter((pid) => !commandOf(pid).includes("esbuild"));
+    const expected = SERVICES.length + 1 + COURIERS.length + 1; // services, GATEWAY, couriers, nats-server
+    expect(started.map(commandOf), `${SERVICE_NAMES.join(", ")}, ${GATEWAY.name}, couriers, nats-server`).toHaveLength(
+      expected,
     );
-    const { stdout } = await run(withPorts(create?.[0] ?? "false", ports));
-    const { order } = JSON.parse(stdout);
-    expect([order.state, order.total.minorUnits]).toEqual(["ORDER_STATE_APPROVAL_PENDING", "1500"]);
+    const nats = natsPids();
+    expect(nats).toHaveLength(1);
+    expect(started).toContain(nats[0]);
+    for (const name of SERVICE_NAMES) expect(output).toContain(`127.0.0.1:${ports[name]}`);
+    for (const courier of COURIERS) expect(output).toContain(courier.id);
   });
 
-  it("runs the README's curl walk-through through the gateway: approved, composed, mobile, cancelled, cached", async () => {
-    const script = readmeShBlock("/api/v1/auth/token").replaceAll("127.0.0.1:8080", `127.0.0.1:${gatewayPort}`);
+  it.each(lineSteps)("%s: `%s` shows what the page says", async (_page, _line, command) => {
+    await runLine(command);
+  });
+
+  it.each(scriptSteps)("%s: the block with `%s` shows what the page says", async (_page, marker, block) => {
+    const result = await run(`set -euo pipefail\n${withPorts(block.text, ports)}`);
+    expect(result.code, result.stderr).toBe(0);
+    for (const text of SCRIPT_OUTCOMES[marker] ?? []) expect(result.stdout).toContain(text);
+  });
+
+  it("runs every block the docs claim for it, and claims every block it runs", () => {
+    const ran = new Set([...OWN_TESTS, ...Object.keys(SCRIPT_OUTCOMES)]);
+    for (const claim of claimsOf(THIS_TEST)) {
+      if (!runsLineByLine(shBlock(claim.page, claim.marker))) expect(ran, claim.marker).toContain(claim.marker);
+    }
+    for (const marker of ran) expect(claimsOf(THIS_TEST).map((claim) => claim.marker)).toContain(marker);
+  });
+
+  it("runs the gateway page's curl walk-through: approved, composed, mobile, cancelled, cached", async () => {
+    const block = shBlock("docs/gateway.md", "/api/v1/auth/token");
+    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${gatewayPort}`);
     const result = await run(`set -o pipefail\n${script}`);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    expect(result.stdout).toContain('"state":"APPROVED"'); // composed view (and the event stream)
-    expect(result.stdout).toContain('"ticket":'); // composition: the kitchen's leg
+    const lines = result.stdout.split("\n");
+    const json = (start: string) => JSON.parse(lines.find((line) => line.startsWith(start)) ?? "null");
+    expect(lines.filter((line) => line.startsWith("data: ")).at(-1)).toContain('"state":"APPROVED"'); // the stream
+    const composed = json('{"order":');
+    expect([composed?.order.state, composed?.ticket.state, composed?.payment.state], result.stdout).toEqual([
+      "APPROVED",
+      "AWAITING_ACCEPTANCE",
+      "AUTHORIZED",
+    ]);
+    const mobile = json('{"orderId":"');
+    expect(mobile).toMatchObject({ status: "APPROVED", eta: null, total: { minorUnits: "1500" }, itemCount: 3 });
     expect(result.stdout).toContain('"state":"CANCEL_PENDING"'); // the cancel
     expect(result.stdout.toLowerCase()).toContain("x-cache: miss"); // the menu, first read
-  });
+    // "the saga takes it to CANCELLED"
+    const orderId = /"orderId":"([^"]+)"/.exec(result.stdout)?.[1];
+    expect(orderId, result.stdout).toBeDefined();
+    const getOrder = `grpcurl -plaintext -d '{"orderId": "${orderId}"}' 127.0.0.1:${ports.order} ftgo.order.v1.OrderService/GetOrder`;
+    const settled = await settle(getOrder, ["ORDER_STATE_CANCELLED"]);
+    expect(settled.stdout).toContain("ORDER_STATE_CANCELLED");
+  }, 60_000);
+
+  it("breaks Kitchen as the discovery page shows: priced from the last known menu, the breaker opens, then closes", async () => {
+    const block = shBlock("docs/discovery-and-resilience.md", "AdminService/SetFault");
+    const logFrom = output.length;
+    const log = () => output.slice(logFrom);
+    const kitchen = `kitchen@127.0.0.1:${ports.kitchen}`;
+    const result = await run(`set -euo pipefail\n${withPorts(block.text, ports)}`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.match(/"pricedFromLastKnownMenu": true/g), result.stdout).toHaveLength(2);
+    expect(result.stdout).toContain('"minorUnits": "300"');
+    expect(result.stdout).toContain("/ftgo.kitchen.v1.KitchenService/GetMenu"); // ListFaults shows the fault
+    await waitFor(() => log().includes(`circuit open for ${kitchen}`), {
+      timeoutMs: 5_000,
+      message: `Order's log shows no "circuit open for ${kitchen}":\n${log()}`,
+    });
+    // Cleared: after the half-open pause the next order is the trial call, and its success closes the breaker.
+    const order = commandsOf(block).find(({ line }) => line.includes("CreateOrder"))?.line ?? "false";
+    const oneOrder = withPorts(order.replace(/^for i in 1 2; do /, "").replace(/; done$/, ""), ports);
+    const after = await waitFor(
+      async () => {
+        const attempt = await run(oneOrder);
+        return log().includes(`circuit closed for ${kitchen}`) ? attempt : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, message: `Order's log shows no "circuit closed for ${kitchen}"` },
+    );
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).not.toContain("pricedFromLastKnownMenu");
+  }, 60_000);
 
   it("stops everything on Ctrl-C (SIGINT), leaving no process behind", async () => {
     const tracked = [...pids, ...natsPids()];
@@ -123,23 +228,50 @@ describe("make up", () => {
   });
 });
 
-/** Every `grpcurl …` line of the README's sh blocks, with the `#   …` lines that follow it (its expected error). */
-function readmeGrpcurlCommands(): [string, string[]][] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] ?? "").split("\n"));
-  const commands: [string, string[]][] = [];
-  for (const lines of blocks) {
-    lines.forEach((line, i) => {
-      if (!line.startsWith("grpcurl ")) return;
-      const expected: string[] = [];
-      for (let j = i + 1; lines[j]?.startsWith("#   "); j++) expected.push((lines[j] as string).slice(4).trim());
-      commands.push([line, expected]);
-    });
+/** Runs one documented line as the reader would, and checks what the page says it shows. */
+async function runLine(command: DocCommand) {
+  const line = withOrderId(withPorts(command.line, ports));
+  const expected = LINE_OUTCOMES.find(([marker]) => command.line.includes(marker))?.[1] ?? [];
+  if (command.line.includes("Ctrl-C")) {
+    // A stream the page tells the reader to stop: it must show what the page says, then keep going until stopped.
+    await streamShows(line, expected);
+    return;
   }
-  return commands;
+  if (command.expectedError.length > 0) {
+    // The page shows the error this command gets: the same lines must appear.
+    const result = await run(line);
+    expect(result.code).not.toBe(0);
+    for (const text of command.expectedError) expect(result.stderr).toContain(text);
+    return;
+  }
+  // A lookup of the order just placed may run before the saga has reached that state: a reader typing the
+  // command would be a second later, so repeat it with a deadline rather than count on luck.
+  const result = command.line.includes("<the orderId") ? await settle(line, expected) : await run(line);
+  expect(result.code, result.stderr).toBe(0);
+  for (const text of expected)
+    expect(shows(result.stdout, [text]), `${line} shows ${text}:\n${result.stdout}`).toBe(true);
+  rememberOrderId(result.stdout);
 }
 
-/** The README's `<the orderId …>` placeholders stand for the id the last CreateOrder printed. */
+/** Runs `line` until it succeeds and shows every `expected` text, or the deadline passes (then its last result). */
+function settle(line: string, expected: readonly Expected[]) {
+  return waitFor(
+    async () => {
+      const result = await run(line);
+      return result.code === 0 && shows(result.stdout, expected) ? result : undefined;
+    },
+    { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200, message: line },
+  ).catch(() => run(line));
+}
+
+/** A text a command must print, or a pattern it must match. */
+type Expected = string | RegExp;
+
+function shows(output: string, expected: readonly Expected[]): boolean {
+  return expected.every((text) => (typeof text === "string" ? output.includes(text) : text.test(output)));
+}
+
+/** The docs' `<the orderId …>` placeholders stand for the id the last CreateOrder printed. */
 let lastOrderId = "";
 function rememberOrderId(stdout: string) {
   const match = /"orderId": "([^"]+)"/.exec(stdout);
@@ -149,39 +281,58 @@ function withOrderId(command: string): string {
   return command.replace(/<the orderId[^>]*>/g, lastOrderId);
 }
 
-/** Runs a streaming command until it prints something, then stops it as the reader would (Ctrl-C). */
-async function firstOutputOf(command: string): Promise<string> {
-  const child = spawn("bash", ["-c", `exec ${command}`], { env: shellEnv(), stdio: "pipe" });
+/** The tools' settings under `make up`, for this run: where the trace, the display and dead-letters look. */
+function toolEnv(): Record<string, string> {
+  return { DATA_DIR: dataDir, NATS_URL: natsUrl, KITCHEN_ADDR: `127.0.0.1:${ports.kitchen}` };
+}
+
+/**
+ * Runs a streaming command until its output shows every `expected` text, then stops it as the reader would
+ * (Ctrl-C), its whole process group: `npm run` starts a shell and node below itself.
+ */
+async function streamShows(command: string, expected: readonly Expected[]): Promise<void> {
+  const child = spawn("bash", ["-c", `exec ${command}`], {
+    cwd: ROOT,
+    env: shellEnv(toolEnv()),
+    stdio: "pipe",
+    detached: true,
+  });
+  const closed = new Promise((resolve) => child.once("close", resolve));
   let out = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     out += chunk.toString();
   });
   try {
-    return await waitFor(() => (out.includes("}") ? out : undefined), {
-      timeoutMs: 10_000,
-      message: `no output from ${command}`,
+    await waitFor(() => shows(out, expected), {
+      timeoutMs: SETTLE_TIMEOUT_MS,
+      message: `${command} did not show ${expected.join(", ")}:\n${out}`,
     });
   } finally {
-    child.kill("SIGINT");
+    if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGINT");
+    await closed;
   }
 }
 
-/** The README's sh block that contains `marker`, as one script. */
-function readmeShBlock(marker: string): string {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((b) => b.includes(marker));
-  if (!block) throw new Error(`no sh block with ${marker} in the README`);
-  return block;
+/** Runs a documented line in bash, with the grpcurl that `make test` installed on PATH. */
+function run(command: string) {
+  return runShell(command, { timeoutMs: COMMAND_TIMEOUT_MS, env: toolEnv() });
 }
 
-/** Runs a README line in bash, with the grpcurl that `make test` installed on PATH. */
-function run(command: string) {
-  return runShell(command, { timeoutMs: COMMAND_TIMEOUT_MS });
+function short(line: string): string {
+  return line.length > 70 ? `${line.slice(0, 67)}…` : line;
 }
 
 function processTree(pid: number): number[] {
   const children = pgrep(["-P", String(pid)]);
   return [pid, ...children.flatMap(processTree)];
+}
+
+function commandOf(pid: number): string {
+  try {
+    return execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).trim();
+  } catch {
+    return ""; // ended meanwhile
+  }
 }
 
 function natsPids(): number[] {

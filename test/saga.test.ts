@@ -45,29 +45,37 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       ).toBeTruthy();
     });
 
-    // The seed's compensation paths: who orders where, and how every participant must end.
-    const notAsked = { choreography: "CANCELLED", orchestration: "NONE" } as const;
+    // The seed's compensation paths: who orders where, and how every participant must end. A participant the
+    // orchestrator never asked (its saga failed at an earlier step) has no ticket or authorization at all: NONE.
+    const rejectedTicket = { choreography: "CREATE_REJECTED", orchestration: "NONE" } as const;
+    const cancelledAuthorization = { choreography: "CANCELLED", orchestration: "NONE" } as const;
     it.each([
       ["the card is declined", "c-1002", "r-1", "card ending 0002 was declined", "CREATE_REJECTED", "DECLINED"],
-      ["consumer verification fails", "c-1003", "r-1", "consumer c-1003 is suspended", notAsked, notAsked],
-      ["the consumer is unknown", "c-9999", "r-1", "consumer c-9999 not found", notAsked, notAsked],
+      [
+        "consumer verification fails",
+        "c-1003",
+        "r-1",
+        "consumer c-1003 is suspended",
+        rejectedTicket,
+        cancelledAuthorization,
+      ],
+      ["the consumer is unknown", "c-9999", "r-1", "consumer c-9999 not found", rejectedTicket, cancelledAuthorization],
       [
         "ticket creation fails (closed restaurant)",
         "c-1001",
         "r-2",
         "restaurant r-2 is closed",
         "CREATE_REJECTED",
-        notAsked,
+        cancelledAuthorization,
       ],
     ] as const)(
       "rejects the order when %s, compensating the earlier steps",
       async (_, consumerId, restaurantId, reason, ticket, authorization) => {
         const order = await placeOrder(clients, consumerId, restaurantId);
-        const cancelledTicket = { choreography: "CREATE_REJECTED", orchestration: "NONE" } as const;
         await sagaSettles(clients, order.orderId, {
           order: "REJECTED",
           reason,
-          ticket: typeof ticket === "string" ? ticket : byMode(cancelledTicket),
+          ticket: typeof ticket === "string" ? ticket : byMode(ticket),
           authorization: typeof authorization === "string" ? authorization : byMode(authorization),
         });
       },

@@ -1,4 +1,5 @@
-// The README's seed data, read from the real services: outside acceptance tests rely on it.
+// The seed data, read from the real services: outside acceptance tests rely on it, and its tables in
+// docs/sagas-and-messaging.md must say what the services hold.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { ConsumerService, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
@@ -7,6 +8,7 @@ import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "@ftgo/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPage } from "./doc-blocks.js";
 
 let mesh: TestMesh;
 const transports: GrpcTransport[] = [];
@@ -49,6 +51,39 @@ describe("seed data", () => {
     const r2 = await kitchen.getMenu({ restaurantId: "r-2" });
     expect([r2.restaurant?.name, r2.restaurant?.open]).toEqual(["Bun Cha Corner", false]);
     expect(r2.menuItems.map((i) => [i.menuItemId, i.price?.minorUnits])).toEqual([["m-10", 500n]]);
+  });
+});
+
+describe("the seed data tables of docs/sagas-and-messaging.md", () => {
+  const page = readPage("docs/sagas-and-messaging.md");
+
+  it("name every consumer as Consumer has it, and the suspended one as suspended", async () => {
+    const rows = [...page.matchAll(/^\| `(c-\d+)` \| ([^|]+?) +\| ([^|]+?) +\|$/gm)];
+    expect(rows.map((row) => row[1])).toEqual(["c-1001", "c-1002", "c-1003"]);
+    const consumers = createGrpcClient(ConsumerService, connect(mesh.consumer.address));
+    for (const [, consumerId, name, behaviour] of rows) {
+      const { consumer } = await consumers.getConsumer({ consumerId });
+      expect([consumer?.name, consumer?.state === ConsumerState.SUSPENDED]).toEqual([
+        name,
+        behaviour?.startsWith("suspended"),
+      ]);
+    }
+  });
+
+  it("show every restaurant's name, whether it is open, and its menu with prices", async () => {
+    const rows = [...page.matchAll(/^\| `(r-\d+)` +\| ([^|]+?) +\| ([^|]+?) +\| ([^|]+?) +\|$/gm)];
+    expect(rows.map((row) => row[1])).toEqual(["r-1", "r-2"]);
+    const kitchen = createGrpcClient(KitchenService, connect(mesh.kitchen.address));
+    for (const [, restaurantId, name, state, menu] of rows) {
+      const got = await kitchen.getMenu({ restaurantId });
+      expect([got.restaurant?.name, got.restaurant?.open]).toEqual([name, state === "open"]);
+      const documented = [...(menu ?? "").matchAll(/`(m-\d+)` ([^·]+?) (\d+)/g)].map((m) => [
+        m[1],
+        m[2],
+        BigInt(m[3] ?? 0),
+      ]);
+      expect(got.menuItems.map((i) => [i.menuItemId, i.name, i.price?.minorUnits])).toEqual(documented);
+    }
   });
 });
 

@@ -1,0 +1,39 @@
+// Which test runs which command block of the docs. A page's commands are a promise to a reader ("run this,
+// you will see that"); each ```sh block must be claimed here by the test that keeps the promise, and
+// test/docs-guard.test.ts fails on a block nobody claims and on a claim whose block is gone. The runners
+// look their blocks up here too (test/make-up.test.ts runs every block it is named for, in this order), so
+// a block cannot be claimed by a test that never reads it.
+
+/** One claim: the block of `page` that contains `marker` ("*": every block of the page) is run by `runners`. */
+export interface DocClaim {
+  readonly page: string;
+  readonly marker: string;
+  /** Test files (or `.ci/run`, for the `make` targets CI runs), relative to the repository root. */
+  readonly runners: readonly string[];
+}
+
+const MAKE_UP = "test/make-up.test.ts";
+
+/** In the order test/make-up.test.ts runs them: the fault injection last, as it breaks Kitchen for a while. */
+export const DOC_CLAIMS: readonly DocClaim[] = [
+  { page: "README.md", marker: "make test", runners: [MAKE_UP, ".ci/run"] },
+  { page: "README.md", marker: "KitchenService/GetMenu", runners: [MAKE_UP] },
+  { page: "docs/contracts.md", marker: "make generate", runners: [".ci/run"] },
+  { page: "docs/contracts.md", marker: "describe ftgo.order.v1.OrderService", runners: [MAKE_UP] },
+  { page: "docs/contracts.md", marker: '"quantity": 0', runners: [MAKE_UP] },
+  { page: "docs/sagas-and-messaging.md", marker: "AccountingService/GetAuthorization", runners: [MAKE_UP] },
+  { page: "docs/sagas-and-messaging.md", marker: "KitchenService/AcceptTicket", runners: [MAKE_UP] },
+  { page: "docs/operations.md", marker: "KitchenService/WatchTickets", runners: [MAKE_UP] },
+  { page: "docs/operations.md", marker: "npm run -s trace", runners: [MAKE_UP] },
+  { page: "docs/operations.md", marker: "dead-letters -- list", runners: [MAKE_UP] },
+  { page: "docs/gateway.md", marker: "/api/v1/auth/token", runners: [MAKE_UP] },
+  { page: "docs/discovery-and-resilience.md", marker: "AdminService/SetFault", runners: [MAKE_UP] },
+  { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
+  { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
+  { page: "docs/break-it-and-watch.md", marker: "*", runners: ["test/break-and-watch.test.ts"] },
+];
+
+/** The claims `runner` must keep, in registry order. */
+export function claimsOf(runner: string): DocClaim[] {
+  return DOC_CLAIMS.filter((claim) => claim.runners.includes(runner));
+}
