@@ -4,13 +4,13 @@
 // delivery walk-throughs, the operations page, the gateway's curl walk-through, the fault injection) works
 // against it verbatim (only the ports differ) and shows what the text around it says; and Ctrl-C leaves no
 // process behind. up.ts starts its own nats-server here, as on a fresh machine.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
+import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
+import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
 import { COURIERS, GATEWAY, SERVICE_NAMES, SERVICES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,43 +24,13 @@ const COMMAND_TIMEOUT_MS = 20_000;
 /** How long a command about an order's later state is repeated until it shows what the page says. */
 const SETTLE_TIMEOUT_MS = 15_000;
 
-let up: ChildProcess;
-let output = "";
-let dataDir: string;
-let natsUrl: string;
-let ports: Record<(typeof SERVICE_NAMES)[number], number>;
-let pids: number[] = [];
-let gatewayPort: number;
+let up: MakeUpRun;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
-  const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
-  gatewayPort = free[SERVICE_NAMES.length + 1] as number;
-  natsUrl = `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`;
-  ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as typeof ports;
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NATS_URL: natsUrl, NO_COLOR: "1" };
-  for (const name of SERVICE_NAMES) env[`${name.toUpperCase()}_PORT`] = String(ports[name]);
-  env.GATEWAY_PORT = String(gatewayPort);
-  up = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], { cwd: ROOT, env, stdio: "pipe" });
-  up.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  up.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await waitFor(() => output.includes("ftgo-mesh is up") || up.exitCode !== null, {
-    timeoutMs: 60_000,
-    message: "make up did not report ready",
-  });
-  expect(up.exitCode, output).toBeNull();
-  pids = processTree(up.pid as number);
-}, 90_000);
+  up = await launchMakeUp({ readyTimeoutMs: PROGRESS_CAP_MS });
+}, PROGRESS_CAP_MS + 30_000);
 
-afterAll(async () => {
-  if (up && up.exitCode === null) up.kill("SIGKILL");
-  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => up?.dispose());
 
 /** What a documented command prints, found by a marker in its line (first match wins). */
 const LINE_OUTCOMES: [marker: string, expected: Expected[]][] = [
@@ -131,16 +101,17 @@ describe("make up", () => {
     expect(readFileSync(join(ROOT, "Makefile"), "utf8")).toMatch(/^up:.*\n\tnpm start$/m);
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start).toBe("tsx scripts/up.ts");
     // Its direct children, less tsx's esbuild helper (each node process has one, so up.ts's own shows here too).
-    const started = pgrep(["-P", String(up.pid)]).filter((pid) => !commandOf(pid).includes("esbuild"));
+    const started = up.children();
     const expected = SERVICES.length + 1 + COURIERS.length + 1; // services, GATEWAY, couriers, nats-server
-    expect(started.map(commandOf), `${SERVICE_NAMES.join(", ")}, ${GATEWAY.name}, couriers, nats-server`).toHaveLength(
-      expected,
-    );
-    const nats = natsPids();
+    expect(
+      started.map((child) => child.command),
+      `${SERVICE_NAMES.join(", ")}, ${GATEWAY.name}, couriers, nats-server`,
+    ).toHaveLength(expected);
+    const nats = up.natsPids();
     expect(nats).toHaveLength(1);
-    expect(started).toContain(nats[0]);
-    for (const name of SERVICE_NAMES) expect(output).toContain(`127.0.0.1:${ports[name]}`);
-    for (const courier of COURIERS) expect(output).toContain(courier.id);
+    expect(started.map((child) => child.pid)).toContain(nats[0]);
+    for (const name of SERVICE_NAMES) expect(up.output()).toContain(`127.0.0.1:${up.ports[name]}`);
+    for (const courier of COURIERS) expect(up.output()).toContain(courier.id);
   });
 
   it.each(lineSteps)("%s: `%s` shows what the page says", async (_page, _line, command) => {
@@ -148,7 +119,7 @@ describe("make up", () => {
   });
 
   it.each(scriptSteps)("%s: the block with `%s` shows what the page says", async (_page, marker, block) => {
-    const result = await run(`set -euo pipefail\n${withPorts(block.text, ports)}`);
+    const result = await run(`set -euo pipefail\n${withPorts(block.text, up.ports)}`);
     expect(result.code, result.stderr).toBe(0);
     for (const text of SCRIPT_OUTCOMES[marker] ?? []) expect(result.stdout).toContain(text);
   });
@@ -163,7 +134,7 @@ describe("make up", () => {
 
   it("runs the gateway page's curl walk-through: approved, composed, mobile, cancelled, cached", async () => {
     const block = shBlock("docs/gateway.md", "/api/v1/auth/token");
-    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${gatewayPort}`);
+    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${up.gatewayPort}`);
     const result = await run(`set -o pipefail\n${script}`);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const lines = result.stdout.split("\n");
@@ -182,17 +153,17 @@ describe("make up", () => {
     // "the saga takes it to CANCELLED"
     const orderId = /"orderId":"([^"]+)"/.exec(result.stdout)?.[1];
     expect(orderId, result.stdout).toBeDefined();
-    const getOrder = `grpcurl -plaintext -d '{"orderId": "${orderId}"}' 127.0.0.1:${ports.order} ftgo.order.v1.OrderService/GetOrder`;
+    const getOrder = `grpcurl -plaintext -d '{"orderId": "${orderId}"}' 127.0.0.1:${up.ports.order} ftgo.order.v1.OrderService/GetOrder`;
     const settled = await settle(getOrder, ["ORDER_STATE_CANCELLED"]);
     expect(settled.stdout).toContain("ORDER_STATE_CANCELLED");
   }, 60_000);
 
   it("breaks Kitchen as the discovery page shows: priced from the last known menu, the breaker opens, then closes", async () => {
     const block = shBlock("docs/discovery-and-resilience.md", "AdminService/SetFault");
-    const logFrom = output.length;
-    const log = () => output.slice(logFrom);
-    const kitchen = `kitchen@127.0.0.1:${ports.kitchen}`;
-    const result = await run(`set -euo pipefail\n${withPorts(block.text, ports)}`);
+    const logFrom = up.output().length;
+    const log = () => up.output().slice(logFrom);
+    const kitchen = `kitchen@127.0.0.1:${up.ports.kitchen}`;
+    const result = await run(`set -euo pipefail\n${withPorts(block.text, up.ports)}`);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.match(/"pricedFromLastKnownMenu": true/g), result.stdout).toHaveLength(2);
     expect(result.stdout).toContain('"minorUnits": "300"');
@@ -203,7 +174,7 @@ describe("make up", () => {
     });
     // Cleared: after the half-open pause the next order is the trial call, and its success closes the breaker.
     const order = commandsOf(block).find(({ line }) => line.includes("CreateOrder"))?.line ?? "false";
-    const oneOrder = withPorts(order.replace(/^for i in 1 2; do /, "").replace(/; done$/, ""), ports);
+    const oneOrder = withPorts(order.replace(/^for i in 1 2; do /, "").replace(/; done$/, ""), up.ports);
     const after = await waitFor(
       async () => {
         const attempt = await run(oneOrder);
@@ -216,21 +187,19 @@ describe("make up", () => {
   }, 60_000);
 
   it("stops everything on Ctrl-C (SIGINT), leaving no process behind", async () => {
-    const tracked = [...pids, ...natsPids()];
-    up.kill("SIGINT");
-    await waitFor(() => up.exitCode !== null, { timeoutMs: 30_000, message: "make up did not exit after SIGINT" });
-    expect(up.exitCode).toBe(0);
+    const tracked = [...up.processTree(), ...up.natsPids()];
+    expect(await up.interrupt(30_000)).toBe(0);
     await waitFor(() => tracked.every((pid) => !alive(pid)), {
       timeoutMs: 15_000,
       message: `still running: ${tracked.filter(alive).join(", ")}`,
     });
-    expect(output).toContain("everything stopped");
+    expect(up.output()).toContain("everything stopped");
   });
 });
 
 /** Runs one documented line as the reader would, and checks what the page says it shows. */
 async function runLine(command: DocCommand) {
-  const line = withOrderId(withPorts(command.line, ports));
+  const line = withOrderId(withPorts(command.line, up.ports));
   const expected = LINE_OUTCOMES.find(([marker]) => command.line.includes(marker))?.[1] ?? [];
   if (command.line.includes("Ctrl-C")) {
     // A stream the page tells the reader to stop: it must show what the page says, then keep going until stopped.
@@ -283,7 +252,7 @@ function withOrderId(command: string): string {
 
 /** The tools' settings under `make up`, for this run: where the trace, the display and dead-letters look. */
 function toolEnv(): Record<string, string> {
-  return { DATA_DIR: dataDir, NATS_URL: natsUrl, KITCHEN_ADDR: `127.0.0.1:${ports.kitchen}` };
+  return { DATA_DIR: up.dataDir, NATS_URL: up.natsUrl, KITCHEN_ADDR: `127.0.0.1:${up.ports.kitchen}` };
 }
 
 /**
@@ -320,49 +289,4 @@ function run(command: string) {
 
 function short(line: string): string {
   return line.length > 70 ? `${line.slice(0, 67)}…` : line;
-}
-
-function processTree(pid: number): number[] {
-  const children = pgrep(["-P", String(pid)]);
-  return [pid, ...children.flatMap(processTree)];
-}
-
-function commandOf(pid: number): string {
-  try {
-    return execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).trim();
-  } catch {
-    return ""; // ended meanwhile
-  }
-}
-
-function natsPids(): number[] {
-  return pgrep(["-f", `nats-server.*${dataDir}`]);
-}
-
-function pgrep(args: string[]): number[] {
-  try {
-    return execFileSync("pgrep", args, { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -13,6 +13,10 @@ import { waitFor } from "@ftgo/platform/testing";
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 export interface MakeUpRun {
+  /** The pid of up.ts. */
+  readonly pid: number;
+  /** The nats-server up.ts started, at a free port. */
+  readonly natsUrl: string;
   /** The port of each service, and the gateway's. */
   readonly ports: Readonly<Record<ServiceName, number>>;
   readonly gatewayPort: number;
@@ -21,6 +25,8 @@ export interface MakeUpRun {
   output(): string;
   /** up.ts and every process under it, now. */
   processTree(): number[];
+  /** The processes up.ts started itself, now, each with its command line (tsx's esbuild helpers left out). */
+  children(): { pid: number; command: string }[];
   /** The nats-server up.ts started (its own process group, so found by its store). */
   natsPids(): number[];
   /** Ctrl-C: SIGINT to up.ts, then its exit code once it has exited. */
@@ -42,11 +48,12 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
   const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
   const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as Record<ServiceName, number>;
   const gatewayPort = free[SERVICE_NAMES.length + 1] as number;
+  const natsUrl = `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`;
   const upEnv: NodeJS.ProcessEnv = {
     ...process.env,
     ...env,
     DATA_DIR: dataDir,
-    NATS_URL: `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`,
+    NATS_URL: natsUrl,
     GATEWAY_PORT: String(gatewayPort),
     NO_COLOR: "1",
   };
@@ -71,11 +78,17 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
   };
   const natsPids = () => pgrep(["-f", `nats-server.*${dataDir}`]);
   const run: MakeUpRun = {
+    pid: up.pid as number,
+    natsUrl,
     ports,
     gatewayPort,
     dataDir,
     output: () => output,
     processTree,
+    children: () =>
+      pgrep(["-P", String(up.pid)])
+        .map((pid) => ({ pid, command: commandOf(pid) }))
+        .filter((child) => !child.command.includes("esbuild")),
     natsPids,
     async interrupt(timeoutMs) {
       up.kill("SIGINT");
@@ -117,6 +130,14 @@ function pgrep(args: string[]): number[] {
     return execFileSync("pgrep", args, { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).trim();
+  } catch {
+    return ""; // ended meanwhile
   }
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { type MessageContext, money } from "@ftgo/platform";
+import { handleEvent } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   cancelAuthorization,
@@ -28,31 +29,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A received message's context: a fresh message id, and `publish` appending to the outbox, caused by it. */
-function messageContext(orderId: string): MessageContext {
-  const messageId = randomUUID();
-  const meta = { correlationId: orderId, causationId: messageId };
-  return {
-    messageId,
-    type: "",
-    correlationId: orderId,
-    causationId: undefined,
-    replyTo: undefined,
-    requestId: undefined,
-    traceparent: undefined,
-    subject: "",
-    deliveryCount: 1,
-    publish: (schema, message) => store.outbox.append(schema, message, meta),
-    send: (schema, message) => store.outbox.send(schema, message, meta),
-    reply: () => {
-      throw new Error("an event asks for no reply");
-    },
-  };
-}
-
-/** One message handled in its own transaction, as the inbox runs it. */
-const handle = (orderId: string, step: (ctx: MessageContext) => unknown) =>
-  store.db.transaction(() => step(messageContext(orderId)))();
+const handle = <T>(orderId: string, step: (ctx: MessageContext) => T): T => handleEvent(store, orderId, step);
 
 /** The three facts step 4 waits for, each as its event's handler calls the step. */
 const FACTS = {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ConsumerVerificationFailedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
-import type { MessageContext } from "@ftgo/platform";
+import { handleEvent } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyConsumer } from "../src/steps.js";
 import { type ConsumerStore, openConsumerStore } from "../src/store.js";
@@ -23,34 +23,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A received message's context: a fresh message id, and `publish` appending to the outbox, caused by it. */
-function messageContext(orderId: string): MessageContext {
-  const messageId = randomUUID();
-  const meta = { correlationId: orderId, causationId: messageId };
-  return {
-    messageId,
-    type: "",
-    correlationId: orderId,
-    causationId: undefined,
-    replyTo: undefined,
-    requestId: undefined,
-    traceparent: undefined,
-    subject: "",
-    deliveryCount: 1,
-    publish: (schema, message) => store.outbox.append(schema, message, meta),
-    send: (schema, message) => store.outbox.send(schema, message, meta),
-    reply: () => {
-      throw new Error("an event asks for no reply");
-    },
-  };
-}
-
 /** OrderCreated for `consumerId`, handled in its own transaction as the inbox runs it. */
 function verify(consumerId: string) {
   const orderId = `o-${randomUUID()}`;
-  const verification = store.db.transaction(() =>
-    verifyConsumer(store, orderId, consumerId, messageContext(orderId)),
-  )();
+  const verification = handleEvent(store, orderId, (ctx) => verifyConsumer(store, orderId, consumerId, ctx));
   const events = store.db
     .prepare<[string], { type: string; payload: Buffer }>(
       "SELECT type, payload FROM outbox WHERE correlation_id = ? ORDER BY seq",

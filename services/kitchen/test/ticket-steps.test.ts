@@ -10,6 +10,7 @@ import { TicketCancellationRefusedSchema } from "@ftgo/gen/ftgo/kitchen/v1/event
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import type { MessageContext } from "@ftgo/platform";
+import { handleEvent } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acceptTicket, approveTicket, cancelTicket, createTicket, rejectTicket } from "../src/steps.js";
 import { type KitchenStore, openKitchenStore } from "../src/store.js";
@@ -25,31 +26,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A received message's context: a fresh message id, and `publish` appending to the outbox, caused by it. */
-function messageContext(orderId: string): MessageContext {
-  const messageId = randomUUID();
-  const meta = { correlationId: orderId, causationId: messageId };
-  return {
-    messageId,
-    type: "",
-    correlationId: orderId,
-    causationId: undefined,
-    replyTo: undefined,
-    requestId: undefined,
-    traceparent: undefined,
-    subject: "",
-    deliveryCount: 1,
-    publish: (schema, message) => store.outbox.append(schema, message, meta),
-    send: (schema, message) => store.outbox.send(schema, message, meta),
-    reply: () => {
-      throw new Error("an event asks for no reply");
-    },
-  };
-}
-
-/** One message handled in its own transaction, as the inbox runs it. */
-const handle = <T>(orderId: string, step: (ctx: MessageContext) => T): T =>
-  store.db.transaction(() => step(messageContext(orderId)))();
+const handle = <T>(orderId: string, step: (ctx: MessageContext) => T): T => handleEvent(store, orderId, step);
 
 /** The events the steps wrote for an order, by short type name, in order. */
 const outbox = (orderId: string) =>

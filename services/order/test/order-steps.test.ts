@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { type MessageContext, money } from "@ftgo/platform";
+import { handleEvent } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "../src/steps.js";
 import { type OrderStore, openOrderStore } from "../src/store.js";
@@ -22,31 +23,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A received message's context: a fresh message id, and `publish` appending to the outbox, caused by it. */
-function messageContext(orderId: string): MessageContext {
-  const messageId = randomUUID();
-  const meta = { correlationId: orderId, causationId: messageId };
-  return {
-    messageId,
-    type: "",
-    correlationId: orderId,
-    causationId: undefined,
-    replyTo: undefined,
-    requestId: undefined,
-    traceparent: undefined,
-    subject: "",
-    deliveryCount: 1,
-    publish: (schema, message) => store.outbox.append(schema, message, meta),
-    send: (schema, message) => store.outbox.send(schema, message, meta),
-    reply: () => {
-      throw new Error("an event asks for no reply");
-    },
-  };
-}
-
-/** One message handled in its own transaction, as the inbox runs it. */
-const handle = <T>(orderId: string, step: (ctx: MessageContext) => T): T =>
-  store.db.transaction(() => step(messageContext(orderId)))();
+const handle = <T>(orderId: string, step: (ctx: MessageContext) => T): T => handleEvent(store, orderId, step);
 
 /** The order's events after OrderCreated (which the CreateOrder RPC wrote), by short type name. */
 const eventsOf = (orderId: string) =>

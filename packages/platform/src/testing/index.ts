@@ -1,3 +1,4 @@
+export { eventContext, handleEvent, type StepStore } from "./inbox-step.js";
 export {
   canConnect,
   findNatsServer,
