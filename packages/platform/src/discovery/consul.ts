@@ -6,7 +6,8 @@ import Consul from "consul";
 import type { RegisterOptions } from "consul/lib/agent/service.js";
 import type { Logger } from "../log.js";
 import { createRegistryHandles } from "./handles.js";
-import type { Registry } from "./registry.js";
+import { createOutageLog } from "./outage-log.js";
+import { type Registry, RegistryUnavailableError } from "./registry.js";
 import {
   assertServiceName,
   byId,
@@ -53,7 +54,13 @@ export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Regi
     },
     async lookup(service) {
       assertServiceName(service);
-      return toInstances(await consul.health.service({ service, passing: true }), log).sort(byId);
+      let entries: unknown;
+      try {
+        entries = await consul.health.service({ service, passing: true });
+      } catch (cause) {
+        throw new RegistryUnavailableError({ cause });
+      }
+      return toInstances(entries, log).sort(byId);
     },
     watch(service, onChange) {
       assertServiceName(service);
@@ -64,8 +71,16 @@ export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Regi
         method: consul.health.service,
         options: { service, passing: "true", wait: WATCH_WAIT },
       });
-      watch.on("change", (entries: unknown) => report(toInstances(entries, watchLog)));
-      watch.on("error", (err: unknown) => watchLog.warn({ err }, "Consul watch failed; retrying"));
+      // An agent that is away fails every retry alike: say so when it starts and when it ends, not per retry.
+      const outage = createOutageLog(watchLog, {
+        failing: "Consul watch failing; retrying with backoff, quietly until it recovers",
+        recovered: "Consul watch recovered",
+      });
+      watch.on("change", (entries: unknown) => {
+        outage.succeeded();
+        report(toInstances(entries, watchLog));
+      });
+      watch.on("error", (err: unknown) => outage.failed(err));
       return handles.watch(() => watch.end());
     },
     async close() {

@@ -3,5 +3,5 @@
 
 export { createRegistry, type RegistryDeps } from "./create-registry.js";
 export { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery-config.js";
-export type { Registration, Registry, RegistryKind } from "./registry.js";
+export { type Registration, type Registry, type RegistryKind, RegistryUnavailableError } from "./registry.js";
 export { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";

@@ -3,6 +3,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV, KvEntry, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
+import { createOutageLog } from "./outage-log.js";
 import { readInstance, type ServiceInstance } from "./service-instance.js";
 
 /** One entry as read back: the revision orders it against what a watcher has already reported. */
@@ -24,6 +25,16 @@ export function keySource(jsm: JetStreamManager, bucket: string): KeySource {
   return { jsm, stream: `KV_${bucket}`, subjectPrefix: `$KV.${bucket}.` };
 }
 
+/** A service's live entries, and which incarnation of the bucket's stream they were read from. */
+export interface Listing {
+  /**
+   * When the stream was created. A bucket that was deleted and created again starts its revisions
+   * from 1 again, so revisions compare only within one incarnation.
+   */
+  readonly streamCreated: string;
+  readonly entries: ListedEntry[];
+}
+
 /**
  * The live entries of `service`: keys `<service>.*`, each read at its latest revision.
  *
@@ -32,16 +43,20 @@ export function keySource(jsm: JetStreamManager, bucket: string): KeySource {
  * pending, and when the bucket's TTL drops that message first it waits for the consumer's idle
  * heartbeat, 30 s. A key listed here whose entry expires before it is read reads as absent.
  */
-export async function listEntries(kv: KV, source: KeySource, service: string, log: Logger): Promise<ListedEntry[]> {
+export async function listEntries(kv: KV, source: KeySource, service: string, log: Logger): Promise<Listing> {
   const { stream, subjectPrefix, jsm } = source;
   const info = await jsm.streams.info(stream, { subjects_filter: `${subjectPrefix}${service}.*` });
+  if (!info.config.subjects.includes(`${subjectPrefix}>`)) {
+    throw new Error(`stream ${stream} is not the registry bucket: it does not hold ${subjectPrefix}>`);
+  }
   const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-  const entries = await Promise.all(keys.map((key) => kv.get(key)));
-  return entries.flatMap((entry) => {
+  const read = await Promise.all(keys.map((key) => kv.get(key)));
+  const entries = read.flatMap((entry) => {
     if (entry?.operation !== "PUT") return []; // expired, or deleted since it was listed
     const instance = readEntry(entry, log);
     return instance ? [{ key: entry.key, revision: entry.revision, instance }] : [];
   });
+  return { streamCreated: info.created, entries };
 }
 
 export interface WatchServiceOptions {
@@ -66,14 +81,27 @@ export interface WatchServiceOptions {
  *
  * Watcher and re-list may report one key out of order (a re-list reads a value, a delete arrives, then
  * the re-list returns); revisions, which are stream sequences, settle it: the later one wins.
+ *
+ * The bucket may go away under the watch (its stream deleted) and come back when an instance's heartbeat
+ * recreates it. The KV watcher does not notice: it neither ends nor follows the new stream. So a failed
+ * round drops the watcher, and a re-list that finds another incarnation of the stream than the one it
+ * knows forgets the old revisions and starts a new watcher: the watched list carries on with the
+ * instances as they register again. Until then it keeps the last list it had, and the log says once
+ * that the registry cannot be read and once that it can again.
  */
 export function watchService({ nc, kv, keys, service, relistMs, report, log }: WatchServiceOptions): { stop(): void } {
   /** Per key, the newest revision seen and its instance; undefined for a delete, so an older read cannot revive it. */
   const known = new Map<string, { revision: number; instance: ServiceInstance | undefined }>();
+  /** The incarnation of the bucket's stream that `known`'s revisions come from. */
+  let stream: string | undefined;
   let listed = false; // the current list goes first: nothing is reported before the first re-list
   let stopped = false;
   let watcher: QueuedIterator<KvWatchEntry> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const outage = createOutageLog(log, {
+    failing: "could not read the service registry; retrying every re-list, quietly until it recovers",
+    recovered: "service registry readable again",
+  });
 
   const learn = (key: string, revision: number, instance: ServiceInstance | undefined) => {
     const seen = known.get(key);
@@ -99,9 +127,21 @@ export function watchService({ nc, kv, keys, service, relistMs, report, log }: W
         if (watcher === updates) watcher = undefined; // the next round starts a new one
       });
   };
-  const relist = async () => {
+  const unfollow = () => {
+    watcher?.stop();
+    watcher = undefined;
+  };
+  /** Lists the service; false (having listed nothing) when the stream is another than the known one. */
+  const relist = async (): Promise<boolean> => {
     const before = new Map([...known].map(([key, { revision }]) => [key, revision]));
-    const entries = await listEntries(kv, keys, service, log);
+    const { streamCreated, entries } = await listEntries(kv, keys, service, log);
+    if (stream !== undefined && streamCreated !== stream) {
+      stream = streamCreated;
+      known.clear();
+      listed = false; // nothing is reported until the new stream has been listed whole
+      return false;
+    }
+    stream = streamCreated;
     for (const { key, revision, instance } of entries) learn(key, revision, instance);
     const present = new Set(entries.map(({ key }) => key));
     for (const [key, { revision }] of known) {
@@ -111,18 +151,26 @@ export function watchService({ nc, kv, keys, service, relistMs, report, log }: W
     }
     listed = true;
     publish();
+    return true;
   };
   const round = async () => {
     try {
       if (!watcher) await follow(); // before listing, so that no change falls between the two
-      await relist();
+      if (!(await relist())) {
+        // The bucket was recreated: the watcher follows a stream that is gone. Start over on the new one.
+        unfollow();
+        await follow();
+        await relist();
+      }
+      outage.succeeded();
     } catch (err) {
       if (stopped) return; // a read cut short by our own stop (NATS draining): nothing went wrong
       if (nc.isClosed()) {
         log.warn("NATS connection closed; registry watch stopped");
         return;
       }
-      log.warn({ err }, "could not read the service registry; retrying");
+      unfollow(); // its stream may be gone; the next round starts a watcher on whatever is there then
+      outage.failed(err);
     }
     if (stopped) return;
     timer = setTimeout(() => void round(), relistMs);
@@ -134,7 +182,7 @@ export function watchService({ nc, kv, keys, service, relistMs, report, log }: W
     stop() {
       stopped = true;
       clearTimeout(timer);
-      watcher?.stop();
+      unfollow();
     },
   };
 }

@@ -9,7 +9,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import { createRegistryHandles } from "./handles.js";
 import { keyOf, keySource, listEntries, watchService } from "./nats-kv-watch.js";
-import type { Registry } from "./registry.js";
+import { createOutageLog, reasonOf } from "./outage-log.js";
+import { type Registry, RegistryUnavailableError } from "./registry.js";
 import { assertServiceName, byId, onListChange, validateInstance } from "./service-instance.js";
 
 /** The bucket every ftgo service registers in. Its stream is `KV_ftgo_registry`. */
@@ -32,9 +33,10 @@ export interface NatsKvRegistryOptions {
  * winner's bucket.
  */
 export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: NatsKvRegistryOptions): Promise<Registry> {
-  const { kv, bucketTtlMs } = await openBucket(nc, ttlMs, log);
+  const bucket = await openBucket(nc, ttlMs, log);
+  const { kv } = bucket;
   const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET);
-  const beatMs = Math.min(heartbeatMs, Math.floor(bucketTtlMs / 3));
+  const beatMs = Math.min(heartbeatMs, Math.floor(bucket.ttlMs / 3));
   const handles = createRegistryHandles(log);
   return {
     kind: "nats-kv",
@@ -43,8 +45,8 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
       const key = keyOf(instance);
       const value = JSON.stringify(instance);
       await kv.put(key, value);
-      const heartbeat = startHeartbeat(nc, kv, key, value, beatMs, log);
-      log.info({ key, ttlMs: bucketTtlMs, heartbeatMs: beatMs }, "registered in the service registry");
+      const heartbeat = startHeartbeat({ nc, bucket, key, value, everyMs: beatMs, log: log.child({ key }) });
+      log.info({ key, ttlMs: bucket.ttlMs, heartbeatMs: beatMs }, "registered in the service registry");
       return handles.registration(instance, async () => {
         await heartbeat.stop();
         await kv.delete(key);
@@ -53,7 +55,12 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
     },
     async lookup(service) {
       assertServiceName(service);
-      return (await listEntries(kv, keys, service, log)).map((entry) => entry.instance).sort(byId);
+      try {
+        const { entries } = await listEntries(kv, keys, service, log);
+        return entries.map((entry) => entry.instance).sort(byId);
+      } catch (cause) {
+        throw new RegistryUnavailableError({ cause });
+      }
     },
     watch(service, onChange) {
       assertServiceName(service);
@@ -64,7 +71,7 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
         kv,
         keys,
         service,
-        relistMs: Math.floor(bucketTtlMs / 2),
+        relistMs: Math.floor(bucket.ttlMs / 2),
         report,
         log: watchLog,
       });
@@ -74,13 +81,23 @@ export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: Nats
   };
 }
 
-async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger) {
+/** The registry's bucket as this client opened it, and how to create it again as it was. */
+interface Bucket {
+  readonly kv: KV;
+  /** The bucket's TTL, which is this client's unless another service created the bucket first. */
+  readonly ttlMs: number;
+  /** Creates the bucket again with the settings it had (a no-op when it exists with them). */
+  recreate(): Promise<void>;
+}
+
+async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger): Promise<Bucket> {
   const kvm = new Kvm(nc);
+  // Only the latest value of a key matters to discovery, so no history is kept.
+  const settings = { history: 1, description: "ftgo service registry" };
   let kv: KV;
   try {
-    // Opens the bucket if it exists, whatever its settings; creates it otherwise. Only the latest value
-    // of a key matters to discovery, so no history is kept.
-    kv = await kvm.create(REGISTRY_BUCKET, { ttl: ttlMs, history: 1, description: "ftgo service registry" });
+    // Opens the bucket if it exists, whatever its settings; creates it otherwise.
+    kv = await kvm.create(REGISTRY_BUCKET, { ...settings, ttl: ttlMs });
   } catch (err) {
     // Lost a creation race to a service configured with another TTL: the stream now exists, use it.
     if (!(err instanceof JetStreamApiError)) throw err;
@@ -90,27 +107,65 @@ async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger) {
   if (bucketTtlMs !== ttlMs) {
     log.warn({ bucketTtlMs, configuredTtlMs: ttlMs }, "the registry bucket has another TTL; it wins");
   }
-  return { kv, bucketTtlMs };
+  return {
+    kv,
+    ttlMs: bucketTtlMs,
+    // With the TTL the bucket had, not this client's: every service heals it to the same settings, so
+    // that two of them healing at once agree (creating a stream with its current settings is a no-op).
+    recreate: async () => void (await kvm.create(REGISTRY_BUCKET, { ...settings, ttl: bucketTtlMs })),
+  };
+}
+
+interface HeartbeatOptions {
+  readonly nc: NatsConnection;
+  readonly bucket: Bucket;
+  readonly key: string;
+  readonly value: string;
+  readonly everyMs: number;
+  readonly log: Logger;
 }
 
 /**
  * Re-puts the entry every `everyMs`, each beat scheduled after the previous one ends so that a slow
- * broker never stacks puts. A failed beat is logged and the next one tried: once NATS is back, the
- * entry comes back too, even if it expired meanwhile. A closed connection ends the heartbeat.
+ * broker never stacks puts. A beat that cannot put recreates the bucket and puts again: a bucket that
+ * was deleted (by hand, or lost with a server's store) comes back at the next heartbeat of any instance,
+ * and with it every instance's entry at its own next beat. A beat that still fails is retried at the
+ * next one; the log says so once when the beats start failing and once when they succeed again. A
+ * closed connection ends the heartbeat.
  */
-function startHeartbeat(nc: NatsConnection, kv: KV, key: string, value: string, everyMs: number, log: Logger) {
+function startHeartbeat({ nc, bucket, key, value, everyMs, log }: HeartbeatOptions) {
+  const outage = createOutageLog(log, {
+    failing: "registry heartbeat failing; retrying every heartbeat, quietly until it recovers",
+    recovered: "registry recovered",
+  });
   let stopped = false;
   let beating = Promise.resolve();
   let timer: NodeJS.Timeout;
+  const renew = async () => {
+    try {
+      await bucket.kv.put(key, value);
+    } catch (putError) {
+      try {
+        await bucket.recreate();
+      } catch (createError) {
+        throw new Error(`${reasonOf(putError)}; recreating the bucket failed: ${reasonOf(createError)}`, {
+          cause: createError,
+        });
+      }
+      await bucket.kv.put(key, value);
+      log.info("registry heartbeat put failed; recreated the bucket (a no-op if it was there) and renewed the entry");
+    }
+  };
   const beat = async () => {
     try {
-      await kv.put(key, value);
+      await renew();
+      outage.succeeded();
     } catch (err) {
       if (nc.isClosed()) {
-        log.warn({ key }, "NATS connection closed; registry heartbeat stopped");
+        log.warn("NATS connection closed; registry heartbeat stopped");
         return;
       }
-      log.warn({ err, key }, "registry heartbeat failed; retrying");
+      outage.failed(err);
     }
     schedule();
   };

@@ -6,6 +6,7 @@
 //   nats-kv  the embedded default: a JetStream KV bucket; entries live while their owner heartbeats
 //   consul   Consul's catalog: the agent health-checks each instance over gRPC
 //   static   a fixed list from configuration, for a mesh without either
+import { reasonOf } from "./outage-log.js";
 import type { ServiceInstance } from "./service-instance.js";
 
 export type RegistryKind = "nats-kv" | "consul" | "static";
@@ -30,4 +31,15 @@ export interface Registry {
   watch(service: string, onChange: (instances: ServiceInstance[]) => void): { stop(): void };
   /** Deregisters what is still registered, stops every watch, releases the registry's own clients. */
   close(): Promise<void>;
+}
+
+/**
+ * The registry could not be read (its bucket is gone, its server unreachable). A caller answers
+ * "unavailable", not "internal": the registry is infrastructure that heals, not a bug.
+ */
+export class RegistryUnavailableError extends Error {
+  override readonly name = "RegistryUnavailableError";
+  constructor(options: { cause: unknown }) {
+    super(`the service registry cannot be read: ${reasonOf(options.cause)}`, options);
+  }
 }
