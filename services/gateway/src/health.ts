@@ -1,8 +1,10 @@
 // The gateway's own operational endpoints: liveness, readiness of what it routes to, and the admin view
 // of the registry with the circuit breakers of the gateway's clients.
 import { HealthCheckResponse_ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
+import { type Registry, RegistryUnavailableError, type ServiceInstance } from "@ftgo/platform";
 import { BACKENDS, type Backend } from "./config.js";
 import type { RouteContext } from "./context.js";
+import { type ErrorBody, unavailable } from "./errors.js";
 
 /** GET /healthz: the process is up and answering. */
 export async function healthz(): Promise<{ status: "ok" }> {
@@ -12,12 +14,19 @@ export async function healthz(): Promise<{ status: "ok" }> {
 /**
  * GET /readyz: 200 only when every service behind the gateway is in the registry and answers SERVING to the
  * standard health check (reached through discovery, like any other call); 503 naming each one that is not.
+ * A registry that cannot be read is an outage, not a bug: 503 with the reason, in the error shape.
  */
 export async function readyz({ deps, reply, callOptions }: RouteContext): Promise<unknown> {
+  const registered = await registeredInstances(deps.registry);
+  if (!registered.ok) {
+    reply.status(503);
+    return { ready: false, ...registered.error };
+  }
   const statuses = await Promise.all(
     BACKENDS.map(async (name): Promise<[Backend, string]> => {
-      const instances = await deps.registry.lookup(name);
-      if (instances.length === 0) return [name, "NOT_REGISTERED"];
+      if (registered.instances[name].length === 0) return [name, "NOT_REGISTERED"];
+      // One service's readiness as the gateway sees it. More of a service's own state (its outbox's
+      // parked rows, say) belongs here, beside its health, once the service reports it.
       try {
         const { status } = await deps.backends.health[name].check(
           { service: "" },
@@ -36,19 +45,37 @@ export async function readyz({ deps, reply, callOptions }: RouteContext): Promis
 
 /** GET /api/v1/admin/services: per service, the registry's instances and the gateway's breaker for each. */
 export async function listServices({ deps }: RouteContext): Promise<unknown> {
-  const entries = await Promise.all(
-    BACKENDS.map(async (name) => {
-      const registered = await deps.registry.lookup(name);
-      const seen = new Map(deps.backends[name].instances().map((state) => [state.id, state]));
-      const instances = registered.map((instance) => ({
-        id: instance.id,
-        address: `${instance.address}:${instance.port}`,
-        version: instance.version,
-        breaker: seen.get(instance.id)?.breaker ?? "not yet called",
-        outstanding: seen.get(instance.id)?.outstanding ?? 0,
-      }));
-      return [name, instances] as const;
-    }),
-  );
+  const registered = await registeredInstances(deps.registry);
+  if (!registered.ok) throw unavailable(registered.error.error.message);
+  const entries = BACKENDS.map((name) => {
+    const seen = new Map(deps.backends[name].instances().map((state) => [state.id, state]));
+    const instances = registered.instances[name].map((instance) => ({
+      id: instance.id,
+      address: `${instance.address}:${instance.port}`,
+      version: instance.version,
+      breaker: seen.get(instance.id)?.breaker ?? "not yet called",
+      outstanding: seen.get(instance.id)?.outstanding ?? 0,
+    }));
+    return [name, instances] as const;
+  });
   return Object.fromEntries(entries);
+}
+
+type Registered =
+  | { readonly ok: true; readonly instances: Readonly<Record<Backend, readonly ServiceInstance[]>> }
+  | { readonly ok: false; readonly error: ErrorBody };
+
+/**
+ * Every backend's instances as the registry lists them now, or why the registry cannot be read (its
+ * bucket deleted and not yet recreated by a heartbeat, its server away). Anything else is a bug and
+ * stays one.
+ */
+async function registeredInstances(registry: Registry): Promise<Registered> {
+  try {
+    const lists = await Promise.all(BACKENDS.map(async (name) => [name, await registry.lookup(name)] as const));
+    return { ok: true, instances: Object.fromEntries(lists) as Record<Backend, ServiceInstance[]> };
+  } catch (err) {
+    if (!(err instanceof RegistryUnavailableError)) throw err;
+    return { ok: false, error: { error: { code: "UNAVAILABLE", message: err.message } } };
+  }
 }
