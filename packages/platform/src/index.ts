@@ -40,3 +40,4 @@ export {
   type StateTransition,
   type Transitions,
 } from "./state-machine.js";
+export { runStopSteps, ShutdownError, type StopStep } from "./stop-steps.js";

@@ -8,6 +8,7 @@ import { type ServiceRegistration, serveGrpc } from "./grpc/index.js";
 import type { Logger } from "./log.js";
 import type { Outbox, Subscription } from "./messaging/index.js";
 import { type Participant, startParticipant } from "./participant.js";
+import { runStopSteps } from "./stop-steps.js";
 
 /**
  * What every service's `start<Name>(config, log)` returns: where it listens, and how to stop it.
@@ -44,7 +45,8 @@ export interface SagaServiceOptions {
  * discovery/self-registration.ts) so that clients can discover it. Its `stop()` undoes that in the order
  * that loses nothing: health goes NOT_SERVING and the registry entry goes at once, so that callers move
  * on; consuming stops (the message in hand commits and is acknowledged); in-flight calls finish; the
- * relay publishes what was committed; NATS drains; the database closes last.
+ * relay publishes what was committed; NATS drains; the database closes last. Each step runs even if
+ * one before it failed; `stop()` then rejects with a ShutdownError listing every failure.
  */
 export async function startSagaService(options: SagaServiceOptions): Promise<RunningService> {
   const { config, log, store } = options;
@@ -71,14 +73,18 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
   return {
     address: server.address,
     port: server.port,
-    async stop() {
-      await self.withdraw();
-      await participant.stopConsuming();
-      await server.close();
-      await options.onStop?.();
-      await registry.close();
-      await participant.close();
-      store.close();
-    },
+    // Every step runs even when one before it fails (stop-steps.ts): a registry that cannot be written
+    // must not leave the port bound, the outbox unflushed or the database open.
+    stop: () =>
+      runStopSteps(log, [
+        ["deregister", () => self.withdraw()],
+        ["stop consuming", () => participant.stopConsuming()],
+        ["close the gRPC server", () => server.close()],
+        ["close the clients of other services", () => options.onStop?.()],
+        ["close the registry client", () => registry.close()],
+        ["flush the outbox relay", () => participant.relay.stop()],
+        ["drain NATS", () => participant.close()],
+        ["close the database", () => store.close()],
+      ]),
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ShutdownError } from "./stop-steps.js";
 
 export interface ShutdownOptions {
   /** How long the whole shutdown may take before the process exits anyway. Default 15 s. */
@@ -12,7 +13,8 @@ export interface ShutdownOptions {
  * threw or outlived `timeoutMs`. A second Ctrl-C (SIGINT) while stopping exits at once, so a person can
  * always get out; a repeated SIGTERM is ignored, because supervisors and `kill -- -PGID` often deliver
  * it twice and the graceful stop must still happen. `stop` is where a service goes NOT_SERVING, deregisters, stops consuming, drains NATS,
- * finishes in-flight calls and closes its database, in that order (see each service's app.ts).
+ * finishes in-flight calls and closes its database, in that order (see saga-service.ts); a step that
+ * fails does not skip the ones after it, and any failure makes the exit code 1.
  */
 export function onShutdown(log: Logger, stop: () => Promise<void>, options: ShutdownOptions = {}): void {
   const { timeoutMs = 15_000, signals = ["SIGTERM", "SIGINT"] } = options;
@@ -36,7 +38,9 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, options: Shut
         process.exit(0);
       },
       (err: unknown) => {
-        log.error({ err }, "shutdown failed");
+        // Each failed step has logged its own line (stop-steps.ts); this one counts them.
+        if (err instanceof ShutdownError) log.error({ failedSteps: err.steps }, err.message);
+        else log.error({ err }, "shutdown failed");
         process.exit(1);
       },
     );
