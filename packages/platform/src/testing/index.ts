@@ -7,4 +7,5 @@ export {
   type NatsServerOptions,
   startNatsServer,
 } from "./nats-server.js";
+export { type BrokenRegistry, breakRegistry, deleteRegistryStream } from "./registry-faults.js";
 export { type Truthy, type WaitForOptions, WaitTimeoutError, waitFor } from "./wait.js";
