@@ -86,7 +86,7 @@ interface Bucket {
   readonly kv: KV;
   /** The bucket's TTL, which is this client's unless another service created the bucket first. */
   readonly ttlMs: number;
-  /** Creates the bucket again with the settings it had (a no-op when it exists with them). */
+  /** Creates the bucket again with the settings it had; opens, unchanged, a stream that has its name. */
   recreate(): Promise<void>;
 }
 
@@ -111,7 +111,7 @@ async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger): Promi
     kv,
     ttlMs: bucketTtlMs,
     // With the TTL the bucket had, not this client's: every service heals it to the same settings, so
-    // that two of them healing at once agree (creating a stream with its current settings is a no-op).
+    // that two of them healing at once create the same stream (adding an identical stream is a no-op).
     recreate: async () => void (await kvm.create(REGISTRY_BUCKET, { ...settings, ttl: bucketTtlMs })),
   };
 }
