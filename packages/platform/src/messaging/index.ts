@@ -1,5 +1,7 @@
 // Messaging: channels, messages (header + body), the transactional outbox and its relay, idempotent
 // consumers (inbox) competing per partition, and dead letters. What services use; the rest stays inside.
+
+export { DEFAULT_MAX_PAYLOAD, MessageTooLargeError } from "./broker-limit.js";
 export {
   type ChannelKind,
   commandSubject,
@@ -33,6 +35,7 @@ export {
 } from "./envelope.js";
 export { type ConnectNatsOptions, connectNats } from "./nats.js";
 export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { listParkedRows, type ParkedRow } from "./parked.js";
 export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
 export {
   type MessageContext,
