@@ -6,7 +6,9 @@
 // services). Each durable allows one unacknowledged message (`max_ack_pending: 1`), so a partition
 // has at most one message in flight across all instances, and an order's events are handled one at a
 // time, in the order they were published. The price is head-of-line blocking: a failing message holds
-// up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters.
+// up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters. JetStream
+// itself gives up after a few more (`max_deliver`), so even a message the dead letters will not take
+// cannot hold its partition for ever.
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -54,7 +56,10 @@ export interface ConsumersOptions {
   readonly partitions?: number;
   /** How long a delivered message may stay unacknowledged before JetStream redelivers it. Default 10 s. */
   readonly ackWaitMs?: number;
-  /** Attempts before a message whose handler keeps throwing goes to the dead letters. Default 5. */
+  /**
+   * Attempts before a message whose handler keeps throwing goes to the dead letters. Default 5. The
+   * durables' `max_deliver` is this plus {@link DEAD_LETTER_ATTEMPTS}: the bound on any one message.
+   */
   readonly maxDeliver?: number;
   /** Test hook: called with each message before it is handled; e.g. to count deliveries. */
   readonly onDelivery?: (ctx: MessageContext) => void;
@@ -68,9 +73,13 @@ export interface ConsumersOptions {
  * `maxDeliver` times, goes to the dead letters, and the partition moves on. Events of a subscribed
  * stream with no handler here are acknowledged and skipped.
  */
+/** Deliveries, after `maxDeliver`, in which sending a message to the dead letters may still fail and be retried. */
+export const DEAD_LETTER_ATTEMPTS = 5;
+
 export async function startConsumers(options: ConsumersOptions): Promise<Consumers> {
   const { nc, outbox, relay, log, service, onDelivery } = options;
   const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
+  const lastDelivery = maxDeliver + DEAD_LETTER_ATTEMPTS; // the durables' max_deliver
   if (!/^[\w-]+$/.test(service)) throw new Error(`service ${JSON.stringify(service)} cannot name a durable`);
   const channels = channelsOf(service, options.subscriptions);
   const jsm = await jetstreamManager(nc);
@@ -80,7 +89,14 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   for (const { domain, kind, handlers } of channels.values()) {
     await ensureChannelStream(nc, domain, kind);
     for (let partition = 0; partition < partitions; partition++) {
-      const durable = await ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs });
+      const durable = await ensurePartitionDurable(jsm, {
+        service,
+        domain,
+        kind,
+        partition,
+        ackWaitMs,
+        maxDeliver: lastDelivery,
+      });
       durables.push({ ...durable, handlers });
     }
   }
@@ -131,12 +147,17 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, reason };
     try {
-      await sendToDeadLetters(js, service, msg, reason);
+      await sendToDeadLetters(js, service, msg, reason, nc.info?.max_payload);
       msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
       log.error(where, "message moved to the dead letters");
     } catch (err) {
-      log.error({ ...where, err }, "could not dead-letter a message; it will be redelivered");
-      msg.nak(retryDelay(msg.info.deliveryCount));
+      if (msg.info.deliveryCount < lastDelivery) {
+        log.error({ ...where, err }, "could not dead-letter a message; it will be redelivered");
+        return msg.nak(retryDelay(msg.info.deliveryCount));
+      }
+      // JetStream would not deliver it again anyway: the partition moves on, and the log says where it is.
+      msg.term();
+      log.error({ ...where, err }, "could not dead-letter a message on its last delivery; it stays only in its stream");
     }
   }
 
@@ -218,9 +239,16 @@ function channelsOf(service: string, subscriptions: readonly Subscription[]): Ma
  */
 async function ensurePartitionDurable(
   jsm: JetStreamManager,
-  options: { service: string; domain: string; kind: ChannelKind; partition: number; ackWaitMs: number },
+  options: {
+    service: string;
+    domain: string;
+    kind: ChannelKind;
+    partition: number;
+    ackWaitMs: number;
+    maxDeliver: number;
+  },
 ): Promise<Omit<Durable, "handlers">> {
-  const { service, domain, kind, partition, ackWaitMs } = options;
+  const { service, domain, kind, partition, ackWaitMs, maxDeliver } = options;
   const stream = streamName(domain, kind);
   const name = `${service}-p${partition}`;
   await jsm.consumers.add(stream, {
@@ -231,7 +259,9 @@ async function ensurePartitionDurable(
     max_ack_pending: 1, // one message of this partition in flight, across all instances
     deliver_policy: DeliverPolicy.All, // from the stream's start: a new service catches up on what it missed
     ack_wait: nanos(ackWaitMs),
-    max_deliver: -1, // startConsumers dead-letters after maxDeliver attempts: JetStream never drops one silently
+    // startConsumers dead-letters after its maxDeliver attempts; this bound is for a message that even the
+    // dead letters refuse, which is logged with its stream sequence and then left in its stream.
+    max_deliver: maxDeliver,
   });
   return { stream, name };
 }

@@ -9,6 +9,8 @@ export {
   ensureEventStream,
   eventStreamName,
   eventSubject,
+  isChannelSubject,
+  parseChannelSubject,
   partitionOf,
   replyChannel,
   requestSubject,
@@ -21,6 +23,7 @@ export {
   DeadLetterHeader,
   DeadLetterNotFoundError,
   listDeadLetters,
+  ReplayRefusedError,
   replayDeadLetter,
 } from "./dead-letters.js";
 export {
