@@ -11,6 +11,7 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db.js";
 import { silentLogger } from "../src/log.js";
+import { MessageTooLargeError } from "../src/messaging/broker-limit.js";
 import { eventSubject, partitionOf } from "../src/messaging/channels.js";
 import { startConsumers } from "../src/messaging/consumer.js";
 import {
@@ -167,6 +168,33 @@ describe("dead letters", () => {
     await expect(replayDeadLetter(nc, letter?.seq as number)).rejects.toThrow(
       `it keeps only part of a ${maxPayload - 400}-byte body; the whole message is FTGO_ORDER_EVENTS sequence ${letter?.originalSequence}`,
     );
+  });
+
+  it("dead-letters at once a message whose handler would send one over max_payload: retrying cannot help", async () => {
+    const orderId = `order-${randomUUID()}`;
+    const tooBig = randomUUID();
+    const kitchen = await startService("kitchen-too-big", {
+      maxDeliver: 5,
+      handler: (_, ctx) => {
+        if (ctx.messageId === tooBig) {
+          throw new MessageTooLargeError(
+            "ftgo.kitchen.v1.TicketCreated is 2000000 bytes, over the broker's max_payload 1048576",
+          );
+        }
+      },
+    });
+    await publishOrderCreated(orderId, { messageId: tooBig });
+    const next = await publishOrderCreated(orderId);
+
+    await waitFor(() => kitchen.handled().includes(next), { message: "the message behind it handled" });
+    expect(kitchen.deliveries.get(tooBig)).toBe(1);
+    expect(await listDeadLetters(nc, { service: "kitchen-too-big" })).toMatchObject([
+      {
+        messageId: tooBig,
+        reason: "handler failed: ftgo.kitchen.v1.TicketCreated is 2000000 bytes, over the broker's max_payload 1048576",
+        deliveries: 1,
+      },
+    ]);
   });
 
   it("bounds the durables' max_deliver, so no message is redelivered for ever", async () => {

@@ -22,6 +22,7 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { MessageTooLargeError } from "./broker-limit.js";
 import {
   type ChannelKind,
   DEFAULT_PARTITIONS,
@@ -65,6 +66,9 @@ export interface ConsumersOptions {
   readonly onDelivery?: (ctx: MessageContext) => void;
 }
 
+/** Deliveries, after `maxDeliver`, in which sending a message to the dead letters may still fail and be retried. */
+export const DEAD_LETTER_ATTEMPTS = 5;
+
 /**
  * Starts consuming the messages `subscriptions` name: ensures each source stream, this service's
  * partition durables on it and the dead-letter stream, then pulls every partition. Each
@@ -73,9 +77,6 @@ export interface ConsumersOptions {
  * `maxDeliver` times, goes to the dead letters, and the partition moves on. Events of a subscribed
  * stream with no handler here are acknowledged and skipped.
  */
-/** Deliveries, after `maxDeliver`, in which sending a message to the dead letters may still fail and be retried. */
-export const DEAD_LETTER_ATTEMPTS = 5;
-
 export async function startConsumers(options: ConsumersOptions): Promise<Consumers> {
   const { nc, outbox, relay, log, service, onDelivery } = options;
   const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
@@ -123,6 +124,8 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     } catch (err) {
       const deliveries = ctx.deliveryCount;
       if (deliveries >= maxDeliver) return deadLetter(msg, `handler failed ${deliveries} times: ${errorText(err)}`);
+      // What it would send can never leave (over the broker's max_payload): trying again would not help.
+      if (err instanceof MessageTooLargeError) return deadLetter(msg, `handler failed: ${errorText(err)}`);
       messageLog.warn({ err, deliveries }, "message handler failed; it will be redelivered");
       return msg.nak(retryDelay(deliveries));
     }
