@@ -2,17 +2,26 @@
 //
 //   npm run dead-letters -- list [--service kitchen]
 //   npm run dead-letters -- replay <seq>
+//   npm run dead-letters -- parked
 //
 // Connects to NATS_URL (default nats://127.0.0.1:4222). Replaying sends the message back to its
-// original subject; services that handled it before ignore it (same Ftgo-Message-Id).
+// original subject, and only to a channel subject; services that handled it before ignore it (same
+// Ftgo-Message-Id). `parked` reads the services' databases in DATA_DIR (default ./data), read-only:
+// the outbox rows a relay parked because the broker would never take them, each an order that waits.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type DeadLetter, listDeadLetters, replayDeadLetter } from "@ftgo/platform";
+import { type DeadLetter, listDeadLetters, listParkedRows, replayDeadLetter, SERVICES } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
 
 const USAGE = `usage:
   npm run dead-letters -- list [--service <name>]
-  npm run dead-letters -- replay <seq>`;
+  npm run dead-letters -- replay <seq>
+  npm run dead-letters -- parked [--service <name>]
+parked reads the services' databases in DATA_DIR (default ./data).`;
 
 async function main(args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -25,6 +34,7 @@ async function main(args: string[]): Promise<void> {
   if (command === "list" && rest.length === 0) {
     return withNats((nc) => listDeadLetters(nc, { service: values.service }).then(printTable));
   }
+  if (command === "parked" && rest.length === 0) return printParked(values.service);
   if (command === "replay" && rest.length === 1 && values.service === undefined) {
     const seq = Number(rest[0]);
     if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`"${rest[0]}" is not a dead-letter sequence number`);
@@ -61,10 +71,40 @@ function printTable(letters: readonly DeadLetter[]): void {
     letter.type ?? "?",
     letter.correlationId ?? "?",
     String(letter.deliveries),
-    letter.reason,
+    letter.truncatedFrom === undefined
+      ? letter.reason
+      : `${letter.reason} (body cut from ${letter.truncatedFrom} bytes; whole: ${letter.originalStream} #${letter.originalSequence})`,
   ]);
   console.log(formatTable(["SEQ", "TIME", "SERVICE", "TYPE", "ORDER", "TRIES", "REASON"], rows));
 }
 
-// DeadLetterNotFoundError, NATS unreachable, …: the error's line alone, exit 1.
+/** The parked outbox rows of every service database in DATA_DIR (or of `service`'s). */
+function printParked(service: string | undefined): void {
+  // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
+  const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
+  const names = SERVICES.filter((s) => s.database && (service === undefined || s.name === service)).map((s) => s.name);
+  if (names.length === 0) throw new UsageError(`no service ${JSON.stringify(service)} with a database`);
+  const found = names
+    .map((name) => [name, join(dataDir, `${name}.db`)] as const)
+    .filter(([, file]) => existsSync(file));
+  if (found.length === 0) throw new Error(`no service database in ${dataDir}: is DATA_DIR right?`);
+  const rows: string[][] = [];
+  for (const [name, file] of found) {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      for (const row of listParkedRows(db)) {
+        rows.push([name, row.parkedAt.toISOString(), row.type, row.correlationId, row.messageId, row.reason]);
+      }
+    } finally {
+      db.close();
+    }
+  }
+  if (rows.length === 0) {
+    console.log("no parked outbox rows");
+    return;
+  }
+  console.log(formatTable(["SERVICE", "PARKED", "TYPE", "ORDER", "MESSAGE", "REASON"], rows));
+}
+
+// DeadLetterNotFoundError, ReplayRefusedError, NATS unreachable, …: the error's line alone, exit 1.
 void runCli(() => main(process.argv.slice(2)), { usage: USAGE });

@@ -11,6 +11,8 @@ import {
   eventName,
   eventStreamName,
   eventSubject,
+  isChannelSubject,
+  parseChannelSubject,
   partitionFilter,
   partitionOf,
   requestSubject,
@@ -66,6 +68,35 @@ describe("request channels", () => {
     const subject = requestSubject(CourierQuoteRequestSchema);
     for (const kind of ["event", "command", "reply"] as const) {
       expect(subject.startsWith(`ftgo.delivery.${kind}.`), streamName("delivery", kind)).toBe(false);
+    }
+  });
+});
+
+describe("parseChannelSubject", () => {
+  it("takes apart the subject of one partition of a channel", () => {
+    expect(parseChannelSubject("ftgo.kitchen.command.create_ticket.1")).toEqual({
+      domain: "kitchen",
+      kind: "command",
+      name: "create_ticket",
+      partition: 1,
+    });
+    expect(isChannelSubject(eventSubject(OrderCreatedSchema, 3))).toBe(true);
+  });
+
+  it("refuses anything else: API subjects, wildcards, requests, missing or extra tokens", () => {
+    for (const subject of [
+      "$JS.API.STREAM.PURGE.FTGO_DEAD_LETTERS",
+      "ftgo.order.event.>",
+      "ftgo.order.event.*.1",
+      "ftgo.order.event.order_created",
+      "ftgo.order.event.order_created.1.2",
+      "ftgo.order.request.order_created.1",
+      "ftgo.deadletter.kitchen",
+      "ftgo.Order.event.order_created.1",
+      "ftgo.order.event.order_created.-1",
+      "",
+    ]) {
+      expect(isChannelSubject(subject), subject).toBe(false);
     }
   });
 });

@@ -11,9 +11,15 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db.js";
 import { silentLogger } from "../src/log.js";
+import { MessageTooLargeError } from "../src/messaging/broker-limit.js";
 import { eventSubject, partitionOf } from "../src/messaging/channels.js";
 import { startConsumers } from "../src/messaging/consumer.js";
-import { DeadLetterNotFoundError, listDeadLetters, replayDeadLetter } from "../src/messaging/dead-letters.js";
+import {
+  DeadLetterNotFoundError,
+  listDeadLetters,
+  ReplayRefusedError,
+  replayDeadLetter,
+} from "../src/messaging/dead-letters.js";
 import { encodeBody, envelopeHeaders, toNatsHeaders } from "../src/messaging/envelope.js";
 import { createOutbox } from "../src/messaging/outbox.js";
 import { type MessageHandler, on } from "../src/messaging/subscriptions.js";
@@ -135,6 +141,90 @@ describe("dead letters", () => {
     expect(await listDeadLetters(nc, { service: "kitchen-failing" })).toMatchObject([
       { messageId: failing, reason: "handler failed 3 times: restaurant r-9 is closed", deliveries: 3 },
     ]);
+  });
+
+  it("dead-letters an undecodable message of nearly max_payload, cut to fit, and the partition moves on", async () => {
+    const kitchen = await startService("kitchen-huge");
+    const orderId = `order-${randomUUID()}`;
+    const maxPayload = nc.info?.max_payload as number;
+    // Fits the broker with its own header, but not with the dead letter's headers added.
+    const huge = await publishOrderCreated(orderId, { body: new Uint8Array(maxPayload - 400).fill(0xff) });
+    const next = await publishOrderCreated(orderId);
+
+    await waitFor(() => kitchen.handled().includes(next), { message: "the message behind it handled" });
+    const [letter, ...others] = await listDeadLetters(nc, { service: "kitchen-huge" });
+    expect(others).toEqual([]);
+    expect(letter).toMatchObject({
+      messageId: huge,
+      correlationId: orderId,
+      reason: "malformed message: body is not a valid ftgo.order.v1.OrderCreated",
+      originalStream: "FTGO_ORDER_EVENTS",
+      originalSequence: expect.any(Number),
+      truncatedFrom: maxPayload - 400,
+    });
+    const stored = await (await jetstreamManager(nc)).streams.getMessage("FTGO_DEAD_LETTERS", { seq: letter?.seq });
+    expect(stored?.data.length).toBeLessThan(maxPayload - 400);
+    // Replaying a part would hand the service a different message: the letter says where the whole one is.
+    await expect(replayDeadLetter(nc, letter?.seq as number)).rejects.toThrow(
+      `it keeps only part of a ${maxPayload - 400}-byte body; the whole message is FTGO_ORDER_EVENTS sequence ${letter?.originalSequence}`,
+    );
+  });
+
+  it("dead-letters at once a message whose handler would send one over max_payload: retrying cannot help", async () => {
+    const orderId = `order-${randomUUID()}`;
+    const tooBig = randomUUID();
+    const kitchen = await startService("kitchen-too-big", {
+      maxDeliver: 5,
+      handler: (_, ctx) => {
+        if (ctx.messageId === tooBig) {
+          throw new MessageTooLargeError(
+            "ftgo.kitchen.v1.TicketCreated is 2000000 bytes, over the broker's max_payload 1048576",
+          );
+        }
+      },
+    });
+    await publishOrderCreated(orderId, { messageId: tooBig });
+    const next = await publishOrderCreated(orderId);
+
+    await waitFor(() => kitchen.handled().includes(next), { message: "the message behind it handled" });
+    expect(kitchen.deliveries.get(tooBig)).toBe(1);
+    expect(await listDeadLetters(nc, { service: "kitchen-too-big" })).toMatchObject([
+      {
+        messageId: tooBig,
+        reason: "handler failed: ftgo.kitchen.v1.TicketCreated is 2000000 bytes, over the broker's max_payload 1048576",
+        deliveries: 1,
+      },
+    ]);
+  });
+
+  it("bounds the durables' max_deliver, so no message is redelivered for ever", async () => {
+    await startService("kitchen-bounded", { maxDeliver: 3 });
+
+    const info = await (await jetstreamManager(nc)).consumers.info("FTGO_ORDER_EVENTS", "kitchen-bounded-p0");
+    expect(info.config.max_deliver).toBe(8);
+  });
+
+  it("refuses to replay a dead letter whose original subject is not a channel subject", async () => {
+    await startService("kitchen-forged", { maxDeliver: 1, handler: () => Promise.reject(new Error("x")) });
+    const real = await publishOrderCreated(`order-${randomUUID()}`, { body: new TextEncoder().encode("garbled") });
+    await waitFor(() => listDeadLetters(nc).then((l) => l.some((letter) => letter.messageId === real)));
+    const forged = headers();
+    forged.set("Ftgo-Original-Subject", "$JS.API.STREAM.PURGE.FTGO_DEAD_LETTERS");
+    forged.set("Ftgo-Dead-Letter-Reason", "please replay me");
+    const { seq } = await jetstream(nc).publish("ftgo.deadletter.mallory", new Uint8Array(), { headers: forged });
+
+    await expect(replayDeadLetter(nc, seq)).rejects.toThrow(ReplayRefusedError);
+    await expect(replayDeadLetter(nc, seq)).rejects.toThrow(
+      `dead letter ${seq} is not replayed: "$JS.API.STREAM.PURGE.FTGO_DEAD_LETTERS" is not an ftgo channel subject`,
+    );
+    const cli = await run(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "replay", String(seq)], {
+      cwd: ROOT,
+      env: { ...process.env, NATS_URL: nats.url },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(cli).toMatchObject({ code: 1, stderr: expect.stringContaining("is not an ftgo channel subject") });
+    const letters = await listDeadLetters(nc);
+    expect(letters.map((letter) => letter.messageId)).toContain(real); // nothing was purged
+    expect(letters.map((letter) => letter.seq)).toContain(seq);
   });
 
   it("replays a dead letter: the service that failed handles it, the ones that handled it ignore it", async () => {

@@ -5,6 +5,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { OrderApprovedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../src/db.js";
+import { MessageTooLargeError, recordMaxPayload } from "../src/messaging/broker-limit.js";
 import { partitionOf } from "../src/messaging/channels.js";
 import { createOutbox, type Outbox, OutsideTransactionError } from "../src/messaging/outbox.js";
 
@@ -82,5 +83,31 @@ describe("createOutbox", () => {
     db.transaction(() => eight.append(OrderApprovedSchema, { orderId: "order-9" }, { correlationId: "order-9" }))();
 
     expect(rows()[0]?.subject).toBe(`ftgo.order.event.order_approved.${partitionOf("order-9", 8)}`);
+  });
+
+  it("refuses a message over the broker's max_payload, so the transaction that wrote it rolls back", () => {
+    recordMaxPayload(db, 4_096); // what the relay learnt from the server
+    const huge = (orderId: string) =>
+      db.transaction(() => {
+        db.prepare("INSERT INTO orders VALUES (?, 'APPROVAL_PENDING')").run(orderId);
+        outbox.append(OrderCreatedSchema, { orderId, consumerId: "c".repeat(5_000) }, { correlationId: orderId });
+      })();
+
+    expect(() => huge("order-big")).toThrow(MessageTooLargeError);
+    expect(() => huge("order-big")).toThrow(
+      /^ftgo\.order\.v1\.OrderCreated is \d{4} bytes, over the broker's max_payload 4096$/,
+    );
+    expect(rows()).toEqual([]);
+    expect(db.prepare("SELECT count(*) AS n FROM orders").get()).toEqual({ n: 0 });
+    createOrder("order-small"); // and a message that fits still goes
+    expect(rows()).toHaveLength(1);
+  });
+
+  it("assumes nats-server's default max_payload (1 MiB) until the relay has recorded the server's", () => {
+    const append = (consumerId: string) =>
+      db.transaction(() => outbox.append(OrderCreatedSchema, { orderId: "o", consumerId }, { correlationId: "o" }))();
+
+    expect(() => append("c".repeat(1024 * 1024))).toThrow("over the broker's max_payload 1048576");
+    expect(() => append("c".repeat(1000 * 1024))).not.toThrow();
   });
 });

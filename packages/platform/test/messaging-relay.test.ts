@@ -11,6 +11,7 @@ import { silentLogger } from "../src/log.js";
 import { ensureEventStream } from "../src/messaging/channels.js";
 import { type Consumers, startConsumers } from "../src/messaging/consumer.js";
 import { createOutbox } from "../src/messaging/outbox.js";
+import { listParkedRows } from "../src/messaging/parked.js";
 import { type OutboxRelay, startOutboxRelay } from "../src/messaging/relay.js";
 import { on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
@@ -146,6 +147,62 @@ describe("startOutboxRelay", () => {
 
     await waitFor(() => standby.stats().published === 1, { message: "standby took over" });
     expect(standby.stats().leader).toBe(true);
+  });
+
+  it("parks a row the broker will never take, and publishes the rows behind it, also after a restart", async () => {
+    const name = randomUUID();
+    const { db, approve } = openStore(name);
+    const [first, stuck, other] = [1, 2, 3].map((i) => `order-${randomUUID()}-${i}`) as [string, string, string];
+    const before = approve(first);
+    const oversized = approve(stuck);
+    // Written behind append's check (an older version, or a broker whose limit shrank): 1.1 MB.
+    db.prepare("UPDATE outbox SET payload = ? WHERE message_id = ?").run(Buffer.alloc(1_153_433, 7), oversized);
+    const behind = approve(other);
+    const from = await lastSeq(nc);
+
+    const relay = startRelay(db);
+
+    await waitFor(() => relay.stats().pending === 0, { message: "the rows behind the oversized one published" });
+    expect((await storedSince(nc, from, [first, stuck, other])).map((m) => m.messageId)).toEqual([before, behind]);
+    expect(relay.stats()).toMatchObject({ parked: 1, lastError: undefined, published: 2 });
+    expect(listParkedRows(db)).toMatchObject([
+      {
+        messageId: oversized,
+        correlationId: stuck,
+        type: "ftgo.order.v1.OrderApproved",
+        reason: expect.stringMatching(
+          /^ftgo\.order\.v1\.OrderApproved is \d+ bytes, over the broker's max_payload \d+$/,
+        ),
+      },
+    ]);
+
+    await stopRelay(relay);
+    const after = approve(other);
+    const restarted = startRelay(openStore(name).db);
+
+    await waitFor(() => restarted.stats().published === 1, { message: "published after the restart" });
+    expect((await storedSince(nc, from, [other])).map((m) => m.messageId)).toEqual([behind, after]);
+    expect(restarted.stats().parked).toBe(1);
+  });
+
+  it("parks a row whose subject is not a channel, and goes on", async () => {
+    const { db, approve } = openStore(randomUUID());
+    const [bad, good] = [`order-${randomUUID()}`, `order-${randomUUID()}`];
+    const forged = approve(bad);
+    db.prepare("UPDATE outbox SET subject = ? WHERE message_id = ?").run(
+      "$JS.API.STREAM.PURGE.FTGO_ORDER_EVENTS",
+      forged,
+    );
+    const from = await lastSeq(nc);
+    const behind = approve(good);
+
+    const relay = startRelay(db);
+
+    await waitFor(() => relay.stats().pending === 0, { message: "the row behind published" });
+    expect((await storedSince(nc, from, [good])).map((m) => m.messageId)).toEqual([behind]);
+    expect(listParkedRows(db)).toMatchObject([
+      { messageId: forged, reason: "$JS.API.STREAM.PURGE.FTGO_ORDER_EVENTS is not an ftgo channel subject" },
+    ]);
   });
 
   it("deletes published rows once they are older than the retention period", async () => {

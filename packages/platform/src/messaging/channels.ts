@@ -133,6 +133,30 @@ export function channelOf(subject: string): { domain: string; kind: ChannelKind 
   return { domain, kind };
 }
 
+const NAME = /^[a-z][a-z0-9_]*$/;
+const PARTITION = /^(0|[1-9][0-9]{0,5})$/;
+
+/**
+ * The parts of a channel subject, `ftgo.kitchen.command.create_ticket.1` → kitchen, command,
+ * create_ticket, 1; undefined for anything else (another root, a wildcard, an API subject, a missing
+ * or extra token). What a subject taken from a message's header must pass before anything publishes to it.
+ */
+export function parseChannelSubject(
+  subject: string,
+): { domain: string; kind: ChannelKind; name: string; partition: number } | undefined {
+  const [root, domain = "", kind, name = "", partition = "", ...rest] = subject.split(".");
+  if (root !== "ftgo" || rest.length > 0 || !DOMAIN.test(domain) || !NAME.test(name) || !PARTITION.test(partition)) {
+    return undefined;
+  }
+  if (!(kind === "event" || kind === "command" || kind === "reply")) return undefined;
+  return { domain, kind, name, partition: Number(partition) };
+}
+
+/** Whether `subject` is the subject of one partition of a channel (see parseChannelSubject). */
+export function isChannelSubject(subject: string): boolean {
+  return parseChannelSubject(subject) !== undefined;
+}
+
 /** The subjects of one partition of one of a domain's channels: a partition consumer's filter. */
 export function partitionFilter(domain: string, partition: number, kind: ChannelKind = "event"): string {
   return `ftgo.${domain}.${kind}.*.${partition}`;

@@ -6,7 +6,9 @@
 // services). Each durable allows one unacknowledged message (`max_ack_pending: 1`), so a partition
 // has at most one message in flight across all instances, and an order's events are handled one at a
 // time, in the order they were published. The price is head-of-line blocking: a failing message holds
-// up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters.
+// up its partition until it succeeds or, after `maxDeliver` attempts, goes to the dead letters. JetStream
+// itself gives up after a few more (`max_deliver`), so even a message the dead letters will not take
+// cannot hold its partition for ever.
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -20,6 +22,7 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { MessageTooLargeError } from "./broker-limit.js";
 import {
   type ChannelKind,
   DEFAULT_PARTITIONS,
@@ -54,11 +57,17 @@ export interface ConsumersOptions {
   readonly partitions?: number;
   /** How long a delivered message may stay unacknowledged before JetStream redelivers it. Default 10 s. */
   readonly ackWaitMs?: number;
-  /** Attempts before a message whose handler keeps throwing goes to the dead letters. Default 5. */
+  /**
+   * Attempts before a message whose handler keeps throwing goes to the dead letters. Default 5. The
+   * durables' `max_deliver` is this plus {@link DEAD_LETTER_ATTEMPTS}: the bound on any one message.
+   */
   readonly maxDeliver?: number;
   /** Test hook: called with each message before it is handled; e.g. to count deliveries. */
   readonly onDelivery?: (ctx: MessageContext) => void;
 }
+
+/** Deliveries, after `maxDeliver`, in which sending a message to the dead letters may still fail and be retried. */
+export const DEAD_LETTER_ATTEMPTS = 5;
 
 /**
  * Starts consuming the messages `subscriptions` name: ensures each source stream, this service's
@@ -71,6 +80,7 @@ export interface ConsumersOptions {
 export async function startConsumers(options: ConsumersOptions): Promise<Consumers> {
   const { nc, outbox, relay, log, service, onDelivery } = options;
   const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
+  const lastDelivery = maxDeliver + DEAD_LETTER_ATTEMPTS; // the durables' max_deliver
   if (!/^[\w-]+$/.test(service)) throw new Error(`service ${JSON.stringify(service)} cannot name a durable`);
   const channels = channelsOf(service, options.subscriptions);
   const jsm = await jetstreamManager(nc);
@@ -80,7 +90,14 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   for (const { domain, kind, handlers } of channels.values()) {
     await ensureChannelStream(nc, domain, kind);
     for (let partition = 0; partition < partitions; partition++) {
-      const durable = await ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs });
+      const durable = await ensurePartitionDurable(jsm, {
+        service,
+        domain,
+        kind,
+        partition,
+        ackWaitMs,
+        maxDeliver: lastDelivery,
+      });
       durables.push({ ...durable, handlers });
     }
   }
@@ -107,6 +124,8 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     } catch (err) {
       const deliveries = ctx.deliveryCount;
       if (deliveries >= maxDeliver) return deadLetter(msg, `handler failed ${deliveries} times: ${errorText(err)}`);
+      // What it would send can never leave (over the broker's max_payload): trying again would not help.
+      if (err instanceof MessageTooLargeError) return deadLetter(msg, `handler failed: ${errorText(err)}`);
       messageLog.warn({ err, deliveries }, "message handler failed; it will be redelivered");
       return msg.nak(retryDelay(deliveries));
     }
@@ -131,12 +150,17 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, reason };
     try {
-      await sendToDeadLetters(js, service, msg, reason);
+      await sendToDeadLetters(js, service, msg, reason, nc.info?.max_payload);
       msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
       log.error(where, "message moved to the dead letters");
     } catch (err) {
-      log.error({ ...where, err }, "could not dead-letter a message; it will be redelivered");
-      msg.nak(retryDelay(msg.info.deliveryCount));
+      if (msg.info.deliveryCount < lastDelivery) {
+        log.error({ ...where, err }, "could not dead-letter a message; it will be redelivered");
+        return msg.nak(retryDelay(msg.info.deliveryCount));
+      }
+      // JetStream would not deliver it again anyway: the partition moves on, and the log says where it is.
+      msg.term();
+      log.error({ ...where, err }, "could not dead-letter a message on its last delivery; it stays only in its stream");
     }
   }
 
@@ -218,9 +242,16 @@ function channelsOf(service: string, subscriptions: readonly Subscription[]): Ma
  */
 async function ensurePartitionDurable(
   jsm: JetStreamManager,
-  options: { service: string; domain: string; kind: ChannelKind; partition: number; ackWaitMs: number },
+  options: {
+    service: string;
+    domain: string;
+    kind: ChannelKind;
+    partition: number;
+    ackWaitMs: number;
+    maxDeliver: number;
+  },
 ): Promise<Omit<Durable, "handlers">> {
-  const { service, domain, kind, partition, ackWaitMs } = options;
+  const { service, domain, kind, partition, ackWaitMs, maxDeliver } = options;
   const stream = streamName(domain, kind);
   const name = `${service}-p${partition}`;
   await jsm.consumers.add(stream, {
@@ -231,7 +262,9 @@ async function ensurePartitionDurable(
     max_ack_pending: 1, // one message of this partition in flight, across all instances
     deliver_policy: DeliverPolicy.All, // from the stream's start: a new service catches up on what it missed
     ack_wait: nanos(ackWaitMs),
-    max_deliver: -1, // startConsumers dead-letters after maxDeliver attempts: JetStream never drops one silently
+    // startConsumers dead-letters after its maxDeliver attempts; this bound is for a message that even the
+    // dead letters refuse, which is logged with its stream sequence and then left in its stream.
+    max_deliver: maxDeliver,
   });
   return { stream, name };
 }

@@ -15,7 +15,8 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
-import { ensureStream } from "./channels.js";
+import { DEFAULT_MAX_PAYLOAD, wireSize } from "./broker-limit.js";
+import { channelOf, ensureStream, isChannelSubject, streamName } from "./channels.js";
 import { headerRecord, MessageHeader, toNatsHeaders } from "./envelope.js";
 
 export const DEAD_LETTER_STREAM = "FTGO_DEAD_LETTERS";
@@ -28,6 +29,8 @@ export const DeadLetterHeader = {
   OriginalStream: "Ftgo-Original-Stream",
   OriginalSequence: "Ftgo-Original-Sequence",
   Deliveries: "Ftgo-Deliveries",
+  /** On a dead letter too big to keep whole: the original body's size. Its body is only the first bytes. */
+  TruncatedFrom: "Ftgo-Dead-Letter-Truncated-From",
 } as const;
 
 /** One dead letter, as `listDeadLetters` shows it. */
@@ -43,6 +46,16 @@ export interface DeadLetter {
   readonly reason: string;
   readonly deliveries: number;
   readonly time: Date;
+  /** Where the original is (while its stream keeps it): a truncated dead letter's only full copy. */
+  readonly originalStream: string | undefined;
+  readonly originalSequence: number | undefined;
+  /** The original body's size when the dead letter keeps only its first bytes; undefined when whole. */
+  readonly truncatedFrom: number | undefined;
+}
+
+/** Thrown by replayDeadLetter for a dead letter it will not send: not to a channel, or not whole. */
+export class ReplayRefusedError extends Error {
+  override readonly name = "ReplayRefusedError";
 }
 
 /** Thrown by replayDeadLetter when there is no dead letter with that sequence (never was, or replayed). */
@@ -66,14 +79,28 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager): Promise<voi
   });
 }
 
+/** Room left for the dead-letter headers a message may not already carry, and the publish's own. */
+const HEADER_SLACK = 256;
+/** How much of each original header value a dead letter keeps when the headers alone are too big. */
+const MAX_HEADER_VALUE = 512;
+
 /**
  * Publishes `msg` as a dead letter of `service`, with `reason`. Its `Nats-Msg-Id` names the original
  * stream position, so a retry after a lost acknowledgement does not store it twice. The caller then
- * terminates the original (`term()`), so JetStream stops redelivering it.
+ * terminates the original (`term()`), so JetStream stops redelivering it. A message too big to go
+ * whole with the dead letter's headers (`maxPayload`, the server's) still goes: its body cut to fit
+ * and `Ftgo-Dead-Letter-Truncated-From` set, and its stream and sequence name where the whole one is.
  */
-export async function sendToDeadLetters(js: JetStreamClient, service: string, msg: JsMsg, reason: string) {
+export async function sendToDeadLetters(
+  js: JetStreamClient,
+  service: string,
+  msg: JsMsg,
+  reason: string,
+  maxPayload: number = DEFAULT_MAX_PAYLOAD,
+) {
   const { stream, streamSequence, deliveryCount } = msg.info;
-  const headers = toNatsHeaders({
+  const msgID = `${stream}.${streamSequence}.${service}.dead`;
+  const record: Record<string, string> = {
     ...headerRecord(msg.headers),
     [DeadLetterHeader.Reason]: reason.replace(/\s+/g, " ").slice(0, 1_000), // a header is one line
     [DeadLetterHeader.Service]: service,
@@ -81,9 +108,18 @@ export async function sendToDeadLetters(js: JetStreamClient, service: string, ms
     [DeadLetterHeader.OriginalStream]: stream,
     [DeadLetterHeader.OriginalSequence]: String(streamSequence),
     [DeadLetterHeader.Deliveries]: String(deliveryCount),
-  });
-  const msgID = `${stream}.${streamSequence}.${service}.dead`;
-  await js.publish(`ftgo.deadletter.${service}`, msg.data, { headers, msgID });
+  };
+  const room = () => maxPayload - HEADER_SLACK - wireSize({ ...record, [MessageHeader.NatsMsgId]: msgID }, 0);
+  if (room() < 0) {
+    // Headers a sender made huge: keep the start of each, enough for a person to recognise it.
+    for (const [name, value] of Object.entries(record)) record[name] = value.slice(0, MAX_HEADER_VALUE);
+  }
+  let body = msg.data;
+  if (body.length > room()) {
+    record[DeadLetterHeader.TruncatedFrom] = String(body.length);
+    body = body.subarray(0, Math.max(0, room()));
+  }
+  await js.publish(`ftgo.deadletter.${service}`, body, { headers: toNatsHeaders(record), msgID });
 }
 
 /**
@@ -116,12 +152,38 @@ export async function replayDeadLetter(nc: NatsConnection, seq: number): Promise
     : null;
   if (!stored) throw new DeadLetterNotFoundError(`no dead letter with sequence ${seq}`);
   const letter = toDeadLetter(stored);
-  if (!letter.originalSubject) throw new Error(`dead letter ${seq} does not say where it came from`);
+  refuseUnsafeReplay(letter);
   const original = headerRecord(stored.header);
   for (const name of [...Object.values(DeadLetterHeader), MessageHeader.NatsMsgId]) delete original[name];
   const msgID = `${letter.messageId ?? "unidentified"}.replay.${seq}`;
   await jetstream(nc).publish(letter.originalSubject, stored.data, { headers: toNatsHeaders(original), msgID });
   await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, seq);
+}
+
+/**
+ * A dead letter's headers are whatever its sender wrote: replaying publishes with the operator's
+ * rights, so it goes only to the channel subject (`ftgo.<domain>.<kind>.<name>.<partition>`) of the
+ * stream it says it came from, never to an API subject such as `$JS.API.STREAM.PURGE.…`; and only whole.
+ */
+function refuseUnsafeReplay(letter: DeadLetter): void {
+  const { seq, originalSubject: subject, originalStream } = letter;
+  if (!subject) throw new ReplayRefusedError(`dead letter ${seq} does not say where it came from`);
+  if (!isChannelSubject(subject)) {
+    throw new ReplayRefusedError(
+      `dead letter ${seq} is not replayed: ${JSON.stringify(subject)} is not an ftgo channel subject (ftgo.<domain>.<event|command|reply>.<name>.<partition>)`,
+    );
+  }
+  const { domain, kind } = channelOf(subject);
+  if (originalStream !== undefined && originalStream !== streamName(domain, kind)) {
+    throw new ReplayRefusedError(
+      `dead letter ${seq} is not replayed: it says it came from ${originalStream}, but ${subject} belongs to ${streamName(domain, kind)}`,
+    );
+  }
+  if (letter.truncatedFrom !== undefined) {
+    throw new ReplayRefusedError(
+      `dead letter ${seq} is not replayed: it keeps only part of a ${letter.truncatedFrom}-byte body; the whole message is ${originalStream} sequence ${letter.originalSequence}`,
+    );
+  }
 }
 
 function toDeadLetter(stored: StoredMsg): DeadLetter {
@@ -136,7 +198,14 @@ function toDeadLetter(stored: StoredMsg): DeadLetter {
     reason: header(DeadLetterHeader.Reason) ?? "",
     deliveries: Number(header(DeadLetterHeader.Deliveries) ?? 0),
     time: stored.time,
+    originalStream: header(DeadLetterHeader.OriginalStream),
+    originalSequence: optionalNumber(header(DeadLetterHeader.OriginalSequence)),
+    truncatedFrom: optionalNumber(header(DeadLetterHeader.TruncatedFrom)),
   };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  return text === undefined || text === "" || Number.isNaN(Number(text)) ? undefined : Number(text);
 }
 
 async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {

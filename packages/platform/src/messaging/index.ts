@@ -1,5 +1,7 @@
 // Messaging: channels, messages (header + body), the transactional outbox and its relay, idempotent
 // consumers (inbox) competing per partition, and dead letters. What services use; the rest stays inside.
+
+export { DEFAULT_MAX_PAYLOAD, MessageTooLargeError } from "./broker-limit.js";
 export {
   type ChannelKind,
   commandSubject,
@@ -7,6 +9,8 @@ export {
   ensureEventStream,
   eventStreamName,
   eventSubject,
+  isChannelSubject,
+  parseChannelSubject,
   partitionOf,
   replyChannel,
   requestSubject,
@@ -19,6 +23,7 @@ export {
   DeadLetterHeader,
   DeadLetterNotFoundError,
   listDeadLetters,
+  ReplayRefusedError,
   replayDeadLetter,
 } from "./dead-letters.js";
 export {
@@ -33,6 +38,7 @@ export {
 } from "./envelope.js";
 export { type ConnectNatsOptions, connectNats } from "./nats.js";
 export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
+export { listParkedRows, type ParkedRow } from "./parked.js";
 export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";
 export {
   type MessageContext,

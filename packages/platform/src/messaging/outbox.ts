@@ -6,8 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { Database } from "../db.js";
+import { brokerLimitReader, MessageTooLargeError, wireSize } from "./broker-limit.js";
 import { commandSubject, DEFAULT_PARTITIONS, eventSubject, partitionOf, replySubject } from "./channels.js";
-import { encodeBody, envelopeHeaders } from "./envelope.js";
+import { encodeBody, envelopeHeaders, MessageHeader } from "./envelope.js";
 
 /** Where an appended message belongs: its saga (the order id), its cause and its request, when known. */
 export interface OutboxMeta {
@@ -56,6 +57,7 @@ export class OutsideTransactionError extends Error {
 export function createOutbox(db: Database, options: { partitions?: number } = {}): Outbox {
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   createOutboxTable(db);
+  const maxPayload = brokerLimitReader(db);
   const insert = db.prepare<[OutboxInsert]>(
     `INSERT INTO outbox (message_id, subject, type, correlation_id, causation_id, request_id, headers, payload, created_at)
      VALUES (@messageId, @subject, @type, @correlationId, @causationId, @requestId, @headers, @payload, @createdAt)`,
@@ -77,6 +79,14 @@ export function createOutbox(db: Database, options: { partitions?: number } = {}
       }
       if (meta.correlationId === "") throw new Error(`${call}: correlationId is empty`);
       const envelope = { messageId: randomUUID(), type: schema.typeName, ...meta };
+      const headers = envelopeHeaders(envelope);
+      const payload = encodeBody(schema, message as MessageInitShape<DescMessage>);
+      // The relay adds Nats-Msg-Id (the message id) when publishing: it counts too.
+      const size = wireSize({ ...headers, [MessageHeader.NatsMsgId]: envelope.messageId }, payload.length);
+      const limit = maxPayload();
+      if (size > limit) {
+        throw new MessageTooLargeError(`${schema.typeName} is ${size} bytes, over the broker's max_payload ${limit}`);
+      }
       insert.run({
         messageId: envelope.messageId,
         subject: subject(partitionOf(meta.correlationId, partitions)),
@@ -84,8 +94,8 @@ export function createOutbox(db: Database, options: { partitions?: number } = {}
         correlationId: envelope.correlationId,
         causationId: envelope.causationId ?? null,
         requestId: envelope.requestId ?? null,
-        headers: JSON.stringify(envelopeHeaders(envelope)),
-        payload: encodeBody(schema, message as MessageInitShape<DescMessage>),
+        headers: JSON.stringify(headers),
+        payload,
         createdAt: Date.now(),
       });
       return envelope.messageId;

@@ -2,17 +2,20 @@
 // order and publishes each to JetStream, marking it published only once JetStream has stored it. A
 // crash between the two means the row is published again at the next start; `Nats-Msg-Id` (the
 // message id) lets JetStream drop that second copy, and the receivers' processed-messages table drops
-// anything that still gets through. Delivery is at least once; the effect is once.
+// anything that still gets through. Delivery is at least once; the effect is once. A row the broker
+// will refuse however often it is sent is parked (parked.ts), so it cannot hold up the rows behind it.
 import { randomUUID } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
 import { createPause } from "../pause.js";
+import { recordMaxPayload, wireSize } from "./broker-limit.js";
 import { channelOf, ensureChannelStream } from "./channels.js";
-import { toNatsHeaders } from "./envelope.js";
+import { MessageHeader, toNatsHeaders } from "./envelope.js";
 import { createLease } from "./lease.js";
 import { createOutboxTable, type OutboxRow } from "./outbox.js";
+import { isPermanentPublishError, PermanentPublishError, parker } from "./parked.js";
 
 export interface OutboxStats {
   /** Rows not yet published. */
@@ -25,6 +28,11 @@ export interface OutboxStats {
   lastError: string | undefined;
   /** Whether this relay holds the lease, i.e. is the one publishing from this database. */
   leader: boolean;
+  /**
+   * Rows parked because the broker would never take them (`npm run dead-letters -- parked` lists them):
+   * each is an order whose saga waits for a person, so health should say degraded while it is above 0.
+   */
+  parked: number;
 }
 
 export interface OutboxRelay {
@@ -54,12 +62,16 @@ const RETRY_MAX_MS = 5_000;
  * (so each order's events, and all events, leave in commit order), on every `kick()` and every poll.
  * While NATS is away it retries with exponential backoff, and `stats()` shows the growing lag. Before
  * publishing to a channel's stream the first time it ensures the stream exists. When several instances
- * share one database file, a lease row elects one leader to publish; the others stand by.
+ * share one database file, a lease row elects one leader to publish; the others stand by. It records
+ * the server's `max_payload` at start (and at every reconnect) for the outbox to check appends against;
+ * a row that fails for good all the same is parked, with one error in the log, and the next goes on.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, log, pollIntervalMs = 500, retentionMs = 60 * 60_000 } = options;
   const js = jetstream(options.nc, { timeout: PUBLISH_TIMEOUT_MS });
   createOutboxTable(db);
+  recordMaxPayload(db, options.nc.info?.max_payload);
+  const parked = parker(db);
   const lease = createLease(db, "outbox_lease", randomUUID());
   const next = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT 1");
   const markPublished = db.prepare<[number, number]>("UPDATE outbox SET published_at = ? WHERE seq = ?");
@@ -86,6 +98,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (type === "disconnect") connected = false;
       if (type === "reconnect") {
         connected = true;
+        recordMaxPayload(db, options.nc.info?.max_payload); // perhaps another server, with another limit
         rest.wake({ force: true });
       }
     }
@@ -94,13 +107,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Publishes rows until none is left or this relay has lost the lease. */
   async function publishPending(): Promise<void> {
     for (let row = next.get(); row; row = next.get()) {
-      const { domain, kind } = channelOf(row.subject);
-      if (!ensuredStreams.has(`${domain}.${kind}`)) {
-        await ensureChannelStream(options.nc, domain, kind);
-        ensuredStreams.add(`${domain}.${kind}`);
+      let ack: Awaited<ReturnType<typeof js.publish>>;
+      try {
+        ack = await publish(row);
+      } catch (err) {
+        if (!isPermanentPublishError(err)) throw err;
+        const reason = err instanceof Error ? err.message : String(err);
+        parked.park(row.seq, reason);
+        log.error(
+          { orderId: row.correlation_id, messageId: row.message_id, type: row.type, subject: row.subject, reason },
+          "outbox row parked: the broker will never take it; the order needs a person (npm run dead-letters -- parked)",
+        );
+        continue;
       }
-      const headers = toNatsHeaders(JSON.parse(row.headers) as Record<string, string>);
-      const ack = await js.publish(row.subject, row.payload, { msgID: row.message_id, headers });
       const stillLeader = db.transaction((seq: number) => {
         markPublished.run(Date.now(), seq);
         return lease.renew();
@@ -109,6 +128,28 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (ack.duplicate) log.debug({ messageId: row.message_id }, "outbox row was already in JetStream");
       if (!stillLeader) return;
     }
+  }
+
+  /** Publishes one row; throws PermanentPublishError (or the client's InvalidArgumentError) if it never can be. */
+  async function publish(row: OutboxRow) {
+    let channel: ReturnType<typeof channelOf>;
+    try {
+      channel = channelOf(row.subject);
+    } catch (err) {
+      throw new PermanentPublishError(err instanceof Error ? err.message : String(err));
+    }
+    const { domain, kind } = channel;
+    if (!ensuredStreams.has(`${domain}.${kind}`)) {
+      await ensureChannelStream(options.nc, domain, kind);
+      ensuredStreams.add(`${domain}.${kind}`);
+    }
+    const record = JSON.parse(row.headers) as Record<string, string>;
+    const size = wireSize({ ...record, [MessageHeader.NatsMsgId]: row.message_id }, row.payload.length);
+    const limit = options.nc.info?.max_payload;
+    if (limit !== undefined && size > limit) {
+      throw new PermanentPublishError(`${row.type} is ${size} bytes, over the broker's max_payload ${limit}`);
+    }
+    return js.publish(row.subject, row.payload, { msgID: row.message_id, headers: toNatsHeaders(record) });
   }
 
   async function run(): Promise<void> {
@@ -151,7 +192,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     stats() {
       const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
       const oldestPendingAgeMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
-      return { pending, oldestPendingAgeMs, published, lastError, leader };
+      return { pending, oldestPendingAgeMs, published, lastError, leader, parked: parked.count() };
     },
     async stop() {
       stopping = true;
