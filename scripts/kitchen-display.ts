@@ -11,6 +11,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { KitchenService, type Ticket, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
 import { runCli, UsageError } from "./lib/cli.js";
+import { printable } from "./lib/printable.js";
 
 const USAGE = `usage:
   npm run kitchen-display -- <restaurant-id>
@@ -39,13 +40,16 @@ async function display(address: string, restaurantId: string, stop: AbortSignal)
   }
 }
 
-/** `12:03:09  <order id>  AWAITING_ACCEPTANCE  2× Chicken Vindaloo, 1× Garlic Naan` */
+/**
+ * `12:03:09  <order id>  AWAITING_ACCEPTANCE  2× Chicken Vindaloo, 1× Garlic Naan`, escaped by `printable`:
+ * the order id, the item names and the reason are other people's text.
+ */
 function ticketLine(ticket: Ticket): string {
   const at = ticket.updateTime ? new Date(timestampMs(ticket.updateTime)) : new Date();
   const state = TicketState[ticket.state] ?? String(ticket.state);
   const items = ticket.lineItems.map((line) => `${line.quantity}× ${line.name || line.menuItemId}`).join(", ");
   const reason = ticket.reason ? `  (${ticket.reason})` : "";
-  return `${at.toTimeString().slice(0, 8)}  ${ticket.orderId}  ${state.padEnd(19)}  ${items}${reason}`;
+  return printable(`${at.toTimeString().slice(0, 8)}  ${ticket.orderId}  ${state.padEnd(19)}  ${items}${reason}`);
 }
 
 function restaurantFrom(args: string[]): string {

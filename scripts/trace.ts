@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { MessageHeader, SERVICES } from "@ftgo/platform";
 import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
+import { printable } from "./lib/printable.js";
 
 const USAGE = `usage:
   npm run trace -- <order-id>
@@ -150,7 +151,7 @@ function main(args: string[]): void {
     if (messages.rows.length === 0 && !sagas?.sagas.rows.length) {
       throw new Error(`no messages for order ${orderId} in ${dataDir}: is DATA_DIR right?`);
     }
-    console.log(`messages for order ${orderId} (${dataDir}), oldest first:`);
+    console.log(printable(`messages for order ${orderId} (${dataDir}), oldest first:`));
     // The saga records outlive the outbox rows: show them even when the messages are gone.
     console.log(
       messages.rows.length > 0
@@ -158,7 +159,7 @@ function main(args: string[]): void {
         : "(none left: outbox rows go an hour after publishing)",
     );
     if (sagas && sagas.sagas.rows.length > 0) {
-      console.log(`\nsagas of order ${orderId} (orchestration):`);
+      console.log(`\n${printable(`sagas of order ${orderId} (orchestration):`)}`);
       console.log(formatTable(sagas.sagas.header, sagas.sagas.rows));
       console.log(`\nsaga history:`);
       console.log(formatTable(sagas.history.header, sagas.history.rows));

@@ -1,5 +1,6 @@
 // What the repository's command-line scripts (dead-letters, trace, kitchen-display) share: how they fail
 // (a usage error exits 2 with the usage, anything else exits 1 with one line) and how they print tables.
+import { printable } from "./printable.js";
 
 /** A command line the script cannot understand. An empty message means `--help`: print the usage, exit 0. */
 export class UsageError extends Error {}
@@ -20,22 +21,26 @@ export async function runCli(main: () => void | Promise<void>, { name, usage, ex
     if (err instanceof UsageError && err.message === "") {
       console.log(usage);
     } else if (err instanceof UsageError) {
-      console.error(`${err.message}\n${usage}`);
+      console.error(`${printable(err.message)}\n${usage}`);
       process.exitCode = 2;
     } else {
       const line = explain ? explain(err) : err instanceof Error ? err.message : String(err);
-      console.error(name ? `${name}: ${line}` : line);
+      // An error can quote what a server or a message said (a dead letter's subject, a status message).
+      console.error(printable(name ? `${name}: ${line}` : line));
       process.exitCode = 1;
     }
   }
 }
 
-/** Rows as aligned columns under `header`, two spaces apart; null cells print empty. */
+/**
+ * Rows as aligned columns under `header`, two spaces apart; null cells print empty. Every cell goes through
+ * `printable`: the tables show ids and reasons that clients and couriers wrote, never trusted bytes.
+ */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly (string | number | null | undefined)[])[],
 ): string {
-  const lines = [header, ...rows].map((row) => row.map((cell) => String(cell ?? "")));
+  const lines = [header, ...rows].map((row) => row.map((cell) => printable(String(cell ?? ""))));
   const widths = header.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? "").length)));
   return lines
     .map((line) =>

@@ -1,6 +1,11 @@
 // Turns the mesh's pino JSON lines into something a person can follow in one terminal:
 //   order      │ 12:04:05.123 INFO  order created, saga started orderId=o-42 total="13.00 EUR"
 // Only for `make up`: the services themselves always log JSON.
+//
+// A log line carries what clients and couriers sent (an order id, a courier id, a reason): every part of
+// it that came from the line, raw lines included, goes through `printable`, so the only escape sequences
+// that reach the terminal are this formatter's own colours.
+import { printable } from "./printable.js";
 
 /** Wraps text in an ANSI colour (an SGR code such as "32" or "1;31"), or leaves it alone. */
 export type Paint = (code: string, text: string) => string;
@@ -36,28 +41,28 @@ export interface LogFormatOptions {
 
 /**
  * Renders one pino line as `HH:MM:SS.mmm LEVEL message key=value …` (local time). A line that is not a
- * JSON object (a stack trace on stderr, a tsx compile error) comes back unchanged. An `err` field shows
- * its message inline and its stack on the following, indented lines.
+ * JSON object (a stack trace on stderr, a tsx compile error) comes back as it is, control characters
+ * escaped. An `err` field shows its message inline and its stack on the following, indented lines.
  */
 export function formatLogLine(line: string, { color }: LogFormatOptions): string {
   const record = parseRecord(line);
-  if (!record) return line;
+  if (!record) return printable(line);
   const paint = painter(color);
   const level = levelName(record.level);
   const parts = [
     paint("2", clock(record.time)),
-    paint(LEVELS[level] ?? "0", level.toUpperCase().padEnd(5)),
-    typeof record.msg === "string" ? record.msg : "",
+    paint(LEVELS[level] ?? "0", printable(level.toUpperCase()).padEnd(5)),
+    typeof record.msg === "string" ? printable(record.msg) : "",
   ];
   let stack: string | undefined;
   for (const [key, value] of Object.entries(record)) {
     if (HIDDEN_FIELDS.has(key)) continue;
     if (key === "err" && isSerializedError(value)) {
       parts.push(`${paint("2", "err=")}${formatValue(`${value.type ?? "Error"}: ${value.message}`)}`);
-      stack = value.stack?.split("\n").slice(1).join("\n");
+      stack = value.stack?.split("\n").slice(1).map(printable).join("\n");
       continue;
     }
-    parts.push(`${paint("2", `${key}=`)}${formatValue(value)}`);
+    parts.push(`${paint("2", `${printable(key)}=`)}${formatValue(value)}`);
   }
   const text = parts.filter(Boolean).join(" ");
   return stack ? `${text}\n${paint("2", stack)}` : text;
@@ -117,9 +122,10 @@ function clock(time: unknown): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/** JSON escapes C0 controls but neither DEL, the C1 controls nor the bidi overrides: printable does. */
 function formatValue(value: unknown): string {
-  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === "string") return printable(/^[^\s"=]+$/.test(value) ? value : JSON.stringify(value));
+  return printable(JSON.stringify(value) ?? String(value));
 }
 
 interface SerializedError {

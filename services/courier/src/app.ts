@@ -40,7 +40,7 @@ export function loadCourierConfig(env: Env): CourierConfig {
     terms: {
       courierId: read.string("COURIER_ID", "courier-1"),
       minutes: read.int("COURIER_MINUTES", 20, 1),
-      priceMinor: read.int("COURIER_PRICE", 500, 0),
+      priceMinor: read.int("COURIER_PRICE", 500, 1), // Delivery drops a quote of 0: refuse it at start instead
       currency: read.string("COURIER_CURRENCY", DEFAULT_CURRENCY),
     },
   }));

@@ -11,6 +11,7 @@ import {
 } from "@ftgo/platform";
 import { createQuoteGatherer, type QuoteGatherer } from "./courier-quotes.js";
 import { type CourierDispatcher, startCourierDispatcher } from "./dispatcher.js";
+import { DEFAULT_MAX_QUOTES } from "./quote-rules.js";
 import { deliverySaga } from "./saga.js";
 import { createDeliveryService } from "./service.js";
 import { openDeliveryStore } from "./store.js";
@@ -20,6 +21,8 @@ export interface DeliveryConfig extends BaseConfig {
   readonly courierQuoteWindowMs: number;
   /** First retry delay when no courier answered (doubling up to 8×). COURIER_RETRY_MS, default 5000. */
   readonly courierRetryMs: number;
+  /** At most this many quotes per request, recorded and shown per delivery. COURIER_MAX_QUOTES, default 16. */
+  readonly courierMaxQuotes: number;
 }
 
 /** Delivery's configuration (PORT default 50055) and how it finds couriers. */
@@ -27,6 +30,7 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
   return loadConfig(env, { service: "delivery", port: 50055 }, (read) => ({
     courierQuoteWindowMs: read.int("COURIER_QUOTE_WINDOW_MS", 400, 1),
     courierRetryMs: read.int("COURIER_RETRY_MS", 5_000, 1),
+    courierMaxQuotes: read.int("COURIER_MAX_QUOTES", DEFAULT_MAX_QUOTES, 1),
   }));
 }
 
@@ -36,7 +40,10 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
  * assigns couriers to PENDING deliveries by publish/async responses.
  */
 export async function startDelivery(config: DeliveryConfig, log: Logger): Promise<RunningService> {
-  const store = openDeliveryStore(join(config.dataDir, "delivery.db"), config);
+  const store = openDeliveryStore(join(config.dataDir, "delivery.db"), {
+    partitions: config.partitions,
+    maxQuotes: config.courierMaxQuotes,
+  });
   let gatherer: QuoteGatherer | undefined;
   let dispatcher: CourierDispatcher | undefined;
   return startSagaService({
@@ -45,7 +52,7 @@ export async function startDelivery(config: DeliveryConfig, log: Logger): Promis
     store,
     subscriptions: deliverySaga({ store, log, dispatcher: { kick: () => dispatcher?.kick() } }),
     services: ({ nc, relay }) => {
-      gatherer = createQuoteGatherer({ nc, log });
+      gatherer = createQuoteGatherer({ nc, log, maxQuotes: config.courierMaxQuotes });
       dispatcher = startCourierDispatcher({
         store,
         gatherer,
@@ -55,7 +62,12 @@ export async function startDelivery(config: DeliveryConfig, log: Logger): Promis
         retryMs: config.courierRetryMs,
       });
       log.info(
-        { windowMs: config.courierQuoteWindowMs, retryMs: config.courierRetryMs, replySubject: gatherer.replySubject },
+        {
+          windowMs: config.courierQuoteWindowMs,
+          retryMs: config.courierRetryMs,
+          maxQuotes: config.courierMaxQuotes,
+          replySubject: gatherer.replySubject,
+        },
         "dispatching couriers",
       );
       return [implement(DeliveryService, createDeliveryService({ store }))];

@@ -4,7 +4,7 @@
 // dispatcher does it afterwards: kicked after the command's transaction commits, and on a timer for
 // deliveries whose retry is due or that another instance recorded. It reads its work from the database,
 // so a restart loses nothing: every delivery still PENDING is picked up again.
-import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import { createPause, type Logger, type OutboxRelay } from "@ftgo/platform";
 import { rankQuotes } from "./courier-choice.js";
@@ -61,7 +61,7 @@ export function startCourierDispatcher(options: CourierDispatcherOptions): Couri
     const log = options.log.child({ orderId: delivery.orderId });
     try {
       const quotes = await gatherer.gather(
-        { orderId: delivery.orderId, restaurantId: delivery.restaurantId, readyBy: timestampFromMs(delivery.readyBy) },
+        { orderId: delivery.orderId, restaurantId: delivery.restaurantId, readyBy: delivery.readyBy },
         windowMs,
         stopped.signal,
       );

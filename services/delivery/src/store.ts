@@ -9,6 +9,7 @@ import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import type { Delivery } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { DeliveryScheduledSchema } from "@ftgo/gen/ftgo/delivery/v1/events_pb.js";
 import { createOutbox, type Database, type MessageContext, type Outbox, openDatabase } from "@ftgo/platform";
+import { DEFAULT_MAX_QUOTES } from "./quote-rules.js";
 import { type DeliveryRow, MIGRATIONS, millis, type QuoteRow, toDelivery } from "./schema.js";
 
 /** A delivery still waiting for a courier, as the dispatcher needs it. */
@@ -37,7 +38,8 @@ export interface DeliveryStore {
   /** When the next PENDING delivery is due; undefined when none waits. */
   nextDueAt(): number | undefined;
   /**
-   * PENDING → SCHEDULED with `chosen`, recording every quote gathered and publishing DeliveryScheduled. False,
+   * PENDING → SCHEDULED with `chosen`, recording the first `maxQuotes` of `quotes` (ranked, best first) and
+   * publishing DeliveryScheduled. False,
    * with nothing changed, when the delivery is no longer PENDING (another instance assigned it first).
    */
   assignCourier(orderId: string, chosen: CourierQuote, quotes: readonly CourierQuote[]): boolean;
@@ -46,13 +48,24 @@ export interface DeliveryStore {
   close(): void;
 }
 
+export interface DeliveryStoreOptions {
+  readonly partitions?: number;
+  /**
+   * At most this many quotes are recorded per order, the best first, and at most this many are read back:
+   * a delivery (and every GetDelivery answer) stays small however many couriers answered, and however
+   * many rows an older version recorded. Default DEFAULT_MAX_QUOTES.
+   */
+  readonly maxQuotes?: number;
+}
+
 /** Opens the delivery database at `file`, creating or upgrading the schema. */
-export function openDeliveryStore(file: string, options: { partitions?: number } = {}): DeliveryStore {
+export function openDeliveryStore(file: string, options: DeliveryStoreOptions = {}): DeliveryStore {
+  const { maxQuotes = DEFAULT_MAX_QUOTES } = options;
   const db = openDatabase(file, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const byOrder = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE order_id = ?");
-  const quotesOf = db.prepare<[string], QuoteRow>(
-    "SELECT * FROM courier_quotes WHERE order_id = ? ORDER BY rowid", // inserted best first (rankQuotes)
+  const quotesOf = db.prepare<[string, number], QuoteRow>(
+    "SELECT * FROM courier_quotes WHERE order_id = ? ORDER BY rowid LIMIT ?", // inserted best first (rankQuotes)
   );
   const insertPending = db.prepare(
     `INSERT INTO deliveries (order_id, restaurant_id, state, ready_by, schedule_message_id)
@@ -84,7 +97,7 @@ export function openDeliveryStore(file: string, options: { partitions?: number }
     outbox,
     findDelivery(orderId) {
       const row = byOrder.get(orderId);
-      return row && toDelivery(row, quotesOf.all(orderId));
+      return row && toDelivery(row, quotesOf.all(orderId, maxQuotes));
     },
     scheduleDelivery(command, ctx) {
       const readyBy = command.readyBy ? timestampDate(command.readyBy).getTime() : Date.now();
@@ -108,7 +121,7 @@ export function openDeliveryStore(file: string, options: { partitions?: number }
       const eta = millis(chosen.estimatedDeliveryTime);
       if (schedule.run(chosen.courierId, eta, orderId).changes === 0) return false;
       const now = Date.now();
-      for (const quote of quotes) {
+      for (const quote of quotes.slice(0, maxQuotes)) {
         insertQuote.run({
           orderId,
           courierId: quote.courierId,

@@ -110,10 +110,13 @@ async function courier(nc: NatsConnection, responder: Responder): Promise<void> 
 }
 
 /** Starts a dispatcher (one Delivery instance's) on `deliveries`, with its own connection and reply inbox. */
-async function dispatcher(deliveries: DeliveryStore, options: { windowMs?: number; retryMs?: number } = {}) {
+async function dispatcher(
+  deliveries: DeliveryStore,
+  options: { windowMs?: number; retryMs?: number; maxQuotes?: number } = {},
+) {
   const nc = await natsConnection();
   const { log, lines } = capturingLogger();
-  const gatherer: QuoteGatherer = createQuoteGatherer({ nc, log });
+  const gatherer: QuoteGatherer = createQuoteGatherer({ nc, log, maxQuotes: options.maxQuotes });
   const running: CourierDispatcher = startCourierDispatcher({
     store: deliveries,
     gatherer,
@@ -175,6 +178,50 @@ describe("startCourierDispatcher", () => {
     const delivery = await scheduled(deliveries, "o-match");
     expect(delivery.courierId).toBe("honest");
     expect(delivery.quotes.map((q) => q.courierId)).toEqual(["honest"]);
+  });
+
+  it("drops invalid quotes and says so in one warning per request, not one per quote", async () => {
+    const deliveries = store();
+    schedule(deliveries, "o-invalid");
+    const nc = await natsConnection();
+    await courier(nc, { courierId: "honest", minutes: 30, price: 500 });
+    for (let i = 0; i < 20; i++) await courier(nc, { courierId: `free-${i}`, minutes: 5, price: 0 });
+    await courier(nc, { courierId: "bad id with spaces", minutes: 5, price: 100 });
+    await courier(nc, { courierId: "past", minutes: -120, price: 100 });
+    const { lines } = await dispatcher(deliveries);
+
+    const delivery = await scheduled(deliveries, "o-invalid");
+    expect(delivery.courierId).toBe("honest");
+    expect(delivery.quotes.map((q) => q.courierId)).toEqual(["honest"]);
+    const warnings = lines.filter((line) => line.orderId === "o-invalid" && line.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: "22 courier quote(s) dropped",
+        kept: 1,
+        dropped: {
+          "price is not positive": 20,
+          "courier id does not match the id pattern": 1,
+          "estimated delivery time is in the past": 1,
+        },
+      }),
+    ]);
+  });
+
+  it("takes at most maxQuotes quotes per request, ending the window as soon as it has them", async () => {
+    const deliveries = store();
+    schedule(deliveries, "o-capped");
+    const nc = await natsConnection();
+    for (let i = 0; i < 6; i++) await courier(nc, { courierId: `c-${i}`, minutes: 20 + i, price: 500 });
+    // A window far longer than the wait below: only ending it at the cap assigns the courier in time.
+    await dispatcher(deliveries, { windowMs: 120_000, maxQuotes: 2 });
+
+    const delivery = await scheduled(deliveries, "o-capped");
+    expect(delivery.quotes).toHaveLength(2);
+    expect(
+      deliveries.db.prepare("SELECT count(*) AS n FROM courier_quotes WHERE order_id = ?").get("o-capped"),
+    ).toEqual({
+      n: 2,
+    });
   });
 
   it("assigns a delivery at most once when two instances gather quotes for it at the same time", async () => {

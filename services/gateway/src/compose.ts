@@ -5,7 +5,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { type CallOptions, Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
-import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { type Delivery, DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { isOutage, type Logger, REQUEST_ID_HEADER } from "@ftgo/platform";
@@ -66,7 +66,7 @@ export async function composeOrderDetails(
     optionalLeg(log, "delivery", () =>
       backends.delivery
         .getDelivery(request, options)
-        .then(({ delivery }) => delivery && toRest(DeliverySchema, delivery)),
+        .then(({ delivery }) => delivery && toRest(DeliverySchema, boundedQuotes(delivery))),
     ),
     optionalLeg(log, "payment", () =>
       backends.accounting
@@ -82,6 +82,18 @@ export async function composeOrderDetails(
     payment: payment.value,
     unavailable: (Object.keys(legs) as Leg[]).filter((leg) => !legs[leg].available),
   };
+}
+
+/**
+ * The most courier quotes an order's view shows. Delivery records and answers at most its own cap (16 by
+ * default), best first; the gateway does not count on it, so that a flood of quotes — or a Delivery of an
+ * older version — cannot make every GET of the order large.
+ */
+export const MAX_QUOTES_SHOWN = 16;
+
+function boundedQuotes(delivery: Delivery): Delivery {
+  if (delivery.quotes.length <= MAX_QUOTES_SHOWN) return delivery;
+  return { ...delivery, quotes: delivery.quotes.slice(0, MAX_QUOTES_SHOWN) };
 }
 
 interface LegResult {
