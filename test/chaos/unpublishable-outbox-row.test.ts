@@ -9,9 +9,12 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { checkHealth } from "@ftgo/harness/readiness.js";
 import { sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
+import { OUTBOX_HEALTH } from "@ftgo/platform";
+import { Client, credentials } from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 
@@ -112,6 +115,10 @@ describe.sequential("an outbox message the broker will never take", () => {
     expect(dbs.order.prepare("SELECT count(*) AS n FROM outbox WHERE message_id = ?").get(stuckMessage)).toEqual({
       n: 0,
     });
+    // Order serves on, and says its outbox needs a person (the gateway's /readyz lists it as degraded).
+    expect(await healthOf(mesh.order.address, "")).toBe("SERVING");
+    expect(await healthOf(mesh.order.address, OUTBOX_HEALTH)).toBe("NOT_SERVING");
+    expect(await healthOf(mesh.kitchen.address, OUTBOX_HEALTH)).toBe("SERVING");
 
     const listed = await run(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "parked"], {
       cwd: ROOT,
@@ -126,6 +133,17 @@ describe.sequential("an outbox message the broker will never take", () => {
     const afterRestart = await placeOrderOverGrpc(clients, "c-1001");
     await sagasSettleInDatabases(dbs, [afterRestart.orderId], { timeoutMs: 30_000, context: () => mesh.output() });
     expect(parked()).toHaveLength(1);
+    expect(await healthOf(mesh.order.address, OUTBOX_HEALTH)).toBe("NOT_SERVING"); // parked rows survive it
     expect(mesh.crashes()).toEqual([]);
   }, 90_000);
 });
+
+/** The standard health check of the server at `address` for `service` ("": the whole server). */
+async function healthOf(address: string, service: string): Promise<string> {
+  const client = new Client(address, credentials.createInsecure());
+  try {
+    return await checkHealth(client, service);
+  } finally {
+    client.close();
+  }
+}

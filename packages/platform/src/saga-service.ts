@@ -4,7 +4,7 @@ import type { BaseConfig } from "./config.js";
 import type { Database } from "./db.js";
 import { createRegistry, type Registry } from "./discovery/index.js";
 import { registerSelf } from "./discovery/self-registration.js";
-import { type ServiceRegistration, serveGrpc } from "./grpc/index.js";
+import { OUTBOX_HEALTH, type ServiceRegistration, serveGrpc } from "./grpc/index.js";
 import type { Logger } from "./log.js";
 import type { Outbox, Subscription } from "./messaging/index.js";
 import { type Participant, startParticipant } from "./participant.js";
@@ -65,6 +65,11 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     services: options.services({ ...participant, registry }),
     servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
   });
+  // The outbox's own health: NOT_SERVING under OUTBOX_HEALTH while it holds parked rows (from an earlier
+  // run too), so that /readyz can say the service is degraded while it goes on serving.
+  const reportOutbox = () => server.setAspect(OUTBOX_HEALTH, participant.relay.stats().parked === 0);
+  reportOutbox();
+  participant.relay.onParked(reportOutbox);
   const self = await registerSelf(registry, server, config);
   log.info(
     { address: server.address, instance: self.instance.id, registry: registry.kind },

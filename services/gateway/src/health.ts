@@ -1,7 +1,7 @@
 // The gateway's own operational endpoints: liveness, readiness of what it routes to, and the admin view
 // of the registry with the circuit breakers of the gateway's clients.
 import { HealthCheckResponse_ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
-import { type Registry, RegistryUnavailableError, type ServiceInstance } from "@ftgo/platform";
+import { OUTBOX_HEALTH, type Registry, RegistryUnavailableError, type ServiceInstance } from "@ftgo/platform";
 import { BACKENDS, type Backend } from "./config.js";
 import type { RouteContext } from "./context.js";
 import { type ErrorBody, unavailable } from "./errors.js";
@@ -14,7 +14,9 @@ export async function healthz(): Promise<{ status: "ok" }> {
 /**
  * GET /readyz: 200 only when every service behind the gateway is in the registry and answers SERVING to the
  * standard health check (reached through discovery, like any other call); 503 naming each one that is not.
- * A registry that cannot be read is an outage, not a bug: 503 with the reason, in the error shape.
+ * A registry that cannot be read is an outage, not a bug: 503 with the reason, in the error shape. A
+ * service that serves while its outbox holds parked rows (OUTBOX_HEALTH NOT_SERVING) is ready but listed
+ * under `degraded`, with what a person should do.
  */
 export async function readyz({ deps, reply, callOptions }: RouteContext): Promise<unknown> {
   const registered = await registeredInstances(deps.registry);
@@ -22,26 +24,36 @@ export async function readyz({ deps, reply, callOptions }: RouteContext): Promis
     reply.status(503);
     return { ready: false, ...registered.error };
   }
+  const check = async (name: Backend, service: string) => {
+    const { status } = await deps.backends.health[name].check({ service }, { ...callOptions, timeoutMs: 1_000 });
+    return HealthCheckResponse_ServingStatus[status];
+  };
   const statuses = await Promise.all(
     BACKENDS.map(async (name): Promise<[Backend, string]> => {
       if (registered.instances[name].length === 0) return [name, "NOT_REGISTERED"];
-      // One service's readiness as the gateway sees it. More of a service's own state (its outbox's
-      // parked rows, say) belongs here, beside its health, once the service reports it.
-      try {
-        const { status } = await deps.backends.health[name].check(
-          { service: "" },
-          { ...callOptions, timeoutMs: 1_000 },
-        );
-        return [name, HealthCheckResponse_ServingStatus[status]];
-      } catch {
-        return [name, "UNREACHABLE"];
-      }
+      return [name, await check(name, "").catch(() => "UNREACHABLE")];
     }),
   );
   const ready = statuses.every(([, status]) => status === "SERVING");
+  const outboxes = await Promise.all(
+    statuses.map(
+      async ([name, status]) =>
+        [name, status === "SERVING" && (await check(name, OUTBOX_HEALTH).catch(() => "SERVING"))] as const,
+    ),
+  );
+  const degraded = outboxes
+    .filter(([, outbox]) => outbox === "NOT_SERVING")
+    .map(([name]) => [name, PARKED_ROWS] as const);
   reply.status(ready ? 200 : 503);
-  return { ready, services: Object.fromEntries(statuses) };
+  return {
+    ready,
+    services: Object.fromEntries(statuses),
+    ...(degraded.length > 0 && { degraded: Object.fromEntries(degraded) }),
+  };
 }
+
+/** What /readyz says of a service whose outbox holds parked rows. */
+const PARKED_ROWS = "its outbox holds parked rows, orders waiting for a person: npm run dead-letters -- parked";
 
 /** GET /api/v1/admin/services: per service, the registry's instances and the gateway's breaker for each. */
 export async function listServices({ deps }: RouteContext): Promise<unknown> {

@@ -224,6 +224,14 @@ export const ROUTES: readonly Route[] = [
     auth: "public",
     calls: ["grpc.health.v1.Health.Check"],
     handler: readyz,
-    responseSchema: { type: "object", properties: { ready: { type: "boolean" }, services: { type: "object" } } },
+    responseSchema: {
+      type: "object",
+      properties: {
+        ready: { type: "boolean" },
+        services: { type: "object" },
+        degraded: { type: "object", description: "services that serve but need a person, and why" },
+        error: { type: "object", description: "why readiness could not be checked (the registry cannot be read)" },
+      },
+    },
   },
 ];

@@ -5,7 +5,19 @@ import { HealthImplementation } from "grpc-health-check";
 export interface ServerHealth {
   /** SERVING or NOT_SERVING for the server ("") and for every service it registered. */
   setServing(serving: boolean): void;
+  /**
+   * The status of one aspect of the server under a name of its own (`ftgo.outbox`), apart from the switch
+   * above: a server can serve calls while an aspect of it needs a person.
+   */
+  setAspect(name: string, ok: boolean): void;
 }
+
+/**
+ * The health name under which a saga participant reports its outbox: NOT_SERVING while the relay holds
+ * parked rows (messages the broker will never take; their orders wait for a person). The server itself
+ * keeps serving: the gateway's /readyz shows the service as degraded, not as down.
+ */
+export const OUTBOX_HEALTH = "ftgo.outbox";
 
 /**
  * Registers `grpc.health.v1.Health` (Check, Watch, List) on `server`, answering for the empty name (the
@@ -19,6 +31,9 @@ export function addHealth(server: Server, serviceNames: readonly string[]): Serv
   return {
     setServing(serving) {
       for (const name of names) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    },
+    setAspect(name, ok) {
+      health.setStatus(name, ok ? "SERVING" : "NOT_SERVING");
     },
   };
 }

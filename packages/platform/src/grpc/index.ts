@@ -6,6 +6,7 @@ export {
   type GrpcTransportOptions,
 } from "./client.js";
 export { createMethodDefinition, createServiceDefinition } from "./definition.js";
+export { OUTBOX_HEALTH } from "./health.js";
 export {
   type GrpcServer,
   type GrpcServerOptions,

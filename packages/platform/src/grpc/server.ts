@@ -56,6 +56,8 @@ export interface GrpcServer {
   readonly address: string;
   /** Switches the health status of the server ("") and of every registered service. */
   setServing(serving: boolean): void;
+  /** Reports one aspect of the server under its own health name (see ServerHealth.setAspect). */
+  setAspect(name: string, ok: boolean): void;
   /**
    * Reports NOT_SERVING, ends open server streams with UNAVAILABLE, lets in-flight unary calls finish for up
    * to `graceMs` (default 5000), then cuts the rest.
@@ -102,6 +104,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
     port,
     address,
     setServing: (serving) => health.setServing(serving),
+    setAspect: (name, ok) => health.setAspect(name, ok),
     close(graceMs = 5000) {
       // NOT_SERVING first, so that health checkers route new calls elsewhere while in-flight ones finish.
       health.setServing(false);

@@ -39,6 +39,8 @@ export interface OutboxRelay {
   /** Publish now: call after committing a transaction that appended messages. */
   kick(): void;
   stats(): OutboxStats;
+  /** Calls `listener` each time a row is parked (health follows `stats().parked`). */
+  onParked(listener: () => void): void;
   /** Publishes what is pending once more (unless the broker is away), gives up the lease, and stops. */
   stop(): Promise<void>;
 }
@@ -81,6 +83,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const prune = db.prepare<[number]>("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?");
   const ensuredStreams = new Set<string>();
 
+  const parkedListeners: (() => void)[] = [];
   let published = 0;
   let lastError: string | undefined;
   let leader = false;
@@ -114,6 +117,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (!isPermanentPublishError(err)) throw err;
         const reason = err instanceof Error ? err.message : String(err);
         parked.park(row.seq, reason);
+        for (const listener of parkedListeners) listener();
         log.error(
           { orderId: row.correlation_id, messageId: row.message_id, type: row.type, subject: row.subject, reason },
           "outbox row parked: the broker will never take it; the order needs a person (npm run dead-letters -- parked)",
@@ -188,6 +192,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     kick() {
       kicked = true;
       rest.wake();
+    },
+    onParked(listener) {
+      parkedListeners.push(listener);
     },
     stats() {
       const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
