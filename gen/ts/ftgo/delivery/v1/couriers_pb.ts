@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_ftgo_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/delivery/v1/couriers.proto.
  */
 export const file_ftgo_delivery_v1_couriers: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvdXJpZXJzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxImwKE0NvdXJpZXJRdW90ZVJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSFQoNcmVzdGF1cmFudF9pZBgCIAEoCRIsCghyZWFkeV9ieRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilwEKDENvdXJpZXJRdW90ZRIQCghvcmRlcl9pZBgBIAEoCRISCgpjb3VyaWVyX2lkGAIgASgJEjsKF2VzdGltYXRlZF9kZWxpdmVyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgVwcmljZRgEIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5YgZwcm90bzM", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvdXJpZXJzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxIswBChNDb3VyaWVyUXVvdGVSZXF1ZXN0EkAKCG9yZGVyX2lkGAEgASgJQi66SCvIAQFyJhhAMiJeW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV17MCw2M30kEkUKDXJlc3RhdXJhbnRfaWQYAiABKAlCLrpIK8gBAXImGEAyIl5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXXswLDYzfSQSLAoIcmVhZHlfYnkYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItUCCgxDb3VyaWVyUXVvdGUSQAoIb3JkZXJfaWQYASABKAlCLrpIK8gBAXImGEAyIl5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXXswLDYzfSQSQgoKY291cmllcl9pZBgCIAEoCUIuukgryAEBciYYQDIiXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dezAsNjN9JBJDChdlc3RpbWF0ZWRfZGVsaXZlcnlfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrpIA8gBARJ6CgVwcmljZRgEIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5QlS6SFG6AUsKDnByaWNlLnBvc2l0aXZlEiNhIHF1b3RlIG11c3QgY29zdCBtb3JlIHRoYW4gbm90aGluZxoUdGhpcy5taW5vcl91bml0cyA+IDDIAQFiBnByb3RvMw", [file_buf_validate_validate, file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * Published by Delivery Service to every courier: who can deliver this order, when, and for how much?

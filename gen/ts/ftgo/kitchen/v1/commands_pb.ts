@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { TicketLineItem } from "./kitchen_pb.js";
 import { file_ftgo_kitchen_v1_kitchen } from "./kitchen_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/kitchen/v1/commands.proto.
  */
 export const file_ftgo_kitchen_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ch5mdGdvL2tpdGNoZW4vdjEvY29tbWFuZHMucHJvdG8SD2Z0Z28ua2l0Y2hlbi52MSJsCgxDcmVhdGVUaWNrZXQSEAoIb3JkZXJfaWQYASABKAkSFQoNcmVzdGF1cmFudF9pZBgCIAEoCRIzCgpsaW5lX2l0ZW1zGAMgAygLMh8uZnRnby5raXRjaGVuLnYxLlRpY2tldExpbmVJdGVtIiEKDUFwcHJvdmVUaWNrZXQSEAoIb3JkZXJfaWQYASABKAkiMAoMUmVqZWN0VGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIgCgxDYW5jZWxUaWNrZXQSEAoIb3JkZXJfaWQYASABKAliBnByb3RvMw", [file_ftgo_kitchen_v1_kitchen]);
+  fileDesc("Ch5mdGdvL2tpdGNoZW4vdjEvY29tbWFuZHMucHJvdG8SD2Z0Z28ua2l0Y2hlbi52MSLYAQoMQ3JlYXRlVGlja2V0EkAKCG9yZGVyX2lkGAEgASgJQi66SCvIAQFyJhhAMiJeW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV17MCw2M30kEkUKDXJlc3RhdXJhbnRfaWQYAiABKAlCLrpIK8gBAXImGEAyIl5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXXswLDYzfSQSPwoKbGluZV9pdGVtcxgDIAMoCzIfLmZ0Z28ua2l0Y2hlbi52MS5UaWNrZXRMaW5lSXRlbUIKukgHkgEECAEQMiJRCg1BcHByb3ZlVGlja2V0EkAKCG9yZGVyX2lkGAEgASgJQi66SCvIAQFyJhhAMiJeW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV17MCw2M30kImoKDFJlamVjdFRpY2tldBJACghvcmRlcl9pZBgBIAEoCUIuukgryAEBciYYQDIiXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dezAsNjN9JBIYCgZyZWFzb24YAiABKAlCCLpIBXIDGIAIIlAKDENhbmNlbFRpY2tldBJACghvcmRlcl9pZBgBIAEoCUIuukgryAEBciYYQDIiXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dezAsNjN9JGIGcHJvdG8z", [file_buf_validate_validate, file_ftgo_kitchen_v1_kitchen]);
 
 /**
  * Create Order saga (orchestration), step 2: validate the order and create its ticket.
