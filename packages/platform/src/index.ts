@@ -10,7 +10,6 @@ export {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  requireField,
   UnavailableError,
 } from "./errors.js";
 export * from "./grpc/index.js";
@@ -40,3 +39,4 @@ export {
   type StateTransition,
   type Transitions,
 } from "./state-machine.js";
+export { assertWithinLimits, describeViolations } from "./validation.js";

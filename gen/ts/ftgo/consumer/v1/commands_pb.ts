@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/consumer/v1/commands.proto.
  */
 export const file_ftgo_consumer_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2NvbnN1bWVyL3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmNvbnN1bWVyLnYxIpcBCg5WZXJpZnlDb25zdW1lchJACghvcmRlcl9pZBgBIAEoCUIuukgryAEBciYYQDIiXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dezAsNjN9JBJDCgtjb25zdW1lcl9pZBgCIAEoCUIuukgryAEBciYYQDIiXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dezAsNjN9JGIGcHJvdG8z", [file_buf_validate_validate]);
+  fileDesc("Ch9mdGdvL2NvbnN1bWVyL3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmNvbnN1bWVyLnYxIo0BCg5WZXJpZnlDb25zdW1lchI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPgoLY29uc3VtZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * Create Order saga (orchestration), step 1: may this consumer place this order?
