@@ -13,7 +13,7 @@ import type { JsonSchema, Route } from "./routes.js";
 import { isWellKnown } from "./translate.js";
 
 const ERROR_STATUSES: Readonly<Record<string, string>> = {
-  "400": "Malformed request: bad JSON, wrong types, unknown fields",
+  "400": "Malformed request: bad JSON, wrong types, unknown fields, or a limit the contract declares",
   "401": "Missing or invalid bearer token",
   "403": "The caller may not use this route",
   "404": "Not found (or not the caller's)",

@@ -31,7 +31,7 @@ export type LineItemRequest = Message<"ftgo.order.v1.LineItemRequest"> & {
   menuItemId: string;
 
   /**
-   * How many portions; must be positive.
+   * How many portions, 1 to 100.
    *
    * @generated from field: int32 quantity = 2;
    */
@@ -200,7 +200,7 @@ export type CreateOrderRequest = Message<"ftgo.order.v1.CreateOrderRequest"> & {
   restaurantId: string;
 
   /**
-   * What; at least one line.
+   * What; 1 to 50 lines.
    *
    * @generated from field: repeated ftgo.order.v1.LineItemRequest line_items = 3;
    */
