@@ -12,7 +12,7 @@ const validator = createValidator();
 
 /**
  * What is wrong with `message` by its schema's declared limits, one violation per field, each naming the
- * field path and the rule, e.g. `consumer_id: value length must be at most 64 characters [string.max_len]`;
+ * field path and the rule, e.g. `consumer_id: must be at most 64 characters [string.max_len]`;
  * undefined when it keeps them all. A rule that cannot be evaluated is a bug in the contract, so it throws.
  */
 export function describeViolations<Desc extends DescMessage>(

@@ -24,6 +24,11 @@ export interface DeclaredLimits {
 
 const NONE: DeclaredLimits = { keywords: {}, required: false };
 
+/**
+ * The JSON Schema keywords for what `field`'s `buf.validate` options declare: string length and pattern,
+ * int32 bounds, list sizes, and whether the property must be given. Rules without a JSON Schema keyword
+ * (a CEL expression, say) are left to the service, which enforces them all.
+ */
 export function declaredLimits(field: DescField): DeclaredLimits {
   if (!hasOption(field, fieldRules)) return NONE;
   const rules = getOption(field, fieldRules);
