@@ -31,6 +31,14 @@ const DOCUMENTED: [page: string, text: string][] = [
   ],
   ["docs/contracts.md", "#   Code: InvalidArgument"],
   [
+    "docs/contracts.md",
+    `'{"consumerId": "c 1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 1}]}'`,
+  ],
+  [
+    "docs/contracts.md",
+    "#   Message: consumer_id: does not match regex pattern `^[A-Za-z0-9][A-Za-z0-9_.:-]*$` [string.pattern]",
+  ],
+  [
     "README.md",
     `grpcurl -plaintext -d '{"restaurantId": "r-1"}' 127.0.0.1:50053 ftgo.kitchen.v1.KitchenService/GetMenu`,
   ],
@@ -118,7 +126,24 @@ describe("grpcurl against every service", () => {
     );
     expect(code).not.toBe(0);
     expect(stderr).toContain("Code: InvalidArgument");
-    expect(stderr).toContain("line_items[0].quantity must be positive, got 0");
+    expect(stderr).toContain(
+      "line_items[0].quantity: must be greater than or equal to 1 and less than or equal to 100 [int32.gte_lte]",
+    );
+  });
+
+  it("names the field and the rule of a limit the contract declares", async () => {
+    const { code, stderr } = await grpcurl(
+      "-plaintext",
+      "-d",
+      '{"consumerId": "c 1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 1}]}',
+      mesh.order.address,
+      "ftgo.order.v1.OrderService/CreateOrder",
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("Code: InvalidArgument");
+    expect(stderr).toContain(
+      "consumer_id: does not match regex pattern `^[A-Za-z0-9][A-Za-z0-9_.:-]*$` [string.pattern]",
+    );
   });
 
   it("reports SERVING on the standard health check", async () => {

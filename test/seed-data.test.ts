@@ -105,7 +105,7 @@ describe("lookups by order id before the saga has run", () => {
       const missing = await lookup("o-unknown").catch((e: unknown) => ConnectError.from(e));
       expect(missing).toMatchObject({ code: Code.NotFound, rawMessage: `no ${what} for order o-unknown` });
       const empty = await lookup("").catch((e: unknown) => ConnectError.from(e));
-      expect(empty).toMatchObject({ code: Code.InvalidArgument, rawMessage: "order_id is required" });
+      expect(empty).toMatchObject({ code: Code.InvalidArgument, rawMessage: "order_id: value is required [required]" });
     },
   );
 });

@@ -133,7 +133,7 @@ describe("WatchOrder", () => {
     await expect(watchOrder("no-such-order").done).rejects.toMatchObject({
       rawMessage: "order no-such-order not found",
     });
-    await expect(watchOrder("").done).rejects.toMatchObject({ rawMessage: "order_id is required" });
+    await expect(watchOrder("").done).rejects.toMatchObject({ rawMessage: "order_id: value is required [required]" });
   });
 });
 

@@ -32,9 +32,3 @@ export class UnavailableError extends DomainError {
   override readonly name = "UnavailableError";
   readonly code = Code.Unavailable;
 }
-
-/** Returns `value` when it is a non-empty string; otherwise throws InvalidArgumentError naming `field`. */
-export function requireField(value: string, field: string): string {
-  if (value.trim() === "") throw new InvalidArgumentError(`${field} is required`);
-  return value;
-}

@@ -10,7 +10,6 @@ export {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  requireField,
   UnavailableError,
 } from "./errors.js";
 export * from "./grpc/index.js";
@@ -41,3 +40,4 @@ export {
   type Transitions,
 } from "./state-machine.js";
 export { runStopSteps, ShutdownError, type StopStep } from "./stop-steps.js";
+export { assertWithinLimits, describeViolations } from "./validation.js";

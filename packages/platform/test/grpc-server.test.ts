@@ -107,7 +107,7 @@ describe("serveGrpc", () => {
     const server = await grpc.serve([implement(KitchenService, fakeKitchen({ getMenu }))], { log });
     const kitchen = createGrpcClient(KitchenService, grpc.connect(server));
 
-    await rejection(kitchen.getMenu({}));
+    await rejection(kitchen.getMenu({ restaurantId: "r-1" }));
 
     const failure = lines.find((line) => line.msg === "grpc call failed");
     expect(failure).toMatchObject({ level: 30, code: "InvalidArgument", message: "restaurant_id is required" });
@@ -199,6 +199,45 @@ describe("serveGrpc", () => {
     expect(error?.details).toBe("malformed ftgo.kitchen.v1.GetMenuRequest: premature EOF");
     const kitchen = createGrpcClient(KitchenService, transport);
     await expect(kitchen.getMenu({ restaurantId: "r-1" })).resolves.toMatchObject({ restaurant: RESTAURANT });
+  });
+
+  it("refuses a request that breaks a limit its contract declares, naming field and rule, before the handler runs", async () => {
+    let handled = 0;
+    const getMenu = () => {
+      handled++;
+      return {};
+    };
+    const server = await grpc.serve([implement(KitchenService, fakeKitchen({ getMenu }))]);
+    const kitchen = createGrpcClient(KitchenService, grpc.connect(server));
+
+    const tooLong = await rejection(kitchen.getMenu({ restaurantId: "r".repeat(65) }));
+    const badPattern = await rejection(kitchen.getMenu({ restaurantId: "r 1" }));
+
+    expect(tooLong).toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: "restaurant_id: must be at most 64 characters [string.max_len]",
+    });
+    expect(badPattern).toMatchObject({ code: Code.InvalidArgument });
+    expect((badPattern as ConnectError).rawMessage).toBe(
+      "restaurant_id: does not match regex pattern `^[A-Za-z0-9][A-Za-z0-9_.:-]*$` [string.pattern]",
+    );
+    expect(handled).toBe(0);
+  });
+
+  it("refuses a server-streaming request that breaks a declared limit with INVALID_ARGUMENT", async () => {
+    const server = await grpc.serve([implement(KitchenService, fakeKitchen())]);
+    const kitchen = createGrpcClient(KitchenService, grpc.connect(server));
+
+    const failure = await kitchen
+      .watchTickets({ restaurantId: "" })
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((err: unknown) => err);
+
+    expect(failure).toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: "restaurant_id: value is required [required]",
+    });
   });
 
   it("answers RESOURCE_EXHAUSTED to a request over maxReceiveMessageBytes, and keeps serving", async () => {

@@ -108,7 +108,7 @@ describe("asynchronous request/response", () => {
     const commandId = requester.db.transaction(() =>
       requester.outbox.send(
         CreateTicketSchema,
-        { orderId, restaurantId: "r-1" },
+        { orderId, restaurantId: "r-1", lineItems: [{ menuItemId: "m-1", name: "Dal", quantity: 1 }] },
         { correlationId: orderId, replyTo: replyChannel(requesterName) },
       ),
     )();

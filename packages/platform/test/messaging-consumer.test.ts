@@ -16,6 +16,7 @@ import { createOutbox } from "../src/messaging/outbox.js";
 import { startOutboxRelay } from "../src/messaging/relay.js";
 import { type MessageContext, on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
+import { anOrderCreated } from "./message-fixtures.js";
 
 // The consuming service's own table: what its handler did, in commit order.
 const KITCHEN_SCHEMA = [
@@ -73,7 +74,7 @@ describe("startConsumers", () => {
       () => relay.stop(),
     );
     const createOrder = (orderId: string) =>
-      db.transaction(() => outbox.append(OrderCreatedSchema, { orderId }, { correlationId: orderId }))();
+      db.transaction(() => outbox.append(OrderCreatedSchema, anOrderCreated(orderId), { correlationId: orderId }))();
     return { createOrder, relay };
   }
 
@@ -123,7 +124,7 @@ describe("startConsumers", () => {
     const publish = (messageId: string, natsMsgId: string) =>
       js.publish(
         eventSubject(OrderCreatedSchema, partitionOf(orderId, 4)),
-        encodeBody(OrderCreatedSchema, { orderId }),
+        encodeBody(OrderCreatedSchema, anOrderCreated(orderId)),
         {
           headers: toNatsHeaders(
             envelopeHeaders({ messageId, type: OrderCreatedSchema.typeName, correlationId: orderId }),

@@ -25,6 +25,7 @@ import { createOutbox } from "../src/messaging/outbox.js";
 import { type MessageHandler, on } from "../src/messaging/subscriptions.js";
 import { type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
 import { waitFor } from "../src/testing/wait.js";
+import { anOrderCreated } from "./message-fixtures.js";
 
 const SCHEMA = ["CREATE TABLE handled (seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, message_id TEXT)"];
 const log = silentLogger();
@@ -90,7 +91,7 @@ describe("dead letters", () => {
     const envelope = { messageId, type: OrderCreatedSchema.typeName, correlationId: orderId };
     await jetstream(nc).publish(
       eventSubject(OrderCreatedSchema, partitionOf(orderId, 4)),
-      body ?? encodeBody(OrderCreatedSchema, { orderId }),
+      body ?? encodeBody(OrderCreatedSchema, anOrderCreated(orderId)),
       { headers: toNatsHeaders(envelopeHeaders(envelope)), msgID: messageId },
     );
     return messageId;

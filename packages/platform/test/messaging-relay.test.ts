@@ -15,6 +15,7 @@ import { listParkedRows } from "../src/messaging/parked.js";
 import { type OutboxRelay, startOutboxRelay } from "../src/messaging/relay.js";
 import { on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
+import { anOrderCreated } from "./message-fixtures.js";
 
 const STREAM = "FTGO_ORDER_EVENTS";
 const log = silentLogger();
@@ -103,7 +104,7 @@ describe("startOutboxRelay", () => {
   it("publishes again after a crash between publish and mark; JetStream keeps one copy, the consumer applies it once", async () => {
     const { db, outbox } = openStore(randomUUID());
     const orderId = `order-${randomUUID()}`;
-    db.transaction(() => outbox.append(OrderCreatedSchema, { orderId }, { correlationId: orderId }))();
+    db.transaction(() => outbox.append(OrderCreatedSchema, anOrderCreated(orderId), { correlationId: orderId }))();
     const from = await lastSeq(nc);
     const first = startRelay(db);
     await waitFor(() => first.stats().published === 1);

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
-import { NotFoundError, requireField } from "@ftgo/platform";
+import { NotFoundError } from "@ftgo/platform";
 import type { AccountingStore } from "./store.js";
 
 export interface AccountingDeps {
@@ -11,7 +11,7 @@ export interface AccountingDeps {
 export function createAccountingService({ store }: AccountingDeps): ServiceImpl<typeof AccountingService> {
   return {
     getAuthorization(req) {
-      const authorization = store.findAuthorization(requireField(req.orderId, "order_id"));
+      const authorization = store.findAuthorization(req.orderId);
       if (!authorization) throw new NotFoundError(`no authorization for order ${req.orderId}`);
       return { authorization };
     },

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
-import { NotFoundError, requireField } from "@ftgo/platform";
+import { NotFoundError } from "@ftgo/platform";
 import type { ConsumerStore } from "./store.js";
 
 export interface ConsumerDeps {
@@ -11,7 +11,7 @@ export interface ConsumerDeps {
 export function createConsumerService({ store }: ConsumerDeps): ServiceImpl<typeof ConsumerService> {
   return {
     getConsumer(req) {
-      const consumer = store.findConsumer(requireField(req.consumerId, "consumer_id"));
+      const consumer = store.findConsumer(req.consumerId);
       if (!consumer) throw new NotFoundError(`consumer ${req.consumerId} not found`);
       return { consumer };
     },

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { NotFoundError, requireField } from "@ftgo/platform";
+import { NotFoundError } from "@ftgo/platform";
 import type { DeliveryStore } from "./store.js";
 
 export interface DeliveryDeps {
@@ -11,7 +11,7 @@ export interface DeliveryDeps {
 export function createDeliveryService({ store }: DeliveryDeps): ServiceImpl<typeof DeliveryService> {
   return {
     getDelivery(req) {
-      const delivery = store.findDelivery(requireField(req.orderId, "order_id"));
+      const delivery = store.findDelivery(req.orderId);
       if (!delivery) throw new NotFoundError(`no delivery for order ${req.orderId}`);
       return { delivery };
     },

@@ -1,17 +1,19 @@
 // The OpenAPI 3.1 document, derived from the routing map and the protobuf descriptors: paths from the
 // table, request and response schemas from the messages the routes translate to and from, and the
-// route summaries as descriptions. Nothing here is written per route.
+// route summaries as descriptions, and the limits the contracts declare (openapi-limits.ts) as maxLength,
+// pattern, minimum/maximum, maxItems and required. Nothing here is written per route.
 import type { DescEnum, DescField, DescMessage, JsonObject } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { declaredLimits } from "./openapi-limits.js";
 import type { JsonSchema, Route } from "./routes.js";
 import { isWellKnown } from "./translate.js";
 
 const ERROR_STATUSES: Readonly<Record<string, string>> = {
-  "400": "Malformed request: bad JSON, wrong types, unknown fields",
+  "400": "Malformed request: bad JSON, wrong types, unknown fields, or a limit the contract declares",
   "401": "Missing or invalid bearer token",
   "403": "The caller may not use this route",
   "404": "Not found (or not the caller's)",
@@ -49,12 +51,10 @@ export function buildOpenApi(routes: readonly Route[]): JsonObject {
 }
 
 function describeOperation(route: Route, components: Map<string, JsonSchema>): Record<string, unknown> {
-  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-    name,
-    in: "path",
-    required: true,
-    schema: { type: "string" },
-  }));
+  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
+    const field = route.kind === "grpc" ? route.rpc.input.fields.find((f) => f.jsonName === name) : undefined;
+    return { name, in: "path", required: true, schema: field ? fieldSchema(field, components) : { type: "string" } };
+  });
   let requestSchema: JsonSchema | undefined;
   let responseSchema: JsonSchema;
   let status = "200";
@@ -129,14 +129,24 @@ function messageRef(desc: DescMessage, components: Map<string, JsonSchema>): Jso
 
 function messageSchema(desc: DescMessage, components: Map<string, JsonSchema>, omit = new Set<unknown>()): JsonSchema {
   const fields = desc.fields.filter((field) => !omit.has(field.jsonName));
+  const required = fields.filter((field) => declaredLimits(field).required).map((field) => field.jsonName);
   return {
     type: "object",
     additionalProperties: false,
     properties: Object.fromEntries(fields.map((field) => [field.jsonName, fieldSchema(field, components)])),
+    ...(required.length > 0 ? { required } : {}),
   };
 }
 
+/** The field's type, narrowed by the limits its contract declares. */
 function fieldSchema(field: DescField, components: Map<string, JsonSchema>): JsonSchema {
+  const { keywords } = declaredLimits(field);
+  return Object.keys(keywords).length > 0
+    ? { ...typeSchema(field, components), ...keywords }
+    : typeSchema(field, components);
+}
+
+function typeSchema(field: DescField, components: Map<string, JsonSchema>): JsonSchema {
   switch (field.fieldKind) {
     case "scalar":
       return scalarSchema(field.scalar);

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type KitchenService, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { currentCall, NotFoundError, type OutboxRelay, requireField } from "@ftgo/platform";
+import { currentCall, NotFoundError, type OutboxRelay } from "@ftgo/platform";
 import { acceptTicket } from "./steps.js";
 import type { KitchenStore, TicketChange } from "./store.js";
 
@@ -16,7 +16,7 @@ export interface KitchenDeps {
  */
 export function createKitchenService({ store, relay }: KitchenDeps): ServiceImpl<typeof KitchenService> {
   const restaurantOrThrow = (restaurantId: string) => {
-    const restaurant = store.findRestaurant(requireField(restaurantId, "restaurant_id"));
+    const restaurant = store.findRestaurant(restaurantId);
     if (!restaurant) throw new NotFoundError(`restaurant ${restaurantId} not found`);
     return restaurant;
   };
@@ -29,13 +29,12 @@ export function createKitchenService({ store, relay }: KitchenDeps): ServiceImpl
       return { restaurant, menuItems: store.menuOf(restaurant.restaurantId) };
     },
     getTicket(req) {
-      const ticket = store.findTicket(requireField(req.orderId, "order_id"));
+      const ticket = store.findTicket(req.orderId);
       if (!ticket) throw new NotFoundError(`no ticket for order ${req.orderId}`);
       return { ticket };
     },
     acceptTicket(req) {
-      const orderId = requireField(req.orderId, "order_id");
-      const ticket = acceptTicket(store, orderId, currentCall()?.requestId, req.readyBy);
+      const ticket = acceptTicket(store, req.orderId, currentCall()?.requestId, req.readyBy);
       relay.kick();
       return { ticket };
     },

@@ -195,7 +195,7 @@ describe("WatchTickets", () => {
       .catch((err: unknown) => err);
     expect([(failure as ConnectError).code, (failure as ConnectError).rawMessage]).toEqual([
       Code.InvalidArgument,
-      "restaurant_id is required",
+      "restaurant_id: value is required [required]",
     ]);
   });
 

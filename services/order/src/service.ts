@@ -8,11 +8,10 @@ import {
   type Logger,
   NotFoundError,
   type OutboxRelay,
-  requireField,
   UnavailableError,
   withFallback,
 } from "@ftgo/platform";
-import { priceLineItems, validateCreateOrder } from "./pricing.js";
+import { priceLineItems } from "./pricing.js";
 import type { NewOrder, OrderStore } from "./store.js";
 
 /**
@@ -43,14 +42,13 @@ const MAX_PAGE_SIZE = 500;
  */
 export function createOrderService({ store, sagas, kitchen, relay, log }: OrderDeps): ServiceImpl<typeof OrderService> {
   const orderOrThrow = (orderId: string) => {
-    const order = store.findOrder(requireField(orderId, "order_id"));
+    const order = store.findOrder(orderId);
     if (!order) throw new NotFoundError(`order ${orderId} not found`);
     return order;
   };
 
   return {
     async createOrder(req) {
-      validateCreateOrder(req);
       const { menu, stale } = await fetchMenu(kitchen, store, req.restaurantId, log);
       const priced = priceLineItems(menu, req.lineItems);
       const order = sagas.createOrder({
@@ -71,14 +69,13 @@ export function createOrderService({ store, sagas, kitchen, relay, log }: OrderD
     },
 
     listOrders(req) {
-      if (req.pageSize < 0) throw new InvalidArgumentError(`page_size must not be negative, got ${req.pageSize}`);
       const limit = Math.min(req.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
       const page = store.listOrders({ consumerId: req.consumerId, limit, before: decodePageToken(req.pageToken) });
       return { orders: page.orders, nextPageToken: encodePageToken(page.nextCursor) };
     },
 
     cancelOrder(req) {
-      const order = sagas.cancelOrder(requireField(req.orderId, "order_id"), currentCall()?.requestId);
+      const order = sagas.cancelOrder(req.orderId, currentCall()?.requestId);
       relay.kick();
       log.info({ orderId: order.orderId }, "cancel requested");
       return { order };
@@ -87,7 +84,7 @@ export function createOrderService({ store, sagas, kitchen, relay, log }: OrderD
     async *watchOrder(req, ctx) {
       // The feed listens before it reads the current state: every later change follows it, once and in order.
       // It stops listening when the call ends (ctx.signal), however it ends.
-      const watch = store.watchOrder(requireField(req.orderId, "order_id"), ctx.signal);
+      const watch = store.watchOrder(req.orderId, ctx.signal);
       yield { order: watch.current };
       if (isFinal(watch.current)) return;
       for await (const order of watch.changes) {

@@ -118,12 +118,21 @@ describe("createOrder", () => {
   });
 
   it.each([
-    [{ restaurantId: "r-1", lineItems: [{ menuItemId: "m-1", quantity: 1 }] }, "consumer_id is required"],
-    [{ consumerId: "c-1001", lineItems: [{ menuItemId: "m-1", quantity: 1 }] }, "restaurant_id is required"],
-    [{ consumerId: "c-1001", restaurantId: "r-1", lineItems: [] }, "line_items must contain at least one item"],
+    [
+      { restaurantId: "r-1", lineItems: [{ menuItemId: "m-1", quantity: 1 }] },
+      "consumer_id: value is required [required]",
+    ],
+    [
+      { consumerId: "c-1001", lineItems: [{ menuItemId: "m-1", quantity: 1 }] },
+      "restaurant_id: value is required [required]",
+    ],
+    [
+      { consumerId: "c-1001", restaurantId: "r-1", lineItems: [] },
+      "line_items: must contain at least 1 item(s) [repeated.min_items]",
+    ],
     [
       { consumerId: "c-1001", restaurantId: "r-1", lineItems: [{ menuItemId: "", quantity: 1 }] },
-      "line_items[0].menu_item_id is required",
+      "line_items[0].menu_item_id: value is required [required]",
     ],
     [
       {
@@ -134,11 +143,11 @@ describe("createOrder", () => {
           { menuItemId: "m-3", quantity: 0 },
         ],
       },
-      "line_items[1].quantity must be positive, got 0",
+      "line_items[1].quantity: must be greater than or equal to 1 and less than or equal to 100 [int32.gte_lte]",
     ],
     [
       { consumerId: "c-1001", restaurantId: "r-1", lineItems: [{ menuItemId: "m-1", quantity: -2 }] },
-      "line_items[0].quantity must be positive, got -2",
+      "line_items[0].quantity: must be greater than or equal to 1 and less than or equal to 100 [int32.gte_lte]",
     ],
   ])("rejects %j with INVALID_ARGUMENT naming the field", async (request, message) => {
     const err = await rejection(client.createOrder(request));
@@ -214,7 +223,7 @@ describe("getOrder", () => {
   it("answers NOT_FOUND for an unknown order and INVALID_ARGUMENT for an empty id", async () => {
     expect((await rejection(client.getOrder({ orderId: "nope" }))).code).toBe(Code.NotFound);
     const err = await rejection(client.getOrder({ orderId: "" }));
-    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, "order_id is required"]);
+    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, "order_id: value is required [required]"]);
   });
 });
 

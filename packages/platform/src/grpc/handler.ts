@@ -22,6 +22,7 @@ import {
   type UntypedHandleCall,
 } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
+import { assertWithinLimits } from "../validation.js";
 import { type CallContext, REQUEST_ID_HEADER, runInCall } from "./call-context.js";
 import type { FaultInjector } from "./faults.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
@@ -125,15 +126,19 @@ async function serveServerStream(
 
 /**
  * Requests reach the handler as raw bytes (see server.ts) and are decoded here: a malformed request is
- * the caller's mistake, so it becomes INVALID_ARGUMENT and is logged like any other failed call.
+ * the caller's mistake, so it becomes INVALID_ARGUMENT and is logged like any other failed call. So is
+ * one that breaks a limit its contract declares: no handler ever sees a request its .proto file refuses.
  */
 function decodeRequest(method: DescMethod, bytes: Buffer): Message {
+  let request: Message;
   try {
-    return fromBinary(method.input, bytes);
+    request = fromBinary(method.input, bytes);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new ConnectError(`malformed ${method.input.typeName}: ${reason}`, Code.InvalidArgument, undefined, [], cause);
   }
+  assertWithinLimits(method.input, request);
+  return request;
 }
 
 /** The reason a call's signal carries once the call is over; built once, as a stack trace per call costs. */

@@ -22,6 +22,7 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { describeViolations } from "../validation.js";
 import { MessageTooLargeError } from "./broker-limit.js";
 import {
   type ChannelKind,
@@ -144,7 +145,12 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
       throw new MalformedMessageError(`${envelope.replyTo} is not a reply channel`);
     }
     const subscription = handlers.get(envelope.type);
-    return subscription && { envelope, subscription, message: decodeBody(subscription.schema, msg.data) };
+    if (!subscription) return undefined;
+    const message = decodeBody(subscription.schema, msg.data);
+    // A message that breaks its contract's limits would break them again on every redelivery.
+    const violations = describeViolations(subscription.schema, message);
+    if (violations !== undefined) throw new MalformedMessageError(`breaks its contract: ${violations}`);
+    return { envelope, subscription, message };
   }
 
   async function deadLetter(msg: JsMsg, reason: string): Promise<void> {

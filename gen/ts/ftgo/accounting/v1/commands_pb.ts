@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_ftgo_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/accounting/v1/commands.proto.
  */
 export const file_ftgo_accounting_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("CiFmdGdvL2FjY291bnRpbmcvdjEvY29tbWFuZHMucHJvdG8SEmZ0Z28uYWNjb3VudGluZy52MSJdCg1BdXRob3JpemVDYXJkEhAKCG9yZGVyX2lkGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgJEiUKBmFtb3VudBgDIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5IjcKE0NhbmNlbEF1dGhvcml6YXRpb24SEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIigKFFJldmVyc2VBdXRob3JpemF0aW9uEhAKCG9yZGVyX2lkGAEgASgJYgZwcm90bzM", [file_ftgo_common_v1_money]);
+  fileDesc("CiFmdGdvL2FjY291bnRpbmcvdjEvY29tbWFuZHMucHJvdG8SEmZ0Z28uYWNjb3VudGluZy52MSKzAQoNQXV0aG9yaXplQ2FyZBI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPgoLY29uc3VtZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEiUKBmFtb3VudBgDIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5ImwKE0NhbmNlbEF1dGhvcml6YXRpb24SOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAgiUwoUUmV2ZXJzZUF1dGhvcml6YXRpb24SOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokYgZwcm90bzM", [file_buf_validate_validate, file_ftgo_common_v1_money]);
 
 /**
  * Create Order saga (orchestration), step 3: charge the consumer's card for the order.

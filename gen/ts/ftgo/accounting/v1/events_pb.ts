@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_ftgo_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/accounting/v1/events.proto.
  */
 export const file_ftgo_accounting_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2FjY291bnRpbmcvdjEvZXZlbnRzLnByb3RvEhJmdGdvLmFjY291bnRpbmcudjEiZAoUQ3JlZGl0Q2FyZEF1dGhvcml6ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAkSJQoGYW1vdW50GAMgASgLMhUuZnRnby5jb21tb24udjEuTW9uZXkiQQodQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25GYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjMKH0NyZWRpdENhcmRBdXRob3JpemF0aW9uUmV2ZXJzZWQSEAoIb3JkZXJfaWQYASABKAkiRgogQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25DYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEAoIcmVmdW5kZWQYAiABKAhiBnByb3RvMw", [file_ftgo_common_v1_money]);
+  fileDesc("Ch9mdGdvL2FjY291bnRpbmcvdjEvZXZlbnRzLnByb3RvEhJmdGdvLmFjY291bnRpbmcudjEiugEKFENyZWRpdENhcmRBdXRob3JpemVkEjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBI+Cgtjb25zdW1lcl9pZBgCIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSJQoGYW1vdW50GAMgASgLMhUuZnRnby5jb21tb24udjEuTW9uZXkidgodQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25GYWlsZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAgiXgofQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25SZXZlcnNlZBI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQicQogQ3JlZGl0Q2FyZEF1dGhvcml6YXRpb25DYW5jZWxsZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhAKCHJlZnVuZGVkGAIgASgIYgZwcm90bzM", [file_buf_validate_validate, file_ftgo_common_v1_money]);
 
 /**
  * Published when the consumer's card was charged for an order (Create Order saga, step 4).

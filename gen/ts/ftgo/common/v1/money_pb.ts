@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ftgo/common/v1/money.proto.
  */
 export const file_ftgo_common_v1_money: GenFile = /*@__PURE__*/
-  fileDesc("ChpmdGdvL2NvbW1vbi92MS9tb25leS5wcm90bxIOZnRnby5jb21tb24udjEiMwoFTW9uZXkSFQoNY3VycmVuY3lfY29kZRgBIAEoCRITCgttaW5vcl91bml0cxgCIAEoA2IGcHJvdG8z");
+  fileDesc("ChpmdGdvL2NvbW1vbi92MS9tb25leS5wcm90bxIOZnRnby5jb21tb24udjEiSQoFTW9uZXkSKwoNY3VycmVuY3lfY29kZRgBIAEoCUIUukgR2AEBcgwyCl5bQS1aXXszfSQSEwoLbWlub3JfdW5pdHMYAiABKANiBnByb3RvMw", [file_buf_validate_validate]);
 
 /**
  * An amount of money in integer minor units (cents for USD), never a float.

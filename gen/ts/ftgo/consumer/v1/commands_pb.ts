@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ftgo/consumer/v1/commands.proto.
  */
 export const file_ftgo_consumer_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2NvbnN1bWVyL3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmNvbnN1bWVyLnYxIjcKDlZlcmlmeUNvbnN1bWVyEhAKCG9yZGVyX2lkGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgJYgZwcm90bzM");
+  fileDesc("Ch9mdGdvL2NvbnN1bWVyL3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmNvbnN1bWVyLnYxIo0BCg5WZXJpZnlDb25zdW1lchI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPgoLY29uc3VtZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * Create Order saga (orchestration), step 1: may this consumer place this order?

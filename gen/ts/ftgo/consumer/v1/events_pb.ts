@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ftgo/consumer/v1/events.proto.
  */
 export const file_ftgo_consumer_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mdGdvL2NvbnN1bWVyL3YxL2V2ZW50cy5wcm90bxIQZnRnby5jb25zdW1lci52MSI5ChBDb25zdW1lclZlcmlmaWVkEhAKCG9yZGVyX2lkGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgJIlMKGkNvbnN1bWVyVmVyaWZpY2F0aW9uRmFpbGVkEhAKCG9yZGVyX2lkGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCWIGcHJvdG8z");
+  fileDesc("Ch1mdGdvL2NvbnN1bWVyL3YxL2V2ZW50cy5wcm90bxIQZnRnby5jb25zdW1lci52MSKPAQoQQ29uc3VtZXJWZXJpZmllZBI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPgoLY29uc3VtZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokIrMBChpDb25zdW1lclZlcmlmaWNhdGlvbkZhaWxlZBI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPgoLY29uc3VtZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMYgAhiBnByb3RvMw", [file_buf_validate_validate]);
 
 /**
  * Published when Consumer Service has checked that the consumer of a new order may order

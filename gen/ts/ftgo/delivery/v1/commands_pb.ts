@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/delivery/v1/commands.proto.
  */
 export const file_ftgo_delivery_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxImkKEFNjaGVkdWxlRGVsaXZlcnkSEAoIb3JkZXJfaWQYASABKAkSFQoNcmVzdGF1cmFudF9pZBgCIAEoCRIsCghyZWFkeV9ieRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvbW1hbmRzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxIr8BChBTY2hlZHVsZURlbGl2ZXJ5EjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBJACg1yZXN0YXVyYW50X2lkGAIgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBIsCghyZWFkeV9ieRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * One-way notification from Kitchen when a restaurant accepts a ticket: schedule the delivery of the

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_ftgo_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/delivery/v1/couriers.proto.
  */
 export const file_ftgo_delivery_v1_couriers: GenFile = /*@__PURE__*/
-  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvdXJpZXJzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxImwKE0NvdXJpZXJRdW90ZVJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSFQoNcmVzdGF1cmFudF9pZBgCIAEoCRIsCghyZWFkeV9ieRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilwEKDENvdXJpZXJRdW90ZRIQCghvcmRlcl9pZBgBIAEoCRISCgpjb3VyaWVyX2lkGAIgASgJEjsKF2VzdGltYXRlZF9kZWxpdmVyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgVwcmljZRgEIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5YgZwcm90bzM", [file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch9mdGdvL2RlbGl2ZXJ5L3YxL2NvdXJpZXJzLnByb3RvEhBmdGdvLmRlbGl2ZXJ5LnYxIsIBChNDb3VyaWVyUXVvdGVSZXF1ZXN0EjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBJACg1yZXN0YXVyYW50X2lkGAIgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBIsCghyZWFkeV9ieRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiywIKDENvdXJpZXJRdW90ZRI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPQoKY291cmllcl9pZBgCIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSQwoXZXN0aW1hdGVkX2RlbGl2ZXJ5X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESegoFcHJpY2UYBCABKAsyFS5mdGdvLmNvbW1vbi52MS5Nb25leUJUukhRugFLCg5wcmljZS5wb3NpdGl2ZRIjYSBxdW90ZSBtdXN0IGNvc3QgbW9yZSB0aGFuIG5vdGhpbmcaFHRoaXMubWlub3JfdW5pdHMgPiAwyAEBYgZwcm90bzM", [file_buf_validate_validate, file_ftgo_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * Published by Delivery Service to every courier: who can deliver this order, when, and for how much?

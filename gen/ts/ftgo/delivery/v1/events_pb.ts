@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/delivery/v1/events.proto.
  */
 export const file_ftgo_delivery_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mdGdvL2RlbGl2ZXJ5L3YxL2V2ZW50cy5wcm90bxIQZnRnby5kZWxpdmVyeS52MSJ2ChFEZWxpdmVyeVNjaGVkdWxlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpjb3VyaWVyX2lkGAIgASgJEjsKF2VzdGltYXRlZF9kZWxpdmVyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1mdGdvL2RlbGl2ZXJ5L3YxL2V2ZW50cy5wcm90bxIQZnRnby5kZWxpdmVyeS52MSLMAQoRRGVsaXZlcnlTY2hlZHVsZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEj0KCmNvdXJpZXJfaWQYAiABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEjsKF2VzdGltYXRlZF9kZWxpdmVyeV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * Published when a courier was assigned to an order's delivery (PENDING → SCHEDULED): the answer to

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import type { TicketLineItem } from "./kitchen_pb.js";
 import { file_ftgo_kitchen_v1_kitchen } from "./kitchen_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/kitchen/v1/commands.proto.
  */
 export const file_ftgo_kitchen_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("Ch5mdGdvL2tpdGNoZW4vdjEvY29tbWFuZHMucHJvdG8SD2Z0Z28ua2l0Y2hlbi52MSJsCgxDcmVhdGVUaWNrZXQSEAoIb3JkZXJfaWQYASABKAkSFQoNcmVzdGF1cmFudF9pZBgCIAEoCRIzCgpsaW5lX2l0ZW1zGAMgAygLMh8uZnRnby5raXRjaGVuLnYxLlRpY2tldExpbmVJdGVtIiEKDUFwcHJvdmVUaWNrZXQSEAoIb3JkZXJfaWQYASABKAkiMAoMUmVqZWN0VGlja2V0EhAKCG9yZGVyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIgCgxDYW5jZWxUaWNrZXQSEAoIb3JkZXJfaWQYASABKAliBnByb3RvMw", [file_ftgo_kitchen_v1_kitchen]);
+  fileDesc("Ch5mdGdvL2tpdGNoZW4vdjEvY29tbWFuZHMucHJvdG8SD2Z0Z28ua2l0Y2hlbi52MSLOAQoMQ3JlYXRlVGlja2V0EjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBJACg1yZXN0YXVyYW50X2lkGAIgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBI/CgpsaW5lX2l0ZW1zGAMgAygLMh8uZnRnby5raXRjaGVuLnYxLlRpY2tldExpbmVJdGVtQgq6SAeSAQQIARAyIkwKDUFwcHJvdmVUaWNrZXQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokImUKDFJlamVjdFRpY2tldBI7CghvcmRlcl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSGAoGcmVhc29uGAIgASgJQgi6SAVyAxiACCJLCgxDYW5jZWxUaWNrZXQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokYgZwcm90bzM", [file_buf_validate_validate, file_ftgo_kitchen_v1_kitchen]);
 
 /**
  * Create Order saga (orchestration), step 2: validate the order and create its ticket.
