@@ -1,18 +1,13 @@
 // What Delivery takes from a courier. A quote arrives on a reply subject anyone on the broker can publish
-// to, so it is checked like any input from outside: a courier id of the shape every ftgo id has, an
-// estimated delivery time that is still to come (allowing a little clock skew between machines) and not
-// absurdly far away, a positive price of a sane size in a currency code. A quote that fails is dropped,
-// never ranked: a quote promising delivery in 1970 for nothing would otherwise win every order.
-//
-// The contract's own limits (field lengths, the id pattern) are declared in couriers.proto and checked by
-// the platform's validation too; what a proto option cannot say — "not before now", "within a day of the
-// food being ready" — is said here.
+// to, so it is checked like any input from outside: first against its contract (couriers.proto declares
+// a courier id of the shape every ftgo id has, a required ETA, a positive price in a currency code), then
+// against what a proto option cannot say: an estimated delivery time that is still to come (allowing a
+// little clock skew between machines) and not absurdly far away, a price of a sane size. A quote that
+// fails is dropped, never ranked: a quote promising delivery in 1970 for nothing would otherwise win
+// every order.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-
-/** A courier id: the shape of every ftgo id. */
-export const COURIER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+import { type CourierQuote, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import { describeViolations } from "@ftgo/platform";
 
 /** How many quotes one request takes, and one delivery keeps, at most, unless configured (COURIER_MAX_QUOTES). */
 export const DEFAULT_MAX_QUOTES = 16;
@@ -44,16 +39,14 @@ export interface QuoteContext {
 /** Why `quote` cannot be taken, as a short phrase for the log; undefined when it can. */
 export function quoteProblem(quote: CourierQuote, context: QuoteContext, rules = DEFAULT_QUOTE_RULES) {
   if (quote.orderId !== context.orderId) return "answers another order";
-  if (!COURIER_ID_PATTERN.test(quote.courierId)) return "courier id does not match the id pattern";
-  if (!quote.estimatedDeliveryTime) return "no estimated delivery time";
+  const broken = describeViolations(CourierQuoteSchema, quote);
+  if (broken !== undefined) return broken;
+  if (!quote.estimatedDeliveryTime || !quote.price) return "breaks its contract"; // required: checked above
   const eta = timestampDate(quote.estimatedDeliveryTime).getTime();
   if (Number.isNaN(eta) || eta < context.now - rules.clockSkewMs) return "estimated delivery time is in the past";
   if (eta > Math.max(context.now, context.readyBy) + rules.maxEtaAfterReadyMs) {
     return "estimated delivery time is too far ahead";
   }
-  if (!quote.price) return "no price";
-  if (quote.price.minorUnits <= 0n) return "price is not positive";
   if (quote.price.minorUnits > rules.maxPriceMinor) return "price is above the maximum";
-  if (!CURRENCY_PATTERN.test(quote.price.currencyCode)) return "currency is not a three-letter code";
   return undefined;
 }

@@ -199,8 +199,8 @@ describe("startCourierDispatcher", () => {
         msg: "22 courier quote(s) dropped",
         kept: 1,
         dropped: {
-          "price is not positive": 20,
-          "courier id does not match the id pattern": 1,
+          "price: a quote must cost more than nothing [price.positive]": 20,
+          "courier_id: does not match regex pattern `^[A-Za-z0-9][A-Za-z0-9_.:-]*$` [string.pattern]": 1,
           "estimated delivery time is in the past": 1,
         },
       }),

@@ -34,16 +34,24 @@ describe("quoteProblem", () => {
     );
   });
 
-  it("refuses a price of zero or less, an absurd price, and a currency that is not a code", () => {
-    expect(quoteProblem(quote({ price: 0 }), context)).toBe("price is not positive");
-    expect(quoteProblem(quote({ price: -1 }), context)).toBe("price is not positive");
+  it("refuses, by its contract, a price of zero or less and a currency that is not a code; and an absurd price", () => {
+    expect(quoteProblem(quote({ price: 0 }), context)).toBe(
+      "price: a quote must cost more than nothing [price.positive]",
+    );
+    expect(quoteProblem(quote({ price: -1 }), context)).toBe(
+      "price: a quote must cost more than nothing [price.positive]",
+    );
     expect(quoteProblem(quote({ price: 100_001 }), context)).toBe("price is above the maximum");
-    expect(quoteProblem(quote({ currency: "euros" }), context)).toBe("currency is not a three-letter code");
+    expect(quoteProblem(quote({ currency: "euros" }), context)).toMatch(
+      /^price\.currency_code: .* \[string\.pattern\]$/,
+    );
   });
 
-  it("refuses a courier id that is not an id: empty, too long, spaces, terminal escapes", () => {
-    for (const courierId of ["", "x".repeat(65), "a b", "evil\x1b[2J", "-leading", "ok\u202e"]) {
-      expect(quoteProblem(quote({ courierId }), context), courierId).toBe("courier id does not match the id pattern");
+  it("refuses, by its contract, a courier id that is not an id: empty, too long, spaces, terminal escapes", () => {
+    expect(quoteProblem(quote({ courierId: "" }), context)).toBe("courier_id: value is required [required]");
+    expect(quoteProblem(quote({ courierId: "x".repeat(65) }), context)).toMatch(/^courier_id: .* \[string\.max_len\]$/);
+    for (const courierId of ["a b", "evil\x1b[2J", "-leading", "ok\u202e"]) {
+      expect(quoteProblem(quote({ courierId }), context), courierId).toMatch(/^courier_id: .* \[string\.pattern\]$/);
     }
     expect(quoteProblem(quote({ courierId: `c${"x".repeat(63)}` }), context)).toBeUndefined();
   });
