@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ftgo/common/v1/money.proto.
  */
 export const file_ftgo_common_v1_money: GenFile = /*@__PURE__*/
-  fileDesc("ChpmdGdvL2NvbW1vbi92MS9tb25leS5wcm90bxIOZnRnby5jb21tb24udjEiSQoFTW9uZXkSKwoNY3VycmVuY3lfY29kZRgBIAEoCUIUukgR2AEBcgwyCl5bQS1aXXszfSQSEwoLbWlub3JfdW5pdHMYAiABKANiBnByb3RvMw", [file_buf_validate_validate]);
+  fileDesc("ChpmdGdvL2NvbW1vbi92MS9tb25leS5wcm90bxIOZnRnby5jb21tb24udjEiSwoFTW9uZXkSLQoNY3VycmVuY3lfY29kZRgBIAEoCUIWukgT2AEBcg4YAzIKXltBLVpdezN9JBITCgttaW5vcl91bml0cxgCIAEoA2IGcHJvdG8z", [file_buf_validate_validate]);
 
 /**
  * An amount of money in integer minor units (cents for USD), never a float.
