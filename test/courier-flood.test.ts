@@ -6,7 +6,7 @@
 // distinct, well-formed couriers. Delivery takes at most 16 (COURIER_MAX_QUOTES), one per courier, only valid
 // ones, assigns the best of those, and keeps every GetDelivery answer small.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type CourierQuote,
   CourierQuoteRequestSchema,
@@ -15,7 +15,7 @@ import {
 import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
-import { placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
+import { acceptedOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { deliveryScheduled, readyByInMinutes } from "@ftgo/harness/test-couriers.js";
 import { decodeBody, MessageHeader, money, PROTOBUF_CONTENT_TYPE, requestSubject } from "@ftgo/platform";
 import { connect, type Msg, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
@@ -113,14 +113,7 @@ describe("a rogue courier flooding a quote request", () => {
     const rogue = await startRogueResponder();
     const startedAt = Date.now();
     const readyBy = readyByInMinutes(15);
-    const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
-    await sagaReaches(clients, orderId, {
-      order: "APPROVED",
-      reason: "",
-      ticket: "AWAITING_ACCEPTANCE",
-      authorization: "AUTHORIZED",
-    });
-    await clients.kitchen.acceptTicket({ orderId, readyBy: timestampFromDate(readyBy) });
+    const orderId = await acceptedOrder(clients, readyBy);
 
     const delivery = await deliveryScheduled(clients, orderId);
     expect(rogue.requests()).toBeGreaterThan(0);

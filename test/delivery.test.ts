@@ -10,7 +10,7 @@ import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.j
 import { type Delivery, DeliveryState } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
-import { placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
+import { acceptedOrder } from "@ftgo/harness/saga-over-grpc.js";
 import { deliveryScheduled, deliveryWhen, readyByInMinutes, startTestCourier } from "@ftgo/harness/test-couriers.js";
 import {
   createOutbox,
@@ -61,19 +61,6 @@ async function startCouriers(...terms: CourierTerms[]) {
   couriers.push(...(await Promise.all(terms.map((t) => startTestCourier(mesh.nats.url, t)))));
 }
 
-/** An APPROVED order of c-1001 whose ticket the restaurant then accepts, to be ready at `readyBy`. */
-async function acceptedOrder(readyBy: Date): Promise<string> {
-  const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
-  await sagaReaches(clients, orderId, {
-    order: "APPROVED",
-    reason: "",
-    ticket: "AWAITING_ACCEPTANCE",
-    authorization: "AUTHORIZED",
-  });
-  await clients.kitchen.acceptTicket({ orderId, readyBy: timestampFromDate(readyBy) });
-  return orderId;
-}
-
 /** The quotes of a delivery as `courier eta-offset-minutes price`, e.g. "courier-c +20 500". */
 function quotesOf(delivery: Delivery, readyBy: Date): string[] {
   return delivery.quotes.map((quote) => {
@@ -96,7 +83,7 @@ describe("one-way notification: Kitchen's ScheduleDelivery on Delivery's command
   it("schedules the delivery when the restaurant accepts the ticket, with its restaurant and ready-by time", async () => {
     await startCouriers(C);
     const readyBy = readyByInMinutes(15);
-    const orderId = await acceptedOrder(readyBy);
+    const orderId = await acceptedOrder(clients, readyBy);
     const delivery = await deliveryScheduled(clients, orderId);
     expect(delivery).toMatchObject({ orderId, restaurantId: "r-1", courierId: "courier-c", reason: "" });
     expect(delivery.readyBy && timestampDate(delivery.readyBy).getTime()).toBe(readyBy.getTime());
@@ -104,7 +91,7 @@ describe("one-way notification: Kitchen's ScheduleDelivery on Delivery's command
 
   it("sends the command naming no reply channel, and Delivery sends nothing back", async () => {
     await startCouriers(C);
-    const orderId = await acceptedOrder(readyByInMinutes(10));
+    const orderId = await acceptedOrder(clients, readyByInMinutes(10));
     await deliveryScheduled(clients, orderId);
     const jsm = await jetstreamManager(nc);
     const command = await jsm.streams.getMessage("FTGO_DELIVERY_COMMANDS", {
@@ -123,7 +110,7 @@ describe("one-way notification: Kitchen's ScheduleDelivery on Delivery's command
   it("ignores a second, distinct ScheduleDelivery for an order that has its delivery: no second delivery, no reassignment", async () => {
     await startCouriers(B);
     const readyBy = readyByInMinutes(20);
-    const orderId = await acceptedOrder(readyBy);
+    const orderId = await acceptedOrder(clients, readyBy);
     const first = await deliveryScheduled(clients, orderId);
     expect(first.courierId).toBe("courier-b");
     // A faster, cheaper courier is up now: a second assignment would pick it.
@@ -145,7 +132,7 @@ describe("publish/async responses: Delivery gathers courier quotes by correlatio
   it("assigns the earliest ETA, then the lowest price, among three couriers that answer, and records all three", async () => {
     await startCouriers(A, B, C);
     const readyBy = readyByInMinutes(30);
-    const orderId = await acceptedOrder(readyBy);
+    const orderId = await acceptedOrder(clients, readyBy);
     const delivery = await deliveryScheduled(clients, orderId);
     expect(delivery.courierId).toBe("courier-c");
     expect(delivery.estimatedDeliveryTime && timestampDate(delivery.estimatedDeliveryTime).getTime()).toBe(
@@ -170,7 +157,7 @@ describe("publish/async responses: Delivery gathers courier quotes by correlatio
   it("assigns the only courier that answers when the other two are down", async () => {
     await startCouriers(A);
     const readyBy = readyByInMinutes(30);
-    const orderId = await acceptedOrder(readyBy);
+    const orderId = await acceptedOrder(clients, readyBy);
     const delivery = await deliveryScheduled(clients, orderId);
     expect(delivery.courierId).toBe("courier-a");
     expect(quotesOf(delivery, readyBy)).toEqual(["courier-a +30 400"]);
@@ -178,7 +165,7 @@ describe("publish/async responses: Delivery gathers courier quotes by correlatio
 
   it("keeps the delivery PENDING with the reason while no courier answers, and assigns one that comes up later", async () => {
     const readyBy = readyByInMinutes(30);
-    const orderId = await acceptedOrder(readyBy);
+    const orderId = await acceptedOrder(clients, readyBy);
     const waiting = await deliveryWhen(clients, orderId, (d) => d.reason !== "", "a reason for the waiting delivery");
     expect(waiting.state).toBe(DeliveryState.PENDING);
     expect(waiting.courierId).toBe("");

@@ -1,6 +1,7 @@
 // One order's Create Order saga as an outside caller sees it: placed with CreateOrder, followed with the
 // participants' Get RPCs. (placeOrderThroughGateway does the same over HTTP; sagasSettleInDatabases follows
 // many sagas in the databases.)
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
@@ -79,4 +80,17 @@ export function sagaReaches(clients: MeshClients, orderId: string, expected: Awa
     const actual = await sagaStates(clients, orderId).catch((e: Error) => e.message);
     throw new Error(`${err.message}; it is ${JSON.stringify(actual)}`);
   });
+}
+
+/** An APPROVED order of c-1001 whose ticket the restaurant then accepts, to be ready at `readyBy`: Delivery's input. */
+export async function acceptedOrder(clients: MeshClients, readyBy: Date): Promise<string> {
+  const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
+  await sagaReaches(clients, orderId, {
+    order: "APPROVED",
+    reason: "",
+    ticket: "AWAITING_ACCEPTANCE",
+    authorization: "AUTHORIZED",
+  });
+  await clients.kitchen.acceptTicket({ orderId, readyBy: timestampFromDate(readyBy) });
+  return orderId;
 }

@@ -28,26 +28,20 @@ export async function readyz({ deps, reply, callOptions }: RouteContext): Promis
     const { status } = await deps.backends.health[name].check({ service }, { ...callOptions, timeoutMs: 1_000 });
     return HealthCheckResponse_ServingStatus[status];
   };
-  const statuses = await Promise.all(
-    BACKENDS.map(async (name): Promise<[Backend, string]> => {
-      if (registered.instances[name].length === 0) return [name, "NOT_REGISTERED"];
-      return [name, await check(name, "").catch(() => "UNREACHABLE")];
-    }),
-  );
-  const ready = statuses.every(([, status]) => status === "SERVING");
-  const outboxes = await Promise.all(
-    statuses.map(
-      async ([name, status]) =>
-        [name, status === "SERVING" && (await check(name, OUTBOX_HEALTH).catch(() => "SERVING"))] as const,
-    ),
-  );
-  const degraded = outboxes
-    .filter(([, outbox]) => outbox === "NOT_SERVING")
-    .map(([name]) => [name, PARKED_ROWS] as const);
+  /** A service's status, and whether its outbox holds parked rows (asked only of a service that serves). */
+  const readiness = async (name: Backend): Promise<{ status: string; parked: boolean }> => {
+    if (registered.instances[name].length === 0) return { status: "NOT_REGISTERED", parked: false };
+    const status = await check(name, "").catch(() => "UNREACHABLE");
+    if (status !== "SERVING") return { status, parked: false };
+    return { status, parked: (await check(name, OUTBOX_HEALTH).catch(() => "SERVING")) === "NOT_SERVING" };
+  };
+  const services = await Promise.all(BACKENDS.map(async (name) => ({ name, ...(await readiness(name)) })));
+  const ready = services.every(({ status }) => status === "SERVING");
+  const degraded = services.filter(({ parked }) => parked).map(({ name }) => [name, PARKED_ROWS] as const);
   reply.status(ready ? 200 : 503);
   return {
     ready,
-    services: Object.fromEntries(statuses),
+    services: Object.fromEntries(services.map(({ name, status }) => [name, status])),
     ...(degraded.length > 0 && { degraded: Object.fromEntries(degraded) }),
   };
 }
