@@ -5,17 +5,21 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
+import type { Address } from "../../common/v1/address_pb.js";
+import { file_ftgo_common_v1_address } from "../../common/v1/address_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_ftgo_common_v1_money } from "../../common/v1/money_pb.js";
 import type { OrderLineItem } from "./order_pb.js";
 import { file_ftgo_order_v1_order } from "./order_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ftgo/order/v1/events.proto.
  */
 export const file_ftgo_order_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChpmdGdvL29yZGVyL3YxL2V2ZW50cy5wcm90bxINZnRnby5vcmRlci52MSKxAgoMT3JkZXJDcmVhdGVkEjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBI+Cgtjb25zdW1lcl9pZBgCIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSQAoNcmVzdGF1cmFudF9pZBgDIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPAoKbGluZV9pdGVtcxgEIAMoCzIcLmZ0Z28ub3JkZXIudjEuT3JkZXJMaW5lSXRlbUIKukgHkgEECAEQMhIkCgV0b3RhbBgFIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5IkwKDU9yZGVyQXBwcm92ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokImYKDU9yZGVyUmVqZWN0ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAgiUwoUT3JkZXJDYW5jZWxSZXF1ZXN0ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokIk0KDk9yZGVyQ2FuY2VsbGVkEjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJCJrChJPcmRlckNhbmNlbFJlZnVzZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAhiBnByb3RvMw", [file_buf_validate_validate, file_ftgo_common_v1_money, file_ftgo_order_v1_order]);
+  fileDesc("ChpmdGdvL29yZGVyL3YxL2V2ZW50cy5wcm90bxINZnRnby5vcmRlci52MSKUAwoMT3JkZXJDcmVhdGVkEjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJBI+Cgtjb25zdW1lcl9pZBgCIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSQAoNcmVzdGF1cmFudF9pZBgDIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQSPAoKbGluZV9pdGVtcxgEIAMoCzIcLmZ0Z28ub3JkZXIudjEuT3JkZXJMaW5lSXRlbUIKukgHkgEECAEQMhIkCgV0b3RhbBgFIAEoCzIVLmZ0Z28uY29tbW9uLnYxLk1vbmV5EjEKEGRlbGl2ZXJ5X2FkZHJlc3MYBiABKAsyFy5mdGdvLmNvbW1vbi52MS5BZGRyZXNzEi4KCmRlbGl2ZXJfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkwKDU9yZGVyQXBwcm92ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokImYKDU9yZGVyUmVqZWN0ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAgiUwoUT3JkZXJDYW5jZWxSZXF1ZXN0ZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokIk0KDk9yZGVyQ2FuY2VsbGVkEjsKCG9yZGVyX2lkGAEgASgJQim6SCbIAQFyIRhAMh1eW0EtWmEtejAtOV1bQS1aYS16MC05Xy46LV0qJCJrChJPcmRlckNhbmNlbFJlZnVzZWQSOwoIb3JkZXJfaWQYASABKAlCKbpIJsgBAXIhGEAyHV5bQS1aYS16MC05XVtBLVphLXowLTlfLjotXSokEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMYgAhiBnByb3RvMw", [file_buf_validate_validate, file_ftgo_common_v1_address, file_ftgo_common_v1_money, file_ftgo_order_v1_order, file_google_protobuf_timestamp]);
 
 /**
  * Published when an order was created in APPROVAL_PENDING: the first step of the Create Order saga.
@@ -58,6 +62,21 @@ export type OrderCreated = Message<"ftgo.order.v1.OrderCreated"> & {
    * @generated from field: ftgo.common.v1.Money total = 5;
    */
   total?: Money | undefined;
+
+  /**
+   * Where to deliver (added in contract v1.1.0): set for orders created through ftgo.order.v2, unset for v1
+   * ones. A consumer built before it skips it as an unknown field.
+   *
+   * @generated from field: ftgo.common.v1.Address delivery_address = 6;
+   */
+  deliveryAddress?: Address | undefined;
+
+  /**
+   * When the consumer wants the food (added in v1.1.0); unset means as soon as possible.
+   *
+   * @generated from field: google.protobuf.Timestamp deliver_at = 7;
+   */
+  deliverAt?: Timestamp | undefined;
 };
 
 /**
