@@ -21,6 +21,8 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/contracts.md", marker: "make generate", runners: [".ci/run"] },
   { page: "docs/contracts.md", marker: "describe ftgo.order.v1.OrderService", runners: [MAKE_UP] },
   { page: "docs/contracts.md", marker: '"quantity": 0', runners: [MAKE_UP] },
+  { page: "docs/contracts.md", marker: "contracts:release -- 1.1.0", runners: ["test/contracts-release.test.ts"] },
+  { page: "docs/contracts.md", marker: "contracts:breaking", runners: ["test/breaking-gate.test.ts"] },
   { page: "docs/sagas-and-messaging.md", marker: "AccountingService/GetAuthorization", runners: [MAKE_UP] },
   { page: "docs/sagas-and-messaging.md", marker: "KitchenService/AcceptTicket", runners: [MAKE_UP] },
   { page: "docs/operations.md", marker: "KitchenService/WatchTickets", runners: [MAKE_UP] },
