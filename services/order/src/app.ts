@@ -17,8 +17,8 @@ import {
   startSagaService,
 } from "@ftgo/platform";
 import { createOrchestrator, type Orchestrator } from "./orchestration/orchestrator.js";
-import { createOrders, type SagaStarter } from "./orders.js";
 import { orderSaga } from "./saga.js";
+import { createOrders, type SagaStarter } from "./service.js";
 import { type OrderStore, openOrderStore } from "./store.js";
 import { createDeprecationNotes } from "./v1/deprecation.js";
 import { createOrderServiceV1 } from "./v1/service.js";

@@ -6,7 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type CreateOrderRequest, type Order, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderState as OrderStateV2, type Order as OrderV2, PriceSource } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
-import type { PlaceOrder } from "../orders.js";
+import type { PlaceOrder } from "../service.js";
 
 /** A v2 order as v1 shows it. */
 export function toV1Order(order: OrderV2): Order {

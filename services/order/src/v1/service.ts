@@ -2,7 +2,7 @@
 // maps the request onto the v2 model and the answer back (mapping.ts). Its behaviour is v1's as it was.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import type { Orders } from "../orders.js";
+import type { Orders } from "../service.js";
 import type { NoteDeprecatedCall } from "./deprecation.js";
 import { fromV1CreateOrder, toV1Order } from "./mapping.js";
 

@@ -1,9 +1,9 @@
 // ftgo.order.v2.OrderService: the model's own words, so its handlers only pass requests through. What
-// v2 adds over v1 lives in the model (orders.ts, idempotency.ts), where v1 calls cannot lose it.
+// v2 adds over v1 lives in the model (service.ts, idempotency.ts), where v1 calls cannot lose it.
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { OrderService } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { idempotencyKeyOf } from "../idempotency.js";
-import type { Orders } from "../orders.js";
+import type { Orders } from "../service.js";
 
 /** The gRPC handlers of ftgo.order.v2.OrderService. */
 export function createOrderServiceV2(orders: Orders): ServiceImpl<typeof OrderService> {
