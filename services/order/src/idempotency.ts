@@ -45,7 +45,10 @@ export interface CreatedOnce {
 
 /**
  * Wraps the start of a Create Order saga (`create`) so that an order with a key already used creates
- * nothing and returns the first order: the check and the insert share one transaction.
+ * nothing and returns the first order: the check and the insert share one transaction. It begins
+ * IMMEDIATE, taking the database's write lock before it reads, because scaled-out instances of Order
+ * share one database: a second instance's transaction waits for the first one's commit and then finds
+ * its key, where a deferred one could read before that commit and then fail to write (SQLITE_BUSY).
  */
 export function createOrderOnce(
   store: OrderStore,
@@ -57,7 +60,7 @@ export function createOrderOnce(
   });
   return (order) => {
     try {
-      return once(order);
+      return once.immediate(order);
     } catch (err) {
       // Another writer inserted the key between this transaction's read and its write: it won.
       const first = order.idempotency && isUniqueViolation(err) ? firstOrderFor(store, order.idempotency) : undefined;
