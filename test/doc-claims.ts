@@ -32,6 +32,7 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/discovery-and-resilience.md", marker: "AdminService/SetFault", runners: [MAKE_UP] },
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
+  { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
   { page: "docs/break-it-and-watch.md", marker: "*", runners: ["test/break-and-watch.test.ts"] },
 ];
 
