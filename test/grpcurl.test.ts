@@ -12,12 +12,13 @@ beforeAll(async () => {
 });
 afterAll(() => mesh?.stop());
 
-const DOMAIN_SERVICE = {
-  order: "ftgo.order.v1.OrderService",
-  consumer: "ftgo.consumer.v1.ConsumerService",
-  kitchen: "ftgo.kitchen.v1.KitchenService",
-  accounting: "ftgo.accounting.v1.AccountingService",
-  delivery: "ftgo.delivery.v1.DeliveryService",
+/** Each service's own API; Order serves v2 and, deprecated, v1 beside it. */
+const DOMAIN_SERVICES = {
+  order: ["ftgo.order.v1.OrderService", "ftgo.order.v2.OrderService"],
+  consumer: ["ftgo.consumer.v1.ConsumerService"],
+  kitchen: ["ftgo.kitchen.v1.KitchenService"],
+  accounting: ["ftgo.accounting.v1.AccountingService"],
+  delivery: ["ftgo.delivery.v1.DeliveryService"],
 } as const;
 
 /** The arguments the tests below run, as the pages show them. */
@@ -53,13 +54,13 @@ describe("grpcurl against every service", () => {
     expect(readPage(page)).toContain(text);
   });
 
-  it.each(SERVICE_NAMES)("lists the %s domain service, health, reflection and the admin API", async (name) => {
+  it.each(SERVICE_NAMES)("lists the %s domain services, health, reflection and the admin API", async (name) => {
     const { code, stdout, stderr } = await grpcurl("-plaintext", mesh[name].address, "list");
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout.trim().split("\n").sort()).toEqual(
       [
-        DOMAIN_SERVICE[name],
+        ...DOMAIN_SERVICES[name],
         "ftgo.admin.v1.AdminService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
@@ -78,6 +79,36 @@ describe("grpcurl against every service", () => {
       "rpc WatchOrder ( .ftgo.order.v1.WatchOrderRequest ) returns ( stream .ftgo.order.v1.WatchOrderResponse )",
     );
   });
+
+  it("describes both versions of OrderService, v1 marked deprecated", async () => {
+    const v2 = await grpcurl("-plaintext", mesh.order.address, "describe", "ftgo.order.v2.OrderService");
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).toContain(
+      "rpc CreateOrder ( .ftgo.order.v2.CreateOrderRequest ) returns ( .ftgo.order.v2.CreateOrderResponse ) {",
+    );
+    expect(v2.stdout).toContain("option idempotency_level = IDEMPOTENT;");
+    expect(v2.stdout).not.toContain("option deprecated = true;");
+    const v1 = await grpcurl("-plaintext", mesh.order.address, "describe", "ftgo.order.v1.OrderService");
+    expect(v1.stdout).toContain("option deprecated = true;");
+    const message = await grpcurl("-plaintext", mesh.order.address, "describe", "ftgo.order.v2.Delivery");
+    expect(message.code).toBe(0);
+    expect(message.stdout).toContain(".ftgo.common.v1.Address address = 1");
+  });
+
+  it.each(["ftgo.order.v1.OrderService", "ftgo.order.v2.OrderService"])(
+    "reports %s SERVING on the standard health check",
+    async (service) => {
+      const { code, stdout, stderr } = await grpcurl(
+        "-plaintext",
+        "-d",
+        JSON.stringify({ service }),
+        mesh.order.address,
+        "grpc.health.v1.Health/Check",
+      );
+      expect([code, stderr]).toEqual([0, ""]);
+      expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
+    },
+  );
 
   it("calls KitchenService/GetMenu with JSON and gets the seed menu", async () => {
     const { code, stdout } = await grpcurl(

@@ -1,11 +1,19 @@
-// One order's Create Order saga as an outside caller sees it: placed with CreateOrder, followed with the
-// participants' Get RPCs. (placeOrderThroughGateway does the same over HTTP; sagasSettleInDatabases follows
+// One order's Create Order saga as an outside caller sees it: placed with CreateOrder (v1 or v2), followed
+// with the participants' Get RPCs. (placeOrderThroughGateway does the same over HTTP; sagasSettleInDatabases follows
 // many sagas in the databases.)
+import { randomUUID } from "node:crypto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationState } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import {
+  type DeliverySchema,
+  type OrderService as OrderServiceV2,
+  OrderState as OrderStateV2,
+  type Order as OrderV2,
+} from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { waitFor } from "@ftgo/platform/testing";
 import type { MeshClients } from "./mesh-clients.js";
 
@@ -93,4 +101,66 @@ export async function acceptedOrder(clients: MeshClients, readyBy: Date): Promis
   });
   await clients.kitchen.acceptTicket({ orderId, readyBy: timestampFromDate(readyBy) });
   return orderId;
+}
+
+/** Where the v2 helpers deliver unless told otherwise. */
+export const TEST_DELIVERY = {
+  address: { street1: "1 Main St", street2: "Apt 4", city: "Oakland", postalCode: "94611" },
+} as const;
+
+export interface PlaceOrderV2Options {
+  readonly restaurantId?: string;
+  /** A fresh UUID unless given: a repeated key returns the first order. */
+  readonly idempotencyKey?: string;
+  readonly lineItems?: readonly { menuItemId: string; quantity: number; specialInstructions?: string }[];
+  readonly delivery?: MessageInitShape<typeof DeliverySchema>;
+}
+
+/**
+ * ftgo.order.v2 CreateOrder straight to Order: as placeOrderOverGrpc's order (2× m-1 + 1× m-3 at r-1, or
+ * 1× m-10 at r-2), the first line asking the kitchen for "no peanuts", delivered to TEST_DELIVERY.
+ */
+export async function placeOrderOverGrpcV2(
+  orders: Client<typeof OrderServiceV2>,
+  consumerId: string,
+  {
+    restaurantId = "r-1",
+    idempotencyKey = randomUUID(),
+    lineItems,
+    delivery = TEST_DELIVERY,
+  }: PlaceOrderV2Options = {},
+): Promise<OrderV2> {
+  const lines =
+    lineItems ??
+    (restaurantId === "r-2"
+      ? [{ menuItemId: "m-10", quantity: 1, specialInstructions: "no peanuts" }]
+      : [
+          { menuItemId: "m-1", quantity: 2, specialInstructions: "no peanuts" },
+          { menuItemId: "m-3", quantity: 1 },
+        ]);
+  const { order } = await orders.createOrder({
+    idempotencyKey,
+    consumerId,
+    restaurantId,
+    lineItems: [...lines],
+    delivery,
+  });
+  if (!order) throw new Error("CreateOrder answered without an order");
+  return order;
+}
+
+/** Polls v2 GetOrder until the order is in one of `states`; returns the order as v2 shows it. */
+export function orderV2Reaches(
+  orders: Client<typeof OrderServiceV2>,
+  orderId: string,
+  states: ReadonlySet<OrderStateV2>,
+  timeoutMs = 15_000,
+) {
+  return waitFor(
+    async () => {
+      const { order } = await orders.getOrder({ orderId });
+      return order && states.has(order.state) ? order : undefined;
+    },
+    { timeoutMs, intervalMs: 25, message: `order ${orderId} did not reach ${[...states].map((s) => OrderStateV2[s])}` },
+  );
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderService as OrderServiceV1 } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   type BaseConfig,
   createMeshClient,
@@ -16,9 +17,12 @@ import {
   startSagaService,
 } from "@ftgo/platform";
 import { createOrchestrator, type Orchestrator } from "./orchestration/orchestrator.js";
+import { createOrders, type SagaStarter } from "./orders.js";
 import { orderSaga } from "./saga.js";
-import { createOrderService, type SagaStarter } from "./service.js";
 import { type OrderStore, openOrderStore } from "./store.js";
+import { createDeprecationNotes } from "./v1/deprecation.js";
+import { createOrderServiceV1 } from "./v1/service.js";
+import { createOrderServiceV2 } from "./v2/service.js";
 
 export interface OrderConfig extends BaseConfig {
   /**
@@ -39,8 +43,9 @@ export function loadOrderConfig(env: Env): OrderConfig {
 }
 
 /**
- * Starts Order Service: its database, its part in the sagas, its gRPC API, and its client of Kitchen, which
- * finds Kitchen's instances through the service registry and calls them under Order's policies.
+ * Starts Order Service: its database, its part in the sagas, its gRPC API in both versions (v2, and the
+ * deprecated v1 beside it, over the same orders), and its client of Kitchen, which finds Kitchen's
+ * instances through the service registry and calls them under Order's policies.
  */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
   const store = openOrderStore(join(config.dataDir, "order.db"), config);
@@ -59,8 +64,12 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
       kitchen = createMeshClient(KitchenService, { target: "kitchen", registry, policy: config.policies.kitchen, log });
       log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
       orchestrator?.run(relay);
-      const sagas = sagaStarter(store, orchestrator);
-      return [implement(OrderService, createOrderService({ store, sagas, kitchen, relay, log }))];
+      const orders = createOrders({ store, sagas: sagaStarter(store, orchestrator), kitchen, relay, log });
+      const noteV1Call = createDeprecationNotes({ log, successor: OrderServiceV2.typeName });
+      return [
+        implement(OrderServiceV2, createOrderServiceV2(orders)),
+        implement(OrderServiceV1, createOrderServiceV1(orders, noteV1Call)),
+      ];
     },
     onStop: () => {
       orchestrator?.stop();

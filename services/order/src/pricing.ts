@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { Money } from "@ftgo/gen/ftgo/common/v1/money_pb.js";
 import type { GetMenuResponse } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { type LineItemRequest, type OrderLineItem, OrderLineItemSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type OrderLineItem, OrderLineItemSchema } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { DEFAULT_CURRENCY, money, NotFoundError } from "@ftgo/platform";
 
 /** A priced order: what the consumer asked for, at the menu's prices. */
@@ -10,11 +10,18 @@ export interface PricedLines {
   readonly total: Money;
 }
 
+/** One requested line, in either version's words: v1's lines have no special instructions. */
+export interface RequestedLine {
+  readonly menuItemId: string;
+  readonly quantity: number;
+  readonly specialInstructions?: string;
+}
+
 /**
  * Prices the requested lines from the restaurant's menu. A menu item that is not on this restaurant's
  * menu is NOT_FOUND, naming the line. Money stays in integer minor units throughout.
  */
-export function priceLineItems(menu: GetMenuResponse, requested: readonly LineItemRequest[]): PricedLines {
+export function priceLineItems(menu: GetMenuResponse, requested: readonly RequestedLine[]): PricedLines {
   const byId = new Map(menu.menuItems.map((item) => [item.menuItemId, item]));
   const restaurantId = menu.restaurant?.restaurantId ?? "";
   let total = 0n;
@@ -34,6 +41,7 @@ export function priceLineItems(menu: GetMenuResponse, requested: readonly LineIt
       quantity: line.quantity,
       price: money(unit, item.price?.currencyCode || DEFAULT_CURRENCY),
       total: money(lineTotal, item.price?.currencyCode || DEFAULT_CURRENCY),
+      specialInstructions: line.specialInstructions ?? "",
     });
   });
   return { lineItems, total: money(total) };

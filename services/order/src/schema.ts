@@ -1,8 +1,16 @@
 // Order Service's tables, as migrations applied in order on start (see openDatabase), and an order's row as
-// the store reads it.
+// the store reads it. The row's shape is ftgo.order.v2's Order: v2 is the model, and v1 is a view of it
+// (v1/mapping.ts), so that neither version can lose what the other one wrote.
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type Order, OrderLineItemSchema, OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { AddressSchema } from "@ftgo/gen/ftgo/common/v1/address_pb.js";
+import {
+  type Order,
+  OrderLineItemSchema,
+  OrderSchema,
+  OrderState,
+  PriceSource,
+} from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { money } from "@ftgo/platform";
 
 export type OrderStateName = keyof typeof OrderState;
@@ -29,6 +37,15 @@ export const MIGRATIONS = [
      menu          BLOB NOT NULL,
      seen_at       INTEGER NOT NULL
    );`,
+  // ftgo.order.v2: the idempotency key of the CreateOrder call and a fingerprint of the request it came with
+  // (NULL for v1 orders; the UNIQUE index is the last word when two calls with one key race), where and when
+  // to deliver (NULL for v1 orders). Per-line special instructions live in line_items, which now holds v2's
+  // OrderLineItem as JSON: the rows written before parse unchanged, without instructions.
+  `ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+   ALTER TABLE orders ADD COLUMN request_fingerprint TEXT;
+   ALTER TABLE orders ADD COLUMN delivery_address TEXT;
+   ALTER TABLE orders ADD COLUMN deliver_at INTEGER;
+   CREATE UNIQUE INDEX orders_by_idempotency_key ON orders (idempotency_key);`,
 ];
 
 export interface OrderRow {
@@ -44,19 +61,42 @@ export interface OrderRow {
   create_time: number;
   update_time: number;
   priced_from_last_known_menu: number;
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
+  /** ftgo.common.v1.Address as JSON. */
+  delivery_address: string | null;
+  deliver_at: number | null;
 }
 
+/**
+ * An order's row as v2 sees it. The one `reason` column holds whichever reason the order's state has: a
+ * REJECTED order's is the rejection's, an APPROVED order's the last refused cancel's (approving writes ''),
+ * so the two v2 fields are read off the state rather than stored twice.
+ */
 export function toOrder(row: OrderRow): Order {
+  const state = OrderState[row.state];
   return create(OrderSchema, {
     orderId: row.order_id,
+    idempotencyKey: row.idempotency_key ?? "",
     consumerId: row.consumer_id,
     restaurantId: row.restaurant_id,
-    state: OrderState[row.state],
-    reason: row.reason,
+    lineItems: (JSON.parse(row.line_items) as JsonValue[]).map((line) =>
+      fromJson(OrderLineItemSchema, line, { ignoreUnknownFields: true }),
+    ),
     total: money(row.total_minor, row.currency),
-    lineItems: (JSON.parse(row.line_items) as JsonValue[]).map((line) => fromJson(OrderLineItemSchema, line)),
+    priceSource: row.priced_from_last_known_menu === 1 ? PriceSource.LAST_KNOWN_MENU : PriceSource.CURRENT_MENU,
+    delivery: row.delivery_address === null ? undefined : toDelivery(row.delivery_address, row.deliver_at),
+    state,
+    rejectionReason: state === OrderState.REJECTED ? row.reason : "",
+    cancelRefusalReason: state === OrderState.APPROVED ? row.reason : "",
     createTime: timestampFromMs(row.create_time),
     updateTime: timestampFromMs(row.update_time),
-    pricedFromLastKnownMenu: row.priced_from_last_known_menu === 1,
   });
+}
+
+function toDelivery(address: string, deliverAt: number | null) {
+  return {
+    address: fromJson(AddressSchema, JSON.parse(address) as JsonValue),
+    deliverAt: deliverAt === null ? undefined : timestampFromMs(deliverAt),
+  };
 }

@@ -2,9 +2,11 @@
 // processed-messages table. Persistence only, but for the two RPCs that start a saga (createPending,
 // requestCancel), whose change and event are one transaction here; the message-driven steps are in steps.ts.
 import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { AddressSchema } from "@ftgo/gen/ftgo/common/v1/address_pb.js";
 import { type GetMenuResponse, GetMenuResponseSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderCancelRequestedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import { type Order, OrderLineItemSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type Delivery, type Order, OrderLineItemSchema, OrderState } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   createChangeFeed,
   createOutbox,
@@ -40,6 +42,16 @@ export interface NewOrder extends PricedLines {
   readonly requestId?: string;
   /** Priced from the last known menu because Kitchen could not answer. */
   readonly pricedFromLastKnownMenu?: boolean;
+  /** Where and when to deliver; none for an order created through v1. */
+  readonly delivery?: Delivery | undefined;
+  /** The v2 CreateOrder call's key and its request's fingerprint; none for an order created through v1. */
+  readonly idempotency?: IdempotencyKey | undefined;
+}
+
+/** A client-chosen idempotency key, and a fingerprint of the request it came with (see idempotency.ts). */
+export interface IdempotencyKey {
+  readonly key: string;
+  readonly fingerprint: string;
 }
 
 /** What caused a state change: the message handled (its id goes into the state history). */
@@ -59,6 +71,8 @@ export interface OrderStore {
   /** Step 1 of Create Order: the order in APPROVAL_PENDING and OrderCreated, in one transaction. */
   createPending(order: NewOrder): Order;
   findOrder(orderId: string): Order | undefined;
+  /** The order created with idempotency key `key`, and the fingerprint of the request that created it. */
+  findByIdempotencyKey(key: string): { order: Order; fingerprint: string } | undefined;
   /** Keeps the menu Kitchen just returned, as the fallback for when Kitchen cannot answer. */
   rememberMenu(menu: GetMenuResponse): void;
   /** The last menu seen of a restaurant, if any. */
@@ -95,9 +109,10 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
 
   const insert = db.prepare(
     `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
-                         create_time, update_time, priced_from_last_known_menu)
+                         create_time, update_time, priced_from_last_known_menu, idempotency_key, request_fingerprint,
+                         delivery_address, deliver_at)
      VALUES (@orderId, @consumerId, @restaurantId, 'APPROVAL_PENDING', @totalMinor, @currency, @lineItems, @now, @now,
-             @stale)`,
+             @stale, @key, @fingerprint, @address, @deliverAt)`,
   );
   const saveMenu = db.prepare(
     `INSERT INTO known_menus (restaurant_id, menu, seen_at) VALUES (?, ?, ?)
@@ -105,6 +120,7 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
   );
   const knownMenu = db.prepare<[string], { menu: Buffer }>("SELECT menu FROM known_menus WHERE restaurant_id = ?");
   const byId = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE order_id = ?");
+  const byKey = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE idempotency_key = ?");
   const page = db.prepare<{ consumerId: string; before: number; limit: number }, OrderRow>(
     `SELECT * FROM orders WHERE (@consumerId = '' OR consumer_id = @consumerId) AND seq < @before
      ORDER BY seq DESC LIMIT @limit`,
@@ -138,6 +154,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     history,
     createPending: db.transaction((order: NewOrder) => {
       const lineItems = order.lineItems.map((line) => toJson(OrderLineItemSchema, line));
+      const address = order.delivery?.address;
+      const deliverAt = order.delivery?.deliverAt;
       insert.run({
         orderId: order.orderId,
         consumerId: order.consumerId,
@@ -147,6 +165,10 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
         lineItems: JSON.stringify(lineItems),
         now: Date.now(),
         stale: order.pricedFromLastKnownMenu ? 1 : 0,
+        key: order.idempotency?.key ?? null,
+        fingerprint: order.idempotency?.fingerprint ?? null,
+        address: address ? JSON.stringify(toJson(AddressSchema, address)) : null,
+        deliverAt: deliverAt ? timestampMs(deliverAt) : null,
       });
       history.record(order.orderId, null, "APPROVAL_PENDING");
       outbox.append(
@@ -155,14 +177,27 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
           orderId: order.orderId,
           consumerId: order.consumerId,
           restaurantId: order.restaurantId,
-          lineItems: order.lineItems,
+          // The event's lines are v1's (the participants' contract): the kitchen's note stays with the order.
+          lineItems: order.lineItems.map(({ menuItemId, name, quantity, price, total }) => ({
+            menuItemId,
+            name,
+            quantity,
+            price,
+            total,
+          })),
           total: order.total,
+          deliveryAddress: address,
+          deliverAt,
         },
         { correlationId: order.orderId, requestId: order.requestId },
       );
       return find(order.orderId) as Order;
     }),
     findOrder: find,
+    findByIdempotencyKey(key) {
+      const row = byKey.get(key);
+      return row && { order: toOrder(row), fingerprint: row.request_fingerprint ?? "" };
+    },
     rememberMenu(menu) {
       const restaurantId = menu.restaurant?.restaurantId;
       if (restaurantId) saveMenu.run(restaurantId, toBinary(GetMenuResponseSchema, menu), Date.now());

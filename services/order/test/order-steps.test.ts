@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderState } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { type MessageContext, money } from "@ftgo/platform";
 import { handleEvent } from "@ftgo/platform/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -55,7 +55,10 @@ describe("rejectOrder", () => {
     const orderId = pendingOrder();
     expect(handle(orderId, (ctx) => rejectOrder(store, orderId, "consumer c-1003 is suspended", ctx))).toBe(true);
     expect(handle(orderId, (ctx) => rejectOrder(store, orderId, "restaurant r-2 is closed", ctx))).toBe(false);
-    expect([stateOf(orderId), store.findOrder(orderId)?.reason]).toEqual(["REJECTED", "consumer c-1003 is suspended"]);
+    expect([stateOf(orderId), store.findOrder(orderId)?.rejectionReason]).toEqual([
+      "REJECTED",
+      "consumer c-1003 is suspended",
+    ]);
     expect(eventsOf(orderId)).toEqual(["OrderRejected"]);
   });
 
@@ -91,7 +94,7 @@ describe("Cancel Order's end", () => {
     const orderId = cancelling();
     const reason = "the restaurant has accepted the ticket";
     expect(handle(orderId, (ctx) => refuseCancel(store, orderId, reason, ctx))).toBe(true);
-    expect([stateOf(orderId), store.findOrder(orderId)?.reason]).toEqual(["APPROVED", reason]);
+    expect([stateOf(orderId), store.findOrder(orderId)?.cancelRefusalReason]).toEqual(["APPROVED", reason]);
     expect(eventsOf(orderId)).toEqual(["OrderApproved", "OrderCancelRequested", "OrderCancelRefused"]);
   });
 });

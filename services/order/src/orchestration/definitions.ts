@@ -47,7 +47,7 @@ import {
   TicketCreationFailedSchema,
   TicketRejectedSchema,
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
-import type { Order } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import type { Order } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import type { MessageContext } from "@ftgo/platform";
 import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "../steps.js";
 import type { OrderStore } from "../store.js";

@@ -6,7 +6,7 @@
 // ignored. Every move happens in one local transaction with the order change, the consumed reply
 // (inbox) and the next command (outbox), so a crash at any point resumes exactly where it stopped:
 // replies wait in Order's durable reply channel, and overdue steps are found by their deadline.
-import type { Order } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import type { Order } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   type Logger,
   type MessageContext,

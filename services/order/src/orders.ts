@@ -1,7 +1,12 @@
+// What Order Service does for its callers, in v2's words (the model), whichever version they call: both
+// versions' handlers (v1/service.ts, v2/service.ts) translate their requests into these and the answers
+// back. CreateOrder is the sync half of the Create Order saga: price the order with a gRPC call to
+// Kitchen, store it APPROVAL_PENDING, answer at once. Whether the consumer may order, whether the kitchen
+// takes it and whether the card pays are the saga's asynchronous questions.
 import { randomUUID } from "node:crypto";
-import { type Client, Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import type { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { type Order, type OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { type Delivery, type Order, OrderState } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   currentCall,
   InvalidArgumentError,
@@ -11,8 +16,9 @@ import {
   UnavailableError,
   withFallback,
 } from "@ftgo/platform";
-import { priceLineItems } from "./pricing.js";
-import type { NewOrder, OrderStore } from "./store.js";
+import { createOrderOnce, firstOrderFor } from "./idempotency.js";
+import { priceLineItems, type RequestedLine } from "./pricing.js";
+import type { IdempotencyKey, NewOrder, OrderStore } from "./store.js";
 
 /**
  * How an order's sagas start: under choreography, storing the change and its event is the start; under
@@ -23,7 +29,7 @@ export interface SagaStarter {
   cancelOrder(orderId: string, requestId?: string): Order;
 }
 
-export interface OrderDeps {
+export interface OrdersDeps {
   readonly store: OrderStore;
   readonly sagas: SagaStarter;
   readonly kitchen: Client<typeof KitchenService>;
@@ -32,15 +38,28 @@ export interface OrderDeps {
   readonly log: Logger;
 }
 
+/** An order as a caller asks for it: v1 leaves out the delivery and the key. */
+export interface PlaceOrder {
+  readonly consumerId: string;
+  readonly restaurantId: string;
+  readonly lineItems: readonly RequestedLine[];
+  readonly delivery?: Delivery | undefined;
+  readonly idempotency?: IdempotencyKey | undefined;
+}
+
+export interface ListQuery {
+  readonly consumerId: string;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 
-/**
- * The gRPC handlers of Order Service. CreateOrder is the sync half of the Create Order saga: price the
- * order with a gRPC call to Kitchen, store it APPROVAL_PENDING, answer at once. Whether the consumer may
- * order, whether the kitchen takes it and whether the card pays are the saga's asynchronous questions.
- */
-export function createOrderService({ store, sagas, kitchen, relay, log }: OrderDeps): ServiceImpl<typeof OrderService> {
+/** Order Service's operations over its one store, for the handlers of every version. */
+export function createOrders({ store, sagas, kitchen, relay, log }: OrdersDeps) {
+  const createOnce = createOrderOnce(store, sagas.createOrder);
+
   const orderOrThrow = (orderId: string) => {
     const order = store.findOrder(orderId);
     if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -48,52 +67,65 @@ export function createOrderService({ store, sagas, kitchen, relay, log }: OrderD
   };
 
   return {
-    async createOrder(req) {
-      const { menu, stale } = await fetchMenu(kitchen, store, req.restaurantId, log);
-      const priced = priceLineItems(menu, req.lineItems);
-      const order = sagas.createOrder({
+    /** Creates the order and starts its saga, or returns the first order of a repeated idempotency key. */
+    async placeOrder(request: PlaceOrder): Promise<Order> {
+      const repeated = request.idempotency && firstOrderFor(store, request.idempotency);
+      if (repeated) return answerRepeat(repeated);
+      const { menu, stale } = await fetchMenu(kitchen, store, request.restaurantId, log);
+      const priced = priceLineItems(menu, request.lineItems);
+      const { order, created } = createOnce({
         orderId: randomUUID(),
-        consumerId: req.consumerId,
-        restaurantId: req.restaurantId,
+        consumerId: request.consumerId,
+        restaurantId: request.restaurantId,
         requestId: currentCall()?.requestId,
         pricedFromLastKnownMenu: stale,
+        delivery: request.delivery,
+        idempotency: request.idempotency,
         ...priced,
       });
+      if (!created) return answerRepeat(order);
       relay.kick();
       log.info({ orderId: order.orderId, total: Number(priced.total.minorUnits) }, "order created, saga started");
-      return { order };
+      return order;
     },
 
-    getOrder(req) {
-      return { order: orderOrThrow(req.orderId) };
-    },
+    getOrder: orderOrThrow,
 
-    listOrders(req) {
-      const limit = Math.min(req.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-      const page = store.listOrders({ consumerId: req.consumerId, limit, before: decodePageToken(req.pageToken) });
+    listOrders({ consumerId, pageSize, pageToken }: ListQuery) {
+      const limit = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const page = store.listOrders({ consumerId, limit, before: decodePageToken(pageToken) });
       return { orders: page.orders, nextPageToken: encodePageToken(page.nextCursor) };
     },
 
-    cancelOrder(req) {
-      const order = sagas.cancelOrder(req.orderId, currentCall()?.requestId);
+    cancelOrder(orderId: string): Order {
+      const order = sagas.cancelOrder(orderId, currentCall()?.requestId);
       relay.kick();
       log.info({ orderId: order.orderId }, "cancel requested");
-      return { order };
+      return order;
     },
 
-    async *watchOrder(req, ctx) {
-      // The feed listens before it reads the current state: every later change follows it, once and in order.
-      // It stops listening when the call ends (ctx.signal), however it ends.
-      const watch = store.watchOrder(req.orderId, ctx.signal);
-      yield { order: watch.current };
+    /**
+     * The order now, then after each change until it is final. The feed listens before it reads the current
+     * state: every later change follows it, once and in order. It stops listening when `signal` aborts.
+     */
+    async *watchOrder(orderId: string, signal: AbortSignal): AsyncGenerator<Order> {
+      const watch = store.watchOrder(orderId, signal);
+      yield watch.current;
       if (isFinal(watch.current)) return;
       for await (const order of watch.changes) {
-        yield { order };
+        yield order;
         if (isFinal(order)) return;
       }
     },
   };
+
+  function answerRepeat(order: Order): Order {
+    log.info({ orderId: order.orderId }, "idempotency key seen before: answering with its order, starting nothing");
+    return order;
+  }
 }
+
+export type Orders = ReturnType<typeof createOrders>;
 
 /** REJECTED and CANCELLED orders never change again; an APPROVED one may still be cancelled. */
 function isFinal(order: Order): boolean {
