@@ -131,7 +131,7 @@ describe("the gateway's edge functions", () => {
       ["unknown field", await call(orders, token, { method: "POST", body: { restaurantId: "r-1", extra: 1 } }), 400],
       ["consumer in body", await call(orders, token, { method: "POST", body: { consumerId: "c-1002" } }), 400],
       ["array body", await call(orders, token, { method: "POST", body: [] }), 400],
-      ["oversized", await call(orders, token, { method: "POST", body: { restaurantId: "x".repeat(40_000) } }), 413],
+      ["oversized", await call(orders, token, { method: "POST", body: { restaurantId: "x".repeat(100_000) } }), 413],
       ["unknown route", await call(`${mesh.url}/api/v1/nope`, token), 404],
       ["unknown order", await call(`${orders}/o-missing`, token), 404],
       ["unknown query", await call(`${orders}?color=red`, token), 400],

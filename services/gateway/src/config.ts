@@ -21,7 +21,11 @@ export interface GatewayConfig extends BaseConfig {
   readonly cache: CacheConfig;
   /** Deadline of each leg of a composed view (COMPOSE_LEG_TIMEOUT_MS, default 1000). */
   readonly legTimeoutMs: number;
-  /** Largest request body accepted, in bytes (BODY_LIMIT_BYTES, default 16384). */
+  /**
+   * Largest request body accepted, in bytes (BODY_LIMIT_BYTES, default 65536): above the largest order the
+   * contracts allow, a v2 CreateOrder of 50 lines with 200-character instructions in UTF-8 (about 45 KB),
+   * so that the gateway never refuses for its size a body the OpenAPI document calls valid.
+   */
   readonly bodyLimitBytes: number;
   /** Longest a Server-Sent Events stream stays open (SSE_MAX_MS, default 15 minutes). */
   readonly sseMaxMs: number;
@@ -103,7 +107,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       orderTtlMs: read.int("ORDER_CACHE_TTL_MS", 30_000, 0),
     },
     legTimeoutMs: read.int("COMPOSE_LEG_TIMEOUT_MS", 1_000, 1),
-    bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 16_384, 1),
+    bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 65_536, 1),
     sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),
     deprecations: {
       ordersV1: loadDeprecation(read, "ORDERS_V1", ORDERS_V1_DEPRECATED_AT, ORDERS_V1_SUNSET_AT),
