@@ -2,8 +2,9 @@
 // on every answer, errors included, that it is deprecated, until when, and what replaces it (with the dates
 // the gateway is configured with, not its defaults); /api/v2/orders… places orders through Order's v2 API,
 // idempotently on the client's Idempotency-Key, and they go through the saga like any other; /openapi.json
-// documents both.
+// documents both. And docs/gateway.md's block about the two versions runs as shown (test/doc-claims.ts).
 import { randomUUID } from "node:crypto";
+import { runShell } from "@ftgo/harness/docs-shell.js";
 import {
   type Body,
   call,
@@ -14,6 +15,7 @@ import {
 } from "@ftgo/harness/gateway-mesh.js";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shBlock } from "./doc-blocks.js";
 
 const DEPRECATION_URL = "https://docs.example/ftgo/evolving-order";
 const V1_HEADERS = {
@@ -275,5 +277,39 @@ describe("the OpenAPI document of both versions", () => {
     expect(create.responses["202"].content["application/json"].schema.properties.state).toEqual({
       $ref: "#/components/schemas/ftgo.order.v2.OrderState",
     });
+  });
+});
+
+describe("docs/gateway.md, two versions of the orders API", () => {
+  // The page's outcome is stated with the default dates: a gateway of its own, configured with none.
+  let defaults: GatewayMesh;
+  beforeAll(async () => {
+    defaults = await startGatewayMesh();
+  });
+  afterAll(() => defaults?.stop());
+
+  it("runs the block as shown: v1 deprecated by default dates, one v2 order for two posts with a key, 400 without", async () => {
+    const block = shBlock("docs/gateway.md", "Idempotency-Key");
+    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${defaults.gateway.port}`);
+    const TOKEN = await signIn(defaults.url, { consumerId: "c-1001" });
+    const result = await runShell(`set -euo pipefail\n${script}`, { timeoutMs: 30_000, env: { TOKEN } });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const lines = result.stdout.split("\n").map((line) => line.trim());
+    // Header names are case-insensitive (fastify sends them in lower case); their values are not.
+    const headerLines = lines.map((line) => line.replace(/^[\w-]+:/, (name) => name.toLowerCase()));
+    expect(headerLines).toContain("deprecation: @1796428800");
+    expect(headerLines).toContain("sunset: Sat, 05 Jun 2027 00:00:00 GMT");
+    expect(headerLines).toContain('link: </api/v2/orders>; rel="successor-version"');
+    const answers = lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+    expect(answers).toEqual([
+      { orderId: expect.any(String), state: "APPROVAL_PENDING" },
+      { orderId: answers[0]?.orderId, state: expect.any(String) },
+      {
+        error: {
+          code: "INVALID_ARGUMENT",
+          message: expect.stringMatching(/^the Idempotency-Key header is required: /),
+        },
+      },
+    ]);
   });
 });
