@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 type Schema = Record<string, Body>;
 type Extreme = "min" | "max";
 
-/** Characters an id may be made of, to build strings a pattern accepts. */
-const CANDIDATE_CHARS = ["a", "Z", "7", "_", ".", ":", "-"];
+/**
+ * Characters an id may be made of, to build strings a pattern accepts; and, where no pattern forbids them,
+ * characters of two and four bytes in UTF-8, so that a text at its longest is also at its heaviest.
+ */
+const CANDIDATE_CHARS = ["a", "Z", "7", "_", ".", ":", "-", "é", "🍜"];
 
 describe("declared limits at the gateway", () => {
   let mesh: GatewayMesh;
@@ -49,6 +52,7 @@ describe("declared limits at the gateway", () => {
         return Array.from({ length: count }, () => generate(schema.items, extreme));
       }
       case "string":
+        if (schema.format === "date-time") return new Date(Date.UTC(2030, 0, 1)).toISOString();
         return stringOf(extreme === "max" ? (schema.maxLength ?? 8) : (schema.minLength ?? 0), schema.pattern);
       case "integer":
         return extreme === "max" ? (schema.maximum ?? 1) : (schema.minimum ?? 0);
@@ -57,7 +61,8 @@ describe("declared limits at the gateway", () => {
     }
   }
 
-  const createOrderBody = () => doc.paths["/api/v1/orders"].post.requestBody.content["application/json"].schema;
+  const createOrderBody = (path = "/api/v1/orders") =>
+    doc.paths[path].post.requestBody.content["application/json"].schema;
 
   it("answers 400 with the service's message, naming the field and the rule, for a body over a declared limit", async () => {
     const { status, body } = await call(`${mesh.url}/api/v1/orders`, token, {
@@ -98,6 +103,29 @@ describe("declared limits at the gateway", () => {
     },
   );
 
+  it.each<Extreme>(["max", "min"])(
+    "refuses no v2 order, body and Idempotency-Key, the document calls valid (every bound at its %s)",
+    async (extreme) => {
+      const operation = doc.paths["/api/v2/orders"].post;
+      const header = (operation.parameters as Body[]).find((p) => p.in === "header" && p.name === "Idempotency-Key");
+      const key = stringOf(
+        extreme === "max" ? header.schema.maxLength : header.schema.minLength,
+        header.schema.pattern,
+      );
+
+      const { status, body } = await call(`${mesh.url}/api/v2/orders`, token, {
+        method: "POST",
+        body: generate(createOrderBody("/api/v2/orders"), extreme),
+        headers: { "idempotency-key": key },
+      });
+
+      expect({ status, body }).toEqual({
+        status: 404,
+        body: { error: { code: "NOT_FOUND", message: expect.any(String) } },
+      });
+    },
+  );
+
   it("refuses no path parameter the document calls valid, and refuses one just over its limit with 400", async () => {
     const checked: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, Body>>)) {
@@ -120,6 +148,7 @@ describe("declared limits at the gateway", () => {
     expect(checked.sort()).toEqual([
       "get /api/v1/restaurants/{restaurantId}/menu",
       "post /api/v1/orders/{orderId}/cancel",
+      "post /api/v2/orders/{orderId}/cancel",
     ]);
   });
 });

@@ -35,7 +35,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const backends = createBackends(config, registry, log);
   const cache = createResponseCache();
   const invalidation = invalidateOnEvents(nc, cache, log);
-  const openapi = buildOpenApi(ROUTES);
+  const openapi = buildOpenApi(ROUTES, config.deprecations);
   const deps: GatewayDeps = {
     config,
     backends,

@@ -3,6 +3,7 @@
 // passes on. Also the development sign-in, which issues the tokens.
 import type { RouteContext } from "./context.js";
 import { GatewayError, invalidArgument, notFound } from "./errors.js";
+import type { OrderApi } from "./order-api.js";
 import type { Caller } from "./tokens.js";
 
 /**
@@ -32,10 +33,17 @@ export function mayReadOrdersOf(caller: Caller, consumerId: string): boolean {
   return caller.role === "admin" || (caller.role === "consumer" && caller.subject === consumerId);
 }
 
-/** Another consumer's order is answered exactly like a missing one: its existence is not the caller's business. */
-export async function requireOwnOrder({ deps, caller, callOptions }: RouteContext, orderId: string): Promise<void> {
-  const { order } = await deps.backends.order.getOrder({ orderId }, callOptions);
-  if (!order || !mayReadOrdersOf(caller, order.consumerId)) throw notFound(`order ${orderId} not found`);
+/**
+ * Another consumer's order is answered exactly like a missing one: its existence is not the caller's
+ * business. Asked through the version of the orders API the client called, so v2 needs nothing of v1.
+ */
+export async function requireOwnOrder(
+  { deps, caller, callOptions }: RouteContext,
+  orders: OrderApi,
+  orderId: string,
+): Promise<void> {
+  const order = await orders.getOrder(deps.backends, orderId, callOptions);
+  if (!order || !mayReadOrdersOf(caller, String(order.consumerId))) throw notFound(`order ${orderId} not found`);
 }
 
 const CONSUMER_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { type Logger, MessageHeader } from "@ftgo/platform";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { ORDER_API_VERSIONS, type OrderApiVersion } from "./order-api.js";
 
 interface CacheEntry<T> {
   readonly value: T;
@@ -28,7 +29,8 @@ export interface ResponseCache {
 }
 
 export const menuKey = (restaurantId: string) => `menu:${restaurantId}`;
-export const orderKey = (orderId: string) => `order:${orderId}`;
+/** An order's composed details, per version of the orders API: each shows the order in its own form. */
+export const orderKey = (orderId: string, version: OrderApiVersion) => `order:${version}:${orderId}`;
 
 export function createResponseCache(now: () => number = Date.now): ResponseCache {
   const entries = new Map<string, CacheEntry<unknown>>();
@@ -112,7 +114,7 @@ export function invalidateOnEvents(nc: NatsConnection, cache: ResponseCache, log
       callback: (error, msg) => {
         if (error) return log.warn({ err: error, subject }, "cache invalidation subscription failed");
         const orderId = msg.headers?.get(MessageHeader.CorrelationId);
-        if (orderId) cache.invalidate(orderKey(orderId));
+        if (orderId) for (const version of ORDER_API_VERSIONS) cache.invalidate(orderKey(orderId, version));
       },
     }),
   );

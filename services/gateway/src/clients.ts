@@ -3,6 +3,7 @@ import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { createMeshClient, type Logger, type MeshClient, type Registry } from "@ftgo/platform";
 import { BACKENDS, type Backend, type GatewayConfig } from "./config.js";
@@ -10,6 +11,8 @@ import { BACKENDS, type Backend, type GatewayConfig } from "./config.js";
 /** The gateway's clients of the services behind it: discovered through the registry, each under its policy. */
 export interface Backends {
   readonly order: MeshClient<typeof OrderService>;
+  /** Order's v2 API, served by the same instances as v1 (discovered, and under the policy, as "order"). */
+  readonly orderV2: MeshClient<typeof OrderServiceV2>;
   readonly consumer: MeshClient<typeof ConsumerService>;
   readonly kitchen: MeshClient<typeof KitchenService>;
   readonly accounting: MeshClient<typeof AccountingService>;
@@ -28,6 +31,7 @@ export function createBackends(config: GatewayConfig, registry: Registry, log: L
   >;
   const backends = {
     order: client(OrderService, "order"),
+    orderV2: client(OrderServiceV2, "order"),
     consumer: client(ConsumerService, "consumer"),
     kitchen: client(KitchenService, "kitchen"),
     accounting: client(AccountingService, "accounting"),

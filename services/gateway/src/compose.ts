@@ -7,10 +7,10 @@ import { type CallOptions, Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { type Delivery, DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { isOutage, type Logger, REQUEST_ID_HEADER } from "@ftgo/platform";
 import type { Backends } from "./clients.js";
 import { GatewayError, notFound } from "./errors.js";
+import type { OrderApi } from "./order-api.js";
 import { toRest } from "./translate.js";
 
 /** The optional parts of a composed order, each from the service that owns it. */
@@ -37,6 +37,8 @@ export interface OrderDetails {
 }
 
 export interface ComposeOptions {
+  /** The version of the orders API the client called: the order is read, and shown, in its form. */
+  readonly orders: OrderApi;
   readonly legTimeoutMs: number;
   readonly requestId: string;
   readonly log: Logger;
@@ -46,15 +48,15 @@ export interface ComposeOptions {
 export async function composeOrderDetails(
   backends: Backends,
   orderId: string,
-  { legTimeoutMs, requestId, log }: ComposeOptions,
+  { orders, legTimeoutMs, requestId, log }: ComposeOptions,
 ): Promise<OrderDetails> {
   const options: CallOptions = { timeoutMs: legTimeoutMs, headers: { [REQUEST_ID_HEADER]: requestId } };
   const request = { orderId };
   const [order, ticket, delivery, payment] = await Promise.all([
-    backends.order.getOrder(request, options).then(
-      ({ order }) => {
+    orders.getOrder(backends, orderId, options).then(
+      (order) => {
         if (!order) throw notFound(`order ${orderId} not found`);
-        return toRest(OrderSchema, order);
+        return order;
       },
       (error: unknown) => {
         throw orderLegFailed(orderId, error);

@@ -1,6 +1,7 @@
 import {
   type BaseConfig,
   type Env,
+  type EnvReader,
   loadConfig,
   loadPolicyConfig,
   type PolicyConfig,
@@ -20,11 +21,40 @@ export interface GatewayConfig extends BaseConfig {
   readonly cache: CacheConfig;
   /** Deadline of each leg of a composed view (COMPOSE_LEG_TIMEOUT_MS, default 1000). */
   readonly legTimeoutMs: number;
-  /** Largest request body accepted, in bytes (BODY_LIMIT_BYTES, default 16384). */
+  /**
+   * Largest request body accepted, in bytes (BODY_LIMIT_BYTES, default 65536): above the largest order the
+   * contracts allow, a v2 CreateOrder of 50 lines with 200-character instructions in UTF-8 (about 45 KB),
+   * so that the gateway never refuses for its size a body the OpenAPI document calls valid.
+   */
   readonly bodyLimitBytes: number;
   /** Longest a Server-Sent Events stream stays open (SSE_MAX_MS, default 15 minutes). */
   readonly sseMaxMs: number;
+  /** The deprecated APIs' schedules, announced on each of their answers (deprecation.ts). */
+  readonly deprecations: DeprecationsConfig;
 }
+
+export interface DeprecationsConfig {
+  /** /api/v1/orders…, succeeded by /api/v2/orders…. */
+  readonly ordersV1: DeprecationConfig;
+}
+
+/**
+ * When a deprecated API was deprecated and when it goes away, as its answers say (Deprecation, RFC 9745;
+ * Sunset, RFC 8594). The dates are the operator's promise to the API's clients, so they are settings, not code.
+ */
+export interface DeprecationConfig {
+  /** Since when it is deprecated: when its successor shipped (ORDERS_V1_DEPRECATED_AT, ISO 8601). */
+  readonly deprecatedAt: Date;
+  /** When it stops answering, after deprecatedAt (ORDERS_V1_SUNSET_AT, ISO 8601). */
+  readonly sunsetAt: Date;
+  /** A page about the deprecation and the way off it, linked as rel="deprecation" (ORDERS_V1_DEPRECATION_URL). */
+  readonly infoUrl: string;
+}
+
+/** v2 of the orders API shipped on 5 December 2026: v1 is deprecated since then. */
+export const ORDERS_V1_DEPRECATED_AT = "2026-12-05T00:00:00Z";
+/** Six months for v1's clients to move to v2. */
+export const ORDERS_V1_SUNSET_AT = "2027-06-05T00:00:00Z";
 
 export interface AuthConfig {
   /** `iss` of the tokens it issues and accepts (JWT_ISSUER). */
@@ -77,7 +107,35 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       orderTtlMs: read.int("ORDER_CACHE_TTL_MS", 30_000, 0),
     },
     legTimeoutMs: read.int("COMPOSE_LEG_TIMEOUT_MS", 1_000, 1),
-    bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 16_384, 1),
+    bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 65_536, 1),
     sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),
+    deprecations: {
+      ordersV1: loadDeprecation(read, "ORDERS_V1", ORDERS_V1_DEPRECATED_AT, ORDERS_V1_SUNSET_AT),
+    },
   }));
+}
+
+/** An ISO 8601 date, with a time and zone or without (midnight UTC): what a person writes in a setting. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function loadDeprecation(read: EnvReader, prefix: string, deprecatedAt: string, sunsetAt: string): DeprecationConfig {
+  const date = (name: string, fallback: string) => {
+    const value = read.string(name, fallback);
+    if (ISO_8601.test(value) && !Number.isNaN(Date.parse(value))) return new Date(value);
+    read.problem(`${name}=${JSON.stringify(value)} is not an ISO 8601 date, e.g. 2027-06-05 or 2027-06-05T12:00:00Z`);
+    return new Date(fallback);
+  };
+  const config = {
+    deprecatedAt: date(`${prefix}_DEPRECATED_AT`, deprecatedAt),
+    sunsetAt: date(`${prefix}_SUNSET_AT`, sunsetAt),
+    infoUrl: read.string(`${prefix}_DEPRECATION_URL`, ""),
+  };
+  // RFC 9745: a resource should not go away before it was announced as deprecated.
+  if (config.sunsetAt <= config.deprecatedAt) {
+    read.problem(`${prefix}_SUNSET_AT must be later than ${prefix}_DEPRECATED_AT`);
+  }
+  if (config.infoUrl !== "" && !URL.canParse(config.infoUrl)) {
+    read.problem(`${prefix}_DEPRECATION_URL=${JSON.stringify(config.infoUrl)} is not an absolute URL`);
+  }
+  return config;
 }

@@ -1,14 +1,19 @@
 // The OpenAPI 3.1 document, derived from the routing map and the protobuf descriptors: paths from the
 // table, request and response schemas from the messages the routes translate to and from, and the
 // route summaries as descriptions, and the limits the contracts declare (openapi-limits.ts) as maxLength,
-// pattern, minimum/maximum, maxItems and required. Nothing here is written per route.
+// pattern, minimum/maximum, maxItems and required. Nothing here is written per route. A deprecated route's
+// operation says `deprecated: true`, and its answers' Deprecation, Sunset and Link headers with the dates
+// configured; a route that takes an Idempotency-Key declares the header, with the limits of its field.
 import type { DescEnum, DescField, DescMessage, JsonObject } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import type { DeprecationsConfig } from "./config.js";
+import { type Deprecation, deprecationHeaders } from "./deprecation.js";
+import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-key.js";
 import { declaredLimits } from "./openapi-limits.js";
+import { ORDER_APIS, type OrderApi } from "./order-api.js";
 import type { JsonSchema, Route } from "./routes.js";
 import { isWellKnown } from "./translate.js";
 
@@ -22,16 +27,17 @@ const ERROR_STATUSES: Readonly<Record<string, string>> = {
   "503": "A service the route needs is unavailable",
 };
 
-export function buildOpenApi(routes: readonly Route[]): JsonObject {
+export function buildOpenApi(routes: readonly Route[], deprecations: DeprecationsConfig): JsonObject {
   const components = new Map<string, JsonSchema>();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const operation = describeOperation(route, components);
+    const operation = describeOperation(route, components, deprecations);
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
   }
   // The composed views reference the messages they are made of.
-  for (const schema of [OrderSchema, TicketSchema, DeliverySchema, AuthorizationSchema]) messageRef(schema, components);
-  components.set("OrderDetails", ORDER_DETAILS);
+  const orders = ORDER_APIS.map((api) => api.orderSchema);
+  for (const schema of [...orders, TicketSchema, DeliverySchema, AuthorizationSchema]) messageRef(schema, components);
+  for (const api of ORDER_APIS) components.set(orderDetailsName(api), orderDetailsSchema(api));
   components.set("MobileOrder", MOBILE_ORDER);
   components.set("Error", ERROR);
   return {
@@ -50,8 +56,12 @@ export function buildOpenApi(routes: readonly Route[]): JsonObject {
   } as JsonObject;
 }
 
-function describeOperation(route: Route, components: Map<string, JsonSchema>): Record<string, unknown> {
-  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
+function describeOperation(
+  route: Route,
+  components: Map<string, JsonSchema>,
+  deprecations: DeprecationsConfig,
+): Record<string, unknown> {
+  const parameters: Record<string, unknown>[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
     const field = route.kind === "grpc" ? route.rpc.input.fields.find((f) => f.jsonName === name) : undefined;
     return { name, in: "path", required: true, schema: field ? fieldSchema(field, components) : { type: "string" } };
   });
@@ -66,9 +76,27 @@ function describeOperation(route: Route, components: Map<string, JsonSchema>): R
         in: "query",
         required: false,
         schema: field ? fieldSchema(field, components) : {},
-      } as never);
+      });
     }
-    const gatewaySet = new Set([...(route.request.path ?? []), ...(route.request.query ?? []), route.request.caller]);
+    const keyField = route.rpc.input.fields.find((f) => f.jsonName === route.request.idempotencyKey);
+    if (keyField) {
+      parameters.push({
+        name: IDEMPOTENCY_KEY_HEADER,
+        in: "header",
+        required: true,
+        description:
+          "Chosen by the client, one per order it means to place (a UUID, say), and sent again unchanged " +
+          "when it retries: a repeated key answers the order it first created. The IETF draft's form is " +
+          'a Structured Field String ("…"); a bare key is accepted too. Missing or malformed: 400.',
+        schema: fieldSchema(keyField, components),
+      });
+    }
+    const gatewaySet = new Set([
+      ...(route.request.path ?? []),
+      ...(route.request.query ?? []),
+      route.request.caller,
+      route.request.idempotencyKey,
+    ]);
     if (route.request.body) requestSchema = messageSchema(route.rpc.input, components, gatewaySet);
     responseSchema = route.responseSchema ?? messageRef(route.rpc.output, components);
     status = String(route.status ?? 200);
@@ -78,17 +106,24 @@ function describeOperation(route: Route, components: Map<string, JsonSchema>): R
   }
   const calls =
     route.kind === "grpc" ? [`${route.rpc.parent.typeName}.${route.rpc.name}`] : route.calls.map((call) => call);
+  // A deprecated route says so in every answer, errors included.
+  const headers = route.deprecated ? { headers: deprecatedHeaders(route.deprecated, deprecations) } : {};
   const errors = Object.fromEntries(
     Object.entries(ERROR_STATUSES)
       .filter(([code]) => route.auth !== "public" || (code !== "401" && code !== "403"))
       .map(([code, description]) => [
         code,
-        { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        {
+          description,
+          ...headers,
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        },
       ]),
   );
   return {
     operationId: operationId(route),
     summary: route.summary,
+    ...(route.deprecated ? { deprecated: true, description: deprecatedNote(route.deprecated, deprecations) } : {}),
     tags: [route.tag],
     ...(route.auth === "public" ? { security: [] } : { security: [{ bearer: [] }] }),
     ...(route.auth !== "public" ? { "x-ftgo-access": route.auth } : {}),
@@ -100,6 +135,7 @@ function describeOperation(route: Route, components: Map<string, JsonSchema>): R
     responses: {
       [status]: {
         description: "OK",
+        ...headers,
         content: {
           [route.kind === "handler" && route.contentType ? route.contentType : "application/json"]: {
             schema: responseSchema,
@@ -109,6 +145,30 @@ function describeOperation(route: Route, components: Map<string, JsonSchema>): R
       ...errors,
     },
   };
+}
+
+/** The Deprecation, Sunset and Link headers of a deprecated route's answers, with their configured values. */
+function deprecatedHeaders(deprecation: Deprecation, deprecations: DeprecationsConfig): Record<string, unknown> {
+  const sent = deprecationHeaders(deprecations[deprecation.schedule], deprecation.successor);
+  const header = (description: string, value: string | undefined) => ({
+    description,
+    required: true,
+    schema: { type: "string", examples: [value] },
+  });
+  return {
+    Deprecation: header("RFC 9745: deprecated since this date (`@` and seconds since the epoch)", sent.deprecation),
+    Sunset: header("RFC 8594: the route stops answering after this date", sent.sunset),
+    Link: header(
+      'The successor API (rel="successor-version"), and a page about the deprecation when configured',
+      sent.link,
+    ),
+  };
+}
+
+function deprecatedNote({ successor, schedule }: Deprecation, deprecations: DeprecationsConfig): string {
+  const { deprecatedAt, sunsetAt } = deprecations[schedule];
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+  return `Deprecated since ${day(deprecatedAt)}, answers until ${day(sunsetAt)}: use ${successor} instead.`;
 }
 
 /** `GET /api/v1/orders/{orderId}` → `getApiV1OrdersOrderId`: unique, stable, readable. */
@@ -205,20 +265,24 @@ function wellKnownSchema(desc: DescMessage): JsonSchema {
 const nullable = (ref: string) => ({ oneOf: [{ $ref: `#/components/schemas/${ref}` }, { type: "null" }] });
 const LEGS = { type: "array", items: { enum: ["ticket", "delivery", "payment"] } };
 
-const ORDER_DETAILS: JsonSchema = {
+/** `OrderDetails` for v1 (the name it always had), `OrderDetailsV2` for v2. */
+const orderDetailsName = ({ version }: OrderApi) =>
+  version === "v1" ? "OrderDetails" : `OrderDetails${version.toUpperCase()}`;
+
+const orderDetailsSchema = ({ orderSchema }: OrderApi): JsonSchema => ({
   type: "object",
   description:
     "An order composed from Order, Kitchen, Delivery and Accounting. A part that could not be fetched in " +
     "time is null and named in `unavailable`; a part that does not exist yet is null and not named.",
   required: ["order", "ticket", "delivery", "payment", "unavailable"],
   properties: {
-    order: { $ref: "#/components/schemas/ftgo.order.v1.Order" },
+    order: { $ref: `#/components/schemas/${orderSchema.typeName}` },
     ticket: nullable("ftgo.kitchen.v1.Ticket"),
     delivery: nullable("ftgo.delivery.v1.Delivery"),
     payment: nullable("ftgo.accounting.v1.Authorization"),
     unavailable: LEGS,
   },
-};
+});
 
 const MOBILE_ORDER: JsonSchema = {
   type: "object",

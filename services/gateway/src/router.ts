@@ -1,6 +1,7 @@
 // Turns the routing map into fastify routes. Every route passes the same edge functions, in this order:
 // authenticate (who is calling), authorize (may they call this route), rate-limit (per caller), then the
-// route itself: a declared gRPC call translated both ways, or the route's own handler.
+// route itself: a declared gRPC call translated both ways, or the route's own handler. A deprecated route's
+// answers, whatever they are, carry its deprecation headers on the way out.
 import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
 import { REQUEST_ID_HEADER } from "@ftgo/platform";
@@ -8,17 +9,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { authorize, requireOwnOrder } from "./auth.js";
 import { sendCached } from "./cache.js";
 import type { GatewayDeps, RouteContext } from "./context.js";
+import { announceDeprecations, type Deprecation } from "./deprecation.js";
 import { invalidArgument } from "./errors.js";
+import { readIdempotencyKey } from "./idempotency-key.js";
 import { rateLimited, rateLimitHeaders } from "./rate-limit.js";
 import type { GrpcRoute, Route } from "./routes.js";
 import type { Caller } from "./tokens.js";
 import { toRequest, toRest } from "./translate.js";
 
 export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps: GatewayDeps): void {
+  const deprecated = new Map<string, Deprecation>();
   for (const route of routes) {
+    const url = route.path.replace(/\{(\w+)\}/g, ":$1");
+    if (route.deprecated) deprecated.set(url, route.deprecated);
     app.route({
       method: route.method,
-      url: route.path.replace(/\{(\w+)\}/g, ":$1"),
+      url,
       handler: async (request, reply) => {
         const caller = await deps.authenticator.authenticate(request.headers.authorization);
         request.caller = caller;
@@ -36,6 +42,7 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
       },
     });
   }
+  announceDeprecations(app, deprecated, deps.config.deprecations);
 }
 
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {
@@ -51,7 +58,7 @@ type UntypedClient = Record<string, (request: Message, options: CallOptions) => 
 
 async function callGrpcRoute(route: GrpcRoute, ctx: RouteContext): Promise<unknown> {
   const { deps, params, reply } = ctx;
-  if (route.ownOrder) await requireOwnOrder(ctx, params.orderId ?? "");
+  if (route.ownOrder) await requireOwnOrder(ctx, route.ownOrder, params.orderId ?? "");
   const message = toRequest(route.rpc.input, requestJson(route, ctx));
   const call = async () => {
     const client = deps.backends[route.target] as unknown as UntypedClient;
@@ -70,12 +77,20 @@ async function callGrpcRoute(route: GrpcRoute, ctx: RouteContext): Promise<unkno
   }));
 }
 
-/** The request message's JSON: the body's fields, then path and query parameters, then the caller's id. */
+/**
+ * The request message's JSON: the body's fields, then path and query parameters, then the caller's id and
+ * the Idempotency-Key header's key.
+ */
 function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext): JsonValue {
   const { mapping, body } = { mapping: route.request, body: request.body };
   const set = (fields: readonly string[] | undefined, from: Readonly<Record<string, unknown>>) =>
     Object.fromEntries((fields ?? []).filter((field) => from[field] !== undefined).map((f) => [f, from[f]]));
-  const gatewaySet = [...(mapping.path ?? []), ...(mapping.query ?? []), ...(mapping.caller ? [mapping.caller] : [])];
+  const gatewaySet = [
+    ...(mapping.path ?? []),
+    ...(mapping.query ?? []),
+    ...(mapping.caller ? [mapping.caller] : []),
+    ...(mapping.idempotencyKey ? [mapping.idempotencyKey] : []),
+  ];
   let fromBody: JsonObject = {};
   if (mapping.body) {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -93,5 +108,18 @@ function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext
   const repeated = Object.entries(query).find(([, value]) => typeof value !== "string");
   if (repeated) throw invalidArgument(`query parameter ${repeated[0]} must be given once`);
   const callerId = mapping.caller && caller.role === "consumer" ? { [mapping.caller]: caller.subject } : {};
-  return { ...fromBody, ...set(mapping.path, params), ...set(mapping.query, query), ...callerId } as JsonObject;
+  const key = mapping.idempotencyKey ? { [mapping.idempotencyKey]: idempotencyKeyOf(route, request) } : {};
+  return {
+    ...fromBody,
+    ...set(mapping.path, params),
+    ...set(mapping.query, query),
+    ...callerId,
+    ...key,
+  } as JsonObject;
+}
+
+function idempotencyKeyOf(route: GrpcRoute, request: FastifyRequest): string {
+  const field = route.rpc.input.fields.find((f) => f.jsonName === route.request.idempotencyKey);
+  if (!field) throw new Error(`${route.rpc.input.typeName} has no field ${route.request.idempotencyKey}`);
+  return readIdempotencyKey(request.headers["idempotency-key"], field);
 }

@@ -5,13 +5,17 @@
 import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { type Access, signIn } from "./auth.js";
+import type { Backends } from "./clients.js";
 import { ORDER_DETAILS_CALLS } from "./compose.js";
-import type { Backend, CacheConfig } from "./config.js";
+import type { CacheConfig } from "./config.js";
 import type { RouteContext } from "./context.js";
+import type { Deprecation } from "./deprecation.js";
 import { healthz, listServices, readyz } from "./health.js";
-import { streamOrderEvents } from "./sse.js";
-import { getMobileOrder, getOrderDetails } from "./views.js";
+import { ORDERS_V1, ORDERS_V2, type OrderApi } from "./order-api.js";
+import { orderEventsOf } from "./sse.js";
+import { getMobileOrder, orderDetailsOf } from "./views.js";
 
 /** A JSON Schema fragment, as OpenAPI 3.1 embeds it. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -21,8 +25,10 @@ interface RouteBase {
   /** OpenAPI template: `/api/v1/orders/{orderId}`. */
   readonly path: string;
   readonly summary: string;
-  readonly tag: "auth" | "orders" | "restaurants" | "mobile" | "admin" | "ops";
+  readonly tag: "auth" | "orders" | "orders v2" | "restaurants" | "mobile" | "admin" | "ops";
   readonly auth: Access;
+  /** Deprecated, in favour of the successor: every answer says so, and so does the OpenAPI document. */
+  readonly deprecated?: Deprecation;
 }
 
 /** How a REST request becomes the gRPC request message (its protobuf JSON form). */
@@ -35,16 +41,21 @@ export interface RequestMapping {
   readonly body?: boolean;
   /** The field that gets the caller's consumer id (an admin sets none: every consumer's). */
   readonly caller?: string;
+  /** The field that gets the key of the Idempotency-Key header, which is then required (idempotency-key.ts). */
+  readonly idempotencyKey?: string;
 }
+
+/** Which of the gateway's clients a route calls: a service of the registry, or Order's v2 API (`orderV2`). */
+export type Target = Exclude<keyof Backends, "health" | "close">;
 
 /** A route that is one gRPC call: the router translates the request, calls, and translates the answer. */
 export interface GrpcRoute extends RouteBase {
   readonly kind: "grpc";
-  readonly target: Backend;
+  readonly target: Target;
   readonly rpc: DescMethod;
   readonly request: RequestMapping;
-  /** Before the call, the `orderId` path parameter must name an order the caller may see (else 404). */
-  readonly ownOrder?: boolean;
+  /** Before the call, the `orderId` path parameter must name an order the caller may see in this API (else 404). */
+  readonly ownOrder?: OrderApi;
   /** Success status; default 200. */
   readonly status?: number;
   /** What the client sees of the response (its REST JSON form); default all of it. */
@@ -73,11 +84,13 @@ const orderSummary = (response: JsonObject) => {
   const order = response.order as JsonObject;
   return { orderId: order.orderId ?? "", state: order.state ?? "" };
 };
-const ORDER_SUMMARY_SCHEMA: JsonSchema = {
+const orderSummarySchema = ({ stateSchema }: OrderApi): JsonSchema => ({
   type: "object",
   required: ["orderId", "state"],
-  properties: { orderId: { type: "string" }, state: { $ref: "#/components/schemas/ftgo.order.v1.OrderState" } },
-};
+  properties: { orderId: { type: "string" }, state: { $ref: `#/components/schemas/${stateSchema.typeName}` } },
+});
+/** The v1 orders API is retired on the schedule ORDERS_V1_* configure, in favour of v2. */
+const V1_DEPRECATED: Deprecation = { successor: ORDERS_V2.path, schedule: "ordersV1" };
 
 export const ROUTES: readonly Route[] = [
   {
@@ -108,7 +121,8 @@ export const ROUTES: readonly Route[] = [
     request: { body: true, caller: "consumerId" },
     status: 202,
     present: orderSummary,
-    responseSchema: ORDER_SUMMARY_SCHEMA,
+    responseSchema: orderSummarySchema(ORDERS_V1),
+    deprecated: V1_DEPRECATED,
   },
   {
     kind: "grpc",
@@ -120,6 +134,7 @@ export const ROUTES: readonly Route[] = [
     target: "order",
     rpc: OrderService.method.listOrders,
     request: { caller: "consumerId", query: ["pageSize", "pageToken"] },
+    deprecated: V1_DEPRECATED,
   },
   {
     kind: "handler",
@@ -129,8 +144,9 @@ export const ROUTES: readonly Route[] = [
     tag: "orders",
     auth: "consumer",
     calls: ORDER_DETAILS_CALLS,
-    handler: getOrderDetails,
+    handler: orderDetailsOf(ORDERS_V1),
     responseSchema: { $ref: "#/components/schemas/OrderDetails" },
+    deprecated: V1_DEPRECATED,
   },
   {
     kind: "grpc",
@@ -142,10 +158,11 @@ export const ROUTES: readonly Route[] = [
     target: "order",
     rpc: OrderService.method.cancelOrder,
     request: { path: ["orderId"] },
-    ownOrder: true,
+    ownOrder: ORDERS_V1,
     status: 202,
     present: orderSummary,
-    responseSchema: ORDER_SUMMARY_SCHEMA,
+    responseSchema: orderSummarySchema(ORDERS_V1),
+    deprecated: V1_DEPRECATED,
   },
   {
     kind: "handler",
@@ -155,9 +172,75 @@ export const ROUTES: readonly Route[] = [
     tag: "orders",
     auth: "consumer",
     calls: ["OrderService.GetOrder", "OrderService.WatchOrder"],
-    handler: streamOrderEvents,
+    handler: orderEventsOf(ORDERS_V1),
     contentType: "text/event-stream",
     responseSchema: { type: "string", description: "`event: order` lines whose data is the order as JSON" },
+    deprecated: V1_DEPRECATED,
+  },
+  {
+    kind: "grpc",
+    method: "POST",
+    path: "/api/v2/orders",
+    summary:
+      "Place an order: starts the Create Order saga and answers at once. Safe to retry: a repeated " +
+      "Idempotency-Key answers the order the key first created (202 either way) and starts nothing",
+    tag: "orders v2",
+    auth: "consumer-only",
+    target: "orderV2",
+    rpc: OrderServiceV2.method.createOrder,
+    request: { body: true, caller: "consumerId", idempotencyKey: "idempotencyKey" },
+    status: 202,
+    present: orderSummary,
+    responseSchema: orderSummarySchema(ORDERS_V2),
+  },
+  {
+    kind: "grpc",
+    method: "GET",
+    path: "/api/v2/orders",
+    summary: "The caller's orders, newest first",
+    tag: "orders v2",
+    auth: "consumer",
+    target: "orderV2",
+    rpc: OrderServiceV2.method.listOrders,
+    request: { caller: "consumerId", query: ["pageSize", "pageToken"] },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/api/v2/orders/{orderId}",
+    summary: "An order with its ticket, delivery and payment (API composition; missing parts listed in `unavailable`)",
+    tag: "orders v2",
+    auth: "consumer",
+    calls: ["ftgo.order.v2.OrderService.GetOrder", ...ORDER_DETAILS_CALLS.slice(1)],
+    handler: orderDetailsOf(ORDERS_V2),
+    responseSchema: { $ref: "#/components/schemas/OrderDetailsV2" },
+  },
+  {
+    kind: "grpc",
+    method: "POST",
+    path: "/api/v2/orders/{orderId}/cancel",
+    summary: "Cancel an approved order: starts the Cancel Order saga",
+    tag: "orders v2",
+    auth: "consumer",
+    target: "orderV2",
+    rpc: OrderServiceV2.method.cancelOrder,
+    request: { path: ["orderId"] },
+    ownOrder: ORDERS_V2,
+    status: 202,
+    present: orderSummary,
+    responseSchema: orderSummarySchema(ORDERS_V2),
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/api/v2/orders/{orderId}/events",
+    summary: "Server-Sent Events: the order now, then each change until it settles",
+    tag: "orders v2",
+    auth: "consumer",
+    calls: ["ftgo.order.v2.OrderService.GetOrder", "ftgo.order.v2.OrderService.WatchOrder"],
+    handler: orderEventsOf(ORDERS_V2),
+    contentType: "text/event-stream",
+    responseSchema: { type: "string", description: "`event: order` lines whose data is the v2 order as JSON" },
   },
   {
     kind: "grpc",

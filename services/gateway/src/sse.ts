@@ -1,32 +1,35 @@
-// Protocol translation for a stream: OrderService.WatchOrder (gRPC server streaming) relayed to the browser
-// as Server-Sent Events. The gRPC stream lives exactly as long as the HTTP response: it ends when the order
-// settles (the server ends it), when the client goes away, or at SSE_MAX_MS.
+// Protocol translation for a stream: OrderService.WatchOrder (gRPC server streaming, of the version the
+// client called) relayed to the browser as Server-Sent Events. The gRPC stream lives exactly as long as
+// the HTTP response: it ends when the order settles (the server ends it), when the client goes away, or at
+// SSE_MAX_MS.
 import { Readable } from "node:stream";
-import { OrderSchema } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { requireOwnOrder } from "./auth.js";
 import type { RouteContext } from "./context.js";
-import { toRest } from "./translate.js";
+import type { OrderApi } from "./order-api.js";
 
-/** GET /api/v1/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */
-export async function streamOrderEvents(ctx: RouteContext): Promise<unknown> {
+/** GET /api/{version}/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */
+export function orderEventsOf(orders: OrderApi): (ctx: RouteContext) => Promise<unknown> {
+  return (ctx) => streamOrderEvents(ctx, orders);
+}
+
+async function streamOrderEvents(ctx: RouteContext, orders: OrderApi): Promise<unknown> {
   const { deps, params, reply, request, callOptions } = ctx;
   const orderId = params.orderId ?? "";
-  await requireOwnOrder(ctx, orderId);
+  await requireOwnOrder(ctx, orders, orderId);
 
   const gone = new AbortController();
   request.raw.once("close", () => gone.abort());
-  const updates = deps.backends.order.watchOrder(
-    { orderId },
-    { ...callOptions, signal: gone.signal, timeoutMs: deps.config.sseMaxMs },
-  );
+  const updates = orders.watchOrder(deps.backends, orderId, {
+    ...callOptions,
+    signal: gone.signal,
+    timeoutMs: deps.config.sseMaxMs,
+  });
   const log = deps.log.child({ requestId: request.id, orderId });
 
   async function* events() {
     yield ": watching the order\n\n"; // sent at once, so proxies and clients see the stream open
     try {
-      for await (const { order } of updates) {
-        if (order) yield `event: order\ndata: ${JSON.stringify(toRest(OrderSchema, order))}\n\n`;
-      }
+      for await (const order of updates) yield `event: order\ndata: ${JSON.stringify(order)}\n\n`;
       yield "event: end\ndata: {}\n\n";
     } catch (error) {
       if (!gone.signal.aborted) {

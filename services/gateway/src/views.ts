@@ -1,29 +1,32 @@
-// The composed views of an order: the full one for the web API and the mobile BFF's compact one. Both
-// come from the same composition and the same cache entry; they differ only in what they show.
+// The composed views of an order: the full one for the web API, in either version of the orders API, and
+// the mobile BFF's compact one. They come from the same composition; the cache keeps one entry per version
+// (each shows the order in its own form), and the mobile view shares v1's.
 import { mayReadOrdersOf } from "./auth.js";
 import { orderKey, sendCached } from "./cache.js";
 import { composeOrderDetails, type OrderDetails, toMobileView } from "./compose.js";
 import type { RouteContext } from "./context.js";
 import { notFound } from "./errors.js";
+import { ORDERS_V1, type OrderApi } from "./order-api.js";
 
 /** Per caller, and always revalidated (cheap with the ETag): the cache lives in the gateway, not in proxies. */
 const PRIVATE = "private, no-cache";
 
-/** GET /api/v1/orders/{orderId}: the order, its ticket, delivery and payment. */
-export function getOrderDetails(ctx: RouteContext): Promise<unknown> {
-  return sendComposed(ctx, (details) => details);
+/** GET /api/{version}/orders/{orderId}: the order, its ticket, delivery and payment. */
+export function orderDetailsOf(orders: OrderApi): (ctx: RouteContext) => Promise<unknown> {
+  return (ctx) => sendComposed(ctx, orders, (details) => details);
 }
 
 /** GET /mobile/v1/orders/{orderId}: what the app's order screen shows, in one round trip. */
 export function getMobileOrder(ctx: RouteContext): Promise<unknown> {
-  return sendComposed(ctx, toMobileView);
+  return sendComposed(ctx, ORDERS_V1, toMobileView);
 }
 
-function sendComposed(ctx: RouteContext, view: (details: OrderDetails) => unknown): Promise<unknown> {
+function sendComposed(ctx: RouteContext, orders: OrderApi, view: (details: OrderDetails) => unknown): Promise<unknown> {
   const { deps, params, request, caller } = ctx;
   const orderId = params.orderId ?? "";
   const compose = async () => {
     const details = await composeOrderDetails(deps.backends, orderId, {
+      orders,
       legTimeoutMs: deps.config.legTimeoutMs,
       requestId: request.id,
       log: deps.log.child({ requestId: request.id, orderId }),
@@ -31,7 +34,8 @@ function sendComposed(ctx: RouteContext, view: (details: OrderDetails) => unknow
     // A view with a hole is not worth keeping: the next request may fill it.
     return { value: details, cacheable: details.unavailable.length === 0 };
   };
-  return sendCached(ctx, orderKey(orderId), deps.config.cache.orderTtlMs, PRIVATE, compose, (details) => {
+  const key = orderKey(orderId, orders.version);
+  return sendCached(ctx, key, deps.config.cache.orderTtlMs, PRIVATE, compose, (details) => {
     if (!mayReadOrdersOf(caller, String(details.order.consumerId))) throw notFound(`order ${orderId} not found`);
     return view(details);
   });

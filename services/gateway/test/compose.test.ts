@@ -11,6 +11,7 @@ import { money, silentLogger } from "@ftgo/platform";
 import { describe, expect, it } from "vitest";
 import type { Backends } from "../src/clients.js";
 import { composeOrderDetails, MAX_QUOTES_SHOWN } from "../src/compose.js";
+import { ORDERS_V1 } from "../src/order-api.js";
 
 /** Backends whose Delivery answers a delivery with `quotes` courier quotes. */
 function backendsWith(quotes: number): Backends {
@@ -36,7 +37,12 @@ function backendsWith(quotes: number): Backends {
 }
 
 const compose = (backends: Backends) =>
-  composeOrderDetails(backends, "o-1", { legTimeoutMs: 1_000, requestId: "r-1", log: silentLogger() });
+  composeOrderDetails(backends, "o-1", {
+    orders: ORDERS_V1,
+    legTimeoutMs: 1_000,
+    requestId: "r-1",
+    log: silentLogger(),
+  });
 
 describe("composeOrderDetails", () => {
   it("shows at most MAX_QUOTES_SHOWN courier quotes, the first ones, however many Delivery answers", async () => {
