@@ -1,8 +1,6 @@
 // Exercise 1: add an optional field to a request and to a response, the MINOR change. The restaurant says who
 // accepted a ticket (AcceptTicketRequest.accepted_by), Kitchen keeps it, and the Ticket answers it. A client
 // built from the release, which knows nothing of it, must still accept and read tickets.
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { create, type DescField, type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import {
@@ -12,47 +10,16 @@ import {
   TicketSchema,
   TicketState,
 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { loadKitchenConfig, startKitchen } from "@ftgo/kitchen";
-import { openKitchenStore } from "@ftgo/kitchen/store";
-import { createGrpcClient, createGrpcTransport, silentLogger } from "@ftgo/platform";
-import { startNatsServer } from "@ftgo/platform/testing";
+import { createGrpcClient } from "@ftgo/platform";
+import { kitchenWithTickets } from "../../scripts/lib/exercises/kitchen.js";
 import { releasedRegistry } from "../../scripts/lib/exercises/released.js";
-import type { CheckContext, Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
+import type { Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
 
 const FIELD = "accepted_by";
 const WHO = "Linh";
 
 const stringField = (desc: DescMessage): DescField | undefined =>
   desc.fields.find((f) => f.name === FIELD && f.fieldKind === "scalar" && f.scalar === ScalarType.STRING);
-
-/** Kitchen on a real socket with its own NATS and database; `ids` wait for acceptance; closed by `using`. */
-async function kitchenWithTickets(ctx: CheckContext, ids: readonly string[]) {
-  const dataDir = mkdtempSync(join(ctx.scratch, "kitchen-"));
-  const nats = await startNatsServer();
-  const env = { PORT: "0", DATA_DIR: dataDir, NATS_URL: nats.url, LOG_LEVEL: "silent" };
-  const kitchen = await startKitchen(loadKitchenConfig(env), silentLogger()).catch(async (err: unknown) => {
-    await nats.stop();
-    throw err;
-  });
-  const dbFile = join(dataDir, "kitchen.db");
-  const store = openKitchenStore(dbFile);
-  for (const orderId of ids) {
-    const lineItems = [{ menuItemId: "m-1", name: "Pho bo", quantity: 1 }];
-    store.insertTicket({ orderId, restaurantId: "r-1", state: "AWAITING_ACCEPTANCE", reason: "", lineItems });
-  }
-  store.close();
-  const transport = createGrpcTransport({ address: kitchen.address });
-  return {
-    transport,
-    dbFile,
-    async stop() {
-      transport.close();
-      await kitchen.stop();
-      await nats.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const exercise: Exercise = {
   number: 1,
@@ -94,7 +61,7 @@ const exercise: Exercise = {
         const requestField = stringField(AcceptTicketRequestSchema);
         const ticketField = stringField(TicketSchema);
         if (!requestField || !ticketField) return { ok: false, missing: `add the field \`${FIELD}\` first` };
-        const kitchen = await kitchenWithTickets(ctx, ["o-old-client", "o-new-client"]);
+        const kitchen = await kitchenWithTickets(ctx.scratch, ["o-old-client", "o-new-client"]);
         let answered: string;
         try {
           const released = releasedRegistry(ctx.latestRelease).getService(KitchenService.typeName);
