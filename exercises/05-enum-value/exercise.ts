@@ -7,6 +7,7 @@ import { loadConsumerConfig, startConsumer } from "@ftgo/consumer";
 import { ConsumerService, ConsumerStateSchema } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
 import Database from "better-sqlite3";
+import { bufSays } from "../../scripts/lib/exercises/buf-says.js";
 import { withService } from "../../scripts/lib/exercises/one-service.js";
 import { loadReleaseImage, releasedClient, releasedEnum } from "../../scripts/lib/exercises/release-image.js";
 import type { Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
@@ -18,11 +19,6 @@ const CLOSED_CONSUMER = { consumerId: "c-9005", name: "Dana Closed" };
 /** The value the learner adds, as today's generated code describes it; undefined until it exists. */
 function newValue() {
   return ConsumerStateSchema.values.find((value) => value.name === NEW_VALUE);
-}
-
-/** buf's own lines, without the noise around them, for a `missing` message. */
-function bufSays(output: string): string {
-  return output.trim().split("\n").slice(0, 5).join("\n  ");
 }
 
 /**
@@ -107,7 +103,7 @@ const exercise: Exercise = {
         return {
           ok: false,
           missing:
-            `buf breaking against ${ctx.latestReleaseVersion} fails:\n  ${bufSays(result.output)}\n` +
+            `buf breaking against ${ctx.latestReleaseVersion} fails:\n${bufSays(result)}\n` +
             "An enum value's number is what travels on the wire and is stored by every client: never renumber. " +
             `Keep each existing value where it is and give the new one the next free number (${NEW_NUMBER}).`,
         };

@@ -4,6 +4,7 @@
 import { loadConsumerConfig, startConsumer } from "@ftgo/consumer";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { grpcurl } from "@ftgo/harness/grpcurl.js";
+import { bufSays } from "../../scripts/lib/exercises/buf-says.js";
 import { withService } from "../../scripts/lib/exercises/one-service.js";
 import { loadReleaseImage, releasedClient, releasedService } from "../../scripts/lib/exercises/release-image.js";
 import type { Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
@@ -80,7 +81,7 @@ const exercise: Exercise = {
         if (result.code === 0) return { ok: true };
         return {
           ok: false,
-          missing: `buf breaking against ${ctx.latestReleaseVersion} fails:\n  ${result.output.trim()}\nAdd; change nothing else.`,
+          missing: `buf breaking against ${ctx.latestReleaseVersion} fails:\n${bufSays(result)}\nAdd; change nothing else.`,
         };
       },
     },

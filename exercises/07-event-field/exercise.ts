@@ -20,6 +20,7 @@ import {
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { bufSays } from "../../scripts/lib/exercises/buf-says.js";
 import { withService } from "../../scripts/lib/exercises/one-service.js";
 import { loadReleaseImage, releasedMessage } from "../../scripts/lib/exercises/release-image.js";
 import type { Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
@@ -142,7 +143,7 @@ const exercise: Exercise = {
         if (result.code === 0) return { ok: true };
         return {
           ok: false,
-          missing: `buf breaking against ${ctx.latestReleaseVersion} fails:\n  ${result.output.trim()}\nAdd; change nothing else.`,
+          missing: `buf breaking against ${ctx.latestReleaseVersion} fails:\n${bufSays(result)}\nAdd; change nothing else.`,
         };
       },
     },

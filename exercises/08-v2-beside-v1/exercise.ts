@@ -7,6 +7,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { KitchenService as KitchenServiceV1 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { loadKitchenConfig, startKitchen } from "@ftgo/kitchen";
 import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
+import { bufSays } from "../../scripts/lib/exercises/buf-says.js";
 import { withService } from "../../scripts/lib/exercises/one-service.js";
 import { loadReleaseImage, releasedClient } from "../../scripts/lib/exercises/release-image.js";
 import type { Exercise, Verdict } from "../../scripts/lib/exercises/types.js";
@@ -128,7 +129,7 @@ const exercise: Exercise = {
         return {
           ok: false,
           missing:
-            `buf breaking against ${ctx.latestReleaseVersion} fails:\n  ${result.output.trim().split("\n").slice(0, 4).join("\n  ")}\n` +
+            `buf breaking against ${ctx.latestReleaseVersion} fails:\n${bufSays(result)}\n` +
             "A breaking change made in place breaks every v1 client at once. Put v1 back as released and make a v2 " +
             "package (proto/ftgo/kitchen/v2/kitchen.proto) with the new shape, served beside v1.",
         };
