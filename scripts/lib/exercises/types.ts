@@ -35,6 +35,18 @@ export interface CommandResult {
   readonly output: string;
 }
 
+/** One complaint of `buf breaking`: the rule that fired (`FIELD_NO_DELETE`) and buf's sentence. */
+export interface BreakingFinding {
+  readonly rule: string;
+  readonly message: string;
+  readonly path: string;
+  readonly line: number;
+}
+
+export interface BreakingResult extends CommandResult {
+  readonly findings: readonly BreakingFinding[];
+}
+
 /** The rule sets `buf breaking` knows, strictest first. buf.yaml's own is FILE. */
 export type BreakingRules = "FILE" | "PACKAGE" | "WIRE_JSON" | "WIRE";
 
@@ -47,8 +59,11 @@ export interface CheckContext {
   readonly latestReleaseVersion: string;
   /** Runs the repository's buf (node_modules/.bin/buf) in `root`. Never throws on a non-zero exit. */
   buf(args: readonly string[]): Promise<CommandResult>;
-  /** `buf breaking proto --against <latest release>` with `rules` (default: buf.yaml's, FILE). */
-  breakingAgainstRelease(rules?: BreakingRules): Promise<CommandResult>;
+  /**
+   * `buf breaking --against <latest release> --error-format json` with `rules` (default: buf.yaml's, FILE);
+   * `findings` are its lines parsed, each with the rule that fired.
+   */
+  breakingAgainstRelease(rules?: BreakingRules): Promise<BreakingResult>;
   /** Runs any command in `root` (or `cwd` below it). Never throws on a non-zero exit; a timeout is code 124. */
   run(
     command: string,
