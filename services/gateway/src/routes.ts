@@ -5,6 +5,7 @@
 import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { ASYNCAPI_ROUTE } from "./asyncapi.js";
 import { type Access, signIn } from "./auth.js";
 import { ORDER_DETAILS_CALLS } from "./compose.js";
 import type { Backend, CacheConfig } from "./config.js";
@@ -204,6 +205,7 @@ export const ROUTES: readonly Route[] = [
     handler: async ({ deps }) => deps.openapi,
     responseSchema: { type: "object" },
   },
+  ASYNCAPI_ROUTE,
   {
     kind: "handler",
     method: "GET",
