@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Parser } from "@asyncapi/parser";
@@ -32,6 +32,7 @@ import {
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { shBlock } from "./doc-blocks.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -99,6 +100,26 @@ describe("docs/asyncapi.yaml", () => {
       expect(readFileSync(file, "utf8")).toBe(committed);
       const fresh = await run("--check");
       expect(fresh.stdout).toContain("matches the contracts");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("does what docs/messaging-contract.md shows: each command prints its documented line", async () => {
+    const block = shBlock("docs/messaging-contract.md", "npm run asyncapi -- --check");
+    const dir = mkdtempSync(join(tmpdir(), "ftgo-asyncapi-doc-"));
+    const file = join(dir, "asyncapi.yaml");
+    try {
+      const commands = block.text.split("\n").filter((line) => line.trim() && !line.startsWith("#"));
+      expect(commands.length).toBe(2);
+      for (const line of commands) {
+        const [command = "", expected = ""] = line.split(/\s+#\s+/);
+        // The same command, writing to a temp file rather than over the committed one.
+        const out = command.includes(" -- ") ? ` --out ${file}` : ` -- --out ${file}`;
+        const { stdout } = await promisify(execFile)("sh", ["-c", command + out], { cwd: ROOT });
+        expect(stdout).toContain(expected.replace("docs/asyncapi.yaml", relative(ROOT, file)));
+      }
+      expect(readFileSync(file, "utf8")).toBe(committed);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
