@@ -35,6 +35,11 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
   { page: "docs/break-it-and-watch.md", marker: "*", runners: ["test/break-and-watch.test.ts"] },
+  {
+    page: "docs/messaging-contract.md",
+    marker: "npm run asyncapi -- --check",
+    runners: ["test/asyncapi.test.ts", ".ci/run"],
+  },
 ];
 
 /** The claims `runner` must keep, in registry order. */

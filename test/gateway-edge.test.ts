@@ -171,6 +171,7 @@ describe("the gateway's edge functions", () => {
       "get /mobile/v1/orders/{orderId}",
       "get /api/v1/admin/services",
       "get /openapi.json",
+      "get /asyncapi.json",
       "get /healthz",
       "get /readyz",
     ];

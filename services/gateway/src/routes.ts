@@ -5,6 +5,7 @@
 import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { ASYNCAPI_ROUTE } from "./asyncapi.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { type Access, signIn } from "./auth.js";
 import type { Backends } from "./clients.js";
@@ -287,6 +288,7 @@ export const ROUTES: readonly Route[] = [
     handler: async ({ deps }) => deps.openapi,
     responseSchema: { type: "object" },
   },
+  ASYNCAPI_ROUTE,
   {
     kind: "handler",
     method: "GET",

@@ -1,6 +1,13 @@
 // Messaging: channels, messages (header + body), the transactional outbox and its relay, idempotent
 // consumers (inbox) competing per partition, and dead letters. What services use; the rest stays inside.
 
+export {
+  type AsyncApiOptions,
+  buildAsyncApi,
+  type MessageFlow,
+  type MessageKind,
+  type MessageParty,
+} from "./asyncapi.js";
 export { DEFAULT_MAX_PAYLOAD, MessageTooLargeError } from "./broker-limit.js";
 export {
   type ChannelKind,
@@ -13,6 +20,7 @@ export {
   parseChannelSubject,
   partitionOf,
   replyChannel,
+  replySubject,
   requestSubject,
   streamName,
 } from "./channels.js";
@@ -36,6 +44,7 @@ export {
   PROTOBUF_CONTENT_TYPE,
   readEnvelope,
 } from "./envelope.js";
+export { createSchemaCollector, type SchemaCollector } from "./json-schema.js";
 export { type ConnectNatsOptions, connectNats } from "./nats.js";
 export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
 export { listParkedRows, type ParkedRow } from "./parked.js";
