@@ -158,6 +158,41 @@ describe("make up", () => {
     expect(settled.stdout).toContain("ORDER_STATE_CANCELLED");
   }, 60_000);
 
+  it("serves order v1 and v2 side by side: both listed, an order through each reaches APPROVED, v1 is deprecated", async () => {
+    const order = `127.0.0.1:${up.ports.order}`;
+    const listed = await run(`grpcurl -plaintext ${order} list`);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.split("\n")).toEqual(
+      expect.arrayContaining(["ftgo.order.v1.OrderService", "ftgo.order.v2.OrderService"]),
+    );
+    const v1 = `{"consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 1}]}`;
+    const v2 = `{"idempotencyKey": "make-up-${process.pid}", "consumerId": "c-1001", "restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 1}], "delivery": {"address": {"street1": "1 Main St", "city": "Oakland", "postalCode": "94611"}}}`;
+    for (const [version, body] of [
+      ["v1", v1],
+      ["v2", v2],
+    ] as const) {
+      const created = await run(
+        `grpcurl -plaintext -d '${body}' ${order} ftgo.order.${version}.OrderService/CreateOrder`,
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const orderId = /"orderId": "([^"]+)"/.exec(created.stdout)?.[1];
+      expect(orderId, created.stdout).toBeDefined();
+      const read = `grpcurl -plaintext -d '{"orderId": "${orderId}"}' ${order} ftgo.order.${version}.OrderService/GetOrder`;
+      const settled = await settle(read, ["ORDER_STATE_APPROVED"]);
+      expect(settled.stdout, `${version} order ${orderId}`).toContain("ORDER_STATE_APPROVED");
+    }
+    const gateway = `http://127.0.0.1:${up.gatewayPort}`;
+    const headers = await run(
+      `TOKEN=$(curl -s -X POST ${gateway}/api/v1/auth/token -H 'content-type: application/json' -d '{"consumerId": "c-1001"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).accessToken')
+curl -s -o /dev/null -D - ${gateway}/api/v1/orders -H "authorization: Bearer $TOKEN"`,
+    );
+    expect(headers.code, headers.stderr).toBe(0);
+    expect(headers.stdout).toMatch(/^HTTP\/1\.1 200/);
+    expect(headers.stdout).toMatch(/^deprecation: @\d+\r?$/im);
+    expect(headers.stdout).toMatch(/^sunset: .+ GMT\r?$/im);
+    expect(headers.stdout).toMatch(/^link: <\/api\/v2\/orders>; rel="successor-version"/im);
+  }, 60_000);
+
   it("breaks Kitchen as the discovery page shows: priced from the last known menu, the breaker opens, then closes", async () => {
     const block = shBlock("docs/discovery-and-resilience.md", "AdminService/SetFault");
     const logFrom = up.output().length;

@@ -5,8 +5,8 @@
 import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { ASYNCAPI_ROUTE } from "./asyncapi.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
+import { ASYNCAPI_ROUTE } from "./asyncapi.js";
 import { type Access, signIn } from "./auth.js";
 import type { Backends } from "./clients.js";
 import { ORDER_DETAILS_CALLS } from "./compose.js";

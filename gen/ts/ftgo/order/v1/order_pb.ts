@@ -485,7 +485,7 @@ export const OrderStateSchema: GenEnum<OrderState> = /*@__PURE__*/
  * at once; the rest of the saga runs asynchronously over NATS JetStream.
  *
  * Deprecated: superseded by ftgo.order.v2.OrderService (an idempotent CreateOrder, delivery details, per-line
- * special instructions). v1 is still served, from the same store; docs/contracts.md has the mapping.
+ * special instructions). v1 is still served, from the same store; docs/evolving-order.md has the mapping.
  *
  * @generated from service ftgo.order.v1.OrderService
  * @deprecated
