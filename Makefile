@@ -31,7 +31,7 @@ test: ## type-check and run every test (VITEST_ARGS="…" passes options to vite
 	@bash scripts/setup.sh --with-test-tools
 	npm test -- $(VITEST_ARGS)
 
-generate: ## regenerate gen/ts from proto/ (buf generate)
+generate: ## regenerate gen/ts and gen/go from proto/ (buf generate, both templates)
 	npm run generate
 
 lint: ## biome check and buf lint

@@ -48,16 +48,28 @@ if ! command -v nats-server >/dev/null && [[ ! -x /usr/sbin/nats-server && ! -x 
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server
 fi
 
-# grpcurl, for the tests only. `go install` puts it in $(go env GOBIN) or $(go env GOPATH)/bin, which
-# is not on PATH by default: the tests look there.
-if $with_test_tools && ! command -v grpcurl >/dev/null; then
-  go=$(command -v go || echo /usr/local/go/bin/go)
-  [[ -x $go ]] ||
-    die "grpcurl is missing, and so is Go to build it: install Go 1.21 or newer (https://go.dev/dl/) and rerun, or put grpcurl on PATH."
-  bin=$("$go" env GOBIN)
-  bin=${bin:-$("$go" env GOPATH | cut -d: -f1)/bin}
-  if [[ ! -x $bin/grpcurl ]]; then
-    say "installing grpcurl into $bin (go install $GRPCURL_MODULE)"
-    "$go" install "$GRPCURL_MODULE"
+# Go: the Loyalty service and the ftgo CLI (go/) are Go programs, and `npm run generate` writes gen/go with two
+# Go plugins. `go install` puts programs in $(go env GOBIN) or $(go env GOPATH)/bin, which is not on PATH by
+# default: scripts/go-env.sh finds it, for this script, scripts/generate.sh and the tests.
+# shellcheck source=scripts/go-env.sh
+source scripts/go-env.sh
+[[ -n $GO ]] ||
+  die "Go is missing: install Go 1.26 or newer (https://go.dev/dl/; Debian: golang-go from bookworm-backports) and rerun."
+
+# go_tool <program> <module@version> [<version it prints>]: installs the pinned version unless it is there
+# (without a version to check, unless the program is there: grpcurl built by `go install` prints no version).
+go_tool() {
+  local program=$1 module=$2 version=${3:-}
+  if [[ ! -x $GO_BIN/$program ]] ||
+    { [[ -n $version ]] && ! "$GO_BIN/$program" --version 2>&1 | grep -qF -- "$version"; }; then
+    say "installing $program $version into $GO_BIN (go install $module)"
+    "$GO" install "$module"
   fi
+}
+go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 v1.36.12
+go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 1.6.2
+
+# grpcurl, for the tests only.
+if $with_test_tools; then
+  go_tool grpcurl "$GRPCURL_MODULE"
 fi

@@ -1,0 +1,2 @@
+// Package natsurl is a placeholder removed once the Loyalty service lands.
+package natsurl
