@@ -4,13 +4,15 @@
 // `npm run mesh -- status|kill|start` (docs/break-it-and-watch.md). Ctrl-C stops everything it started.
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
 // and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081).
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
-import { COURIERS, GATEWAY, SERVICES } from "@ftgo/platform";
+import { COURIERS, GATEWAY, GO_SERVICES, SERVICES } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
@@ -18,6 +20,7 @@ import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import {
   type ControlAnswer,
   createSupervisor,
+  type ProcessKind,
   type ProcessSpec,
   type ProcessStatus,
   type RestartPolicy,
@@ -36,9 +39,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
-const log = createLogMux(["up", "nats", ...SERVICES.map((s) => s.name), GATEWAY.name, ...COURIERS.map((c) => c.id)], {
-  color,
-});
+const log = createLogMux(
+  ["up", "nats", ...[...SERVICES, ...GO_SERVICES].map((s) => s.name), GATEWAY.name, ...COURIERS.map((c) => c.id)],
+  {
+    color,
+  },
+);
 const say = (text: string) => log("up", text);
 const shout = (text: string) => log("up", paint("1;31", text));
 
@@ -48,10 +54,13 @@ const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
 const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bindHost;
 const restart = restartPolicy(env.RESTART);
-/** The services, then the gateway (HTTP: ready once it accepts connections), each at its port. */
-const listeners = [...SERVICES, GATEWAY].map((entry) => {
+const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
+/** The services (TypeScript, then Go), then the gateway (HTTP: ready once it accepts connections), each at its port. */
+const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
   const port = portFromEnv(`${envName(entry.name)}_PORT`, entry.port);
-  return { name: entry.name, port, address: `${dialHost}:${port}`, http: entry.name === GATEWAY.name };
+  const kind: ProcessKind =
+    entry.name === GATEWAY.name ? "gateway" : goNames.has(entry.name) ? "go-service" : "service";
+  return { name: entry.name, port, address: `${dialHost}:${port}`, kind };
 });
 
 const supervisor = createSupervisor(
@@ -59,11 +68,15 @@ const supervisor = createSupervisor(
     ...listeners.map(
       (entry): ProcessSpec => ({
         name: entry.name,
-        kind: entry.http ? "gateway" : "service",
+        kind: entry.kind,
         address: entry.address,
-        spawn: () => startProcess(entry.name, entry.name, { PORT: String(entry.port) }),
+        spawn: () => startProcess(entry.name, entry.kind, { PORT: String(entry.port) }),
         ready: (signal) =>
-          waitUntilReady(entry.address, { probe: entry.http ? "tcp" : "grpc", timeoutMs: READY_CAP_MS, signal }),
+          waitUntilReady(entry.address, {
+            probe: entry.kind === "gateway" ? "tcp" : "grpc",
+            timeoutMs: READY_CAP_MS,
+            signal,
+          }),
       }),
     ),
     // No port: a courier answers Delivery's quote requests over NATS, so it is ready once it answers one.
@@ -103,6 +116,8 @@ try {
   await ensurePortsFree();
   natsStarting = ensureNats();
   nats = await natsStarting;
+  if (stopping) await stopping;
+  await buildGoServices();
   if (stopping) await stopping;
   say(
     `waiting for ${listeners.length} services to be ready (gRPC SERVING; the gateway accepting connections) and ` +
@@ -188,13 +203,36 @@ async function ensurePortsFree(): Promise<void> {
   }
 }
 
-/** Runs `services/<dir>/src/main.ts` as `name`, its log lines in this terminal. */
-function startProcess(name: string, dir: string, own: Record<string, string>): ServiceProcess {
+/**
+ * `go build`s every Go service (scripts/build-go.sh) before anything starts: the first time it compiles, after
+ * that Go's build cache makes it a no-op unless a source changed. A `make start` later runs the binary built here.
+ */
+async function buildGoServices(): Promise<void> {
+  for (const { name } of GO_SERVICES) {
+    say(`building ${name} (go build ./go/cmd/${name}; the first build takes a minute or two)`);
+    await promisify(execFile)("bash", [join(root, "scripts", "build-go.sh"), name], { cwd: root }).catch(
+      (err: { stderr?: string; message: string }) => {
+        throw new Error(`could not build ${name}: ${err.stderr?.trim() || err.message}`);
+      },
+    );
+  }
+}
+
+/**
+ * Runs `name`: a TypeScript service, the gateway or a courier from `services/<dir>/src/main.ts` (dir `courier`
+ * for couriers), a Go service from its binary in go/bin. Its log lines go to this terminal.
+ */
+function startProcess(name: string, kind: ProcessKind, own: Record<string, string>): ServiceProcess {
   const addresses = Object.fromEntries(listeners.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
+  const dir = kind === "courier" ? "courier" : name;
+  const [command, args] =
+    kind === "go-service"
+      ? [join(root, "go", "bin", name), []]
+      : [process.execPath, ["--import", "tsx", join("services", dir, "src", "main.ts")]];
   return startServiceProcess({
     name,
-    command: process.execPath,
-    args: ["--import", "tsx", join("services", dir, "src", "main.ts")],
+    command,
+    args,
     cwd: root,
     env: {
       ...env,
@@ -219,7 +257,9 @@ function printSummary(): void {
   say(
     [
       paint("1;32", "ftgo-mesh is up"),
-      ...listeners.map((entry) => row(entry.name, entry.address)),
+      ...listeners.map((entry) =>
+        row(entry.name, entry.kind === "go-service" ? `${entry.address}  (Go: go/cmd/${entry.name})` : entry.address),
+      ),
       ...COURIERS.map((c) =>
         row(c.id, `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`),
       ),
@@ -231,6 +271,10 @@ function printSummary(): void {
       "Try:",
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
       `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
+      ...GO_SERVICES.map(
+        (service) =>
+          `  ${grpcurl ?? "grpcurl"} -plaintext ${addressOf(service.name)} describe ftgo.${service.name}.v1.${capitalized(service.name)}Service`,
+      ),
       ...hint,
       "Break it and watch, from another terminal (docs/break-it-and-watch.md):",
       "  make status · make kill SVC=kitchen · make start SVC=kitchen",
@@ -245,6 +289,11 @@ function findGrpcurl(): string | undefined {
   if (onPath) return "grpcurl";
   const installed = join(env.GOPATH?.split(delimiter)[0] || join(homedir(), "go"), "bin", "grpcurl");
   return existsSync(installed) ? installed : undefined;
+}
+
+/** "loyalty" → "Loyalty". */
+function capitalized(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 /** "order" → "ORDER", "courier-sim" → "COURIER_SIM". */

@@ -1,5 +1,5 @@
 // The docs' promises about `make up`, kept by a test: `make up` (scripts/up.ts) starts exactly the roster
-// (nats-server, the five services, the gateway, the couriers) and brings it to ready; every command block the
+// (nats-server, the five services, the Go Loyalty service, the gateway, the couriers) and brings it to ready; every command block the
 // docs claim for this test (test/doc-claims.ts: the README's first order, the grpcurl tour, the saga and
 // delivery walk-throughs, the operations page, the gateway's curl walk-through, the fault injection) works
 // against it verbatim (only the ports differ) and shows what the text around it says; and Ctrl-C leaves no
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
-import { COURIERS, GATEWAY, SERVICE_NAMES, SERVICES } from "@ftgo/platform";
+import { COURIERS, GATEWAY, GO_SERVICES, SERVICE_NAMES, SERVICES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandsOf, type DocCommand, type ShBlock, shBlock } from "./doc-blocks.js";
@@ -102,11 +102,16 @@ describe("make up", () => {
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start).toBe("tsx scripts/up.ts");
     // Its direct children, less tsx's esbuild helper (each node process has one, so up.ts's own shows here too).
     const started = up.children();
-    const expected = SERVICES.length + 1 + COURIERS.length + 1; // services, GATEWAY, couriers, nats-server
+    // services, Go services, GATEWAY, couriers, nats-server
+    const expected = SERVICES.length + GO_SERVICES.length + 1 + COURIERS.length + 1;
     expect(
       started.map((child) => child.command),
-      `${SERVICE_NAMES.join(", ")}, ${GATEWAY.name}, couriers, nats-server`,
+      `${SERVICE_NAMES.join(", ")}, ${GO_SERVICES.map((s) => s.name)}, ${GATEWAY.name}, couriers, nats-server`,
     ).toHaveLength(expected);
+    // A Go service runs its own binary, built from go/cmd by up.ts: no node, no tsx.
+    for (const { name } of GO_SERVICES) {
+      expect(started.map((child) => child.command)).toContainEqual(expect.stringMatching(`go/bin/${name}$`));
+    }
     const nats = up.natsPids();
     expect(nats).toHaveLength(1);
     expect(started.map((child) => child.pid)).toContain(nats[0]);
@@ -191,6 +196,44 @@ curl -s -o /dev/null -D - ${gateway}/api/v1/orders -H "authorization: Bearer $TO
     expect(headers.stdout).toMatch(/^deprecation: @\d+\r?$/im);
     expect(headers.stdout).toMatch(/^sunset: .+ GMT\r?$/im);
     expect(headers.stdout).toMatch(/^link: <\/api\/v2\/orders>; rel="successor-version"/im);
+  }, 60_000);
+
+  it("runs the Go Loyalty service as one of the mesh: in the ready table, grpcurl on it, its leg in the composed order", async () => {
+    const loyalty = `127.0.0.1:${up.ports.loyalty}`;
+    expect(up.output()).toMatch(new RegExp(`loyalty +${loyalty} +\\(Go: go/cmd/loyalty\\)`));
+    const listed = await run(`grpcurl -plaintext ${loyalty} list`);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.split("\n")).toEqual(
+      expect.arrayContaining(["ftgo.loyalty.v1.LoyaltyService", "grpc.health.v1.Health"]),
+    );
+    const described = await run(`grpcurl -plaintext ${loyalty} describe ftgo.loyalty.v1.LoyaltyService`);
+    expect(described.stdout, described.stderr).toContain("rpc GetOrderPoints");
+    // An order through the gateway, then its composed view: the points leg comes from the Go service.
+    const gateway = `http://127.0.0.1:${up.gatewayPort}`;
+    const placed = await run(
+      `TOKEN=$(curl -s -X POST ${gateway}/api/v1/auth/token -H 'content-type: application/json' -d '{"consumerId": "c-1001"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).accessToken')
+ID=$(curl -s -X POST ${gateway}/api/v2/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H "Idempotency-Key: \\"loyalty-$RANDOM$RANDOM\\"" -d '{"restaurantId": "r-1", "lineItems": [{"menuItemId": "m-1", "quantity": 2}], "delivery": {"address": {"street1": "1 Main St", "city": "Oakland", "postalCode": "94611"}}}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).orderId')
+echo "$TOKEN $ID"`,
+    );
+    expect(placed.code, placed.stderr).toBe(0);
+    const [token, orderId] = placed.stdout.trim().split(" ");
+    const details = await waitFor(
+      async () => {
+        const read = await run(`curl -s ${gateway}/api/v2/orders/${orderId} -H "authorization: Bearer ${token}"`);
+        const body = JSON.parse(read.stdout || "null");
+        return body?.points?.state === "EARNED" ? body : undefined;
+      },
+      { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 300, message: `order ${orderId} never showed its points EARNED` },
+    );
+    expect(details.unavailable).toEqual([]);
+    // 1 point per whole unit of the total: the points the Go service says, on its own port, are the composed ones.
+    const direct = await run(
+      `grpcurl -plaintext -d '{"orderId": "${orderId}"}' ${loyalty} ftgo.loyalty.v1.LoyaltyService/GetOrderPoints`,
+    );
+    expect(direct.code, direct.stderr).toBe(0);
+    const own = JSON.parse(direct.stdout).orderPoints;
+    expect(details.points).toMatchObject({ orderId, consumerId: "c-1001", state: "EARNED", points: own.points });
+    expect(Number(own.points)).toBe(Math.floor(Number(details.order.total.minorUnits) / 100));
   }, 60_000);
 
   it("breaks Kitchen as the discovery page shows: priced from the last known menu, the breaker opens, then closes", async () => {

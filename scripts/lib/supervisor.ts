@@ -4,7 +4,8 @@
 // Only a process that dies while the mesh is still starting up fails the whole start.
 import { describeExit, type ExitStatus, type ServiceProcess, type StopOptions } from "@ftgo/harness/service-process.js";
 
-export type ProcessKind = "service" | "gateway" | "courier" | "nats-server";
+/** "go-service": a service of go/cmd (GO_SERVICES in the roster), built before it starts. */
+export type ProcessKind = "service" | "go-service" | "gateway" | "courier" | "nats-server";
 
 /** One process the supervisor runs: how to start it and how to tell it is ready. */
 export interface ProcessSpec {

@@ -4,21 +4,22 @@
 import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SERVICES, type ServiceName } from "@ftgo/platform/roster";
+import { MESH_SERVICES, type MeshServiceName } from "@ftgo/platform/roster";
 import { findGrpcurl } from "./grpcurl.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** The ports the docs show: where `make up` runs each service by default (the roster's ports). */
-export const DOCUMENTED_PORTS = Object.fromEntries(SERVICES.map((service) => [service.name, service.port])) as Readonly<
-  Record<ServiceName, number>
->;
+export const DOCUMENTED_PORTS = Object.fromEntries(
+  MESH_SERVICES.map((service) => [service.name, service.port]),
+) as Readonly<Record<MeshServiceName, number>>;
 
 /** `text` with every documented `127.0.0.1:<port>` replaced by the port this run gave that service. */
-export function withPorts(text: string, ports: Readonly<Record<ServiceName, number>>): string {
+export function withPorts(text: string, ports: Readonly<Partial<Record<MeshServiceName, number>>>): string {
   let result = text;
-  for (const [name, documented] of Object.entries(DOCUMENTED_PORTS) as [ServiceName, number][]) {
-    result = result.replaceAll(`127.0.0.1:${documented}`, `127.0.0.1:${ports[name]}`);
+  for (const [name, documented] of Object.entries(DOCUMENTED_PORTS) as [MeshServiceName, number][]) {
+    const port = ports[name];
+    if (port !== undefined) result = result.replaceAll(`127.0.0.1:${documented}`, `127.0.0.1:${port}`);
   }
   return result;
 }

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SERVICE_NAMES, type ServiceName } from "@ftgo/platform";
+import { MESH_SERVICES, type MeshServiceName } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -17,8 +17,8 @@ export interface MakeUpRun {
   readonly pid: number;
   /** The nats-server up.ts started, at a free port. */
   readonly natsUrl: string;
-  /** The port of each service, and the gateway's. */
-  readonly ports: Readonly<Record<ServiceName, number>>;
+  /** The port of each service (TypeScript and Go); the gateway's is gatewayPort. */
+  readonly ports: Readonly<Record<MeshServiceName, number>>;
   readonly gatewayPort: number;
   readonly dataDir: string;
   /** Everything up.ts printed so far, stdout and stderr. */
@@ -45,10 +45,11 @@ export interface MakeUpOptions {
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
 export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions): Promise<MakeUpRun> {
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
-  const free = await Promise.all([...SERVICE_NAMES, "nats", "gateway"].map(() => freePort()));
-  const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]])) as Record<ServiceName, number>;
-  const gatewayPort = free[SERVICE_NAMES.length + 1] as number;
-  const natsUrl = `nats://127.0.0.1:${free[SERVICE_NAMES.length]}`;
+  const names = MESH_SERVICES.map((service) => service.name as MeshServiceName);
+  const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
+  const ports = Object.fromEntries(names.map((name, i) => [name, free[i]])) as Record<MeshServiceName, number>;
+  const gatewayPort = free[names.length + 1] as number;
+  const natsUrl = `nats://127.0.0.1:${free[names.length]}`;
   const upEnv: NodeJS.ProcessEnv = {
     ...process.env,
     ...env,
@@ -57,7 +58,7 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
     GATEWAY_PORT: String(gatewayPort),
     NO_COLOR: "1",
   };
-  for (const name of SERVICE_NAMES) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+  for (const name of names) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
   const up: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], {
     cwd: ROOT,
     env: upEnv,

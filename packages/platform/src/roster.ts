@@ -22,6 +22,22 @@ export const SERVICES = [
 
 export type ServiceName = (typeof SERVICES)[number]["name"];
 
+/**
+ * The services written in Go (go/cmd/<name>, built by scripts/build-go.sh when `make up` starts them): they
+ * share nothing with the others but the contracts in proto/, and join the mesh the same way (registry,
+ * health, JetStream). None of them is a saga participant: the saga runs without them, and the gateway
+ * treats their data as an optional leg.
+ */
+export const GO_SERVICES = [
+  { name: "loyalty", port: 50056, database: true },
+] as const satisfies readonly ServiceEntry[];
+
+export type GoServiceName = (typeof GO_SERVICES)[number]["name"];
+
+/** Every gRPC service `make up` runs, TypeScript then Go, in start order. */
+export const MESH_SERVICES: readonly ServiceEntry[] = [...SERVICES, ...GO_SERVICES];
+export type MeshServiceName = ServiceName | GoServiceName;
+
 /** Every service's name, in start order. */
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((service) => service.name);
 
@@ -46,8 +62,8 @@ export const COURIERS: readonly CourierTerms[] = [
 ];
 
 /** The default port of a service by name. */
-export function defaultPort(name: ServiceName): number {
-  const entry = SERVICES.find((service) => service.name === name);
+export function defaultPort(name: MeshServiceName): number {
+  const entry = MESH_SERVICES.find((service) => service.name === name);
   if (!entry) throw new Error(`no service named ${name} in the roster`);
   return entry.port;
 }

@@ -2,6 +2,7 @@ import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
@@ -17,6 +18,8 @@ export interface Backends {
   readonly kitchen: MeshClient<typeof KitchenService>;
   readonly accounting: MeshClient<typeof AccountingService>;
   readonly delivery: MeshClient<typeof DeliveryService>;
+  /** Loyalty, the Go service (go/cmd/loyalty): reached like the others, its language unknown to the gateway. */
+  readonly loyalty: MeshClient<typeof LoyaltyService>;
   /** Each service's standard health check, reached the same way, for /readyz. */
   readonly health: Readonly<Record<Backend, MeshClient<typeof Health>>>;
   close(): void;
@@ -36,6 +39,7 @@ export function createBackends(config: GatewayConfig, registry: Registry, log: L
     kitchen: client(KitchenService, "kitchen"),
     accounting: client(AccountingService, "accounting"),
     delivery: client(DeliveryService, "delivery"),
+    loyalty: client(LoyaltyService, "loyalty"),
   };
   return {
     ...backends,

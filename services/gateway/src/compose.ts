@@ -1,5 +1,5 @@
 // API composition: one request of the client, several queries of the services that own the data, run in
-// parallel and joined here. An order's details come from four services; three of them are a nice-to-have,
+// parallel and joined here. An order's details come from five services; four of them are a nice-to-have,
 // so each gets its own deadline and a failed or slow one leaves a hole (`null`, named in `unavailable`)
 // instead of failing the whole answer. Only the order itself is essential.
 import type { JsonObject } from "@bufbuild/protobuf";
@@ -7,6 +7,7 @@ import { type CallOptions, Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { type Delivery, DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderPointsSchema } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { isOutage, type Logger, REQUEST_ID_HEADER } from "@ftgo/platform";
 import type { Backends } from "./clients.js";
 import { GatewayError, notFound } from "./errors.js";
@@ -14,7 +15,7 @@ import type { OrderApi } from "./order-api.js";
 import { toRest } from "./translate.js";
 
 /** The optional parts of a composed order, each from the service that owns it. */
-export type Leg = "ticket" | "delivery" | "payment";
+export type Leg = "ticket" | "delivery" | "payment" | "points";
 
 /** The gRPC calls one composition makes, as the routing map names them: the order, then its legs. */
 export const ORDER_DETAILS_CALLS = [
@@ -22,6 +23,7 @@ export const ORDER_DETAILS_CALLS = [
   "KitchenService.GetTicket",
   "DeliveryService.GetDelivery",
   "AccountingService.GetAuthorization",
+  "LoyaltyService.GetOrderPoints",
 ] as const;
 
 export interface OrderDetails {
@@ -32,6 +34,8 @@ export interface OrderDetails {
   readonly delivery: JsonObject | null;
   /** Accounting's card authorization. */
   readonly payment: JsonObject | null;
+  /** The loyalty points of the order, from Loyalty (a Go service): pending, earned, revoked or none. */
+  readonly points: JsonObject | null;
   /** The legs that could not be fetched in time: their `null` means "unknown", not "none". */
   readonly unavailable: Leg[];
 }
@@ -44,7 +48,7 @@ export interface ComposeOptions {
   readonly log: Logger;
 }
 
-/** Fetches an order and its ticket, delivery and payment in parallel; 404 without the order, 503 without Order. */
+/** Fetches an order and its ticket, delivery, payment and points in parallel; 404 without the order, 503 without Order. */
 export async function composeOrderDetails(
   backends: Backends,
   orderId: string,
@@ -52,7 +56,7 @@ export async function composeOrderDetails(
 ): Promise<OrderDetails> {
   const options: CallOptions = { timeoutMs: legTimeoutMs, headers: { [REQUEST_ID_HEADER]: requestId } };
   const request = { orderId };
-  const [order, ticket, delivery, payment] = await Promise.all([
+  const [order, ticket, delivery, payment, points] = await Promise.all([
     orders.getOrder(backends, orderId, options).then(
       (order) => {
         if (!order) throw notFound(`order ${orderId} not found`);
@@ -75,13 +79,19 @@ export async function composeOrderDetails(
         .getAuthorization(request, options)
         .then(({ authorization }) => authorization && toRest(AuthorizationSchema, authorization)),
     ),
+    optionalLeg(log, "points", () =>
+      backends.loyalty
+        .getOrderPoints(request, options)
+        .then(({ orderPoints }) => orderPoints && toRest(OrderPointsSchema, orderPoints)),
+    ),
   ]);
-  const legs = { ticket, delivery, payment };
+  const legs = { ticket, delivery, payment, points };
   return {
     order,
     ticket: ticket.value,
     delivery: delivery.value,
     payment: payment.value,
+    points: points.value,
     unavailable: (Object.keys(legs) as Leg[]).filter((leg) => !legs[leg].available),
   };
 }

@@ -2,6 +2,8 @@ import {
   type BaseConfig,
   type Env,
   type EnvReader,
+  GO_SERVICES,
+  type GoServiceName,
   loadConfig,
   loadPolicyConfig,
   type PolicyConfig,
@@ -9,9 +11,15 @@ import {
   type ServiceName,
 } from "@ftgo/platform";
 
-/** The services behind the gateway, by their names in the service registry: every service of the roster. */
-export const BACKENDS: readonly Backend[] = SERVICE_NAMES;
-export type Backend = ServiceName;
+/**
+ * The services behind the gateway, by their names in the service registry: every service of the roster. The
+ * saga's five are required (the gateway is not ready without them); the Go services are optional: without
+ * one, only its leg of a composed view is missing.
+ */
+export const BACKENDS: readonly Backend[] = [...SERVICE_NAMES, ...GO_SERVICES.map((service) => service.name)];
+export type Backend = ServiceName | GoServiceName;
+/** The backends /readyz requires to be SERVING. */
+export const REQUIRED_BACKENDS: ReadonlySet<Backend> = new Set(SERVICE_NAMES);
 
 export interface GatewayConfig extends BaseConfig {
   /** How the gateway calls each backend: deadline, bulkhead, breaker, retry (ORDER_TIMEOUT_MS, …). */

@@ -2,7 +2,7 @@
 // of the registry with the circuit breakers of the gateway's clients.
 import { HealthCheckResponse_ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { OUTBOX_HEALTH, type Registry, RegistryUnavailableError, type ServiceInstance } from "@ftgo/platform";
-import { BACKENDS, type Backend } from "./config.js";
+import { BACKENDS, type Backend, REQUIRED_BACKENDS } from "./config.js";
 import type { RouteContext } from "./context.js";
 import { type ErrorBody, unavailable } from "./errors.js";
 
@@ -12,8 +12,9 @@ export async function healthz(): Promise<{ status: "ok" }> {
 }
 
 /**
- * GET /readyz: 200 only when every service behind the gateway is in the registry and answers SERVING to the
- * standard health check (reached through discovery, like any other call); 503 naming each one that is not.
+ * GET /readyz: 200 only when every required service behind the gateway (the saga's) is in the registry and
+ * answers SERVING to the standard health check (reached through discovery, like any other call); 503 naming
+ * each one that is not. An optional one (a Go service) that does not serve is listed under `degraded`.
  * A registry that cannot be read is an outage, not a bug: 503 with the reason, in the error shape. A
  * service that serves while its outbox holds parked rows (OUTBOX_HEALTH NOT_SERVING) is ready but listed
  * under `degraded`, with what a person should do.
@@ -36,8 +37,13 @@ export async function readyz({ deps, reply, callOptions }: RouteContext): Promis
     return { status, parked: (await check(name, OUTBOX_HEALTH).catch(() => "SERVING")) === "NOT_SERVING" };
   };
   const services = await Promise.all(BACKENDS.map(async (name) => ({ name, ...(await readiness(name)) })));
-  const ready = services.every(({ status }) => status === "SERVING");
-  const degraded = services.filter(({ parked }) => parked).map(({ name }) => [name, PARKED_ROWS] as const);
+  const ready = services.every(({ name, status }) => status === "SERVING" || !REQUIRED_BACKENDS.has(name));
+  const degraded = [
+    ...services.filter(({ parked }) => parked).map(({ name }) => [name, PARKED_ROWS] as const),
+    ...services
+      .filter(({ name, status }) => status !== "SERVING" && !REQUIRED_BACKENDS.has(name))
+      .map(({ name, status }) => [name, `${status}: optional, its leg of the order details is missing`] as const),
+  ];
   reply.status(ready ? 200 : 503);
   return {
     ready,

@@ -4,11 +4,13 @@
 // pattern, minimum/maximum, maxItems and required. Nothing here is written per route. A deprecated route's
 // operation says `deprecated: true`, and its answers' Deprecation, Sunset and Link headers with the dates
 // configured; a route that takes an Idempotency-Key declares the header, with the limits of its field.
+
 import type { DescEnum, DescField, DescMessage, JsonObject } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { AuthorizationSchema } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { DeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { TicketSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderPointsSchema } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import type { DeprecationsConfig } from "./config.js";
 import { type Deprecation, deprecationHeaders } from "./deprecation.js";
 import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-key.js";
@@ -36,7 +38,9 @@ export function buildOpenApi(routes: readonly Route[], deprecations: Deprecation
   }
   // The composed views reference the messages they are made of.
   const orders = ORDER_APIS.map((api) => api.orderSchema);
-  for (const schema of [...orders, TicketSchema, DeliverySchema, AuthorizationSchema]) messageRef(schema, components);
+  for (const schema of [...orders, TicketSchema, DeliverySchema, AuthorizationSchema, OrderPointsSchema]) {
+    messageRef(schema, components);
+  }
   for (const api of ORDER_APIS) components.set(orderDetailsName(api), orderDetailsSchema(api));
   components.set("MobileOrder", MOBILE_ORDER);
   components.set("Error", ERROR);
@@ -263,7 +267,7 @@ function wellKnownSchema(desc: DescMessage): JsonSchema {
 }
 
 const nullable = (ref: string) => ({ oneOf: [{ $ref: `#/components/schemas/${ref}` }, { type: "null" }] });
-const LEGS = { type: "array", items: { enum: ["ticket", "delivery", "payment"] } };
+const LEGS = { type: "array", items: { enum: ["ticket", "delivery", "payment", "points"] } };
 
 /** `OrderDetails` for v1 (the name it always had), `OrderDetailsV2` for v2. */
 const orderDetailsName = ({ version }: OrderApi) =>
@@ -272,14 +276,15 @@ const orderDetailsName = ({ version }: OrderApi) =>
 const orderDetailsSchema = ({ orderSchema }: OrderApi): JsonSchema => ({
   type: "object",
   description:
-    "An order composed from Order, Kitchen, Delivery and Accounting. A part that could not be fetched in " +
+    "An order composed from Order, Kitchen, Delivery, Accounting and Loyalty. A part that could not be fetched in " +
     "time is null and named in `unavailable`; a part that does not exist yet is null and not named.",
-  required: ["order", "ticket", "delivery", "payment", "unavailable"],
+  required: ["order", "ticket", "delivery", "payment", "points", "unavailable"],
   properties: {
     order: { $ref: `#/components/schemas/${orderSchema.typeName}` },
     ticket: nullable("ftgo.kitchen.v1.Ticket"),
     delivery: nullable("ftgo.delivery.v1.Delivery"),
     payment: nullable("ftgo.accounting.v1.Authorization"),
+    points: nullable("ftgo.loyalty.v1.OrderPoints"),
     unavailable: LEGS,
   },
 });

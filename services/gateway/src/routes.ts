@@ -141,7 +141,8 @@ export const ROUTES: readonly Route[] = [
     kind: "handler",
     method: "GET",
     path: "/api/v1/orders/{orderId}",
-    summary: "An order with its ticket, delivery and payment (API composition; missing parts listed in `unavailable`)",
+    summary:
+      "An order with its ticket, delivery, payment and points (API composition; missing parts listed in `unavailable`)",
     tag: "orders",
     auth: "consumer",
     calls: ORDER_DETAILS_CALLS,
@@ -209,7 +210,8 @@ export const ROUTES: readonly Route[] = [
     kind: "handler",
     method: "GET",
     path: "/api/v2/orders/{orderId}",
-    summary: "An order with its ticket, delivery and payment (API composition; missing parts listed in `unavailable`)",
+    summary:
+      "An order with its ticket, delivery, payment and points (API composition; missing parts listed in `unavailable`)",
     tag: "orders v2",
     auth: "consumer",
     calls: ["ftgo.order.v2.OrderService.GetOrder", ...ORDER_DETAILS_CALLS.slice(1)],

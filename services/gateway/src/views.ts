@@ -11,7 +11,7 @@ import { ORDERS_V1, type OrderApi } from "./order-api.js";
 /** Per caller, and always revalidated (cheap with the ETag): the cache lives in the gateway, not in proxies. */
 const PRIVATE = "private, no-cache";
 
-/** GET /api/{version}/orders/{orderId}: the order, its ticket, delivery and payment. */
+/** GET /api/{version}/orders/{orderId}: the order, its ticket, delivery, payment and points. */
 export function orderDetailsOf(orders: OrderApi): (ctx: RouteContext) => Promise<unknown> {
   return (ctx) => sendComposed(ctx, orders, (details) => details);
 }
