@@ -5,8 +5,14 @@
 import { join } from "node:path";
 import { LoyaltyService, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { meshIsQuiet, type Republisher, startRepublisher } from "@ftgo/harness/jetstream-streams.js";
-import { countBy, expectedPoints, loyaltyOutboxCounts, pointsEarnedInStream } from "@ftgo/harness/loyalty-audit.js";
-import { startLoyalty } from "@ftgo/harness/loyalty-process.js";
+import {
+  countBy,
+  expectedPoints,
+  loyaltyOutboxCounts,
+  loyaltySettles,
+  pointsEarnedInStream,
+} from "@ftgo/harness/loyalty-audit.js";
+import { startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
@@ -31,12 +37,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
   // Loyalty starts before the republisher, so that its stream exists and is tailed (and copied) too.
   beforeAll(async () => {
     const { mesh, nc } = fixture;
-    loyalty = await startLoyalty({
-      dataDir: mesh.dataDir,
-      natsUrl: mesh.nats.url,
-      partitions: mesh.partitions,
-      env: { SAGA_MODE: mode },
-    });
+    loyalty = await startLoyaltyBeside(mesh, { SAGA_MODE: mode });
     transport = createGrpcTransport({ address: loyalty.address });
     jsm = await jetstreamManager(nc);
     republisher = await startRepublisher(nc, { copies: 2 });
@@ -62,15 +63,8 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
 
     const expected = expectedPoints(dbs, orderIds);
     for (const [orderId, { approved, points }] of expected) {
-      const answer = await waitFor(
-        async () => {
-          const found = await client.getOrderPoints({ orderId }).catch(() => undefined);
-          const state = found?.orderPoints?.state;
-          return state !== undefined && state !== OrderPointsState.PENDING && found;
-        },
-        { timeoutMs: 60_000, intervalMs: 200, message: () => `loyalty to settle ${orderId}\n${loyalty.output()}` },
-      );
-      expect(answer.orderPoints).toMatchObject({
+      const settled = await loyaltySettles(client, orderId, { context: () => loyalty.output() });
+      expect(settled).toMatchObject({
         state: approved ? OrderPointsState.EARNED : OrderPointsState.NONE,
         points: BigInt(points),
       });

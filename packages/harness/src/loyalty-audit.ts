@@ -2,7 +2,10 @@
 // which orders were approved and for how much, the FTGO_LOYALTY_EVENTS stream says what was announced, and
 // Loyalty's own database (read-only) says what was credited and how often each event left its outbox.
 import { fromBinary } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
 import { PointsEarnedSchema } from "@ftgo/gen/ftgo/loyalty/v1/events_pb.js";
+import { type LoyaltyService, type OrderPoints, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
+import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import Database from "better-sqlite3";
@@ -78,4 +81,34 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<s
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
+}
+
+export interface SettleOptions {
+  readonly accept?: (state: OrderPointsState) => boolean;
+  readonly timeoutMs?: number;
+  /** Added to the timeout message: the process's output, say. */
+  readonly context?: () => string;
+}
+
+/**
+ * Waits until Loyalty answers GetOrderPoints for `orderId` with a state `accept` takes (default: any but
+ * PENDING) and resolves with that answer; `context` (the process's output) is added on timeout.
+ */
+export function loyaltySettles(
+  client: Client<typeof LoyaltyService>,
+  orderId: string,
+  {
+    accept = (state) => state !== OrderPointsState.PENDING,
+    timeoutMs = 60_000,
+    context = () => "",
+  }: SettleOptions = {},
+): Promise<OrderPoints> {
+  return waitFor(
+    async () => {
+      const found = await client.getOrderPoints({ orderId }).catch(() => undefined);
+      const points = found?.orderPoints;
+      return points !== undefined && accept(points.state) && points;
+    },
+    { timeoutMs, intervalMs: 200, message: () => `loyalty to settle ${orderId}\n${context()}` },
+  );
 }

@@ -56,3 +56,11 @@ export async function startLoyalty(options: StartLoyaltyOptions): Promise<Servic
   const file = await buildLoyalty();
   return startService({ ...options, name: "loyalty", program: { file } });
 }
+
+/** Starts Loyalty beside a process mesh: its nats-server, its data dir (`loyalty.db` beside the others), its partitions. */
+export function startLoyaltyBeside(
+  mesh: { readonly dataDir: string; readonly nats: { readonly url: string }; readonly partitions: number },
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServiceInstance> {
+  return startLoyalty({ dataDir: mesh.dataDir, natsUrl: mesh.nats.url, partitions: mesh.partitions, env });
+}
