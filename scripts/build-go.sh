@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# scripts/build-go.sh <program>: builds go/cmd/<program> into go/bin/<program> (gitignored), without cgo.
-# `make up` and the tests run it before every start: Go's build cache makes it a no-op (about a second) when
-# no source changed, so the binary is always the sources'. Several builds at once are safe: each writes a
-# temporary file beside the target and renames it over, so a running or starting binary is never half-written.
-# Silent on success; the compiler's errors, and a non-zero exit, on failure.
+# Builds the Go program go/cmd/<program> into go/bin/<program> (gitignored), without cgo.
+# Quiet on success, the compiler's errors on failure. Go's build cache makes a rebuild of unchanged
+# sources cheap, so callers simply run this before every start. Several builds at once (parallel tests,
+# two `make up`s) are safe: each writes its own temporary file in go/bin and renames it into place,
+# which is atomic, so nobody ever runs a half-written binary.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-program=${1:?usage: scripts/build-go.sh <program> (one of: $(ls go/cmd | tr '\n' ' '))}
-[[ -d go/cmd/$program ]] || { echo "build-go: no program go/cmd/$program (there are: $(ls go/cmd | tr '\n' ' '))" >&2; exit 2; }
-# shellcheck source=scripts/go-env.sh
-source scripts/go-env.sh
-[[ -n $GO ]] || { echo "build-go: Go is missing: install Go 1.26 or newer and run scripts/setup.sh" >&2; exit 1; }
-mkdir -p go/bin
-tmp=$(mktemp "go/bin/.$program.XXXXXX")
+program=${1:?usage: scripts/build-go.sh <program>   (a folder under go/cmd)}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[[ $program =~ ^[a-z0-9][a-z0-9_-]*$ && -d $root/go/cmd/$program ]] || {
+  echo "build-go: no program go/cmd/$program" >&2
+  exit 2
+}
+# shellcheck source=go-env.sh
+source "$root/scripts/go-env.sh"
+[[ -n $GO ]] || {
+  echo "build-go: Go not found: install Go 1.26 or newer (see README) and run \`make setup\`" >&2
+  exit 1
+}
+mkdir -p "$root/go/bin"
+tmp=$(mktemp "$root/go/bin/.$program.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-(cd go && CGO_ENABLED=0 "$GO" build -o "bin/${tmp##*/}" "./cmd/$program")
-mv -f "$tmp" "go/bin/$program"
-trap - EXIT
+(cd "$root/go" && CGO_ENABLED=0 "$GO" build -o "$tmp" "./cmd/$program")
+mv -f "$tmp" "$root/go/bin/$program"

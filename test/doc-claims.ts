@@ -35,6 +35,7 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
   { page: "docs/break-it-and-watch.md", marker: "*", runners: ["test/break-and-watch.test.ts"] },
+  { page: "docs/polyglot-loyalty.md", marker: "LoyaltyService/GetAccount", runners: ["test/loyalty.test.ts"] },
   {
     page: "docs/messaging-contract.md",
     marker: "npm run asyncapi -- --check",

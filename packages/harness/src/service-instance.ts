@@ -17,8 +17,16 @@ const TAIL_LINES = 200;
 /** Only these reach a service: the test runner's own variables (NODE_OPTIONS, VITEST_*) must not. */
 const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const;
 
+/** What can run as a service process: the roster's TypeScript services, and the Go Loyalty service. */
+export type ProcessName = ServiceName | "loyalty";
+
 export interface StartServiceOptions {
-  readonly name: ServiceName;
+  readonly name: ProcessName;
+  /**
+   * The program to run instead of `node --import tsx services/<name>/src/main.ts`: a built Go binary,
+   * say (loyalty-process.ts). Run from the repository root with the same environment.
+   */
+  readonly program?: { readonly file: string; readonly args?: readonly string[] };
   readonly dataDir: string;
   readonly natsUrl: string;
   /** Default: a free one, kept across restart(). */
@@ -35,7 +43,7 @@ export interface StartServiceOptions {
 
 /** One running service process. */
 export interface ServiceInstance {
-  readonly name: ServiceName;
+  readonly name: ProcessName;
   /** "order", or "kitchen#2" for a second instance. */
   readonly label: string;
   readonly port: number;
@@ -95,8 +103,10 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     if (signal?.aborted) throw abandoned(signal);
     const child = startServiceProcess({
       name: label,
-      command: process.execPath,
-      args: ["--import", "tsx", join("services", name, "src", "main.ts")],
+      command: options.program?.file ?? process.execPath,
+      args: options.program
+        ? [...(options.program.args ?? [])]
+        : ["--import", "tsx", join("services", name, "src", "main.ts")],
       cwd: ROOT,
       env,
       onLine: remember,

@@ -1,0 +1,34 @@
+// Command loyalty is the Loyalty service: it rewards consumers for approved orders (proto/ftgo/loyalty/v1)
+// and joins the ftgo mesh like the TypeScript services do. Configuration comes from the environment
+// (see internal/config); SIGTERM or SIGINT stops it gracefully.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/app"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/logging"
+)
+
+func main() {
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		logging.Fatal(logging.New(config.Service, "info"), "loyalty did not start: "+err.Error())
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	log := logging.New(cfg.Service, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := app.Run(ctx, cfg, log); err != nil {
+		logging.Fatal(log, "loyalty stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+	log.Info("loyalty stopped")
+}

@@ -1,0 +1,158 @@
+// Package app composes the Loyalty service: store, NATS, gRPC server, consumers, outbox relay and
+// self-registration, started in the order that makes "SERVING" mean ready and stopped in the reverse.
+//
+//	start  store → NATS → gRPC (health NOT_SERVING) → relay → consumers → register → SERVING
+//	stop   NOT_SERVING → deregister → stop consuming → relay flush → GracefulStop → drain NATS → close store
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/loyalty"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/registry"
+)
+
+// startTimeout bounds each start-up step that talks to NATS.
+const startTimeout = 30 * time.Second
+
+// Run starts the service and serves until ctx is cancelled (SIGTERM/SIGINT), then shuts down
+// gracefully. It returns an error when the start fails; what it started is stopped again first.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+	store, err := loyalty.Open(cfg.DBPath(), cfg.Partitions)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	})
+	nc, err := nats.Connect(cfg.NatsURL, nats.Name(cfg.Service), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("connecting to NATS at %s: %w", cfg.NatsURL, err)
+	}
+	cleanups = append(cleanups, func() { drain(nc, log) })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("opening JetStream: %w", err)
+	}
+
+	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listening on %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	server := grpc.NewServer(grpc.MaxRecvMsgSize(4 << 20))
+	healthServer := health.NewServer()
+	setServing := func(serving bool) {
+		s := healthpb.HealthCheckResponse_NOT_SERVING
+		if serving {
+			s = healthpb.HealthCheckResponse_SERVING
+		}
+		healthServer.SetServingStatus("", s)
+		healthServer.SetServingStatus(loyaltyv1.LoyaltyService_ServiceDesc.ServiceName, s)
+	}
+	setServing(false)
+	healthpb.RegisterHealthServer(server, healthServer)
+	loyaltyv1.RegisterLoyaltyServiceServer(server, loyalty.NewService(store, log))
+	reflection.Register(server)
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+	cleanups = append(cleanups, func() { stopServer(server, log) })
+	log.Info("grpc server listening", "address", listener.Addr().String(), "services", []string{loyaltyv1.LoyaltyService_ServiceDesc.ServiceName})
+
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if err := messaging.EnsureEventStream(startCtx, js, cfg.Service); err != nil {
+		return err
+	}
+	relay := messaging.StartRelay(store.DB(), js, log, 500*time.Millisecond)
+	cleanups = append(cleanups, relay.Stop)
+	consumers, err := messaging.Consume(startCtx, js, messaging.ConsumerOptions{
+		Service: cfg.Service, Domain: "order", Partitions: cfg.Partitions,
+		Handlers: loyalty.EventHandlers(store, log), Committed: relay.Kick, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, consumers.Stop)
+	reg, err := registry.Register(startCtx, js, registry.NewInstance(cfg.Service, cfg.AdvertiseHost, port),
+		registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log})
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, func() {
+		setServing(false)
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := reg.Deregister(dctx); err != nil {
+			log.Warn("could not deregister; the entry expires with the registry TTL", "err", err)
+		}
+	})
+	setServing(true)
+	log.Info("loyalty ready", "port", port, "instanceId", reg.Instance.ID)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		return nil
+	case err := <-served:
+		if err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("gRPC server failed: %w", err)
+		}
+		return errors.New("gRPC server stopped unexpectedly")
+	}
+}
+
+// stopServer finishes in-flight calls, forcing the stop if they outlast a grace period.
+func stopServer(server *grpc.Server, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		server.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		log.Warn("calls still in flight after 5 s; stopping the server")
+		server.Stop()
+	}
+}
+
+// drain flushes NATS and closes the connection, waiting for it to close.
+func drain(nc *nats.Conn, log *slog.Logger) {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		log.Warn("NATS drain timed out; closing")
+		nc.Close()
+	}
+}

@@ -1,0 +1,160 @@
+// Package config reads the Loyalty service's settings from its environment, with the same variables,
+// defaults and rules as the TypeScript services' loadConfig (packages/platform/src/config.ts), so that
+// `make up` and the test harness start it exactly like them. Every problem is collected and reported at
+// once, so a wrong start-up is fixed in one round.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service is the name the Loyalty service registers, logs and consumes under.
+const Service = "loyalty"
+
+// DefaultPort is Loyalty's gRPC port when PORT is not set (order 50051 … delivery 50055, loyalty 50056).
+const DefaultPort = 50056
+
+// Config is the service's whole configuration, read once at start.
+type Config struct {
+	Service string
+	// Host is the interface the gRPC server binds to (FTGO_HOST, default 127.0.0.1).
+	Host string
+	// Port is the gRPC port; 0 picks a free one (PORT, default 50056).
+	Port int
+	// AdvertiseHost is the address registered for callers (FTGO_ADVERTISE_HOST, default the bind host,
+	// or 127.0.0.1 when bound to every interface).
+	AdvertiseHost string
+	// DataDir holds loyalty.db (DATA_DIR, default ./data), made absolute.
+	DataDir string
+	// NatsURL is the NATS server (NATS_URL, default nats://127.0.0.1:4222).
+	NatsURL string
+	// LogLevel is a pino level name (LOG_LEVEL, default info).
+	LogLevel string
+	// Partitions is how many partitions every channel is split into (FTGO_PARTITIONS, default 4).
+	Partitions int
+	// SagaMode is choreography or orchestration (SAGA_MODE). Loyalty only listens to Order's events,
+	// which both modes publish alike, so it is read for validation only.
+	SagaMode string
+	// Registry is the service registry kind (REGISTRY, default nats-kv; only nats-kv is supported here).
+	Registry string
+	// RegistryTTL is how long an entry outlives its last heartbeat (REGISTRY_TTL_MS, default 10000, min 1000).
+	RegistryTTL time.Duration
+	// Heartbeat is how often the entry is renewed: a third of the TTL.
+	Heartbeat time.Duration
+}
+
+// DBPath is the service's SQLite store.
+func (c Config) DBPath() string { return filepath.Join(c.DataDir, "loyalty.db") }
+
+// LogLevels are the accepted LOG_LEVEL values, pino's names.
+var LogLevels = []string{"fatal", "error", "warn", "info", "debug", "trace", "silent"}
+
+var sagaModes = []string{"choreography", "orchestration"}
+
+// registryKinds are the REGISTRY values the TypeScript services accept; Loyalty implements nats-kv only.
+var registryKinds = []string{"nats-kv", "consul", "static"}
+
+// Error lists every invalid variable, one per line.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Load builds the configuration from `lookup` (os.LookupEnv in main, a map in tests). It returns an
+// *Error naming every problem when any variable is invalid.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	r := reader{lookup: lookup}
+	c := Config{
+		Service:       Service,
+		Host:          r.str("FTGO_HOST", "127.0.0.1"),
+		Port:          r.integer("PORT", DefaultPort, 0, 65535),
+		DataDir:       r.str("DATA_DIR", "./data"),
+		NatsURL:       r.str("NATS_URL", "nats://127.0.0.1:4222"),
+		LogLevel:      r.oneOf("LOG_LEVEL", LogLevels, "info"),
+		Partitions:    r.integer("FTGO_PARTITIONS", 4, 1, 1<<20),
+		SagaMode:      r.oneOf("SAGA_MODE", sagaModes, "choreography"),
+		AdvertiseHost: r.str("FTGO_ADVERTISE_HOST", ""),
+		Registry:      r.oneOf("REGISTRY", registryKinds, "nats-kv"),
+	}
+	ttlMs := r.integer("REGISTRY_TTL_MS", 10_000, 1_000, 1<<40)
+	c.RegistryTTL = time.Duration(ttlMs) * time.Millisecond
+	c.Heartbeat = c.RegistryTTL / 3
+	if c.Registry != "nats-kv" && !slices.Contains(r.problems, registryProblem(c.Registry)) {
+		r.problems = append(r.problems, registryProblem(c.Registry))
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	} else {
+		r.problems = append(r.problems, fmt.Sprintf("DATA_DIR=%q cannot be made absolute: %v", c.DataDir, err))
+	}
+	if c.AdvertiseHost == "" {
+		c.AdvertiseHost = c.Host
+		if c.Host == "0.0.0.0" || c.Host == "::" {
+			c.AdvertiseHost = "127.0.0.1"
+		}
+	}
+	if len(r.problems) > 0 {
+		return Config{}, &Error{Problems: r.problems}
+	}
+	return c, nil
+}
+
+func registryProblem(kind string) string {
+	return fmt.Sprintf("REGISTRY=%q is not supported by the Go loyalty service: it registers in the NATS KV registry only (REGISTRY=nats-kv)", kind)
+}
+
+// IsConfigError reports whether err is a configuration error.
+func IsConfigError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+type reader struct {
+	lookup   func(string) (string, bool)
+	problems []string
+}
+
+// raw returns the trimmed value, or "" when unset or blank (which means: use the default).
+func (r *reader) raw(name string) string {
+	v, _ := r.lookup(name)
+	return strings.TrimSpace(v)
+}
+
+func (r *reader) str(name, fallback string) string {
+	if v := r.raw(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (r *reader) integer(name string, fallback, lo, hi int) int {
+	v := r.raw(name)
+	if v == "" {
+		return fallback
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.problems = append(r.problems, fmt.Sprintf("%s=%q is not a whole number from %d to %d", name, v, lo, hi))
+		return fallback
+	}
+	return n
+}
+
+func (r *reader) oneOf(name string, allowed []string, fallback string) string {
+	v := r.raw(name)
+	if v == "" {
+		return fallback
+	}
+	if !slices.Contains(allowed, v) {
+		r.problems = append(r.problems, fmt.Sprintf("%s=%q is not one of %s", name, v, strings.Join(allowed, ", ")))
+		return fallback
+	}
+	return v
+}

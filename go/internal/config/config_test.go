@@ -1,0 +1,48 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultsMatchTheTypeScriptServices(t *testing.T) {
+	c, err := Load(env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 50056 || c.Host != "127.0.0.1" || c.AdvertiseHost != "127.0.0.1" || c.Partitions != 4 ||
+		c.NatsURL != "nats://127.0.0.1:4222" || c.LogLevel != "info" || c.SagaMode != "choreography" ||
+		c.Registry != "nats-kv" || c.RegistryTTL != 10*time.Second || !strings.HasSuffix(c.DBPath(), "/data/loyalty.db") {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestAdvertisesLoopbackWhenBoundToEveryInterface(t *testing.T) {
+	c, err := Load(env(map[string]string{"FTGO_HOST": "0.0.0.0", "PORT": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdvertiseHost != "127.0.0.1" || c.Port != 0 {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestNamesEveryProblemAtOnce(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"PORT": "70000", "FTGO_PARTITIONS": "0", "LOG_LEVEL": "loud", "SAGA_MODE": "jazz", "REGISTRY": "consul",
+		"REGISTRY_TTL_MS": "5",
+	}))
+	if !IsConfigError(err) {
+		t.Fatalf("want a config error, got %v", err)
+	}
+	for _, name := range []string{"PORT", "FTGO_PARTITIONS", "LOG_LEVEL", "SAGA_MODE", "REGISTRY=\"consul\"", "REGISTRY_TTL_MS"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package loyalty
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"buf.build/go/protovalidate"
+	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Service serves LoyaltyService from the store.
+type Service struct {
+	loyaltyv1.UnimplementedLoyaltyServiceServer
+	store *Store
+	log   *slog.Logger
+}
+
+// NewService returns the gRPC handlers.
+func NewService(store *Store, log *slog.Logger) *Service { return &Service{store: store, log: log} }
+
+// GetAccount returns a consumer's points.
+func (s *Service) GetAccount(ctx context.Context, req *loyaltyv1.GetAccountRequest) (*loyaltyv1.GetAccountResponse, error) {
+	if err := validate(req); err != nil {
+		return nil, err
+	}
+	account, err := s.store.Account(ctx, req.GetConsumerId())
+	if err != nil {
+		return nil, s.status(err, "consumer "+req.GetConsumerId()+" has no loyalty account")
+	}
+	return &loyaltyv1.GetAccountResponse{Account: account}, nil
+}
+
+// GetOrderPoints returns what one order earned.
+func (s *Service) GetOrderPoints(ctx context.Context, req *loyaltyv1.GetOrderPointsRequest) (*loyaltyv1.GetOrderPointsResponse, error) {
+	if err := validate(req); err != nil {
+		return nil, err
+	}
+	points, err := s.store.OrderPoints(ctx, req.GetOrderId())
+	if err != nil {
+		return nil, s.status(err, "order "+req.GetOrderId()+" is unknown to loyalty")
+	}
+	return &loyaltyv1.GetOrderPointsResponse{OrderPoints: points}, nil
+}
+
+// validate checks a request against its contract's rules: InvalidArgument naming each field.
+func validate(req proto.Message) error {
+	if err := protovalidate.Validate(req); err != nil {
+		return status.Error(codes.InvalidArgument, Violations(err))
+	}
+	return nil
+}
+
+// status maps the store's errors to gRPC codes in one place; anything unexpected is logged and Internal.
+func (s *Service) status(err error, notFound string) error {
+	if errors.Is(err, ErrNotFound) {
+		return status.Error(codes.NotFound, notFound)
+	}
+	s.log.Error("loyalty call failed", "err", err)
+	return status.Error(codes.Internal, "internal error")
+}

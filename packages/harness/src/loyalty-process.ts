@@ -1,0 +1,66 @@
+// The Go Loyalty service (go/cmd/loyalty) as a test's child process: built once per test process with
+// scripts/build-go.sh (Go's build cache makes that cheap when nothing changed), then started, watched,
+// killed and restarted by service-instance.ts exactly like a TypeScript service, so that a crash, a failed
+// start or the test process's exit leaves nothing behind.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type ServiceInstance, startService } from "./service-instance.js";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+/** Where scripts/build-go.sh puts the binary. */
+export const LOYALTY_BINARY = join(ROOT, "go", "bin", "loyalty");
+/** Generous: a first build on a busy two-core machine compiles grpc-go, nats.go and a SQLite in Go. */
+const BUILD_TIMEOUT_MS = 300_000;
+
+let built: Promise<string> | undefined;
+
+/**
+ * Builds go/cmd/loyalty into go/bin/loyalty, once per test process; resolves with the binary's path.
+ * Rejects with the compiler's output when the build fails.
+ */
+export function buildLoyalty(): Promise<string> {
+  built ??= promisify(execFile)("bash", [join(ROOT, "scripts", "build-go.sh"), "loyalty"], {
+    cwd: ROOT,
+    timeout: BUILD_TIMEOUT_MS,
+  }).then(
+    () => LOYALTY_BINARY,
+    (err: { stderr?: string; message: string }) => {
+      built = undefined; // a later call may try again
+      throw new Error(`building the Go loyalty service failed:\n${err.stderr || err.message}`);
+    },
+  );
+  return built;
+}
+
+export interface StartLoyaltyOptions {
+  /** Its store is `<dataDir>/loyalty.db`. */
+  readonly dataDir: string;
+  readonly natsUrl: string;
+  /** Default: a free one, kept across restart(). */
+  readonly port?: number;
+  /** FTGO_PARTITIONS; the mesh's. Default 4. */
+  readonly partitions?: number;
+  /** More environment: LOG_LEVEL, REGISTRY_TTL_MS, SAGA_MODE, … */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Builds (once) and starts the Go Loyalty service; resolves once its health says SERVING, which it says
+ * only when registered and consuming. The instance exposes address, pid, stop() (SIGTERM), kill()
+ * (SIGKILL by default) and restart() on the same port and store.
+ */
+export async function startLoyalty(options: StartLoyaltyOptions): Promise<ServiceInstance> {
+  const file = await buildLoyalty();
+  return startService({ ...options, name: "loyalty", program: { file } });
+}
+
+/** Starts Loyalty beside a process mesh: its nats-server, its data dir (`loyalty.db` beside the others), its partitions. */
+export function startLoyaltyBeside(
+  mesh: { readonly dataDir: string; readonly nats: { readonly url: string }; readonly partitions: number },
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServiceInstance> {
+  return startLoyalty({ dataDir: mesh.dataDir, natsUrl: mesh.nats.url, partitions: mesh.partitions, env });
+}
