@@ -13,8 +13,9 @@ import { OrderSchema, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { ASYNCAPI_FILE, messagingContract, messagingContractYaml } from "@ftgo/harness/asyncapi-document.js";
 import { call, type GatewayMesh, startGatewayMesh } from "@ftgo/harness/gateway-mesh.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
+import { buildLoyalty } from "@ftgo/harness/loyalty-process.js";
 import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
-import { serviceSubscriptions } from "@ftgo/harness/message-flows.js";
+import { GO_SERVICE_SUBSCRIPTIONS, serviceSubscriptions } from "@ftgo/harness/message-flows.js";
 import { acceptedOrder, orderReaches, placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
 import { deliveryScheduled, readyByInMinutes, startTestCourier } from "@ftgo/harness/test-couriers.js";
 import {
@@ -186,6 +187,16 @@ describe("docs/asyncapi.yaml", () => {
     expect(missing).toEqual([]);
     expect(checked).toBeGreaterThan(5);
   });
+
+  it("declares what the Go Loyalty service consumes exactly as its binary lists its handlers", async () => {
+    const binary = await buildLoyalty();
+    const { stdout } = await promisify(execFile)(binary, ["-subscriptions"]);
+    const declared = GO_SERVICE_SUBSCRIPTIONS.loyalty?.map((schema) => schema.typeName).sort();
+    expect(stdout.trim().split("\n")).toEqual(declared);
+    for (const type of declared ?? []) {
+      expect(operationsOf("loyalty", "receive").flatMap((op) => op.types)).toContain(type);
+    }
+  }, 300_000);
 
   it("puts the courier quote request on the subject Delivery and the couriers use, the quote as its reply", () => {
     const subject = requestSubject(CourierQuoteRequestSchema);

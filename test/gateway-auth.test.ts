@@ -123,7 +123,7 @@ describe("authentication and authorization at the gateway", () => {
     const admin = await signIn(mesh.url, { role: "admin" });
     const { status, body } = await call(`${mesh.url}/api/v1/admin/services`, admin);
     expect(status).toBe(200);
-    expect(Object.keys(body).sort()).toEqual(["accounting", "consumer", "delivery", "kitchen", "order"]);
+    expect(Object.keys(body).sort()).toEqual(["accounting", "consumer", "delivery", "kitchen", "loyalty", "order"]);
     expect(body.order[0]).toMatchObject({ address: expect.any(String), breaker: "closed" });
   });
 });

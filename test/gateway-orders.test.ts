@@ -36,6 +36,13 @@ describe("the gateway in front of the Create Order saga", () => {
     expect(details.order).toMatchObject({ state: "APPROVED", consumerId: "c-1001", total: { minorUnits: "1500" } });
     expect(details.ticket.state).toBe("AWAITING_ACCEPTANCE");
     expect(details.payment.state).toBe("AUTHORIZED");
+    // The points leg, from the Go Loyalty service: one point per whole unit of the 15.00 total.
+    expect(details.points).toEqual({
+      orderId: created.body.orderId,
+      consumerId: "c-1001",
+      points: "15",
+      state: "EARNED",
+    });
     expect(details.unavailable).toEqual([]);
   });
 
@@ -50,6 +57,7 @@ describe("the gateway in front of the Create Order saga", () => {
     expect(details.order).toMatchObject({ state: "REJECTED", reason });
     expect(details.ticket.state).toBe("CREATE_REJECTED");
     expect(details.payment.state).toBe(payment);
+    expect(details.points).toMatchObject({ orderId, state: "NONE" });
   });
 
   it("lists only the caller's orders", async () => {
@@ -120,5 +128,30 @@ describe("the gateway in front of the Create Order saga", () => {
       if (states.includes("APPROVED")) break;
     }
     expect(states.at(-1)).toBe("APPROVED");
+  });
+
+  // Last: it kills the Go service. The saga owes it nothing; only the view's points leg goes missing, then comes back.
+  it("composes without Loyalty: after its SIGKILL the saga still approves, `points` is listed unavailable, then catches up", async () => {
+    await mesh.loyalty.kill("SIGKILL");
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
+    const details = await detailsWhenSettled(
+      mesh.url,
+      token,
+      orderId,
+      (body) => body.order.state === "APPROVED" && body.payment?.state === "AUTHORIZED",
+    );
+    expect(details.ticket.state).toBe("AWAITING_ACCEPTANCE");
+    expect(details.points).toBeNull();
+    expect(details.unavailable).toEqual(["points"]);
+    const ready = await fetch(`${mesh.url}/readyz`);
+    expect(ready.status).toBe(200); // Loyalty is optional: the gateway stays ready, and says what is missing
+    const readiness = (await ready.json()) as { degraded?: Record<string, string> };
+    expect(readiness.degraded?.loyalty).toMatch(/optional/);
+    // Back on the same store: its durable consumers hand it the events it missed.
+    await mesh.loyalty.restart();
+    const caughtUp = await detailsWhenSettled(mesh.url, token, orderId);
+    expect(caughtUp.points).toMatchObject({ orderId, state: "EARNED", points: "15" });
+    expect(caughtUp.unavailable).toEqual([]);
   });
 });

@@ -1,21 +1,34 @@
 // Command loyalty is the Loyalty service: it rewards consumers for approved orders (proto/ftgo/loyalty/v1)
 // and joins the ftgo mesh like the TypeScript services do. Configuration comes from the environment
-// (see internal/config); SIGTERM or SIGINT stops it gracefully.
+// (see internal/config); SIGTERM or SIGINT stops it gracefully. `loyalty -subscriptions` prints the message
+// types it consumes, one per line, and exits: the AsyncAPI document's test compares them with what it declares.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/app"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/logging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/loyalty"
 )
 
 func main() {
+	subscriptions := flag.Bool("subscriptions", false, "print the message types it consumes, one per line, and exit")
+	flag.Parse()
+	if *subscriptions {
+		for _, name := range slices.Sorted(maps.Keys(loyalty.EventHandlers(nil, nil))) {
+			fmt.Println(name)
+		}
+		return
+	}
 	cfg, err := config.Load(os.LookupEnv)
 	if err != nil {
 		logging.Fatal(logging.New(config.Service, "info"), "loyalty did not start: "+err.Error())

@@ -3,6 +3,8 @@ import { type GatewayConfig, loadGatewayConfig, type RunningGateway, startGatewa
 import { type RunningService, SERVICE_NAMES, type ServiceName, silentLogger } from "@ftgo/platform";
 import { vi } from "vitest";
 import { startTestMesh, type TestMesh } from "./in-process-mesh.js";
+import { startLoyalty } from "./loyalty-process.js";
+import type { ServiceInstance } from "./service-instance.js";
 
 /**
  * A parsed JSON response body. Tests read it as the shape they expect and let the assertions judge it, as
@@ -14,6 +16,8 @@ export type Body = any;
 /** The mesh, with a gateway in front, and a way to stop one service in the middle of a test. */
 export interface GatewayMesh {
   readonly mesh: TestMesh;
+  /** The Go Loyalty service (a process, on the mesh's NATS and data dir): the points leg of an order's details. */
+  readonly loyalty: ServiceInstance;
   readonly gateway: RunningGateway;
   readonly config: GatewayConfig;
   /** `http://127.0.0.1:<port>`. */
@@ -25,9 +29,19 @@ export interface GatewayMesh {
   stop(): Promise<void>;
 }
 
-/** Starts the five services (startTestMesh) and a gateway on a free port in front of them. */
+/**
+ * Starts the five services (startTestMesh), the Go Loyalty service beside them, and a gateway on a free port in
+ * front of them all, as `make up` does.
+ */
 export async function startGatewayMesh(env: Record<string, string> = {}): Promise<GatewayMesh> {
   const mesh = await startTestMesh();
+  let loyalty: ServiceInstance;
+  try {
+    loyalty = await startLoyalty({ dataDir: mesh.dataDir, natsUrl: mesh.nats.url });
+  } catch (error) {
+    await mesh.stop();
+    throw error;
+  }
   const privateKeyPem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const stopped = new Map<ServiceName, Promise<void>>();
   const stops = new Map(SERVICE_NAMES.map((name) => [name, mesh[name].stop] as const));
@@ -59,12 +73,14 @@ export async function startGatewayMesh(env: Record<string, string> = {}): Promis
     );
   } catch (error) {
     await gateway?.stop();
+    await loyalty.stop();
     await mesh.stop();
     throw error;
   }
   const running = gateway;
   return {
     mesh,
+    loyalty,
     gateway: running,
     config,
     url,
@@ -72,6 +88,7 @@ export async function startGatewayMesh(env: Record<string, string> = {}): Promis
     stopService: once,
     async stop() {
       await running.stop();
+      await loyalty.stop();
       await mesh.stop();
     },
   };
@@ -145,4 +162,5 @@ export function detailsWhenSettled(
 const isSettled = (body: Body) =>
   ["APPROVED", "REJECTED"].includes(body.order.state) &&
   ["AWAITING_ACCEPTANCE", "CREATE_REJECTED"].includes(body.ticket?.state) &&
-  ["AUTHORIZED", "DECLINED", "CANCELLED"].includes(body.payment?.state);
+  ["AUTHORIZED", "DECLINED", "CANCELLED"].includes(body.payment?.state) &&
+  ["EARNED", "NONE"].includes(body.points?.state);

@@ -12,6 +12,12 @@ import { deliverySaga } from "@ftgo/delivery/saga";
 import { CreditCardAuthorizationCancelledSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { ScheduleDeliverySchema } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js";
 import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import {
+  OrderApprovedSchema,
+  OrderCancelledSchema,
+  OrderCreatedSchema,
+  OrderRejectedSchema,
+} from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { kitchenSaga } from "@ftgo/kitchen/saga";
 import { REPLY_SCHEMAS, SAGA_DEFINITIONS } from "@ftgo/order/orchestration";
 import { orderSaga } from "@ftgo/order/saga";
@@ -24,7 +30,7 @@ import {
   silentLogger,
 } from "@ftgo/platform";
 
-/** The services with subscriptions, and the list each starts its consumers with in `mode`. */
+/** The services with subscriptions, and the list each starts its consumers with in `mode` (the Go ones: as declared). */
 export function serviceSubscriptions(mode: SagaMode): Record<string, readonly Subscription[]> {
   // The handlers are only built here, never called: no store is needed to list them.
   const deps = { store: undefined as never, log: silentLogger(), mode };
@@ -34,8 +40,22 @@ export function serviceSubscriptions(mode: SagaMode): Record<string, readonly Su
     kitchen: kitchenSaga(deps),
     accounting: accountingSaga(deps),
     delivery: deliverySaga(deps),
+    ...Object.fromEntries(
+      Object.entries(GO_SERVICE_SUBSCRIPTIONS).map(([service, schemas]) => [
+        service,
+        schemas.map((schema): Subscription => ({ schema, channel: "event", handle: () => undefined })),
+      ]),
+    ),
   };
 }
+
+/**
+ * What the Go services consume, in every saga mode. No TypeScript states it, so it is declared here, and
+ * test/asyncapi.test.ts checks it against what the binary says it handles (`go/bin/loyalty -subscriptions`).
+ */
+export const GO_SERVICE_SUBSCRIPTIONS: Readonly<Record<string, readonly DescMessage[]>> = {
+  loyalty: [OrderCreatedSchema, OrderApprovedSchema, OrderRejectedSchema, OrderCancelledSchema],
+};
 
 /** Order's orchestrator subscribes to the replies like this (orchestrator.ts); only the type and kind matter. */
 function replyOf(schema: DescMessage): Subscription {

@@ -101,6 +101,7 @@ export const INVALIDATING_SUBJECTS = [
   "ftgo.kitchen.event.>",
   "ftgo.accounting.event.>",
   "ftgo.delivery.event.>",
+  "ftgo.loyalty.event.>",
 ];
 
 /**
