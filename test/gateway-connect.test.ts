@@ -15,9 +15,11 @@ import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { runShell } from "@ftgo/harness/docs-shell.js";
 import { type GatewayMesh, signIn, startGatewayMesh } from "@ftgo/harness/gateway-mesh.js";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPage, shBlock } from "./doc-blocks.js";
 
 const GEN_TS = fileURLToPath(new URL("../gen/ts/", import.meta.url));
 const LINE_ITEMS = [
@@ -52,6 +54,16 @@ describe("the rule table", () => {
     const missing = rpcs.filter((rpc) => RPC_RULES[rpc] === undefined);
     expect(missing, "RPCs of gen/ts without a rule in services/gateway/src/connect/rules.ts").toEqual([]);
     expect(Object.keys(RPC_RULES).filter((rpc) => !rpcs.includes(rpc))).toEqual([]);
+  });
+
+  it("is the table docs/gateway.md shows: each RPC on its service's row", () => {
+    const section = readPage("docs/gateway.md").split("## Connect at the edge")[1] ?? "";
+    for (const rpc of Object.keys(RPC_RULES)) {
+      const [service = "", method = ""] = rpc.split("/");
+      const row = section.split("\n").find((line) => line.startsWith("| `") && line.includes(`\`${service}\``));
+      expect(row, `a row for ${service}`).toBeDefined();
+      expect(row, rpc).toContain(`\`${method}\``);
+    }
   });
 
   it("serves only RPCs the gateway has a client for, and withholds the operations and infrastructure ones", () => {
@@ -260,6 +272,22 @@ describe("Connect, gRPC-Web and gRPC at /rpc", () => {
     // The same bucket as REST: the flooder's REST request is refused too, while the bucket refills.
     const rest = await fetch(`${mesh.url}/api/v1/orders`, withToken(flooder));
     expect(rest.status).toBe(429);
+  });
+
+  it("runs the gateway page's Connect block: an order, unauthenticated, invalid_argument, and the GET form", async () => {
+    const block = shBlock("docs/gateway.md", "rpc/ftgo.order.v1.OrderService/CreateOrder");
+    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${mesh.gateway.port}`);
+    const result = await runShell(`set -euo pipefail\n${script}`, { timeoutMs: 30_000, env: { TOKEN: token } });
+    expect(result.code, result.stderr).toBe(0);
+    const [created, anonymous, invalid, got] = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(created.order).toMatchObject({ consumerId: "c-1001", state: "ORDER_STATE_APPROVAL_PENDING" });
+    expect(anonymous.code).toBe("unauthenticated");
+    expect(invalid.code).toBe("invalid_argument");
+    expect(invalid.message).toMatch(/^restaurant_id: /);
+    expect(got.restaurant).toMatchObject({ restaurantId: "r-1", name: "Pho Hanoi" });
   });
 
   it("answers unavailable, not a 500, when the service behind an RPC is down", async () => {
