@@ -3,6 +3,8 @@
 // limits and request ids. Clients are the ones a user would pick: connect-web's transports with Node's
 // fetch (as a browser), and connect-node's gRPC transport over HTTP/2.
 import { readdirSync } from "node:fs";
+import http2 from "node:http2";
+import { type AddressInfo, createConnection } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
@@ -10,6 +12,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { EDGE_SERVICES, RPC_PREFIX, servedRpcs } from "@ftgo/gateway/connect";
+import { serveHttp1AndH2c } from "@ftgo/gateway/connect/h2c";
 import { RPC_RULES } from "@ftgo/gateway/connect/rules";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
@@ -71,6 +74,30 @@ describe("the rule table", () => {
     for (const rpc of servedRpcs()) expect(edge, rpc).toContain(rpc.split("/")[0]);
     expect(servedRpcs()).not.toContain("ftgo.admin.v1.AdminService/SetFault");
     expect(servedRpcs()).not.toContain("grpc.health.v1.Health/Check");
+  });
+});
+
+describe("one port for HTTP/1.1 and cleartext HTTP/2", () => {
+  it("hands each connection to the server of its protocol, and closes with silent and idle connections open", async () => {
+    const server = serveHttp1AndH2c((request, response) => response.end(request.httpVersion));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const silent = createConnection({ host: "127.0.0.1", port });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("1.1");
+      const stream = session.request({ ":path": "/" });
+      let body = "";
+      for await (const chunk of stream) body += chunk;
+      expect(body).toBe("2.0");
+      // What fastify's close does with a serverFactory: close idle connections, then the server.
+      server.closeIdleConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve) => (silent.destroyed ? resolve() : silent.once("close", () => resolve())));
+    } finally {
+      silent.destroy();
+      session.destroy();
+    }
   });
 });
 

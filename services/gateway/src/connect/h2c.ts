@@ -10,9 +10,15 @@ import type { Socket } from "node:net";
 /** "PRI * HTTP/2.0\r\n…": enough of HTTP/2's preface to tell it from any HTTP/1.1 request line. */
 const PREFACE_START = Buffer.from("PRI");
 
+/** A connection that sends nothing for this long is dropped before it is known to be HTTP/1.1 or HTTP/2. */
+const SNIFF_TIMEOUT_MS = 30_000;
+
+/** What fastify passes a serverFactory, of what its own servers would use. */
 export interface ServerFactoryOptions {
   readonly keepAliveTimeout?: number;
   readonly requestTimeout?: number;
+  /** An idle HTTP/2 session is closed after this long (fastify's default: 72 s). */
+  readonly http2SessionTimeout?: number;
 }
 
 /**
@@ -32,13 +38,18 @@ export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerF
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    session.setTimeout(options.http2SessionTimeout ?? 72_000, () => session.close());
   });
+  const sniffing = new Set<Socket>();
 
   const [http1Connection] = h1.listeners("connection") as ((socket: Socket) => void)[];
   if (!http1Connection) throw new Error("node:http's server has no connection listener to defer to");
   h1.removeAllListeners("connection");
   h1.on("connection", (socket: Socket) => {
+    sniffing.add(socket);
+    socket.once("close", () => sniffing.delete(socket));
     sniff(socket, (isHttp2) => {
+      sniffing.delete(socket);
       if (isHttp2) h2.emit("connection", socket);
       else {
         http1Connection.call(h1, socket);
@@ -51,6 +62,7 @@ export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerF
   h1.closeIdleConnections = () => {
     closeIdleHttp1();
     for (const session of sessions) session.close();
+    for (const socket of sniffing) socket.destroy();
   };
   return h1;
 }
@@ -58,6 +70,10 @@ export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerF
 /** Waits for the connection's first bytes, puts them back, and says whether they open HTTP/2. */
 function sniff(socket: Socket, then: (isHttp2: boolean) => void): void {
   let head = Buffer.alloc(0);
+  // Until a server owns the socket, its errors and its silence are handled here.
+  const drop = () => socket.destroy();
+  socket.on("error", drop);
+  socket.setTimeout(SNIFF_TIMEOUT_MS, drop);
   const onReadable = () => {
     for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
       head = Buffer.concat([head, chunk]);
@@ -66,6 +82,8 @@ function sniff(socket: Socket, then: (isHttp2: boolean) => void): void {
     if (!decided) return;
     socket.off("readable", onReadable);
     socket.off("end", onReadable);
+    socket.off("error", drop);
+    socket.setTimeout(0);
     if (head.length > 0) socket.unshift(head);
     then(head.subarray(0, PREFACE_START.length).equals(PREFACE_START));
   };
