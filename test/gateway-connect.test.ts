@@ -171,6 +171,25 @@ describe("Connect, gRPC-Web and gRPC at /rpc", () => {
     }
   });
 
+  it("says on every answer of order v1, errors included, that it is deprecated for v2, as REST v1 does", async () => {
+    const post = (rpc: string, body: string) =>
+      fetch(`${mesh.url}/rpc/${rpc}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body,
+      });
+    const listed = await post("ftgo.order.v1.OrderService/ListOrders", "{}");
+    const missing = await post("ftgo.order.v1.OrderService/GetOrder", '{"orderId":"o-missing"}');
+    const v2 = await post("ftgo.order.v2.OrderService/ListOrders", "{}");
+    expect([listed.status, missing.status, v2.status]).toEqual([200, 404, 200]);
+    for (const response of [listed, missing]) {
+      expect(response.headers.get("deprecation")).toMatch(/^@\d+$/);
+      expect(response.headers.get("sunset")).toMatch(/ GMT$/);
+      expect(response.headers.get("link")).toBe('</rpc/ftgo.order.v2.OrderService>; rel="successor-version"');
+    }
+    expect(v2.headers.get("deprecation")).toBeNull();
+  });
+
   it("refuses a write without a token (unauthenticated) and a bad token", async () => {
     const orders = createClient(OrderService, connectTransport);
     const request = { restaurantId: "r-1", lineItems: LINE_ITEMS };

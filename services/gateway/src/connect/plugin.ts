@@ -12,7 +12,9 @@ import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import type { FastifyInstance } from "fastify";
+import type { DeprecationsConfig } from "../config.js";
 import type { GatewayDeps } from "../context.js";
+import { type Deprecation, deprecationHeaders } from "../deprecation.js";
 import { EDGE_REQUEST } from "./admit.js";
 import { forwardMethod } from "./forward.js";
 import { RPC_RULES } from "./rules.js";
@@ -39,9 +41,35 @@ export function servedRpcs(): string[] {
     .map(([name]) => name);
 }
 
+/** Deprecated services, by their successor and schedule: every answer says so, as the v1 REST routes' do. */
+const DEPRECATED: Readonly<Record<string, Deprecation>> = {
+  [OrderService.typeName]: { successor: `${RPC_PREFIX}/${OrderServiceV2.typeName}`, schedule: "ordersV1" },
+};
+
 export async function mountConnect(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
-  await app.register(fastifyConnectPlugin, {
-    prefix: RPC_PREFIX,
+  await app.register(
+    async (rpc) => {
+      announceDeprecatedServices(rpc, deps.config.deprecations);
+      await rpc.register(fastifyConnectPlugin, connectOptions(deps));
+    },
+    { prefix: RPC_PREFIX },
+  );
+}
+
+/** Sets the headers before the call: connect-fastify copies them onto every answer, errors included. */
+function announceDeprecatedServices(rpc: FastifyInstance, config: DeprecationsConfig): void {
+  rpc.addHook("onRequest", async (request, reply) => {
+    const service = request.url.slice(RPC_PREFIX.length + 1).split("/")[0] ?? "";
+    const deprecation = DEPRECATED[service];
+    if (deprecation) reply.headers(deprecationHeaders(config[deprecation.schedule], deprecation.successor));
+  });
+}
+
+/** The package does not export its options' type; this is it. */
+type ConnectPluginOptions = Parameters<typeof fastifyConnectPlugin>[1];
+
+function connectOptions(deps: GatewayDeps): ConnectPluginOptions {
+  return {
     readMaxBytes: deps.config.bodyLimitBytes,
     // An unknown field is refused with the field named, as the REST routes refuse it.
     jsonOptions: { ignoreUnknownFields: false },
@@ -60,5 +88,5 @@ export async function mountConnect(app: FastifyInstance, deps: GatewayDeps): Pro
         }
       }
     },
-  });
+  };
 }
