@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { EDGE_SERVICES, RPC_PREFIX, servedRpcs } from "@ftgo/gateway/connect";
 import { serveHttp1AndH2c } from "@ftgo/gateway/connect/h2c";
@@ -106,16 +106,21 @@ describe("Connect, gRPC-Web and gRPC at /rpc", () => {
   let connectTransport: Transport;
   let grpcWebTransport: Transport;
   let grpcTransport: Transport;
+  let grpcSession: Http2SessionManager | undefined;
   let token: string;
   beforeAll(async () => {
     mesh = await startGatewayMesh({ RATE_LIMIT_RPS: "10", RATE_LIMIT_BURST: "30" });
     const baseUrl = `${mesh.url}${RPC_PREFIX}`;
     connectTransport = createConnectTransport({ baseUrl, fetch: globalThis.fetch });
     grpcWebTransport = createGrpcWebTransport({ baseUrl, fetch: globalThis.fetch });
-    grpcTransport = createGrpcTransport({ baseUrl });
+    grpcSession = new Http2SessionManager(baseUrl);
+    grpcTransport = createGrpcTransport({ baseUrl, sessionManager: grpcSession });
     token = await signIn(mesh.url, { consumerId: "c-1001" });
   });
-  afterAll(() => mesh?.stop());
+  afterAll(async () => {
+    grpcSession?.abort(); // the HTTP/2 client first, so its idle connection holds nothing open
+    await mesh?.stop();
+  });
 
   it("answers the docs' curl line's call: r-1's menu, to anyone, over Connect's JSON", async () => {
     const response = await fetch(`${mesh.url}/rpc/ftgo.kitchen.v1.KitchenService/GetMenu`, {
@@ -266,6 +271,8 @@ describe("Connect, gRPC-Web and gRPC at /rpc", () => {
       });
       expect(body.message, name).toMatch(field);
     }
+    const overGrpc = createClient(KitchenService, grpcTransport).getMenu({ restaurantId: "" });
+    expect(await codeOf(overGrpc)).toBe(Code.InvalidArgument);
     const unknownRestaurant = await post("ftgo.kitchen.v1.KitchenService/GetMenu", '{"restaurantId":"r-404"}');
     expect([unknownRestaurant.status, ((await unknownRestaurant.json()) as { code: string }).code]).toEqual([
       404,
