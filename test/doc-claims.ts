@@ -30,6 +30,12 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/operations.md", marker: "dead-letters -- list", runners: [MAKE_UP] },
   { page: "docs/gateway.md", marker: "/api/v1/auth/token", runners: [MAKE_UP] },
   { page: "docs/gateway.md", marker: "Idempotency-Key", runners: ["test/gateway-versions.test.ts"] },
+  { page: "docs/gateway.md", marker: `'{"restaurantId":"r-1"}'`, runners: [MAKE_UP] },
+  {
+    page: "docs/gateway.md",
+    marker: "rpc/ftgo.order.v1.OrderService/CreateOrder",
+    runners: ["test/gateway-connect.test.ts"],
+  },
   { page: "docs/discovery-and-resilience.md", marker: "AdminService/SetFault", runners: [MAKE_UP] },
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },

@@ -77,8 +77,11 @@ const SCRIPT_OUTCOMES: Record<string, string[]> = {
   "dead-letters -- list": ["no dead letters"],
 };
 
+/** The marker of the gateway page's Connect curl line (issue 12's, verbatim). */
+const CONNECT_CURL = `'{"restaurantId":"r-1"}'`;
+
 /** Claims with a test of their own below, as their outcome is more than printed text. */
-const OWN_TESTS = new Set(["make test", "/api/v1/auth/token", "AdminService/SetFault"]);
+const OWN_TESTS = new Set(["make test", "/api/v1/auth/token", CONNECT_CURL, "AdminService/SetFault"]);
 
 /** A block about one order (placeholders, streams to stop, errors shown under a line) runs line by line. */
 function runsLineByLine(block: ShBlock): boolean {
@@ -235,6 +238,16 @@ echo "$TOKEN $ID"`,
     expect(details.points).toMatchObject({ orderId, consumerId: "c-1001", state: "EARNED", points: own.points });
     expect(Number(own.points)).toBe(Math.floor(Number(details.order.total.minorUnits) / 100));
   }, 60_000);
+
+  it("answers the gateway page's Connect curl line with r-1's menu, anonymously", async () => {
+    const block = shBlock("docs/gateway.md", CONNECT_CURL);
+    const script = block.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${up.gatewayPort}`);
+    const result = await run(`set -euo pipefail\n${script}`);
+    expect(result.code, result.stderr).toBe(0);
+    const menu = JSON.parse(result.stdout) as { restaurant: { name: string }; menuItems: { name: string }[] };
+    expect(menu.restaurant.name, result.stdout).toBe("Pho Hanoi");
+    expect(menu.menuItems.map((item) => item.name)).toContain("Pho bo");
+  });
 
   it("breaks Kitchen as the discovery page shows: priced from the last known menu, the breaker opens, then closes", async () => {
     const block = shBlock("docs/discovery-and-resilience.md", "AdminService/SetFault");

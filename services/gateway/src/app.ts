@@ -5,6 +5,8 @@ import Fastify from "fastify";
 import { createResponseCache, invalidateOnEvents } from "./cache.js";
 import { createBackends } from "./clients.js";
 import type { GatewayConfig } from "./config.js";
+import { serveHttp1AndH2c } from "./connect/h2c.js";
+import { mountConnect } from "./connect/plugin.js";
 import type { GatewayDeps } from "./context.js";
 import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
@@ -47,12 +49,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   };
 
-  const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes, genReqId: requestIdOf });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestIdOf,
+    // HTTP/1.1 and cleartext HTTP/2 on the one port, so gRPC clients reach /rpc too.
+    serverFactory: serveHttp1AndH2c,
+    forceCloseConnections: "idle",
+  });
   installRequestLog(app, log);
   installErrorHandler(app, log);
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   mountRoutes(app, ROUTES, deps);
+  await mountConnect(app, deps);
   await app.listen({ host: config.host, port: config.port });
 
   const bound = app.server.address();

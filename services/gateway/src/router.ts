@@ -45,9 +45,13 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
   announceDeprecations(app, deprecated, deps.config.deprecations);
 }
 
+/** Whose bucket a request takes from: a signed-in caller's, else its address's (the /rpc routes share it). */
+export function rateLimitKey(caller: Caller, ip: string): string {
+  return caller.role === "anonymous" ? `ip:${ip}` : `sub:${caller.subject}`;
+}
+
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {
-  const key = caller.role === "anonymous" ? `ip:${request.ip}` : `sub:${caller.subject}`;
-  const decision = deps.limiter.take(key);
+  const decision = deps.limiter.take(rateLimitKey(caller, request.ip));
   const { burst } = deps.config.rateLimit;
   if (!decision.allowed) throw rateLimited(decision, burst);
   reply.headers(rateLimitHeaders(decision, burst));
