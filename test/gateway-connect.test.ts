@@ -17,11 +17,12 @@ import { RPC_RULES } from "@ftgo/gateway/connect/rules";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { LoyaltyService, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { OrderService, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { type GatewayMesh, signIn, startGatewayMesh } from "@ftgo/harness/gateway-mesh.js";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readPage, shBlock } from "./doc-blocks.js";
 
 const GEN_TS = fileURLToPath(new URL("../gen/ts/", import.meta.url));
@@ -234,6 +235,28 @@ describe("Connect, gRPC-Web and gRPC at /rpc", () => {
     expect(await codeOf(orders.createOrder({ restaurantId: "r-1", lineItems: LINE_ITEMS }, withToken(admin)))).toBe(
       Code.PermissionDenied,
     );
+  });
+
+  it("serves the Go Loyalty service like the others: the order's points and the caller's account, to them only", async () => {
+    const orders = createClient(OrderService, connectTransport);
+    const { order } = await orders.createOrder({ restaurantId: "r-1", lineItems: LINE_ITEMS }, withToken(token));
+    const orderId = order?.orderId ?? "";
+    const loyalty = createClient(LoyaltyService, connectTransport);
+    const earned = await vi.waitFor(
+      async () => {
+        const { orderPoints } = await loyalty.getOrderPoints({ orderId }, withToken(token));
+        if (orderPoints?.state !== OrderPointsState.EARNED) throw new Error(`not earned yet: ${orderPoints?.state}`);
+        return orderPoints;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(earned).toMatchObject({ orderId, consumerId: "c-1001" });
+    const { account } = await loyalty.getAccount({ consumerId: "c-1001" }, withToken(token));
+    expect(account?.pointsBalance).toBeGreaterThanOrEqual(earned.points);
+    const other = await signIn(mesh.url, { consumerId: "c-1002" });
+    expect(await codeOf(loyalty.getOrderPoints({ orderId }, withToken(other)))).toBe(Code.NotFound);
+    expect(await codeOf(loyalty.getAccount({ consumerId: "c-1001" }, withToken(other)))).toBe(Code.PermissionDenied);
+    expect(await codeOf(loyalty.getOrderPoints({ orderId }))).toBe(Code.Unauthenticated);
   });
 
   it("answers bad input with Connect's JSON error, invalid_argument naming the field, never a 500", async () => {

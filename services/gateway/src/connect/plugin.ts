@@ -9,6 +9,7 @@ import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import type { FastifyInstance } from "fastify";
@@ -32,6 +33,7 @@ export const EDGE_SERVICES: readonly DescService[] = [
   AccountingService,
   DeliveryService,
   ConsumerService,
+  LoyaltyService,
 ];
 
 /** `package.Service/Method` of every method the table serves. */

@@ -50,7 +50,6 @@ const withheld = (why: string): WithheldRule => ({ served: false, why });
 const RESTAURANT_SIDE = withheld("the restaurant's side of the kitchen: the gateway issues no restaurant tokens");
 const OPERATIONS = withheld("operations only (fault injection): reached on the service's own port, never the edge");
 const INFRASTRUCTURE = withheld("infrastructure: each service answers it on its own port; /readyz sums it up");
-const NO_LOYALTY_CLIENT = withheld("the gateway has no Loyalty client yet: served once the Loyalty leg is composed");
 
 /** Keyed `package.Service/Method`, as in the URL. */
 export const RPC_RULES: Readonly<Record<string, RpcRule>> = {
@@ -78,8 +77,9 @@ export const RPC_RULES: Readonly<Record<string, RpcRule>> = {
   "ftgo.delivery.v1.DeliveryService/GetDelivery": ownOrder("delivery"),
   "ftgo.consumer.v1.ConsumerService/GetConsumer": ownConsumer("consumer"),
 
-  "ftgo.loyalty.v1.LoyaltyService/GetAccount": NO_LOYALTY_CLIENT,
-  "ftgo.loyalty.v1.LoyaltyService/GetOrderPoints": NO_LOYALTY_CLIENT,
+  // Loyalty, the Go service: a consumer's own points, and an order's (the points leg of its composed view).
+  "ftgo.loyalty.v1.LoyaltyService/GetAccount": ownConsumer("loyalty"),
+  "ftgo.loyalty.v1.LoyaltyService/GetOrderPoints": ownOrder("loyalty"),
 
   "ftgo.admin.v1.AdminService/SetFault": OPERATIONS,
   "ftgo.admin.v1.AdminService/ClearFaults": OPERATIONS,
