@@ -30,6 +30,7 @@ import {
 } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatLogLine } from "../scripts/lib/log-format.js";
 import { shBlock } from "./doc-blocks.js";
 
 const PAGE = "docs/polyglot-loyalty.md";
@@ -203,7 +204,14 @@ describe("the Go loyalty service", () => {
       await loyalty.stop();
       expect((await registry.lookup("loyalty")).map((instance) => instance.id)).not.toContain(id);
       expect(loyalty.output()).toMatch(/loyalty \(pid \d+\) exited with code 0/);
-      expect(loyalty.output()).toContain("deregistered from the service registry");
+      // Its log lines are pino's shape: `make up` renders them like the TypeScript services' lines.
+      const line = loyalty
+        .output()
+        .split("\n")
+        .find((l) => l.includes("deregistered from the service registry"));
+      expect(formatLogLine(line ?? "", { color: false })).toMatch(
+        /^\d\d:\d\d:\d\d\.\d{3} INFO {2}deregistered from the service registry key=loyalty\.loyalty-\d+-[0-9a-f]{6}$/,
+      );
     }, 60_000);
   });
 });

@@ -158,8 +158,16 @@ func (r *Relay) publishPending() error {
 			return fmt.Errorf("marking outbox row %d published: %w", row.seq, err)
 		}
 	}
+	// Published rows stay an hour, for inspection, as relay.ts keeps them.
+	cutoff := time.Now().Add(-retention).UnixMilli()
+	if _, err := r.db.Exec(`DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?`, cutoff); err != nil {
+		return fmt.Errorf("deleting published outbox rows: %w", err)
+	}
 	return nil
 }
+
+// retention is how long published outbox rows are kept.
+const retention = time.Hour
 
 func (r *Relay) pending() ([]outboxRow, error) {
 	rows, err := r.db.Query(`SELECT seq, message_id, subject, headers, payload FROM outbox
