@@ -248,7 +248,16 @@ func (t *tailer) consume(ctx context.Context, js jetstream.JetStream, stream str
 	if err != nil {
 		return nil, 0, fmt.Errorf("read stream %s: %w", stream, err)
 	}
-	return cc.Stop, pending, nil
+	stop := func() {
+		cc.Stop()
+		// The server would drop the consumer after 5 idle minutes anyway; deleting it now leaves no trace.
+		if info := consumer.CachedInfo(); info != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), t.args.timeout)
+			defer cancel()
+			_ = js.DeleteConsumer(ctx, stream, info.Name) // best effort: it expires on its own
+		}
+	}
+	return stop, pending, nil
 }
 
 // print writes one message unless --order filters it out; it reports whether --count is reached.
