@@ -146,3 +146,11 @@ func TestRunExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestDialAcceptsTheRetryPolicy(t *testing.T) {
+	conn, err := dial("127.0.0.1:1") // grpc.NewClient parses the service config, and fails on a bad one
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close()
+}
