@@ -110,7 +110,10 @@ func runEvents(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(parsed.url, nats.Name("ftgo-cli events"), nats.Timeout(parsed.timeout))
+	// A server gone for good (nats.go gives up reconnecting after about two minutes) ends the tail with an error.
+	closed := make(chan struct{})
+	nc, err := nats.Connect(parsed.url, nats.Name("ftgo-cli events"), nats.Timeout(parsed.timeout),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", parsed.url, err)
 	}
@@ -126,7 +129,7 @@ func runEvents(ctx context.Context, args []string, io IO) error {
 	if len(streams) == 0 {
 		return fmt.Errorf("no saga streams (FTGO_*_EVENTS) on %s: is make up running there?", parsed.url)
 	}
-	tail := &tailer{args: parsed, out: io.Stdout, received: make(chan received, 256)}
+	tail := &tailer{args: parsed, out: io.Stdout, received: make(chan received, 256), closed: closed}
 	return tail.run(ctx, js, streams)
 }
 
@@ -159,6 +162,7 @@ type tailer struct {
 	args     *eventsArgs
 	out      io.Writer
 	received chan received
+	closed   <-chan struct{}
 	printed  int
 }
 
@@ -199,6 +203,8 @@ func (t *tailer) run(ctx context.Context, js jetstream.JetStream, streams []stri
 		select {
 		case <-ctx.Done():
 			return nil // Ctrl-C: the reader has seen enough
+		case <-t.closed:
+			return fmt.Errorf("lost the connection to NATS at %s", t.args.url)
 		case <-catchUp.C:
 			if len(behind) > 0 {
 				behind = map[string]bool{}
