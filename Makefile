@@ -1,6 +1,6 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup up status kill start display trace test generate lint typecheck bench clean
+.PHONY: help setup up status kill start display trace ftgo test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -26,6 +26,9 @@ display: ## a restaurant's live kitchen display (RESTAURANT=r-1 by default); Ctr
 
 trace: ## every message the services sent for an order, and its sagas (ORDER=<id>; reads DATA_DIR)
 	npm run trace -- "$(ORDER)"
+
+ftgo: ## build the Go CLI into go/bin/ftgo (go/bin/ftgo help)
+	@bash scripts/build-go.sh ftgo
 
 test: ## type-check and run every test (VITEST_ARGS="…" passes options to vitest)
 	@bash scripts/setup.sh --with-test-tools

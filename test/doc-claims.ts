@@ -40,6 +40,7 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
+  { page: "docs/go-client.md", marker: "*", runners: ["test/ftgo-cli.test.ts"] },
   { page: "docs/break-it-and-watch.md", marker: "*", runners: ["test/break-and-watch.test.ts"] },
   { page: "docs/polyglot-loyalty.md", marker: "LoyaltyService/GetAccount", runners: ["test/loyalty.test.ts"] },
   {
