@@ -17,7 +17,8 @@ const MAKE_UP = "test/make-up.test.ts";
 /** In the order test/make-up.test.ts runs them: the fault injection last, as it breaks Kitchen for a while. */
 export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "README.md", marker: "make test", runners: [MAKE_UP, ".ci/run"] },
-  { page: "README.md", marker: "KitchenService/GetMenu", runners: [MAKE_UP] },
+  { page: "README.md", marker: "127.0.0.1:50053 ftgo.kitchen.v1.KitchenService/GetMenu", runners: [MAKE_UP] },
+  { page: "README.md", marker: "go/bin/ftgo order", runners: ["test/ftgo-cli.test.ts"] },
   { page: "docs/contracts.md", marker: "make generate", runners: [".ci/run"] },
   { page: "docs/contracts.md", marker: "describe ftgo.order.v1.OrderService", runners: [MAKE_UP] },
   { page: "docs/contracts.md", marker: '"quantity": 0', runners: [MAKE_UP] },

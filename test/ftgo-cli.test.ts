@@ -13,7 +13,7 @@ import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandsOf, type ShBlock, shBlocks } from "./doc-blocks.js";
+import { commandsOf, type ShBlock, shBlock, shBlocks } from "./doc-blocks.js";
 import { claimsOf } from "./doc-claims.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -24,6 +24,8 @@ const BUILD_TIMEOUT_MS = 300_000;
 /** One command: an order waits for its saga, which a busy machine may slow down. */
 const COMMAND_TIMEOUT_MS = 60_000;
 const PLACEHOLDER = "<the orderId ftgo order printed>";
+/** The README's block: the same order from Go, and GetMenu over Connect at the gateway. */
+const README_MARKER = "go/bin/ftgo order";
 
 let up: MakeUpRun;
 let nc: NatsConnection;
@@ -78,6 +80,7 @@ let orderId = "";
 describe("ftgo, the Go client (docs/go-client.md)", () => {
   it("is claimed for this file, the whole page", () => {
     expect(claimsOf("test/ftgo-cli.test.ts")).toEqual([
+      { page: "README.md", marker: README_MARKER, runners: ["test/ftgo-cli.test.ts"] },
       { page: PAGE, marker: "*", runners: ["test/ftgo-cli.test.ts"] },
     ]);
   });
@@ -230,6 +233,21 @@ describe("ftgo, the Go client (docs/go-client.md)", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('ftgo: unknown command "bake"');
   });
+
+  it(
+    "runs the README's block: the order from Go reaches APPROVED, and the Connect curl line answers r-1's menu",
+    async () => {
+      const readme = shBlock("README.md", README_MARKER);
+      const script = readme.text.replaceAll("127.0.0.1:8080", `127.0.0.1:${up.gatewayPort}`);
+      const result = await run(`set -euo pipefail\n${script}`, BUILD_TIMEOUT_MS);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^order \S+ {2}APPROVAL_PENDING {2}total USD 15\.00/m);
+      expect(statesOf(result.stdout).at(-1)).toBe("APPROVED");
+      const menu = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null");
+      expect(menu?.restaurant?.name, result.stdout).toBe("Pho Hanoi");
+    },
+    BUILD_TIMEOUT_MS + 10_000,
+  );
 
   it("ran every command line of the page", () => {
     const lines = shBlocks(PAGE).flatMap((b) => commandsOf(b).map((c) => c.line));
