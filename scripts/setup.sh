@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
-# dependencies, nats-server). With --with-test-tools: grpcurl too, which only the tests use.
+# dependencies, nats-server). With --with-test-tools: grpcurl too, which only the tests use; with
+# --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
 # Silent when everything is already there; installs what is missing when it can, and otherwise
 # says exactly what to run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 GRPCURL_MODULE=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+GHZ_MODULE=github.com/bojand/ghz/cmd/ghz@v0.93.0
 
 with_test_tools=false
+with_bench_tools=false
 for arg in "$@"; do
   case "$arg" in
     --with-test-tools) with_test_tools=true ;;
-    -h | --help) echo "usage: scripts/setup.sh [--with-test-tools]"; exit 0 ;;
+    --with-bench-tools) with_bench_tools=true ;;
+    -h | --help) echo "usage: scripts/setup.sh [--with-test-tools] [--with-bench-tools]"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -72,4 +76,12 @@ go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 
 # grpcurl, for the tests only.
 if $with_test_tools; then
   go_tool grpcurl "$GRPCURL_MODULE"
+fi
+
+# ghz, for the benchmarks only. `ghz --version` of a `go install` build says "dev": `go version -m` has the version.
+if $with_bench_tools; then
+  if [[ -x $GO_BIN/ghz ]] && ! "$GO" version -m "$GO_BIN/ghz" | grep -qE "^\s+mod\s+github.com/bojand/ghz\s+${GHZ_MODULE##*@}\s"; then
+    rm -f "$GO_BIN/ghz" # another version: reinstall the pinned one
+  fi
+  go_tool ghz "$GHZ_MODULE"
 fi

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, release } from "node:os";
 import { join } from "node:path";
-import type { BenchOptions, ContenderResult, SuiteResult, ThroughputGoal } from "./suite.js";
+import type { BenchOptions, Comparison, ContenderResult, SuiteResult, ThroughputGoal } from "./suite.js";
 
 /** Where results are kept: one file per run, plus `latest-<suite>.json` for the most recent one. */
 export const RESULTS_DIR = new URL("../results/", import.meta.url).pathname;
@@ -53,6 +53,10 @@ export function formatReport(result: SuiteResult, options: BenchOptions): string
     "",
     `ratios are to ${baseline.label}; goals are informative, never a test.`,
     ...goals,
+    ...comparisonsOf(result).map(
+      (c) =>
+        `${c.label}: × calls/s ${fixed(c.ratios.callsPerSecond, 2)}, × p50 ${fixed(c.ratios.p50, 2)}, × p99 ${fixed(c.ratios.p99, 2)}`,
+    ),
   ].join("\n");
 }
 
@@ -71,6 +75,7 @@ export async function saveReport(result: SuiteResult, options: BenchOptions, at 
     baseline: result.baseline,
     contenders: result.contenders.map((c) => ({ ...c, ratios: ratiosOf(result, c) })),
     goals: verdictsOf(result),
+    ...(result.comparisons ? { comparisons: comparisonsOf(result) } : {}),
   };
   const text = `${JSON.stringify(json, null, 2)}\n`;
   // Colons are not allowed in Windows file names; the ISO timestamp keeps its order without them.
@@ -84,13 +89,20 @@ export async function saveReport(result: SuiteResult, options: BenchOptions, at 
   return paths;
 }
 
-function ratiosOf(result: SuiteResult, c: ContenderResult): Ratios {
-  const base = contender(result, result.baseline).median;
+function ratiosOf(result: SuiteResult, c: ContenderResult, over = result.baseline): Ratios {
+  const base = contender(result, over).median;
   return {
     callsPerSecond: c.median.callsPerSecond / base.callsPerSecond,
     p50: c.median.p50Ms / base.p50Ms,
     p99: c.median.p99Ms / base.p99Ms,
   };
+}
+
+function comparisonsOf(result: SuiteResult): (Comparison & { ratios: Ratios })[] {
+  return (result.comparisons ?? []).map((c) => ({
+    ...c,
+    ratios: ratiosOf(result, contender(result, c.contender), c.over),
+  }));
 }
 
 function verdictsOf(result: SuiteResult): GoalVerdict[] {

@@ -41,6 +41,16 @@ export interface ThroughputGoal {
   readonly atLeast: number;
 }
 
+/**
+ * A ratio the report prints besides those to the baseline: `contender`'s figures divided by `over`'s, for a
+ * suite whose question compares pairs other than each contender with the baseline.
+ */
+export interface Comparison {
+  readonly label: string;
+  readonly contender: string;
+  readonly over: string;
+}
+
 export interface SuiteResult {
   readonly suite: string;
   /** One line saying what was measured, printed above the table. */
@@ -49,6 +59,7 @@ export interface SuiteResult {
   readonly baseline: string;
   readonly contenders: readonly ContenderResult[];
   readonly goals: readonly ThroughputGoal[];
+  readonly comparisons?: readonly Comparison[];
 }
 
 export interface Suite {
