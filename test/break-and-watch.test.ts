@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { startServiceProcess } from "@ftgo/harness/service-process.js";
-import { COURIERS, GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
+import { COURIERS, GATEWAY, GO_SERVICES, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSupervisor, type ProcessSpec, type Supervisor } from "../scripts/lib/supervisor.js";
@@ -16,7 +16,13 @@ const PAGE = readFileSync(new URL("../docs/break-it-and-watch.md", import.meta.u
 const BLOCKS = [...PAGE.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
 const [ORDER, STATUS, KILL, ORDERS_WHILE_DOWN, STATUS_AFTER_KILL, GET_ORDER, START] = BLOCKS;
 /** Every process `make up` runs, nats-server included (it starts one here). */
-const PROCESSES = [...SERVICE_NAMES, GATEWAY.name, ...COURIERS.map((c) => c.id), "nats-server"];
+const PROCESSES = [
+  ...SERVICE_NAMES,
+  ...GO_SERVICES.map((s) => s.name),
+  GATEWAY.name,
+  ...COURIERS.map((c) => c.id),
+  "nats-server",
+];
 
 let up: MakeUpRun;
 /** Pids as the first `status` showed them. */
