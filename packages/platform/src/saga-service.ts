@@ -70,7 +70,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
   const reportOutbox = () => server.setAspect(OUTBOX_HEALTH, participant.relay.stats().parked === 0);
   reportOutbox();
   participant.relay.onParked(reportOutbox);
-  const self = await registerSelf(registry, server, config);
+  const self = await registerSelf(registry, server, { ...config, log });
   log.info(
     { address: server.address, instance: self.instance.id, registry: registry.kind },
     `${config.service} serving`,

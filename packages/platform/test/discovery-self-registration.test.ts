@@ -47,7 +47,11 @@ describe("registerSelf", () => {
   it("registers the instance, then turns SERVING; on withdraw, NOT_SERVING, then out of the registry", async () => {
     const steps: string[] = [];
     const service = `self-${randomUUID().slice(0, 8)}`;
-    const server = { port: 50_999, setServing: (serving: boolean) => steps.push(serving ? "SERVING" : "NOT_SERVING") };
+    const server = {
+      port: 50_999,
+      setServing: (serving: boolean) => steps.push(serving ? "SERVING" : "NOT_SERVING"),
+      onServingChange: () => () => {},
+    };
 
     const self = await registerSelf(recording(steps), server, { service, advertiseHost: "10.0.0.7" });
 

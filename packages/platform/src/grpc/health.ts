@@ -6,6 +6,11 @@ export interface ServerHealth {
   /** SERVING or NOT_SERVING for the server ("") and for every service it registered. */
   setServing(serving: boolean): void;
   /**
+   * Calls `listener` (synchronously) each time the server's overall status changes, SERVING or NOT_SERVING,
+   * until the returned function is called. Self-registration follows it.
+   */
+  onServingChange(listener: (serving: boolean) => void): () => void;
+  /**
    * The status of one aspect of the server under a name of its own (`ftgo.outbox`), apart from the switch
    * above: a server can serve calls while an aspect of it needs a person.
    */
@@ -28,9 +33,18 @@ export function addHealth(server: Server, serviceNames: readonly string[]): Serv
   const names = ["", ...serviceNames];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, "NOT_SERVING"])));
   health.addToServer(server);
+  const listeners = new Set<(serving: boolean) => void>();
+  let current = false;
   return {
     setServing(serving) {
       for (const name of names) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+      if (serving === current) return;
+      current = serving;
+      for (const listener of [...listeners]) listener(serving);
+    },
+    onServingChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     setAspect(name, ok) {
       health.setStatus(name, ok ? "SERVING" : "NOT_SERVING");

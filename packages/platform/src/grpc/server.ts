@@ -56,6 +56,8 @@ export interface GrpcServer {
   readonly address: string;
   /** Switches the health status of the server ("") and of every registered service. */
   setServing(serving: boolean): void;
+  /** Calls `listener` on each change of the server's overall health, until the returned function is called. */
+  onServingChange(listener: (serving: boolean) => void): () => void;
   /** Reports one aspect of the server under its own health name (see ServerHealth.setAspect). */
   setAspect(name: string, ok: boolean): void;
   /**
@@ -104,6 +106,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
     port,
     address,
     setServing: (serving) => health.setServing(serving),
+    onServingChange: (listener) => health.onServingChange(listener),
     setAspect: (name, ok) => health.setAspect(name, ok),
     close(graceMs = 5000) {
       // NOT_SERVING first, so that health checkers route new calls elsewhere while in-flight ones finish.
