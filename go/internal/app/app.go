@@ -3,6 +3,9 @@
 //
 //	start  store → NATS → gRPC (health NOT_SERVING) → relay → consumers → register → SERVING
 //	stop   NOT_SERVING → deregister → stop consuming → relay flush → GracefulStop → drain NATS → close store
+//
+// The registry is NATS KV or Consul (REGISTRY); in between, the entry follows the overall health
+// (registry.Self): NOT_SERVING takes it out, SERVING puts it back.
 package app
 
 import (
@@ -98,21 +101,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 		return err
 	}
 	cleanups = append(cleanups, consumers.Stop)
-	reg, err := registry.Register(startCtx, js, registry.NewInstance(cfg.Service, cfg.AdvertiseHost, port),
-		registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log})
+	backend, err := registryBackend(cfg, js, log)
+	if err != nil {
+		return err
+	}
+	self, err := registry.RegisterSelf(startCtx, backend, registry.NewInstance(cfg.Service, cfg.AdvertiseHost, port), setServing, log)
 	if err != nil {
 		return err
 	}
 	cleanups = append(cleanups, func() {
-		setServing(false)
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := reg.Deregister(dctx); err != nil {
-			log.Warn("could not deregister; the entry expires with the registry TTL", "err", err)
+		if err := self.Withdraw(dctx); err != nil {
+			log.Warn("could not deregister; the entry expires with the registry TTL (NATS KV) or its critical check (Consul)", "err", err)
 		}
 	})
-	setServing(true)
-	log.Info("loyalty ready", "port", port, "instanceId", reg.Instance.ID)
+	log.Info("loyalty ready", "port", port, "instanceId", self.Instance.ID, "registry", cfg.Registry)
 
 	select {
 	case <-ctx.Done():
@@ -124,6 +128,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 		}
 		return errors.New("gRPC server stopped unexpectedly")
 	}
+}
+
+// registryBackend opens the registry REGISTRY names: the NATS KV bucket (default) or the Consul agent.
+func registryBackend(cfg config.Config, js jetstream.JetStream, log *slog.Logger) (registry.Backend, error) {
+	if cfg.Registry == "consul" {
+		return registry.NewConsul(cfg.ConsulAddr, log)
+	}
+	return registry.NatsKV{JS: js, Options: registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log}}, nil
 }
 
 // stopServer finishes in-flight calls, forcing the stop if they outlast a grace period.

@@ -41,8 +41,11 @@ type Config struct {
 	// SagaMode is choreography or orchestration (SAGA_MODE). Loyalty only listens to Order's events,
 	// which both modes publish alike, so it is read for validation only.
 	SagaMode string
-	// Registry is the service registry kind (REGISTRY, default nats-kv; only nats-kv is supported here).
+	// Registry is the service registry kind (REGISTRY, default nats-kv; nats-kv or consul here).
 	Registry string
+	// ConsulAddr is Consul's HTTP API, host:port or a URL (CONSUL_HTTP_ADDR, default 127.0.0.1:8500;
+	// consul only).
+	ConsulAddr string
 	// RegistryTTL is how long an entry outlives its last heartbeat (REGISTRY_TTL_MS, default 10000, min 1000).
 	RegistryTTL time.Duration
 	// Heartbeat is how often the entry is renewed: a third of the TTL.
@@ -57,8 +60,12 @@ var LogLevels = []string{"fatal", "error", "warn", "info", "debug", "trace", "si
 
 var sagaModes = []string{"choreography", "orchestration"}
 
-// registryKinds are the REGISTRY values the TypeScript services accept; Loyalty implements nats-kv only.
+// registryKinds are the REGISTRY values the TypeScript services accept; Loyalty implements nats-kv and
+// consul (a static list is for callers: Loyalty calls no other service).
 var registryKinds = []string{"nats-kv", "consul", "static"}
+
+// DefaultConsulAddr is where Consul's own tools look when CONSUL_HTTP_ADDR is unset.
+const DefaultConsulAddr = "127.0.0.1:8500"
 
 // Error lists every invalid variable, one per line.
 type Error struct{ Problems []string }
@@ -86,7 +93,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	ttlMs := r.integer("REGISTRY_TTL_MS", 10_000, 1_000, 1<<40)
 	c.RegistryTTL = time.Duration(ttlMs) * time.Millisecond
 	c.Heartbeat = c.RegistryTTL / 3
-	if c.Registry != "nats-kv" && !slices.Contains(r.problems, registryProblem(c.Registry)) {
+	if c.Registry == "consul" {
+		c.ConsulAddr = r.str("CONSUL_HTTP_ADDR", DefaultConsulAddr)
+	}
+	if c.Registry == "static" && !slices.Contains(r.problems, registryProblem(c.Registry)) {
 		r.problems = append(r.problems, registryProblem(c.Registry))
 	}
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
@@ -107,7 +117,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 }
 
 func registryProblem(kind string) string {
-	return fmt.Sprintf("REGISTRY=%q is not supported by the Go loyalty service: it registers in the NATS KV registry only (REGISTRY=nats-kv)", kind)
+	return fmt.Sprintf("REGISTRY=%q is not supported by the Go loyalty service: it registers in the NATS KV registry (REGISTRY=nats-kv) or in Consul (REGISTRY=consul)", kind)
 }
 
 // IsConfigError reports whether err is a configuration error.

@@ -34,15 +34,26 @@ func TestAdvertisesLoopbackWhenBoundToEveryInterface(t *testing.T) {
 
 func TestNamesEveryProblemAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
-		"PORT": "70000", "FTGO_PARTITIONS": "0", "LOG_LEVEL": "loud", "SAGA_MODE": "jazz", "REGISTRY": "consul",
+		"PORT": "70000", "FTGO_PARTITIONS": "0", "LOG_LEVEL": "loud", "SAGA_MODE": "jazz", "REGISTRY": "static",
 		"REGISTRY_TTL_MS": "5",
 	}))
 	if !IsConfigError(err) {
 		t.Fatalf("want a config error, got %v", err)
 	}
-	for _, name := range []string{"PORT", "FTGO_PARTITIONS", "LOG_LEVEL", "SAGA_MODE", "REGISTRY=\"consul\"", "REGISTRY_TTL_MS"} {
+	for _, name := range []string{"PORT", "FTGO_PARTITIONS", "LOG_LEVEL", "SAGA_MODE", "REGISTRY=\"static\"", "REGISTRY_TTL_MS"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
+	}
+}
+
+func TestReadsConsulsAddressUnderRegistryConsul(t *testing.T) {
+	c, err := Load(env(map[string]string{"REGISTRY": "consul"}))
+	if err != nil || c.Registry != "consul" || c.ConsulAddr != "127.0.0.1:8500" {
+		t.Fatalf("REGISTRY=consul alone: %+v, %v; want the default address 127.0.0.1:8500", c, err)
+	}
+	c, err = Load(env(map[string]string{"REGISTRY": "consul", "CONSUL_HTTP_ADDR": "http://10.0.0.9:8501"}))
+	if err != nil || c.ConsulAddr != "http://10.0.0.9:8501" {
+		t.Fatalf("CONSUL_HTTP_ADDR: %+v, %v", c, err)
 	}
 }

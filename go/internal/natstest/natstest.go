@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // Start runs a nats-server for the test and returns its URL once it accepts connections.
@@ -26,18 +28,7 @@ func Start(t *testing.T) string {
 	}
 	port := freePort(t)
 	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting nats-server: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	exited := proctest.Start(t, cmd)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -1,6 +1,7 @@
 // Package registry enters the service in the mesh's service registry exactly as the TypeScript services
-// do (packages/platform/src/discovery/nats-kv.ts and self-registration.ts): the JetStream key-value
-// bucket `ftgo_registry`, one key `<service>.<instanceId>` per instance, its value the instance as JSON,
+// do (packages/platform/src/discovery/nats-kv.ts, consul.ts and self-registration.ts), in either backend
+// REGISTRY names. Consul (consul.go): the local agent's catalog, health-checked by the agent over gRPC.
+// NATS KV (this file), the default: the JetStream key-value bucket `ftgo_registry`, one key `<service>.<instanceId>` per instance, its value the instance as JSON,
 // re-put every heartbeat; the bucket's TTL removes an instance that stops beating. The TypeScript mesh
 // clients and the gateway discover and load-balance this instance without knowing its language.
 package registry
@@ -48,6 +49,17 @@ func NewInstance(service, host string, port int) Instance {
 		Service: service, ID: fmt.Sprintf("%s-%d-%s", service, port, hex.EncodeToString(b)),
 		Address: host, Port: port, Version: version, Tags: []string{"grpc"},
 	}
+}
+
+// NatsKV is the NATS KV backend: each Register puts the entry and heartbeats it until Deregister.
+type NatsKV struct {
+	JS      jetstream.JetStream
+	Options Options
+}
+
+// Register enters inst in the bucket (see the package function Register).
+func (b NatsKV) Register(ctx context.Context, inst Instance) (Entry, error) {
+	return Register(ctx, b.JS, inst, b.Options)
 }
 
 // Options configures Register.
