@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { LoyaltyService, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
+import { type LoyaltyService, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { findGrpcurl } from "@ftgo/harness/grpcurl.js";
 import {
@@ -15,19 +15,12 @@ import {
   loyaltySettles,
   pointsEarnedInStream,
 } from "@ftgo/harness/loyalty-audit.js";
-import { buildLoyalty, LOYALTY_BINARY, startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
+import { buildLoyalty, LOYALTY_BINARY, loyaltyMeshClient, startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { auditSagas } from "@ftgo/harness/saga-audit.js";
 import { placeOrders, SAGA_PATHS, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
-import {
-  createMeshClient,
-  createRegistry,
-  DEFAULT_CALL_POLICY,
-  type MeshClient,
-  type Registry,
-  silentLogger,
-} from "@ftgo/platform";
+import { createRegistry, type MeshClient, type Registry, silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatLogLine } from "../scripts/lib/log-format.js";
@@ -40,7 +33,7 @@ describe("the Go loyalty service", () => {
   it("refuses a bad configuration, naming every problem, with exit code 1", async () => {
     await buildLoyalty();
     const run = promisify(execFile)(LOYALTY_BINARY, [], {
-      env: { PATH: process.env.PATH, PORT: "http", FTGO_PARTITIONS: "0", REGISTRY: "consul" },
+      env: { PATH: process.env.PATH, PORT: "http", FTGO_PARTITIONS: "0", REGISTRY: "static" },
       timeout: 20_000,
     });
     const failure = await run.then(
@@ -66,12 +59,7 @@ describe("the Go loyalty service", () => {
         { registry: "nats-kv", ttlMs: 10_000, heartbeatMs: 3_333 },
         { nc, log: silentLogger() },
       );
-      client = createMeshClient(LoyaltyService, {
-        target: "loyalty",
-        registry,
-        policy: DEFAULT_CALL_POLICY,
-        log: silentLogger(),
-      });
+      client = loyaltyMeshClient(registry);
     }, 300_000);
 
     afterAll(async () => {

@@ -96,3 +96,33 @@ func freePorts(t *testing.T, n int) []int {
 	}
 	return ports
 }
+
+// Entry is the part of an entry of the agent's /v1/health/service/<name> that tests read.
+type Entry struct {
+	Service struct {
+		ID, Service, Address string
+		Port                 int
+		Tags                 []string
+		Meta                 map[string]string
+	}
+	Checks []struct{ CheckID, ServiceID, Status string }
+}
+
+// Health lists the agent's entries for service: every one, or only those whose checks all pass.
+func Health(t *testing.T, addr, service string, passingOnly bool) []Entry {
+	t.Helper()
+	url := fmt.Sprintf("http://%s/v1/health/service/%s", addr, service)
+	if passingOnly {
+		url += "?passing=true"
+	}
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("reading Consul's health API: %v", err)
+	}
+	defer res.Body.Close()
+	var entries []Entry
+	if err := json.NewDecoder(res.Body).Decode(&entries); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("Consul's health API answered %s: %v", res.Status, err)
+	}
+	return entries
+}

@@ -6,6 +6,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
+import { createMeshClient, DEFAULT_CALL_POLICY, type MeshClient, type Registry, silentLogger } from "@ftgo/platform";
 import { type ServiceInstance, startService } from "./service-instance.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -63,4 +65,14 @@ export function startLoyaltyBeside(
   env: Readonly<Record<string, string>> = {},
 ): Promise<ServiceInstance> {
   return startLoyalty({ dataDir: mesh.dataDir, natsUrl: mesh.nats.url, partitions: mesh.partitions, env });
+}
+
+/** A TypeScript mesh client of Loyalty, as the gateway makes one: it finds the instances in `registry`. */
+export function loyaltyMeshClient(registry: Registry): MeshClient<typeof LoyaltyService> {
+  return createMeshClient(LoyaltyService, {
+    target: "loyalty",
+    registry,
+    policy: DEFAULT_CALL_POLICY,
+    log: silentLogger(),
+  });
 }
