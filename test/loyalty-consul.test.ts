@@ -117,9 +117,8 @@ describe("the Go loyalty service in Consul", () => {
 
   afterAll(async () => {
     client?.close();
-    await registry?.close();
-    await loyalty?.stop();
-    await agent?.stop();
+    await Promise.all([registry?.close(), loyalty?.stop()]);
+    await agent?.stop(); // last: Loyalty deregisters from it on the way out
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
 
