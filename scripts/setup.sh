@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
-# dependencies, nats-server). With --with-test-tools: grpcurl too, which only the tests use; with
+# dependencies, nats-server). With --with-test-tools: grpcurl and a docker compose CLI too, which only the
+# tests and CI use (the compose CLI validates docker-compose.yml; no Docker engine needed); with
 # --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
 # Silent when everything is already there; installs what is missing when it can, and otherwise
 # says exactly what to run.
@@ -36,20 +37,36 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci
 fi
 
-# nats-server: Debian and Ubuntu package it (into /usr/sbin, which is not on every user's PATH).
-if ! command -v nats-server >/dev/null && [[ ! -x /usr/sbin/nats-server && ! -x ${NATS_SERVER_BIN:-} ]]; then
-  command -v apt-get >/dev/null ||
-    die "nats-server is missing: install 2.9 or newer from https://github.com/nats-io/nats-server/releases and put it on PATH (or set NATS_SERVER_BIN)."
+# apt_install <package> <what it is, and where else to get it>: installs a Debian/Ubuntu package as root, or
+# with sudo when that needs no password or can ask on this terminal; otherwise says what to run. Without its
+# recommends: docker-compose would bring a whole Docker engine, and validating a file needs none.
+apt_install() {
+  local package=$1 elsewhere=$2 as_root
+  command -v apt-get >/dev/null || die "$package is missing: $elsewhere"
   if [[ $(id -u) -eq 0 ]]; then
     as_root=(env)
   elif command -v sudo >/dev/null && { sudo -n true 2>/dev/null || [[ -t 0 ]]; }; then
     as_root=(sudo) # passwordless, or it can ask on this terminal
   else
-    die "nats-server is missing. Install it with: sudo apt-get update && sudo apt-get install -y nats-server"
+    die "$package is missing. Install it with: sudo apt-get update && sudo apt-get install -y --no-install-recommends $package"
   fi
-  say "installing nats-server (apt-get)"
+  say "installing $package (apt-get)"
   "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package"
+}
+
+# nats-server: Debian and Ubuntu package it (into /usr/sbin, which is not on every user's PATH).
+if ! command -v nats-server >/dev/null && [[ ! -x /usr/sbin/nats-server && ! -x ${NATS_SERVER_BIN:-} ]]; then
+  apt_install nats-server \
+    "install 2.9 or newer from https://github.com/nats-io/nats-server/releases and put it on PATH (or set NATS_SERVER_BIN)."
+fi
+
+# A docker compose CLI, for the tests and CI only: test/compose.test.ts and .ci/run validate docker-compose.yml
+# with it. Either Docker's `docker compose` plugin or Debian's docker-compose (1.29.2), which validates a file
+# without a Docker engine.
+if $with_test_tools && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
+  apt_install docker-compose \
+    "install Docker's compose plugin (https://docs.docker.com/compose/install/) or docker-compose 1.29 and put it on PATH."
 fi
 
 # Go: the Loyalty service and the ftgo CLI (go/) are Go programs, and `npm run generate` writes gen/go with two
