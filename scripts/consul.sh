@@ -20,13 +20,20 @@ link=$root/.tools/bin/consul
 say() { echo "consul: $*"; }
 die() { echo "consul: $*" >&2; exit 1; }
 
+# is_built: the binary there answers `consul version` with this version (captured first: with pipefail,
+# `consul version | head -n1` fails whenever head closes the pipe before consul has written everything).
+is_built() {
+  local said
+  [[ -x $binary ]] && said=$("$binary" version 2>/dev/null) && [[ ${said%%$'\n'*} == "Consul $VERSION" ]]
+}
+
 link_binary() {
   mkdir -p "$(dirname "$link")"
   ln -sfn "$binary" "$link"
 }
 
 # The no-op: the right version is already built.
-if [[ -x $binary ]] && "$binary" version 2>/dev/null | head -n1 | grep -qx "Consul $VERSION"; then
+if is_built; then
   link_binary
   exit 0
 fi
@@ -83,6 +90,6 @@ status=0
   die "the build failed (whole log: $log)"
 }
 mv -f "$binary.tmp" "$binary"
-"$binary" version | head -n1 | grep -qx "Consul $VERSION" || die "$binary does not say Consul $VERSION"
+is_built || die "$binary does not say Consul $VERSION"
 link_binary
-say "built $binary ($("$binary" version | head -n1)); linked to .tools/bin/consul"
+say "built Consul $VERSION into $binary; linked to .tools/bin/consul"

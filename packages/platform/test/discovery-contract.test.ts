@@ -73,7 +73,7 @@ const natsKv = (): Backend => {
 };
 
 const consul = (): Backend => {
-  let agent: ConsulAgent;
+  let agent: ConsulAgent | undefined;
   // A check every 500 ms (timeout 300 ms): a crashed instance turns critical within about a second.
   const check = { interval: "500ms", timeout: "300ms", deregisterAfter: "1m" } as const;
   return {
@@ -85,7 +85,7 @@ const consul = (): Backend => {
     setup: async () => {
       agent = await startConsulAgent();
     },
-    teardown: () => agent.stop(),
+    teardown: async () => agent?.stop(),
     async start() {
       // What the agent probes: a gRPC server with the standard health service, SERVING.
       const server = new Server();
@@ -97,7 +97,7 @@ const consul = (): Backend => {
         ),
       );
       const config = { registry: "consul", ttlMs: TTL_MS, heartbeatMs: TTL_MS / 3 } as const;
-      const registry = await createRegistry({ ...config, consulAddr: agent.httpAddr, consulCheck: check }, { log });
+      const registry = await createRegistry({ ...config, consulAddr: agent?.httpAddr, consulCheck: check }, { log });
       return {
         registry,
         instance: (service) => instanceOf(service, "127.0.0.1", port),
