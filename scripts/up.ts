@@ -224,7 +224,10 @@ async function ensureConsul(): Promise<ConsulAgent | undefined> {
     ports: { http: Number(url.port || CONSUL_DEV_PORTS.http) },
     dataDir: consulData,
     detached: true,
-    onLog: (line) => log("consul", line),
+    // Warnings and errors while it runs; its shutdown (after the services have deregistered) is noise.
+    onLog: (line) => {
+      if (!stopping) log("consul", line);
+    },
     onCrash,
   });
 }
