@@ -13,7 +13,6 @@ consul: ## build the Consul agent v1.16.3 (MPL-2.0) from source into .tools/bin/
 	@bash scripts/consul.sh
 
 up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (REGISTRY=consul: on a Consul agent)
-	$(if $(filter consul,$(REGISTRY)),@bash scripts/consul.sh)
 	npm start
 
 status: ## every process of the running `make up`: pid, state (ready, exited: how), restarts

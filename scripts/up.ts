@@ -5,7 +5,7 @@
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
 // and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081). REGISTRY=consul: the services register with the
 // Consul agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500), which up starts in -dev mode unless one answers.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
@@ -212,6 +212,19 @@ async function ensureConsul(): Promise<ConsulAgent | undefined> {
   if (!LOCAL_HOSTS.has(host) || url.protocol !== "http:") {
     throw new Error(`no Consul agent answers at ${consulAddr}, and up.ts can only start one on this machine`);
   }
+  // `make consul`: a no-op once built; the first time it says how long it takes, and shows progress, here.
+  say("making sure the Consul agent is built (scripts/consul.sh, as `make consul`)");
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn("bash", [join(root, "scripts", "consul.sh")], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    build.once("error", reject);
+    build.once("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`scripts/consul.sh failed (exit ${code})`)),
+    );
+  });
+  if (stopping) await stopping;
   const consulData = join(dataDir, "consul");
   say(`starting a Consul agent in -dev mode at ${consulAddr} (data ${consulData})`);
   const onCrash = (how: string) => {

@@ -46,7 +46,9 @@ describe("make up REGISTRY=consul", () => {
     const consul = await runShell("make consul", { timeoutMs: 30_000 });
     expect(consul.code, consul.stderr).toBe(0);
     expect(consul.stdout).not.toContain("building");
-    // make up REGISTRY=consul is `npm start` (scripts/up.ts) with REGISTRY=consul in its environment: as launched here.
+    // make up REGISTRY=consul is `npm start` (scripts/up.ts) with REGISTRY=consul in its environment: as launched
+    // here. It runs make consul's script itself (a no-op here), then starts the agent.
+    expect(up.output()).toContain("making sure the Consul agent is built");
     expect(up.output()).toContain("starting a Consul agent in -dev mode");
   });
 
