@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
-# dependencies, nats-server). With --with-test-tools: grpcurl and a docker compose CLI too, which only the
-# tests and CI use (the compose CLI validates docker-compose.yml; no Docker engine needed); with
-# --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
+# dependencies, nats-server). With --with-test-tools: grpcurl, the Consul agent (make consul) and a docker compose
+# CLI too, which only the tests and CI use (the compose CLI validates docker-compose.yml; no Docker engine needed);
+# with --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
 # Silent when everything is already there; installs what is missing when it can, and otherwise
 # says exactly what to run.
 set -euo pipefail
@@ -90,9 +90,10 @@ go_tool() {
 go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 v1.36.12
 go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 1.6.2
 
-# grpcurl, for the tests only.
+# grpcurl and the Consul agent (built from source by scripts/consul.sh: minutes the first time, then a no-op), for the tests only.
 if $with_test_tools; then
   go_tool grpcurl "$GRPCURL_MODULE"
+  bash scripts/consul.sh
 fi
 
 # ghz, for the benchmarks only. `ghz --version` of a `go install` build says "dev": `go version -m` has the version.

@@ -3,13 +3,15 @@
 // not take the others with it (lib/supervisor.ts): break one and watch, from another terminal, with
 // `npm run mesh -- status|kill|start` (docs/break-it-and-watch.md). Ctrl-C stops everything it started.
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
-// and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081).
-import { execFile } from "node:child_process";
+// and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081). REGISTRY=consul: the services register with the
+// Consul agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500), which up starts in -dev mode unless one answers.
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { COURIERS, GATEWAY, GO_SERVICES, SERVICES } from "@ftgo/platform";
@@ -33,6 +35,8 @@ import {
  */
 const READY_CAP_MS = 180_000;
 const STOP_GRACE_MS = 10_000;
+/** Listed by `make status` but not supervised: every service needs them. */
+const UNSUPERVISED = new Set(["nats-server", "consul"]);
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -40,7 +44,14 @@ const env = process.env;
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
 const log = createLogMux(
-  ["up", "nats", ...[...SERVICES, ...GO_SERVICES].map((s) => s.name), GATEWAY.name, ...COURIERS.map((c) => c.id)],
+  [
+    "up",
+    "nats",
+    "consul",
+    ...[...SERVICES, ...GO_SERVICES].map((s) => s.name),
+    GATEWAY.name,
+    ...COURIERS.map((c) => c.id),
+  ],
   {
     color,
   },
@@ -54,6 +65,8 @@ const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
 const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bindHost;
 const restart = restartPolicy(env.RESTART);
+const registry = registryKind(env.REGISTRY);
+const consulAddr = env.CONSUL_HTTP_ADDR || "127.0.0.1:8500";
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
 /** The services (TypeScript, then Go), then the gateway (HTTP: ready once it accepts connections), each at its port. */
 const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
@@ -100,6 +113,9 @@ const supervisor = createSupervisor(
 let nats: NatsServerHandle | undefined;
 /** Set while nats-server starts, so that a Ctrl-C meanwhile still stops it. */
 let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
+let consul: ConsulAgent | undefined;
+/** Set while the Consul agent starts, so that a Ctrl-C meanwhile still stops it. */
+let consulStarting: Promise<ConsulAgent | undefined> | undefined;
 let control: ControlServer | undefined;
 let stopping: Promise<never> | undefined;
 
@@ -117,6 +133,11 @@ try {
   natsStarting = ensureNats();
   nats = await natsStarting;
   if (stopping) await stopping;
+  if (registry === "consul") {
+    consulStarting = ensureConsul();
+    consul = await consulStarting;
+    if (stopping) await stopping;
+  }
   await buildGoServices();
   if (stopping) await stopping;
   say(
@@ -134,12 +155,17 @@ try {
   }
 }
 
-/** Stops the processes (all at once, those started later too), then NATS if we started it, then exits. */
+/**
+ * Stops the processes (all at once, those started later too; each deregisters itself first), then the Consul
+ * agent and NATS if we started them, then exits.
+ */
 function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {}): Promise<never> {
   stopping ??= (async () => {
     await control?.close();
     const forced = await supervisor.stopAll({ graceMs: STOP_GRACE_MS, ...options });
     for (const name of forced) shout(`${name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
+    const agent = consul ?? (await consulStarting?.catch(() => undefined));
+    if (agent) await agent.stop();
     const started = nats ?? (await natsStarting?.catch(() => undefined));
     if (started) await started.stop();
     say(exitCode === 0 ? "everything stopped" : "everything stopped after the failure above");
@@ -153,20 +179,70 @@ function status(): ProcessStatus[] {
   const natsRow: ProcessStatus[] = nats
     ? [{ name: "nats-server", kind: "nats-server", address: natsUrl, pid: nats.pid, state: "ready", restarts: 0 }]
     : [];
-  return [...supervisor.status(), ...natsRow];
+  const consulRow: ProcessStatus[] = consul
+    ? [{ name: "consul", kind: "consul", address: consulAddr, pid: consul.pid, state: "ready", restarts: 0 }]
+    : [];
+  return [...supervisor.status(), ...natsRow, ...consulRow];
 }
 
 function start(name: string): Promise<ControlAnswer> {
-  return name === "nats-server" ? natsIsNotSupervised() : supervisor.start(name);
+  return UNSUPERVISED.has(name) ? notSupervised(name) : supervisor.start(name);
 }
 
 function kill(name: string, signal: NodeJS.Signals): Promise<ControlAnswer> {
-  return name === "nats-server" ? natsIsNotSupervised() : supervisor.kill(name, signal);
+  return UNSUPERVISED.has(name) ? notSupervised(name) : supervisor.kill(name, signal);
 }
 
-async function natsIsNotSupervised(): Promise<ControlAnswer> {
-  const message = "nats-server is not supervised: every service needs it. Ctrl-C `make up` stops it with the rest";
+async function notSupervised(name: string): Promise<ControlAnswer> {
+  const message = `${name} is not supervised: every service needs it. Ctrl-C \`make up\` stops it with the rest`;
   return { ok: false, message };
+}
+
+/**
+ * The Consul agent at CONSUL_HTTP_ADDR if one answers with a leader; else a -dev agent we start (and stop, after
+ * the services have deregistered) on Consul's default ports, with its data in data/consul. Built by `make consul`.
+ */
+async function ensureConsul(): Promise<ConsulAgent | undefined> {
+  if (await consulAnswers(consulAddr)) {
+    say(`using the Consul agent already running at ${consulAddr}`);
+    return undefined;
+  }
+  const url = new URL(consulAddr.includes("://") ? consulAddr : `http://${consulAddr}`);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (!LOCAL_HOSTS.has(host) || url.protocol !== "http:") {
+    throw new Error(`no Consul agent answers at ${consulAddr}, and up.ts can only start one on this machine`);
+  }
+  // `make consul`: a no-op once built; the first time it says how long it takes, and shows progress, here.
+  say("making sure the Consul agent is built (scripts/consul.sh, as `make consul`)");
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn("bash", [join(root, "scripts", "consul.sh")], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    build.once("error", reject);
+    build.once("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`scripts/consul.sh failed (exit ${code})`)),
+    );
+  });
+  if (stopping) await stopping;
+  const consulData = join(dataDir, "consul");
+  say(`starting a Consul agent in -dev mode at ${consulAddr} (data ${consulData})`);
+  const onCrash = (how: string) => {
+    shout(`the Consul agent ended (${how}), unexpectedly: stopping everything`);
+    void stopAll(1);
+  };
+  // detached: its own process group, so that Ctrl-C cannot stop it before the services have deregistered.
+  return startConsulAgent({
+    // The HTTP API and UI where CONSUL_HTTP_ADDR says; the agent's internal ports (serf, RPC, gRPC) free ones.
+    ports: { http: Number(url.port || CONSUL_DEV_PORTS.http) },
+    dataDir: consulData,
+    detached: true,
+    // Warnings and errors while it runs; its shutdown (after the services have deregistered) is noise.
+    onLog: (line) => {
+      if (!stopping) log("consul", line);
+    },
+    onCrash,
+  });
 }
 
 /** The NATS server at NATS_URL if one answers; else a local one we start (and stop) with a store in data/nats. */
@@ -240,6 +316,7 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       ...own,
       DATA_DIR: dataDir,
       NATS_URL: natsUrl,
+      ...(registry === "consul" ? { REGISTRY: registry, CONSUL_HTTP_ADDR: consulAddr } : {}),
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
     },
@@ -264,6 +341,14 @@ function printSummary(): void {
         row(c.id, `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`),
       ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
+      ...(registry === "consul"
+        ? [
+            row(
+              "consul",
+              `http://${consulAddr.replace(/^https?:\/\//, "")}/ui/  (the registry: every service and its gRPC check; ${consul ? "started here" : "already running"})`,
+            ),
+          ]
+        : []),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
@@ -307,6 +392,13 @@ function portFromEnv(name: string, fallback: number): number {
   const port = Number(value);
   if (Number.isInteger(port) && port > 0 && port < 65536) return port;
   shout(`${name}=${JSON.stringify(value)} is not a port (1-65535)`);
+  process.exit(1);
+}
+
+function registryKind(value: string | undefined): "nats-kv" | "consul" {
+  if (!value || value === "nats-kv") return "nats-kv";
+  if (value === "consul") return "consul";
+  shout(`REGISTRY=${JSON.stringify(value)}: the choices are nats-kv (the default) and consul`);
   process.exit(1);
 }
 

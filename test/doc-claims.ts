@@ -39,6 +39,11 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
     runners: ["test/gateway-connect.test.ts"],
   },
   { page: "docs/discovery-and-resilience.md", marker: "AdminService/SetFault", runners: [MAKE_UP] },
+  {
+    page: "docs/discovery-and-resilience.md",
+    marker: "make up REGISTRY=consul",
+    runners: ["test/make-up-consul.test.ts"],
+  },
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },

@@ -21,6 +21,8 @@ export interface MakeUpRun {
   readonly ports: Readonly<Record<MeshServiceName, number>>;
   readonly gatewayPort: number;
   readonly dataDir: string;
+  /** With `consul: true`: the HTTP address (`127.0.0.1:port`) of the agent up.ts started. */
+  readonly consulAddr?: string;
   /** Everything up.ts printed so far, stdout and stderr. */
   output(): string;
   /** up.ts and every process under it, now. */
@@ -29,6 +31,8 @@ export interface MakeUpRun {
   children(): { pid: number; command: string }[];
   /** The nats-server up.ts started (its own process group, so found by its store). */
   natsPids(): number[];
+  /** The Consul agent up.ts started (its own process group, so found by its data dir). */
+  consulPids(): number[];
   /** Ctrl-C: SIGINT to up.ts, then its exit code once it has exited. */
   interrupt(timeoutMs: number): Promise<number | null>;
   /** SIGKILL to whatever is left, and the data dir removed: for afterAll, whatever happened. */
@@ -40,10 +44,12 @@ export interface MakeUpOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long up.ts may take to print "ftgo-mesh is up". */
   readonly readyTimeoutMs: number;
+  /** REGISTRY=consul, with CONSUL_HTTP_ADDR at a free port: up.ts starts a -dev agent there. */
+  readonly consul?: boolean;
 }
 
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
-export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions): Promise<MakeUpRun> {
+export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }: MakeUpOptions): Promise<MakeUpRun> {
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
   const names = MESH_SERVICES.map((service) => service.name as MeshServiceName);
   const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
@@ -59,6 +65,8 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
     NO_COLOR: "1",
   };
   for (const name of names) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+  const consulAddr = consul ? `127.0.0.1:${await freePort()}` : undefined;
+  if (consulAddr) Object.assign(upEnv, { REGISTRY: "consul", CONSUL_HTTP_ADDR: consulAddr });
   const up: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], {
     cwd: ROOT,
     env: upEnv,
@@ -78,12 +86,14 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
     return tree;
   };
   const natsPids = () => pgrep(["-f", `nats-server.*${dataDir}`]);
+  const consulPids = () => (consul ? pgrep(["-f", `consul agent.*${dataDir}`]) : []);
   const run: MakeUpRun = {
     pid: up.pid as number,
     natsUrl,
     ports,
     gatewayPort,
     dataDir,
+    consulAddr,
     output: () => output,
     processTree,
     children: () =>
@@ -91,6 +101,7 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
         .map((pid) => ({ pid, command: commandOf(pid) }))
         .filter((child) => !child.command.includes("esbuild")),
     natsPids,
+    consulPids,
     async interrupt(timeoutMs) {
       up.kill("SIGINT");
       await waitFor(() => up.exitCode !== null || up.signalCode !== null, {
@@ -101,7 +112,7 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs }: MakeUpOptions):
     },
     dispose() {
       processTree();
-      for (const pid of [...seen, ...natsPids()]) if (alive(pid)) process.kill(pid, "SIGKILL");
+      for (const pid of [...seen, ...natsPids(), ...consulPids()]) if (alive(pid)) process.kill(pid, "SIGKILL");
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

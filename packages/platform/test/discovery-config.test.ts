@@ -22,6 +22,24 @@ describe("loadDiscoveryConfig", () => {
     expect(load({ REGISTRY: "consul", CONSUL_HTTP_ADDR: "consul:8500" }).consulAddr).toBe("consul:8500");
   });
 
+  it("reads Consul's health-check settings, with documented defaults, and rejects impossible ones", () => {
+    expect(load({ REGISTRY: "consul" }).consulCheck).toEqual({ interval: "2s", timeout: "1s", deregisterAfter: "1m" });
+    expect(
+      load({
+        REGISTRY: "consul",
+        CONSUL_CHECK_INTERVAL: "500ms",
+        CONSUL_CHECK_TIMEOUT: "300ms",
+        CONSUL_DEREGISTER_AFTER: "90s",
+      }).consulCheck,
+    ).toEqual({ interval: "500ms", timeout: "300ms", deregisterAfter: "90s" });
+    expect(() => load({ REGISTRY: "consul", CONSUL_CHECK_INTERVAL: "often", CONSUL_DEREGISTER_AFTER: "10s" })).toThrow(
+      /CONSUL_CHECK_INTERVAL="often"[\s\S]*CONSUL_DEREGISTER_AFTER="10s"/,
+    );
+    expect(() => load({ REGISTRY: "consul", CONSUL_CHECK_INTERVAL: "1s", CONSUL_CHECK_TIMEOUT: "2s" })).toThrow(
+      /CONSUL_CHECK_TIMEOUT \(2s\) must be shorter than CONSUL_CHECK_INTERVAL \(1s\)/,
+    );
+  });
+
   it("reads a static list, numbering each service's instances", () => {
     const config = load({
       REGISTRY: "static",

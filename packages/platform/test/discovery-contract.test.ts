@@ -1,7 +1,8 @@
 // One contract, every service registry: what self-registration and client-side discovery promise,
-// whichever backend keeps the entries. NATS KV runs against a real nats-server; Consul runs only when
-// an agent is given (CONSUL_HTTP_ADDR), since none can be installed here and none may be faked.
+// whichever backend keeps the entries. NATS KV runs against a real nats-server, Consul against a real
+// agent (v1.16.3 in -dev mode, built by `make consul`): without one the Consul tests fail, never skip.
 import { randomUUID } from "node:crypto";
+import { type ConsulAgent, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -20,12 +21,13 @@ interface ServiceProcess {
   instance(service: string): ServiceInstance;
   /** Dies without deregistering: no heartbeat, no health answers. */
   crash(): Promise<void>;
+  /** Its gRPC health status (SERVING or NOT_SERVING), where the backend reads one (Consul's check). */
+  setServing?(serving: boolean): void;
   close(): Promise<void>;
 }
 
 interface Backend {
   readonly kind: "nats-kv" | "consul";
-  readonly enabled: boolean;
   /** How long a registration may take to show (Consul waits for the first passing check). */
   readonly showMs: number;
   /** How long a crashed instance may stay in lookups, and in watches. */
@@ -45,7 +47,6 @@ const natsKv = (): Backend => {
   let nats: NatsServerHandle;
   return {
     kind: "nats-kv",
-    enabled: true,
     showMs: 2_000,
     lookupExpiryMs: TTL_MS + SLACK_MS, // the server drops the entry TTL after the last heartbeat
     watchExpiryMs: TTL_MS * 1.5 + SLACK_MS, // plus up to one re-list period (TTL / 2)
@@ -71,47 +72,48 @@ const natsKv = (): Backend => {
   };
 };
 
-const consul = (): Backend => ({
-  kind: "consul",
-  enabled: Boolean(process.env.CONSUL_HTTP_ADDR),
-  showMs: 10_000,
-  lookupExpiryMs: 10_000, // the next failed check (2 s interval, 1 s timeout)
-  watchExpiryMs: 10_000,
-  setup: async () => {},
-  teardown: async () => {},
-  async start() {
-    // What the agent probes: a gRPC server with the standard health service, SERVING.
-    const server = new Server();
-    addHealth(server, []).setServing(true);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound),
-      ),
-    );
-    const config = { registry: "consul", ttlMs: TTL_MS, heartbeatMs: TTL_MS / 3 } as const;
-    const registry = await createRegistry({ ...config, consulAddr: process.env.CONSUL_HTTP_ADDR }, { log });
-    return {
-      registry,
-      instance: (service) => instanceOf(service, "127.0.0.1", port),
-      crash: async () => server.forceShutdown(),
-      async close() {
-        await registry.close();
-        server.forceShutdown();
-      },
-    };
-  },
-});
-
-if (!process.env.CONSUL_HTTP_ADDR) {
-  console.info(
-    "Consul registry contract skipped: no agent. To run it: `docker compose up -d consul`, then " +
-      "`CONSUL_HTTP_ADDR=127.0.0.1:8500 npx vitest run packages/platform/test/discovery-contract.test.ts` " +
-      "(the agent must reach 127.0.0.1 to health-check the test's gRPC servers: host networking).",
-  );
-}
+const consul = (): Backend => {
+  let agent: ConsulAgent | undefined;
+  // A check every 500 ms (timeout 300 ms): a crashed instance turns critical within about a second.
+  const check = { interval: "500ms", timeout: "300ms", deregisterAfter: "1m" } as const;
+  return {
+    kind: "consul",
+    showMs: 15_000, // the first passing check, on a loaded machine
+    lookupExpiryMs: 15_000, // the next failed check, on a loaded machine
+    watchExpiryMs: 15_000,
+    // Its own agent (-dev, free ports, temp data dir), so that tests never meet another run's entries.
+    setup: async () => {
+      agent = await startConsulAgent();
+    },
+    teardown: async () => agent?.stop(),
+    async start() {
+      // What the agent probes: a gRPC server with the standard health service, SERVING.
+      const server = new Server();
+      const health = addHealth(server, []);
+      health.setServing(true);
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        ),
+      );
+      const config = { registry: "consul", ttlMs: TTL_MS, heartbeatMs: TTL_MS / 3 } as const;
+      const registry = await createRegistry({ ...config, consulAddr: agent?.httpAddr, consulCheck: check }, { log });
+      return {
+        registry,
+        instance: (service) => instanceOf(service, "127.0.0.1", port),
+        crash: async () => server.forceShutdown(),
+        setServing: (serving) => health.setServing(serving),
+        async close() {
+          await registry.close();
+          server.forceShutdown();
+        },
+      };
+    },
+  };
+};
 
 for (const backend of [natsKv(), consul()]) {
-  describe.skipIf(!backend.enabled)(`${backend.kind} registry`, () => {
+  describe(`${backend.kind} registry`, () => {
     const open: ServiceProcess[] = [];
     const stops: (() => void)[] = [];
     const start = async () => {
@@ -217,6 +219,30 @@ for (const backend of [natsKv(), consul()]) {
       });
       expect(lists).toEqual([[instance.id], []]);
     });
+
+    // Consul reads the instance's own grpc.health.v1 status: a draining instance leaves before it is gone.
+    if (backend.kind === "consul") {
+      it("drops an instance that reports NOT_SERVING, and lists it again once it is SERVING", async () => {
+        const [provider, client] = [await start(), await start()];
+        const service = uniqueService();
+        const instance = provider.instance(service);
+        await provider.registry.register(instance);
+        await shows(client.registry, service, [instance.id]);
+        const lists = watch(client.registry, service);
+        await waitFor(() => lists.length === 1, { message: "the current list" });
+
+        provider.setServing?.(false);
+        await shows(client.registry, service, []);
+        await waitFor(() => lists.at(-1)?.length === 0, {
+          timeoutMs: backend.watchExpiryMs,
+          message: "watch to drop it",
+        });
+        provider.setServing?.(true);
+        await shows(client.registry, service, [instance.id]);
+
+        expect(lists.slice(0, 2)).toEqual([[instance.id], []]);
+      });
+    }
   });
 }
 

@@ -20,14 +20,30 @@ import {
 /** Where Consul's own tools look when CONSUL_HTTP_ADDR is unset. */
 export const DEFAULT_CONSUL_ADDR = "127.0.0.1:8500";
 
-/** How often the agent probes an instance; how stale "passing" can be. */
-const CHECK_INTERVAL = "2s";
+/**
+ * The gRPC health check the agent runs against each instance (Go durations, as Consul reads them): every
+ * `interval` it calls the instance's grpc.health.v1 Check, which must answer SERVING within `timeout`; an
+ * instance critical for `deregisterAfter` is removed by the agent (after a crash that skipped
+ * deregistration). Consul enforces at least a minute for the last, and reaps every 30 s or so.
+ */
+export interface ConsulCheckSettings {
+  /** CONSUL_CHECK_INTERVAL, default 2s: how stale "passing" can be. */
+  readonly interval: string;
+  /** CONSUL_CHECK_TIMEOUT, default 1s. */
+  readonly timeout: string;
+  /** CONSUL_DEREGISTER_AFTER, default 1m (Consul's minimum). */
+  readonly deregisterAfter: string;
+}
+
+export const DEFAULT_CONSUL_CHECK: ConsulCheckSettings = { interval: "2s", timeout: "1s", deregisterAfter: "1m" };
 /** How long a blocking query waits for a change before returning the same list (and asking again). */
 const WATCH_WAIT = "30s";
 
 export interface ConsulRegistryOptions {
   /** The agent's HTTP API: `host:port`, `http://host:port` or `https://host:port`. */
   readonly addr: string;
+  /** The health check of every registration. Default DEFAULT_CONSUL_CHECK. */
+  readonly check?: ConsulCheckSettings;
   readonly log: Logger;
 }
 
@@ -37,7 +53,7 @@ export interface ConsulRegistryOptions {
  * whose checks pass, and watches them with blocking queries: each request carries the last index seen
  * and returns as soon as the list changes (or after WATCH_WAIT with nothing new).
  */
-export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Registry {
+export function createConsulRegistry({ addr, check = DEFAULT_CONSUL_CHECK, log }: ConsulRegistryOptions): Registry {
   const consul = new Consul(consulOptions(addr));
   const handles = createRegistryHandles(log);
 
@@ -45,7 +61,7 @@ export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Regi
     kind: "consul",
     async register(candidate) {
       const instance = validateInstance(candidate);
-      await consul.agent.service.register(toConsulService(instance));
+      await consul.agent.service.register(toConsulService(instance, check));
       log.info({ instanceId: instance.id }, "registered with Consul");
       return handles.registration(instance, async () => {
         await consul.agent.service.deregister(instance.id);
@@ -94,9 +110,12 @@ export function createConsulRegistry({ addr, log }: ConsulRegistryOptions): Regi
  * The agent registration for an instance: the service with its version in the metadata, and a gRPC
  * health check. The check needs its `interval`: without one the client silently sends a TTL check
  * that the instance would have to keep passing itself. Consul removes an instance left critical for
- * a minute (its minimum), which cleans up after a crash that skipped deregistration.
+ * `deregisterAfter`, which cleans up after a crash that skipped deregistration.
  */
-export function toConsulService(instance: ServiceInstance): RegisterOptions {
+export function toConsulService(
+  instance: ServiceInstance,
+  check: ConsulCheckSettings = DEFAULT_CONSUL_CHECK,
+): RegisterOptions {
   return {
     name: instance.service,
     id: instance.id,
@@ -107,9 +126,9 @@ export function toConsulService(instance: ServiceInstance): RegisterOptions {
     check: {
       name: `gRPC health of ${instance.id}`,
       grpc: `${instance.address}:${instance.port}`,
-      interval: CHECK_INTERVAL,
-      timeout: "1s",
-      deregistercriticalserviceafter: "1m",
+      interval: check.interval,
+      timeout: check.timeout,
+      deregistercriticalserviceafter: check.deregisterAfter,
     },
   };
 }

@@ -27,7 +27,7 @@ export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps
       return createNatsKvRegistry({ nc: deps.nc, ttlMs: config.ttlMs, heartbeatMs: config.heartbeatMs, log });
     }
     case "consul":
-      return createConsulRegistry({ addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR, log });
+      return createConsulRegistry({ addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR, check: config.consulCheck, log });
     case "static": {
       if (!config.staticInstances) throw new Error("the static registry needs config.staticInstances");
       return createStaticRegistry({ instances: config.staticInstances, log });

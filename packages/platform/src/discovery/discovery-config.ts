@@ -2,7 +2,7 @@
 // (loadConfig calls loadDiscoveryConfig for every service). Only settings here: opening the registry they
 // name is create-registry.ts's job.
 import type { EnvReader } from "../env.js";
-import { DEFAULT_CONSUL_ADDR } from "./consul.js";
+import { type ConsulCheckSettings, DEFAULT_CONSUL_ADDR, DEFAULT_CONSUL_CHECK } from "./consul.js";
 import type { RegistryKind } from "./registry.js";
 import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";
 
@@ -15,6 +15,8 @@ export interface DiscoveryConfig {
   readonly heartbeatMs: number;
   /** Consul's HTTP API, `host:port` or a URL. CONSUL_HTTP_ADDR, default 127.0.0.1:8500 (consul only). */
   readonly consulAddr?: string;
+  /** The gRPC health check Consul runs: CONSUL_CHECK_INTERVAL (2s), CONSUL_CHECK_TIMEOUT (1s), CONSUL_DEREGISTER_AFTER (1m). */
+  readonly consulCheck?: ConsulCheckSettings;
   /** STATIC_INSTANCES, `order=127.0.0.1:50051,kitchen=127.0.0.1:50053,…` (static only). */
   readonly staticInstances?: readonly ServiceInstance[];
 }
@@ -32,7 +34,11 @@ export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
   const config: DiscoveryConfig = { registry, ttlMs, heartbeatMs: Math.floor(ttlMs / 3) };
   switch (registry) {
     case "consul":
-      return { ...config, consulAddr: read.string("CONSUL_HTTP_ADDR", DEFAULT_CONSUL_ADDR) };
+      return {
+        ...config,
+        consulAddr: read.string("CONSUL_HTTP_ADDR", DEFAULT_CONSUL_ADDR),
+        consulCheck: readCheck(read),
+      };
     case "static": {
       const { instances, problems } = parseStaticInstances(read.string("STATIC_INSTANCES", ""));
       if (instances.length === 0 && problems.length === 0) problems.push("STATIC_INSTANCES is empty");
@@ -42,6 +48,33 @@ export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
     case "nats-kv":
       return config;
   }
+}
+
+/** A Go duration as Consul reads it: a whole number and a unit, `500ms`, `2s`, `1m`. */
+const DURATION = /^([1-9][0-9]*)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** Consul's check settings; a malformed duration, a timeout not below the interval or a deregister-after under a minute are problems. */
+function readCheck(read: EnvReader): ConsulCheckSettings {
+  const duration = (name: string, fallback: string, minMs: number) => {
+    const value = read.string(name, fallback);
+    const match = DURATION.exec(value);
+    const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : Number.NaN;
+    if (!(ms >= minMs)) {
+      read.problem(`${name}=${JSON.stringify(value)} is not a duration like 2s or 500ms of at least ${minMs} ms`);
+      return { value: fallback, ms: Number.NaN };
+    }
+    return { value, ms };
+  };
+  const interval = duration("CONSUL_CHECK_INTERVAL", DEFAULT_CONSUL_CHECK.interval, 100);
+  const timeout = duration("CONSUL_CHECK_TIMEOUT", DEFAULT_CONSUL_CHECK.timeout, 100);
+  const deregisterAfter = duration("CONSUL_DEREGISTER_AFTER", DEFAULT_CONSUL_CHECK.deregisterAfter, 60_000);
+  if (timeout.ms >= interval.ms) {
+    read.problem(
+      `CONSUL_CHECK_TIMEOUT (${timeout.value}) must be shorter than CONSUL_CHECK_INTERVAL (${interval.value})`,
+    );
+  }
+  return { interval: interval.value, timeout: timeout.value, deregisterAfter: deregisterAfter.value };
 }
 
 /**

@@ -1,0 +1,197 @@
+// A real Consul agent (v1.16.3, built from source by `make consul` into .tools/bin/consul) in -dev mode: one
+// in-memory server that is its own leader, on free ports unless given, with its own data dir. Tests and
+// `make up REGISTRY=consul` start it here; it is a tracked child (child-processes.ts), so it never outlives
+// the process that started it, and a start that fails kills it before it rethrows.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "@ftgo/platform/testing";
+import { sendSignal, trackChild, untrackChild } from "./child-processes.js";
+
+/** The agent's ports. `-dev` defaults: http 8500, grpc 8502, serf lan 8301, serf wan 8302, server 8300. */
+export interface ConsulPorts {
+  readonly http: number;
+  readonly grpc: number;
+  readonly serfLan: number;
+  readonly serfWan: number;
+  readonly server: number;
+}
+
+export const CONSUL_DEV_PORTS: ConsulPorts = { http: 8500, grpc: 8502, serfLan: 8301, serfWan: 8302, server: 8300 };
+
+export interface ConsulAgentOptions {
+  /** Fixed ports (make up fixes the HTTP one); the others are free ones, picked now. */
+  readonly ports?: Partial<ConsulPorts>;
+  /** Its data dir, created if missing and kept. Default: a temp dir that stop() removes. */
+  readonly dataDir?: string;
+  /** Its own process group, so that a terminal's Ctrl-C reaches it only through stop(). Default false. */
+  readonly detached?: boolean;
+  /** Every line the agent logs. The last ones are quoted if start-up fails. */
+  readonly onLog?: (line: string) => void;
+  /** Called when the agent exits other than through stop(). */
+  readonly onCrash?: (how: string) => void;
+  /** How long it may take to elect itself leader. Default 60 s (a loaded two-core machine). */
+  readonly startTimeoutMs?: number;
+}
+
+export interface ConsulAgent {
+  /** `127.0.0.1:<http port>`, as CONSUL_HTTP_ADDR takes it. */
+  readonly httpAddr: string;
+  /** `http://127.0.0.1:<http port>`: the API, and the UI at `/ui/`. */
+  readonly url: string;
+  readonly ports: ConsulPorts;
+  readonly pid: number;
+  /** SIGTERM (SIGKILL after the grace period), waits for the exit, removes a temp data dir. */
+  stop(graceMs?: number): Promise<void>;
+  /** A signal and nothing else, for fault injection. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export const CONSUL_VERSION = "v1.16.3";
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** Thrown when there is no agent binary: the message says to run `make consul`. Tests fail on it, never skip. */
+export class ConsulNotFoundError extends Error {
+  override readonly name = "ConsulNotFoundError";
+  constructor(where: string) {
+    super(`no Consul agent at ${where}: run \`make consul\` (builds Consul ${CONSUL_VERSION} from source)`);
+  }
+}
+
+/** The agent binary: CONSUL_BIN, else .tools/bin/consul (make consul links it there), else make consul's cache. */
+export function findConsul(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CONSUL_BIN) {
+    if (existsSync(env.CONSUL_BIN)) return env.CONSUL_BIN;
+    throw new ConsulNotFoundError(`CONSUL_BIN=${env.CONSUL_BIN}`);
+  }
+  const linked = join(root, ".tools", "bin", "consul");
+  const cached = join(
+    env.XDG_CACHE_HOME || join(homedir(), ".cache"),
+    "ftgo-mesh",
+    `consul-${CONSUL_VERSION}`,
+    "consul",
+  );
+  const found = [linked, cached].find((path) => existsSync(path));
+  if (!found) throw new ConsulNotFoundError(linked);
+  return found;
+}
+
+/** True when a Consul agent at `httpAddr` (`host:port` or a URL) has a leader. */
+export async function consulAnswers(httpAddr: string, timeoutMs = 1_000): Promise<boolean> {
+  const base = httpAddr.includes("://") ? httpAddr : `http://${httpAddr}`;
+  try {
+    const response = await fetch(`${base}/v1/status/leader`, { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok && ((await response.json()) as string) !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `consul agent -dev` bound to 127.0.0.1 (DNS and gRPC-TLS off) and resolves once it has a leader
+ * (`/v1/status/leader`). A start that fails (the binary exits, or no leader in time) kills the agent and
+ * rejects with its last log lines.
+ */
+export async function startConsulAgent(options: ConsulAgentOptions = {}): Promise<ConsulAgent> {
+  const bin = findConsul();
+  const ports: ConsulPorts = { ...(await freePorts()), ...options.ports };
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "ftgo-consul-")));
+  await mkdir(dataDir, { recursive: true });
+  const args = [
+    "agent",
+    "-dev",
+    "-node=ftgo-dev",
+    "-client=127.0.0.1",
+    "-bind=127.0.0.1",
+    `-data-dir=${dataDir}`,
+    `-http-port=${ports.http}`,
+    `-grpc-port=${ports.grpc}`,
+    "-grpc-tls-port=-1",
+    "-dns-port=-1",
+    `-serf-lan-port=${ports.serfLan}`,
+    `-serf-wan-port=${ports.serfWan}`,
+    `-server-port=${ports.server}`,
+    "-log-level=warn",
+  ];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
+  const pid = child.pid ?? -1;
+  if (child.pid !== undefined) trackChild({ pid, label: "consul" });
+  const tail: string[] = [];
+  const onLine = (line: string) => {
+    if (tail.push(line) > 20) tail.shift();
+    options.onLog?.(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
+  }
+  let stopping = false;
+  const exited = new Promise<string>((resolve) => {
+    child.once("close", (code, signal) => resolve(signal ?? `code ${code}`));
+    child.once("error", (err) => resolve(err.message));
+  });
+  void exited.then((how) => {
+    untrackChild(pid);
+    if (!stopping) options.onCrash?.(how);
+  });
+
+  const httpAddr = `127.0.0.1:${ports.http}`;
+  const stop = async (graceMs = 10_000) => {
+    if (!stopping) {
+      stopping = true;
+      sendSignal(pid, "SIGTERM");
+      const timer = setTimeout(() => sendSignal(pid, "SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    await exited;
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const died = exited.then((how) => {
+    throw new Error(`consul agent exited during start-up (${how}):\n  ${tail.join("\n  ")}`);
+  });
+  died.catch(() => {});
+  try {
+    await Promise.race([
+      waitFor(() => consulAnswers(httpAddr), {
+        timeoutMs,
+        intervalMs: 100,
+        message: () => `consul agent at ${httpAddr} to elect a leader; its last lines:\n  ${tail.join("\n  ")}`,
+      }),
+      died,
+    ]);
+  } catch (err) {
+    await stop(1_000);
+    throw err;
+  }
+  return {
+    httpAddr,
+    url: `http://${httpAddr}`,
+    ports,
+    pid,
+    stop,
+    kill: (signal) => void sendSignal(pid, signal),
+  };
+}
+
+/** Five distinct ports that were free a moment ago (the OS picks them; a race with another process is unlikely). */
+async function freePorts(): Promise<ConsulPorts> {
+  const servers = await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => server.listen(0, "127.0.0.1", resolve).once("error", reject));
+      return server;
+    }),
+  );
+  const picked = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  const [http = 0, grpc = 0, serfLan = 0, serfWan = 0, server = 0] = picked;
+  return { http, grpc, serfLan, serfWan, server };
+}
