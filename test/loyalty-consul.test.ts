@@ -2,89 +2,17 @@
 // TypeScript services do, so that a TypeScript mesh client finds it through the TypeScript Consul
 // registry (packages/platform/src/discovery/consul.ts) and calls it; on SIGTERM it deregisters, so the
 // agent lists nothing at all (not a critical instance waiting to be reaped).
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
-import { trackChild, untrackChild } from "@ftgo/harness/child-processes.js";
+import { type ConsulAgent, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { loyaltyMeshClient, startLoyalty } from "@ftgo/harness/loyalty-process.js";
-import { freePort, type ServiceInstance } from "@ftgo/harness/service-instance.js";
+import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
 import { createRegistry, type MeshClient, type Registry, silentLogger } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-
-/** Where `make consul` builds the agent (Consul v1.16.3, the last MPL-2.0 release). */
-const CONSUL_BINARY = join(
-  process.env.XDG_CACHE_HOME || join(homedir(), ".cache"),
-  "ftgo-mesh",
-  "consul-v1.16.3",
-  "consul",
-);
-
-interface ConsulAgent {
-  /** The HTTP API, host:port. */
-  readonly addr: string;
-  stop(): Promise<void>;
-}
-
-/** A dev agent on free loopback ports; resolves once it has a leader. A failed start leaves no process. */
-async function startConsulAgent(): Promise<ConsulAgent> {
-  if (!existsSync(CONSUL_BINARY)) throw new Error(`no Consul agent at ${CONSUL_BINARY}: build it with \`make consul\``);
-  const [http, grpc, serfLan, serfWan, server] = await distinctFreePorts(5);
-  const child: ChildProcess = spawn(
-    CONSUL_BINARY,
-    [
-      "agent",
-      "-dev",
-      "-client=127.0.0.1",
-      "-bind=127.0.0.1",
-      `-http-port=${http}`,
-      `-grpc-port=${grpc}`,
-      "-grpc-tls-port=-1",
-      "-dns-port=-1",
-      `-serf-lan-port=${serfLan}`,
-      `-serf-wan-port=${serfWan}`,
-      `-server-port=${server}`,
-      "-log-level=warn",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const pid = child.pid ?? -1;
-  trackChild({ pid, label: "consul" });
-  let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  void exited.then(() => untrackChild(pid));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  };
-  const addr = `127.0.0.1:${http}`;
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`consul exited during start-up:\n${output}`);
-        const res = await fetch(`http://${addr}/v1/status/leader`).catch(() => undefined);
-        return res?.ok && ((await res.json()) as string) !== "";
-      },
-      { timeoutMs: 60_000, intervalMs: 100, message: () => `consul at ${addr} to elect a leader:\n${output}` },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { addr, stop };
-}
-
-async function distinctFreePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
 
 /** Every entry the agent holds for `service`, passing or not. */
 async function agentEntries(addr: string, service: string): Promise<unknown[]> {
@@ -106,10 +34,10 @@ describe("the Go loyalty service in Consul", () => {
     loyalty = await startLoyalty({
       dataDir,
       natsUrl: inject("natsUrl"),
-      env: { REGISTRY: "consul", CONSUL_HTTP_ADDR: agent.addr, LOG_LEVEL: "info" },
+      env: { REGISTRY: "consul", CONSUL_HTTP_ADDR: agent.httpAddr, LOG_LEVEL: "info" },
     });
     registry = await createRegistry(
-      { registry: "consul", ttlMs: 10_000, heartbeatMs: 3_333, consulAddr: agent.addr },
+      { registry: "consul", ttlMs: 10_000, heartbeatMs: 3_333, consulAddr: agent.httpAddr },
       { log: silentLogger() },
     );
     client = loyaltyMeshClient(registry);
@@ -143,7 +71,7 @@ describe("the Go loyalty service in Consul", () => {
   });
 
   it("deregisters on SIGTERM: the agent keeps no entry, passing or critical", async () => {
-    const { addr } = agent as ConsulAgent;
+    const addr = (agent as ConsulAgent).httpAddr;
     expect(await agentEntries(addr, "loyalty")).toHaveLength(1);
 
     await (loyalty as ServiceInstance).stop(); // SIGTERM, then waits for the exit
