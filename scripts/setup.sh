@@ -104,12 +104,14 @@ if $with_bench_tools; then
   go_tool ghz "$GHZ_MODULE"
 fi
 
-# The Go programs of go/cmd (the Loyalty service, the ftgo CLI, the bench's menu server), built once here: the
-# first build compiles grpc-go, nats.go and a SQLite in Go (minutes on a cold machine), which the first `make up`
-# or test should not wait for. Later builds (up.ts and the tests run scripts/build-go.sh before each start) are
-# Go build-cache hits unless a source changed.
+# The Go programs of go/cmd (the Loyalty service, the ftgo CLI, the bench's menu server), built here when missing:
+# the first build compiles grpc-go, nats.go and a SQLite in Go (minutes on a cold machine), which the first
+# `make up` or test should not wait for. Keeping them current is not this script's job: up.ts and the tests run
+# scripts/build-go.sh before each start (a Go build-cache hit unless a source changed).
 for program in go/cmd/*/; do
   program=$(basename "$program")
-  [[ -x go/bin/$program ]] || say "building go/bin/$program (go build; the first time takes a while)"
-  bash scripts/build-go.sh "$program"
+  if [[ ! -x go/bin/$program ]]; then
+    say "building go/bin/$program (go build; the first time takes a while)"
+    bash scripts/build-go.sh "$program"
+  fi
 done

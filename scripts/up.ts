@@ -5,13 +5,13 @@
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
 // and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081). REGISTRY=consul: the services register with the
 // Consul agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500), which up starts in -dev mode unless one answers.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } from "@ftgo/harness/consul-agent.js";
+import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { COURIERS, GATEWAY, GO_SERVICES, SERVICES } from "@ftgo/platform";
@@ -286,11 +286,7 @@ async function ensurePortsFree(): Promise<void> {
 async function buildGoServices(): Promise<void> {
   for (const { name } of GO_SERVICES) {
     say(`building ${name} (go build ./go/cmd/${name}; the first build takes a minute or two)`);
-    await promisify(execFile)("bash", [join(root, "scripts", "build-go.sh"), name], { cwd: root }).catch(
-      (err: { stderr?: string; message: string }) => {
-        throw new Error(`could not build ${name}: ${err.stderr?.trim() || err.message}`);
-      },
-    );
+    await buildGoProgram(name, 0); // no limit: a cold first build takes what it takes, and Ctrl-C still stops it
   }
 }
 

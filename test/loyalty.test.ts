@@ -15,7 +15,7 @@ import {
   loyaltySettles,
   pointsEarnedInStream,
 } from "@ftgo/harness/loyalty-audit.js";
-import { buildLoyalty, LOYALTY_BINARY, loyaltyMeshClient, startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
+import { buildLoyalty, loyaltyMeshClient, startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { auditSagas } from "@ftgo/harness/saga-audit.js";
 import { placeOrders, SAGA_PATHS, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
@@ -31,8 +31,8 @@ const DOCUMENTED = "127.0.0.1:50056";
 
 describe("the Go loyalty service", () => {
   it("refuses a bad configuration, naming every problem, with exit code 1", async () => {
-    await buildLoyalty();
-    const run = promisify(execFile)(LOYALTY_BINARY, [], {
+    const binary = await buildLoyalty();
+    const run = promisify(execFile)(binary, [], {
       env: { PATH: process.env.PATH, PORT: "http", FTGO_PARTITIONS: "0", REGISTRY: "static" },
       timeout: 20_000,
     });

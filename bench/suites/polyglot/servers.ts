@@ -1,6 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
 import { waitUntilReady } from "@ftgo/harness/readiness.js";
 import { freePort } from "@ftgo/harness/service-instance.js";
 import { describeExit, type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
@@ -35,7 +34,7 @@ export interface MenuServers {
  * server has one core and the client the other, as a Node server, single-threaded, effectively has.
  */
 export async function startMenuServers(progress: (line: string) => void): Promise<MenuServers> {
-  buildMenuServer();
+  const binary = await buildGoProgram("menu-server");
   let ts: ServerChild | undefined;
   let go: ServiceProcess | undefined;
   const close = async () => {
@@ -44,7 +43,7 @@ export async function startMenuServers(progress: (line: string) => void): Promis
   try {
     ts = await startServerChild(SERVER_SCRIPT, ["platform"]);
     const goAddress = `${HOST}:${await freePort()}`;
-    const started = startGoServer(goAddress);
+    const started = startGoServer(binary, goAddress);
     go = started;
     // An exit before the server is ready fails the start at once, instead of after the readiness timeout.
     const gaveUp = new AbortController();
@@ -65,18 +64,11 @@ export async function startMenuServers(progress: (line: string) => void): Promis
   }
 }
 
-function buildMenuServer(): void {
-  const build = spawnSync("bash", ["scripts/build-go.sh", "menu-server"], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) {
-    throw new Error(`scripts/build-go.sh menu-server failed: ${build.stderr || build.error?.message}`);
-  }
-}
-
-function startGoServer(address: string): ServiceProcess {
+function startGoServer(binary: string, address: string): ServiceProcess {
   let echoed = 0;
   return startServiceProcess({
     name: "menu-server",
-    command: join(ROOT, "go/bin/menu-server"),
+    command: binary,
     args: ["-addr", address],
     cwd: ROOT,
     env: { PATH: process.env.PATH, GOMAXPROCS: "1" },

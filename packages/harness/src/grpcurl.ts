@@ -1,7 +1,8 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { goBinDir } from "./go-toolchain.js";
 
 const run = promisify(execFile);
 
@@ -22,10 +23,10 @@ function pathCandidates(): string[] {
   return (process.env.PATH ?? "").split(":").map((dir) => join(dir, "grpcurl"));
 }
 
+/** Where `go install` put it; undefined without Go. */
 function goBin(): string | undefined {
   try {
-    const gopath = execFileSync("go", ["env", "GOPATH"], { encoding: "utf8" }).trim();
-    return join(gopath, "bin", "grpcurl");
+    return join(goBinDir(), "grpcurl");
   } catch {
     return undefined;
   }

@@ -2,37 +2,22 @@
 // scripts/build-go.sh (Go's build cache makes that cheap when nothing changed), then started, watched,
 // killed and restarted by service-instance.ts exactly like a TypeScript service, so that a crash, a failed
 // start or the test process's exit leaves nothing behind.
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { createMeshClient, DEFAULT_CALL_POLICY, type MeshClient, type Registry, silentLogger } from "@ftgo/platform";
+import { buildGoProgram } from "./go-toolchain.js";
 import { type ServiceInstance, startService } from "./service-instance.js";
-
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-/** Where scripts/build-go.sh puts the binary. */
-export const LOYALTY_BINARY = join(ROOT, "go", "bin", "loyalty");
-/** Generous: a first build on a busy two-core machine compiles grpc-go, nats.go and a SQLite in Go. */
-const BUILD_TIMEOUT_MS = 300_000;
 
 let built: Promise<string> | undefined;
 
 /**
  * Builds go/cmd/loyalty into go/bin/loyalty, once per test process; resolves with the binary's path.
- * Rejects with the compiler's output when the build fails.
+ * Rejects with the compiler's output when the build fails (and a later call tries again).
  */
 export function buildLoyalty(): Promise<string> {
-  built ??= promisify(execFile)("bash", [join(ROOT, "scripts", "build-go.sh"), "loyalty"], {
-    cwd: ROOT,
-    timeout: BUILD_TIMEOUT_MS,
-  }).then(
-    () => LOYALTY_BINARY,
-    (err: { stderr?: string; message: string }) => {
-      built = undefined; // a later call may try again
-      throw new Error(`building the Go loyalty service failed:\n${err.stderr || err.message}`);
-    },
-  );
+  built ??= buildGoProgram("loyalty").catch((err: unknown) => {
+    built = undefined;
+    throw err;
+  });
   return built;
 }
 
