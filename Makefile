@@ -1,6 +1,6 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup consul up status kill start display trace ftgo test generate lint typecheck bench clean
+.PHONY: help setup consul traefik up status kill start display trace ftgo test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -12,7 +12,10 @@ setup: ## install what `make up` needs: npm dependencies, nats-server
 consul: ## build the Consul agent v1.16.3 (MPL-2.0) from source into .tools/bin/consul (~13 min the first time)
 	@bash scripts/consul.sh
 
-up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (REGISTRY=consul: on a Consul agent)
+traefik: ## build Traefik v3.6.12 (MIT), the router of DISCOVERY=server, into .tools/bin/traefik (~10 min the first time)
+	@bash scripts/traefik.sh
+
+up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
 	npm start
 
 status: ## every process of the running `make up`: pid, state (ready, exited: how), restarts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
-# dependencies, nats-server). With --with-test-tools: grpcurl, the Consul agent (make consul) and a docker compose
-# CLI too, which only the tests and CI use (the compose CLI validates docker-compose.yml; no Docker engine needed);
+# dependencies, nats-server). With --with-test-tools: grpcurl, the Consul agent (make consul), Traefik (make traefik)
+# and a docker compose CLI too, which only the tests and CI use (the compose CLI validates docker-compose.yml; no
+# Docker engine needed);
 # with --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
 # Silent when everything is already there; installs what is missing when it can, and otherwise
 # says exactly what to run.
@@ -90,10 +91,12 @@ go_tool() {
 go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 v1.36.12
 go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 1.6.2
 
-# grpcurl and the Consul agent (built from source by scripts/consul.sh: minutes the first time, then a no-op), for the tests only.
+# grpcurl, the Consul agent and Traefik (built from source by scripts/consul.sh and scripts/traefik.sh: minutes
+# the first time, then a no-op), for the tests only.
 if $with_test_tools; then
   go_tool grpcurl "$GRPCURL_MODULE"
   bash scripts/consul.sh
+  bash scripts/traefik.sh
 fi
 
 # ghz, for the benchmarks only. `ghz --version` of a `go install` build says "dev": `go version -m` has the version.

@@ -2,16 +2,13 @@
 // in-memory server that is its own leader, on free ports unless given, with its own data dir. Tests and
 // `make up REGISTRY=consul` start it here; it is a tracked child (child-processes.ts), so it never outlives
 // the process that started it, and a start that fails kills it before it rethrows.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "@ftgo/platform/testing";
-import { sendSignal, trackChild, untrackChild } from "./child-processes.js";
+import { startToolProcess } from "./tool-process.js";
 
 /** The agent's ports. `-dev` defaults: http 8500, grpc 8502, serf lan 8301, serf wan 8302, server 8300. */
 export interface ConsulPorts {
@@ -119,65 +116,28 @@ export async function startConsulAgent(options: ConsulAgentOptions = {}): Promis
     `-server-port=${ports.server}`,
     "-log-level=warn",
   ];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
-  const pid = child.pid ?? -1;
-  if (child.pid !== undefined) trackChild({ pid, label: "consul" });
-  const tail: string[] = [];
-  const onLine = (line: string) => {
-    if (tail.push(line) > 20) tail.shift();
-    options.onLog?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
-  }
-  let stopping = false;
-  const exited = new Promise<string>((resolve) => {
-    child.once("close", (code, signal) => resolve(signal ?? `code ${code}`));
-    child.once("error", (err) => resolve(err.message));
-  });
-  void exited.then((how) => {
-    untrackChild(pid);
-    if (!stopping) options.onCrash?.(how);
-  });
-
   const httpAddr = `127.0.0.1:${ports.http}`;
-  const stop = async (graceMs = 10_000) => {
-    if (!stopping) {
-      stopping = true;
-      sendSignal(pid, "SIGTERM");
-      const timer = setTimeout(() => sendSignal(pid, "SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    await exited;
-    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
-  };
-
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const died = exited.then((how) => {
-    throw new Error(`consul agent exited during start-up (${how}):\n  ${tail.join("\n  ")}`);
+  const agent = await startToolProcess({
+    label: "consul",
+    bin,
+    args,
+    detached: options.detached,
+    onLog: options.onLog,
+    onCrash: options.onCrash,
+    ready: () => consulAnswers(httpAddr),
+    readyWhat: `at ${httpAddr} to elect a leader`,
+    startTimeoutMs: options.startTimeoutMs,
+    afterStop: async () => {
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
   });
-  died.catch(() => {});
-  try {
-    await Promise.race([
-      waitFor(() => consulAnswers(httpAddr), {
-        timeoutMs,
-        intervalMs: 100,
-        message: () => `consul agent at ${httpAddr} to elect a leader; its last lines:\n  ${tail.join("\n  ")}`,
-      }),
-      died,
-    ]);
-  } catch (err) {
-    await stop(1_000);
-    throw err;
-  }
   return {
     httpAddr,
     url: `http://${httpAddr}`,
     ports,
-    pid,
-    stop,
-    kill: (signal) => void sendSignal(pid, signal),
+    pid: agent.pid,
+    stop: agent.stop,
+    kill: agent.kill,
   };
 }
 

@@ -3,12 +3,12 @@
 // talks to it as a reader would, and checks at the end that Ctrl-C left no process behind.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MESH_SERVICES, type MeshServiceName } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
+import { freePort } from "./service-instance.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -160,15 +160,4 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { fromConsulEntry, toConsulService } from "../src/discovery/consul.js";
 import { createRegistry } from "../src/discovery/create-registry.js";
+import { routerTags } from "../src/discovery/router.js";
 import { InvalidInstanceError, validateInstance } from "../src/discovery/service-instance.js";
 import type { Env } from "../src/env.js";
 import { silentLogger } from "../src/log.js";
@@ -61,6 +62,24 @@ describe("loadDiscoveryConfig", () => {
     );
   });
 
+  it("under DISCOVERY=server, sends everything to the router, whatever REGISTRY says", () => {
+    expect(load({ DISCOVERY: "server", REGISTRY: "consul" })).toEqual({
+      registry: "router",
+      ttlMs: 10_000,
+      heartbeatMs: 3_333,
+      routerAddr: "127.0.0.1:8090",
+    });
+    expect(load({ DISCOVERY: "server", DISCOVERY_ROUTER: "[::1]:9090" }).routerAddr).toBe("[::1]:9090");
+    expect(load({ DISCOVERY: "client" }).registry).toBe("nats-kv");
+  });
+
+  it("rejects an unknown DISCOVERY and a router address that is not host:port", () => {
+    expect(() => load({ DISCOVERY: "dns" })).toThrow(/DISCOVERY="dns"/);
+    expect(() => load({ DISCOVERY: "server", DISCOVERY_ROUTER: "traefik" })).toThrow(
+      /DISCOVERY_ROUTER="traefik" is not host:port/,
+    );
+  });
+
   it("rejects a static list it cannot read, naming the bad items", () => {
     const bad = () => load({ REGISTRY: "static", STATIC_INSTANCES: "order=127.0.0.1:50051,kitchen,delivery=h:99999" });
 
@@ -76,6 +95,32 @@ describe("createRegistry", () => {
     const config = { registry: "nats-kv", ttlMs: 10_000, heartbeatMs: 3_333 } as const;
 
     await expect(createRegistry(config, { log: silentLogger() })).rejects.toThrow(/NATS connection/);
+  });
+});
+
+describe("the router registry (DISCOVERY=server)", () => {
+  const config = { registry: "router", ttlMs: 10_000, heartbeatMs: 3_333, routerAddr: "127.0.0.1:8090" } as const;
+
+  it("lists the router as the one instance of every service, and registers nothing", async () => {
+    const registry = await createRegistry(config, { log: silentLogger() });
+    const via = { address: "127.0.0.1", port: 8090, version: "router", tags: ["router"] };
+
+    expect(await registry.lookup("kitchen")).toEqual([{ service: "kitchen", id: "kitchen-via-router", ...via }]);
+    const watched = await new Promise((resolve) => registry.watch("order", resolve));
+    expect(watched).toEqual([{ service: "order", id: "order-via-router", ...via }]);
+    const registration = await registry.register(kitchen);
+    await registration.deregister();
+    expect(await registry.lookup("kitchen")).toHaveLength(1);
+  });
+
+  it("tags a registration so that Traefik routes the service's gRPC packages to it over h2c", () => {
+    expect(routerTags("kitchen")).toEqual([
+      "traefik.enable=true",
+      "traefik.http.routers.kitchen.rule=PathPrefix(`/ftgo.kitchen.`)",
+      "traefik.http.routers.kitchen.service=kitchen",
+      "traefik.http.services.kitchen.loadbalancer.server.scheme=h2c",
+    ]);
+    expect(() => routerTags("kitchen.v1")).toThrow(InvalidInstanceError);
   });
 });
 

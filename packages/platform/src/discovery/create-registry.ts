@@ -5,6 +5,7 @@ import { createConsulRegistry, DEFAULT_CONSUL_ADDR } from "./consul.js";
 import type { DiscoveryConfig } from "./discovery-config.js";
 import { createNatsKvRegistry } from "./nats-kv.js";
 import type { Registry } from "./registry.js";
+import { createRouterRegistry, DEFAULT_ROUTER_ADDR } from "./router.js";
 import { createStaticRegistry } from "./static.js";
 
 export interface RegistryDeps {
@@ -15,7 +16,7 @@ export interface RegistryDeps {
 
 /**
  * Opens the service registry that `config` names: the one place where a service chooses between NATS
- * KV, Consul and a static list. Everything after it (self-registration on start, client-side discovery
+ * KV, Consul, a static list and, under server-side discovery, the router. Everything after it (self-registration on start, client-side discovery
  * of other services, deregistration on shutdown) goes through the Registry interface and reads the
  * same whichever backend serves it.
  */
@@ -32,5 +33,7 @@ export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps
       if (!config.staticInstances) throw new Error("the static registry needs config.staticInstances");
       return createStaticRegistry({ instances: config.staticInstances, log });
     }
+    case "router":
+      return createRouterRegistry({ addr: config.routerAddr ?? DEFAULT_ROUTER_ADDR, log });
   }
 }

@@ -4,10 +4,21 @@
 import type { EnvReader } from "../env.js";
 import { type ConsulCheckSettings, DEFAULT_CONSUL_ADDR, DEFAULT_CONSUL_CHECK } from "./consul.js";
 import type { RegistryKind } from "./registry.js";
+import { DEFAULT_ROUTER_ADDR, parseRouterAddr } from "./router.js";
 import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";
 
+/**
+ * The seed's two solutions to service discovery. `client`: each service registers itself and its callers
+ * look up the instances and balance among them. `server`: a registrar registers each service and the
+ * callers send every call to a router, which picks the instance.
+ */
+export type DiscoveryMode = "client" | "server";
+
 export interface DiscoveryConfig {
-  /** Which service registry. REGISTRY, default nats-kv. */
+  /**
+   * Which service registry. REGISTRY, default nats-kv (client-side discovery); `router` when
+   * DISCOVERY=server, whatever REGISTRY says: the registrar and the router use that one, not the service.
+   */
   readonly registry: RegistryKind;
   /** How long an entry outlives its last heartbeat (nats-kv). REGISTRY_TTL_MS, default 10000. */
   readonly ttlMs: number;
@@ -19,18 +30,34 @@ export interface DiscoveryConfig {
   readonly consulCheck?: ConsulCheckSettings;
   /** STATIC_INSTANCES, `order=127.0.0.1:50051,kitchen=127.0.0.1:50053,…` (static only). */
   readonly staticInstances?: readonly ServiceInstance[];
+  /** The router every call goes to: DISCOVERY_ROUTER, default 127.0.0.1:8090 (server only). */
+  readonly routerAddr?: string;
 }
 
 const REGISTRY_KINDS = ["nats-kv", "consul", "static"] as const satisfies readonly RegistryKind[];
 
+const DISCOVERY_MODES = ["client", "server"] as const satisfies readonly DiscoveryMode[];
+
 /**
  * Reads the service discovery settings, for use inside loadConfig's `extra`:
- * loadConfig calls it for every service. The service registry is NATS KV unless REGISTRY says consul or
- * static; a STATIC_INSTANCES value that cannot be parsed is reported with the other start-up problems.
+ * loadConfig calls it for every service. Client-side discovery is the default, over NATS KV unless
+ * REGISTRY says consul or static; DISCOVERY=server sends every call to the router at DISCOVERY_ROUTER
+ * instead, and REGISTRY is then the registrar's business, not the service's. A value that cannot be
+ * parsed is reported with the other start-up problems.
  */
 export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
-  const registry = read.oneOf("REGISTRY", REGISTRY_KINDS, "nats-kv");
+  const mode = read.oneOf("DISCOVERY", DISCOVERY_MODES, "client");
+  const registry = mode === "server" ? "router" : read.oneOf("REGISTRY", REGISTRY_KINDS, "nats-kv");
   const ttlMs = read.int("REGISTRY_TTL_MS", 10_000, 1_000);
+  if (registry === "router") {
+    const routerAddr = read.string("DISCOVERY_ROUTER", DEFAULT_ROUTER_ADDR);
+    try {
+      parseRouterAddr(routerAddr);
+    } catch (err) {
+      read.problem((err as Error).message);
+    }
+    return { registry, ttlMs, heartbeatMs: Math.floor(ttlMs / 3), routerAddr };
+  }
   const config: DiscoveryConfig = { registry, ttlMs, heartbeatMs: Math.floor(ttlMs / 3) };
   switch (registry) {
     case "consul":

@@ -6,10 +6,12 @@
 //   nats-kv  the embedded default: a JetStream KV bucket; entries live while their owner heartbeats
 //   consul   Consul's catalog: the agent health-checks each instance over gRPC
 //   static   a fixed list from configuration, for a mesh without either
+//   router   server-side discovery (router.ts): every service is reached through one router, which reads
+//            the registry that a registrar (registrar.ts) keeps, so the service does neither itself
 import { reasonOf } from "./outage-log.js";
 import type { ServiceInstance } from "./service-instance.js";
 
-export type RegistryKind = "nats-kv" | "consul" | "static";
+export type RegistryKind = "nats-kv" | "consul" | "static" | "router";
 
 /** One instance's entry in the registry, from self-registration until it is removed. */
 export interface Registration {

@@ -29,19 +29,27 @@ export function createStaticRegistry({ instances, log }: StaticRegistryOptions):
       assertServiceName(service);
       return of(service);
     },
-    watch(service, onChange) {
-      assertServiceName(service);
-      let stopped = false;
-      const report = onListChange(onChange, log.child({ target: service }));
-      queueMicrotask(() => {
-        if (!stopped) report(of(service));
-      });
-      return {
-        stop: () => {
-          stopped = true;
-        },
-      };
-    },
+    watch: (service, onChange) => watchFixed(service, of, onChange, log),
     async close() {},
+  };
+}
+
+/** A watch of a list that never changes: reports `list(service)` once, asynchronously, unless stopped first. */
+export function watchFixed(
+  service: string,
+  list: (service: string) => ServiceInstance[],
+  onChange: (instances: ServiceInstance[]) => void,
+  log: Logger,
+): { stop(): void } {
+  assertServiceName(service);
+  let stopped = false;
+  const report = onListChange(onChange, log.child({ target: service }));
+  queueMicrotask(() => {
+    if (!stopped) report(list(service));
+  });
+  return {
+    stop: () => {
+      stopped = true;
+    },
   };
 }
