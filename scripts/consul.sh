@@ -8,17 +8,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+NAME=consul
 VERSION=v1.16.3
 MODULE=github.com/hashicorp/consul
 NESTED=(api sdk proto-public envoyextensions troubleshoot)
 MPL="Mozilla Public License, version 2.0"
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/ftgo-mesh/consul-$VERSION
-binary=$cache/consul
-src=$cache/src
-link=$root/.tools/bin/consul
-
-say() { echo "consul: $*"; }
-die() { echo "consul: $*" >&2; exit 1; }
+# shellcheck source=source-build.sh
+source "$root/scripts/source-build.sh"
 
 # is_built: the binary there answers `consul version` with this version (captured first: with pipefail,
 # `consul version | head -n1` fails whenever head closes the pipe before consul has written everything).
@@ -27,26 +23,13 @@ is_built() {
   [[ -x $binary ]] && said=$("$binary" version 2>/dev/null) && [[ ${said%%$'\n'*} == "Consul $VERSION" ]]
 }
 
-link_binary() {
-  mkdir -p "$(dirname "$link")"
-  ln -sfn "$binary" "$link"
-}
-
 # The no-op: the right version is already built.
 if is_built; then
   link_binary
   exit 0
 fi
 
-# shellcheck source=go-env.sh
-source "$root/scripts/go-env.sh"
-[[ -n $GO ]] ||
-  die "Go is missing, and Consul $VERSION is built from source with it: install Go 1.26 or newer (https://go.dev/dl/) and rerun \`make consul\`."
-
-# module_dir <module@version>: where the module cache holds it (downloading it if needed).
-module_dir() {
-  "$GO" mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
-}
+require_go
 
 # check_licence <module> <dir>: MPL-2.0 or refuse, naming the module.
 check_licence() {
@@ -59,13 +42,8 @@ dir=$(module_dir "$MODULE@$VERSION")
 [[ -n $dir ]] || die "go mod download $MODULE@$VERSION found nothing"
 check_licence "$MODULE@$VERSION" "$dir"
 
-# A fresh, writable copy of the module source, with the local replaces of the nested modules dropped.
-if [[ ! -f $src/go.mod ]] || ! cmp -s "$dir/LICENSE" "$src/LICENSE"; then
-  rm -rf "$src"
-  mkdir -p "$cache"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
-fi
+# A writable copy of the module source, with the local replaces of the nested modules dropped.
+writable_copy "$dir" LICENSE
 for m in "${NESTED[@]}"; do
   (cd "$src" && "$GO" mod edit -dropreplace="$MODULE/$m")
 done
@@ -78,18 +56,4 @@ for m in "${NESTED[@]}"; do
 done
 say "licences checked: consul and ${NESTED[*]} are MPL-2.0"
 
-# go build -v names each package as it compiles it: the log keeps them, the terminal gets a dot per 20.
-log=$cache/build.log
-say "compiling (log: $log); a dot per 20 packages"
-status=0
-(cd "$src" && CGO_ENABLED=0 "$GO" build -v -mod=mod -ldflags "-s -w" -o "$binary.tmp" . 2>&1) |
-  tee "$log" | awk '{ if (++n % 20 == 0) { printf "."; fflush() } } END { if (n >= 20) print "" }' ||
-  status=$?
-[[ $status -eq 0 && -x $binary.tmp ]] || {
-  tail -n 20 "$log" >&2
-  die "the build failed (whole log: $log)"
-}
-mv -f "$binary.tmp" "$binary"
-is_built || die "$binary does not say Consul $VERSION"
-link_binary
-say "built Consul $VERSION into $binary; linked to .tools/bin/consul"
+compile . "-s -w"
