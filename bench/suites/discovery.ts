@@ -3,6 +3,7 @@ import { waitFor } from "@ftgo/platform/testing";
 import { runLoad } from "../lib/load.js";
 import { median, medianMeasurement } from "../lib/stats.js";
 import type { BenchOptions, ContenderResult, Measurement, Suite } from "../lib/suite.js";
+import { checkSpread } from "./discovery/spread.js";
 import { type DiscoveryStack, startDiscoveryStack } from "./discovery/stack.js";
 import { formatRouterUsage, type RouterUsage, routerUsageOver } from "./discovery/usage.js";
 import { connectMesh, hopPolicy, type MeshMenuClient } from "./mesh/clients.js";
@@ -38,6 +39,16 @@ export const discovery: Suite = {
       const arms = discoveryArms(stack, policy, registries);
       const rounds = new Map<string, Measurement[]>(arms.map(({ name }) => [name, []]));
       const usage = new Map<string, RouterUsage[]>(arms.map(({ name }) => [name, []]));
+      const spread = new Map<string, number[]>();
+      for (const arm of arms) {
+        const client = await arm.connect();
+        try {
+          spread.set(arm.name, await checkSpread(arm.label, client, stack.servers));
+        } finally {
+          client.close();
+        }
+        options.progress(`discovery: ${arm.name} spreads its calls: ${spread.get(arm.name)?.join(" + ")}`);
+      }
       for (let round = 1; round <= options.rounds; round++) {
         for (const arm of arms) {
           const { measurement, router } = await measure(arm, stack, options);
@@ -81,8 +92,8 @@ export const discovery: Suite = {
           "same two platform servers (child processes, registered in Consul by the registrar): client-side " +
           "discovery (Consul, the client balances) vs server-side discovery (every call through Traefik)",
         baseline: "client",
-        // Each arm's one-at-a-time figures ride along with its loaded ones, so that the JSON keeps them.
-        contenders: results.map((r) => ({ ...r, oneAtATime: alone.get(r.name) })),
+        // Each arm's one-at-a-time figures and its spread check ride along with its loaded ones, so that the JSON keeps them.
+        contenders: results.map((r) => ({ ...r, oneAtATime: alone.get(r.name), callsPerServer: spread.get(r.name) })),
         goals: [],
       };
     } finally {
