@@ -83,6 +83,7 @@ export const discovery: Suite = {
       const lines = [
         ...results.flatMap((r) => (r.router ? [formatRouterUsage(r.label, r.router.median)] : [])),
         formatAlone(alone.get("client") as SerialResult, alone.get("server") as SerialResult),
+        formatPaired(pairedRatios(rounds)),
       ];
       process.stdout.write(`\n${lines.join("\n")}\n`);
       return {
@@ -93,7 +94,12 @@ export const discovery: Suite = {
           "discovery (Consul, the client balances) vs server-side discovery (every call through Traefik)",
         baseline: "client",
         // Each arm's one-at-a-time figures and its spread check ride along with its loaded ones, so that the JSON keeps them.
-        contenders: results.map((r) => ({ ...r, oneAtATime: alone.get(r.name), callsPerServer: spread.get(r.name) })),
+        contenders: results.map((r) => ({
+          ...r,
+          oneAtATime: alone.get(r.name),
+          callsPerServer: spread.get(r.name),
+          ...(r.name === "server" ? { pairedRatios: pairedRatios(rounds) } : {}),
+        })),
         goals: [],
       };
     } finally {
@@ -180,6 +186,31 @@ async function measureAlone(arm: DiscoveryArm): Promise<SerialResult> {
   } finally {
     client.close();
   }
+}
+
+/**
+ * Server ÷ client calls/s and p50 round by round: the two arms of a round run back to back, so on a machine
+ * whose load drifts these pairs see more alike conditions than the two medians do.
+ */
+function pairedRatios(rounds: ReadonlyMap<string, readonly Measurement[]>) {
+  const client = rounds.get("client") ?? [];
+  const server = rounds.get("server") ?? [];
+  const perRound = server.map((s, i) => {
+    const c = client[i] as Measurement;
+    return { callsPerSecond: s.callsPerSecond / c.callsPerSecond, p50: s.p50Ms / c.p50Ms };
+  });
+  return {
+    perRound,
+    median: { callsPerSecond: median(perRound.map((r) => r.callsPerSecond)), p50: median(perRound.map((r) => r.p50)) },
+  };
+}
+
+function formatPaired({ perRound, median: mid }: ReturnType<typeof pairedRatios>): string {
+  const list = (pick: (r: (typeof perRound)[number]) => number) => perRound.map((r) => pick(r).toFixed(2)).join(" ");
+  return (
+    `server ÷ client round by round: × calls/s ${list((r) => r.callsPerSecond)} (median ${mid.callsPerSecond.toFixed(2)}), ` +
+    `× p50 ${list((r) => r.p50)} (median ${mid.p50.toFixed(2)})`
+  );
 }
 
 function formatAlone(client: SerialResult, server: SerialResult): string {
