@@ -3,6 +3,7 @@
 import { killServerChildren } from "./lib/child.js";
 import { formatReport, saveReport } from "./lib/report.js";
 import type { BenchOptions, Suite } from "./lib/suite.js";
+import { discovery } from "./suites/discovery.js";
 import { gateway } from "./suites/gateway.js";
 import { mesh } from "./suites/mesh.js";
 import { polyglot } from "./suites/polyglot.js";
@@ -53,7 +54,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   const options = readOptions(process.env);
-  const suites: readonly Suite[] = [unary, mesh, sagaSuite(options.saga), gateway, polyglot];
+  const suites: readonly Suite[] = [unary, mesh, discovery, sagaSuite(options.saga), gateway, polyglot];
   for (const suite of selectSuites(suites, process.argv.slice(2))) {
     const result = await suite.run(options);
     process.stdout.write(`\n${formatReport(result, options)}\n`);

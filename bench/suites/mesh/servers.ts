@@ -3,6 +3,7 @@ import { createRegistry, type Registry, type ServiceInstance, silentLogger } fro
 import { NatsServerNotFoundError, startNatsServer } from "@ftgo/platform/testing";
 import { connect } from "@nats-io/transport-node";
 import { type ServerChild, startServerChild } from "../../lib/child.js";
+import { type CleanupStack, cleanupStack } from "../../lib/cleanups.js";
 import { HOST } from "../unary/contenders.js";
 import { TARGET } from "./clients.js";
 
@@ -32,12 +33,8 @@ export interface KitchenFleet {
 }
 
 export async function startKitchenFleet(progress: (line: string) => void): Promise<KitchenFleet> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const close = async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw errors[0];
-  };
+  const cleanups = cleanupStack();
+  const close = cleanups.close;
   try {
     const servers = await startServers(2, cleanups);
     const [first, second] = servers.map((server, i) => instanceOf(server, i)) as [ServiceInstance, ServiceInstance];
@@ -54,8 +51,11 @@ export async function startKitchenFleet(progress: (line: string) => void): Promi
   }
 }
 
-/** `count` server children, started side by side (each is a Node process booting tsx). */
-async function startServers(count: number, cleanups: (() => Promise<void>)[]): Promise<ServerChild[]> {
+/**
+ * `count` GetMenu server children (the unary suite's (a)), started side by side (each is a Node process
+ * booting tsx); each one's stop is pushed on `cleanups` as soon as it has started, even if another fails.
+ */
+export async function startServers(count: number, cleanups: Pick<CleanupStack, "push">): Promise<ServerChild[]> {
   const started = await Promise.allSettled(
     Array.from({ length: count }, () => startServerChild(SERVER_SCRIPT, ["platform"])),
   );
@@ -72,7 +72,7 @@ function instanceOf(server: ServerChild, index: number): ServiceInstance {
 
 async function startNatsRegistry(
   instances: readonly ServiceInstance[],
-  cleanups: (() => Promise<void>)[],
+  cleanups: Pick<CleanupStack, "push">,
   progress: (line: string) => void,
 ): Promise<Registry | undefined> {
   let nats: Awaited<ReturnType<typeof startNatsServer>>;
