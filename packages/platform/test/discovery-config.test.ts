@@ -116,7 +116,7 @@ describe("the router registry (DISCOVERY=server)", () => {
   it("tags a registration so that Traefik routes the service's gRPC packages to it over h2c", () => {
     expect(routerTags("kitchen")).toEqual([
       "traefik.enable=true",
-      "traefik.http.routers.kitchen.rule=PathPrefix(`/ftgo.kitchen.`)",
+      "traefik.http.routers.kitchen.rule=PathPrefix(`/ftgo.kitchen.`) || Header(`ftgo-target`, `kitchen`)",
       "traefik.http.routers.kitchen.service=kitchen",
       "traefik.http.services.kitchen.loadbalancer.server.scheme=h2c",
     ]);

@@ -11,6 +11,16 @@ import type { Registry } from "./registry.js";
 import { assertServiceName, type ServiceInstance, validateInstance } from "./service-instance.js";
 import { watchFixed } from "./static.js";
 
+/**
+ * The header in which a caller through the router names the service it calls. The router routes by the
+ * path first (`/ftgo.kitchen.v1.…` is kitchen's, whoever sends it, grpcurl included), but a method that
+ * every service serves, such as `grpc.health.v1.Health/Check`, names none: the header says whose it is.
+ */
+export const ROUTER_TARGET_HEADER = "ftgo-target";
+
+/** The tag of the one instance the router registry lists for every service: calls to it carry ROUTER_TARGET_HEADER. */
+export const ROUTER_TAG = "router";
+
 /** Where `make up DISCOVERY=server` runs the router's gRPC entry point. DISCOVERY_ROUTER overrides it. */
 export const DEFAULT_ROUTER_ADDR = "127.0.0.1:8090";
 
@@ -23,14 +33,14 @@ export interface RouterRegistryOptions {
 /**
  * The Consul Catalog tags that tell the router (Traefik) how to reach a service: route the calls whose
  * path names one of its gRPC packages (`/ftgo.kitchen.v1.KitchenService/GetMenu` → kitchen, any major
- * version) to its passing instances, over h2c (gRPC without TLS). The registrar attaches them to every
+ * version), or whose ROUTER_TARGET_HEADER names it, to its passing instances, over h2c (gRPC without TLS). The registrar attaches them to every
  * registration; a service without them is not routed (the router exposes nothing by default).
  */
 export function routerTags(service: string): string[] {
   assertServiceName(service);
   return [
     "traefik.enable=true",
-    `traefik.http.routers.${service}.rule=PathPrefix(\`/ftgo.${service}.\`)`,
+    `traefik.http.routers.${service}.rule=PathPrefix(\`/ftgo.${service}.\`) || Header(\`${ROUTER_TARGET_HEADER}\`, \`${service}\`)`,
     `traefik.http.routers.${service}.service=${service}`,
     `traefik.http.services.${service}.loadbalancer.server.scheme=h2c`,
   ];
@@ -53,7 +63,7 @@ export function parseRouterAddr(addr: string): { address: string; port: number }
 export function createRouterRegistry({ addr, log }: RouterRegistryOptions): Registry {
   const { address, port } = parseRouterAddr(addr);
   const via = (service: string): ServiceInstance[] => [
-    validateInstance({ service, id: `${service}-via-router`, address, port, version: "router", tags: ["router"] }),
+    validateInstance({ service, id: `${service}-via-router`, address, port, version: "router", tags: [ROUTER_TAG] }),
   ];
   return {
     kind: "router",

@@ -4,6 +4,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
 import type { Registry, ServiceInstance } from "../discovery/index.js";
+import { ROUTER_TAG, ROUTER_TARGET_HEADER } from "../discovery/router.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "../grpc/client.js";
 import type { Logger } from "../log.js";
 import { type BreakerState, createInstanceBreaker, type InstanceBreaker } from "./breaker.js";
@@ -83,6 +84,9 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
     const address = `${instance.address}:${instance.port}`;
     const transport = createGrpcTransport({ address, defaultTimeoutMs: policy.timeoutMs });
     const client = createGrpcClient(service, transport) as unknown as UntypedClient;
+    const options = instance.tags.includes(ROUTER_TAG)
+      ? namingTarget(target)
+      : (callOptions: CallOptions) => callOptions;
     const breaker = createInstanceBreaker(policy.breaker, { target, address }, log);
     const entry: Entry = {
       id: instance.id,
@@ -94,12 +98,13 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
       async unary(method, request, callOptions) {
         entry.outstanding++;
         try {
-          return await breaker.execute(async () => client[method](request, callOptions));
+          return await breaker.execute(async () => client[method](request, options(callOptions)));
         } finally {
           entry.outstanding--;
         }
       },
-      serverStream: (method, request, callOptions) => client[method](request, callOptions) as AsyncIterable<unknown>,
+      serverStream: (method, request, callOptions) =>
+        client[method](request, options(callOptions)) as AsyncIterable<unknown>,
     };
     return entry;
   };
@@ -149,5 +154,17 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
       for (const entry of entries.values()) entry.transport.close();
       entries.clear();
     },
+  };
+}
+
+/**
+ * Under server-side discovery the one "instance" is the router: every call carries the target's name in
+ * ROUTER_TARGET_HEADER, so that the router can route a method all services share (the health check) too.
+ */
+function namingTarget(target: string): (options: CallOptions) => CallOptions {
+  return (options) => {
+    const headers = new Headers(options.headers);
+    headers.set(ROUTER_TARGET_HEADER, target);
+    return { ...options, headers };
   };
 }
