@@ -23,16 +23,6 @@ const COMMAND_TIMEOUT_MS = 60_000;
 let consul: ConsulAgent;
 let up: MakeUpRun;
 
-beforeAll(async () => {
-  consul = await startConsulAgent();
-  up = await launchMakeUp({ discovery: "server", consulAddr: consul.httpAddr, readyTimeoutMs: PROGRESS_CAP_MS });
-}, PROGRESS_CAP_MS + 90_000);
-
-afterAll(async () => {
-  up?.dispose();
-  await consul?.stop();
-});
-
 interface HealthEntry {
   readonly Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] };
   readonly Checks: { Status: string; Type: string; ServiceID: string }[];
@@ -97,13 +87,42 @@ function environmentOf(pid: number): Map<string, string> {
   return new Map(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
 }
 
+describe("make up DISCOVERY=<anything else>", () => {
+  it(
+    "refuses to start, naming the choices",
+    async () => {
+      const refused = await runShell("DISCOVERY=mesh node --import tsx scripts/up.ts", {
+        timeoutMs: COMMAND_TIMEOUT_MS,
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout + refused.stderr).toContain('DISCOVERY="mesh": the choices are client (the default');
+      expect(refused.stdout + refused.stderr).not.toContain("starting");
+    },
+    COMMAND_TIMEOUT_MS,
+  );
+});
+
 describe("make up DISCOVERY=server", () => {
-  it("starts Traefik on the Consul agent and says so in the ready table: router, discovery, Try lines through it", () => {
+  beforeAll(async () => {
+    consul = await startConsulAgent();
+    up = await launchMakeUp({ discovery: "server", consulAddr: consul.httpAddr, readyTimeoutMs: PROGRESS_CAP_MS });
+  }, PROGRESS_CAP_MS + 90_000);
+
+  afterAll(async () => {
+    up?.dispose();
+    await consul?.stop();
+  });
+
+  it("starts Traefik on the Consul agent, lists it in make status and says so in the ready table: router, discovery, Try lines", async () => {
     const output = up.output();
     expect(output).toContain(`using the Consul agent already running at ${consul.httpAddr}`);
     expect(output).toContain("making sure Traefik is built (scripts/traefik.sh, as `make traefik`)");
     expect(up.traefikPids()).toHaveLength(1);
     expect(up.consulPids()).toEqual([]); // it used the agent it was given
+    const status = await run("npm run -s mesh -- status");
+    expect(status.stdout, status.stderr).toMatch(
+      new RegExp(`traefik\\s+traefik\\s+${up.traefikPids()[0]}\\s+ready\\s+0\\s+${up.routerAddr}`),
+    );
     expect(output).toMatch(
       new RegExp(
         `router\\s+${up.routerAddr} \\(Traefik v3\\.6\\.12: every gRPC call goes through it; API ${up.routerApiUrl}/api/http/services\\)`,
