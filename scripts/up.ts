@@ -5,6 +5,10 @@
 // Environment: NATS_URL, DATA_DIR, LOG_LEVEL, FTGO_HOST, RESTART (no|always), and <NAME>_PORT per service
 // and the gateway (ORDER_PORT=6051, GATEWAY_PORT=8081). REGISTRY=consul: the services register with the
 // Consul agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500), which up starts in -dev mode unless one answers.
+// DISCOVERY=server: server-side discovery. The same Consul agent, Traefik in front of it at ROUTER_PORT
+// (default 8090; its API at ROUTER_API_PORT, 8091), and every call through Traefik; the services register
+// nothing themselves: this supervisor registers each one once it is ready and deregisters it before it stops it
+// or as soon as it dies (third-party registration, lib/registrar-hooks.ts).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -14,11 +18,13 @@ import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } f
 import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
-import { COURIERS, GATEWAY, GO_SERVICES, SERVICES } from "@ftgo/platform";
+import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
+import { COURIERS, createRegistrar, GATEWAY, GO_SERVICES, SERVICES, silentLogger } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
+import { createRegistrarHooks, type RegistrarHooks } from "./lib/registrar-hooks.js";
 import {
   type ControlAnswer,
   createSupervisor,
@@ -35,8 +41,10 @@ import {
  */
 const READY_CAP_MS = 180_000;
 const STOP_GRACE_MS = 10_000;
+/** The "Try:" lines' CreateOrder request. */
+const ORDER_JSON = `{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}`;
 /** Listed by `make status` but not supervised: every service needs them. */
-const UNSUPERVISED = new Set(["nats-server", "consul"]);
+const UNSUPERVISED = new Set(["nats-server", "consul", "traefik"]);
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -48,6 +56,7 @@ const log = createLogMux(
     "up",
     "nats",
     "consul",
+    "traefik",
     ...[...SERVICES, ...GO_SERVICES].map((s) => s.name),
     GATEWAY.name,
     ...COURIERS.map((c) => c.id),
@@ -67,6 +76,13 @@ const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bin
 const restart = restartPolicy(env.RESTART);
 const registry = registryKind(env.REGISTRY);
 const consulAddr = env.CONSUL_HTTP_ADDR || "127.0.0.1:8500";
+const discovery = discoveryMode(env.DISCOVERY);
+/** Server-side discovery needs Consul as much as REGISTRY=consul does: the registrar and the router use it. */
+const needsConsul = registry === "consul" || discovery === "server";
+/** Traefik's gRPC entry point, the one address every caller dials, and its API (on 127.0.0.1, as it binds them). */
+const routerPort = portFromEnv("ROUTER_PORT", 8090);
+const routerApiPort = portFromEnv("ROUTER_API_PORT", 8091);
+const routerAddr = `127.0.0.1:${routerPort}`;
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
 /** The services (TypeScript, then Go), then the gateway (HTTP: ready once it accepts connections), each at its port. */
 const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
@@ -75,6 +91,20 @@ const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
     entry.name === GATEWAY.name ? "gateway" : goNames.has(entry.name) ? "go-service" : "service";
   return { name: entry.name, port, address: `${dialHost}:${port}`, kind };
 });
+
+/** DISCOVERY=server: the supervisor is the registrar of every process the router calls (not the gateway, not couriers). */
+const supervisorHooks: RegistrarHooks | undefined =
+  discovery === "server"
+    ? createRegistrarHooks({
+        registrar: createRegistrar({ consulAddr, log: silentLogger() }),
+        addressOf: (name) => {
+          const entry = listeners.find((listener) => listener.name === name && listener.kind !== "gateway");
+          return entry && { address: dialHost, port: entry.port };
+        },
+        say,
+        shout,
+      })
+    : undefined;
 
 const supervisor = createSupervisor(
   [
@@ -107,7 +137,7 @@ const supervisor = createSupervisor(
       }),
     ),
   ],
-  { restart, say, shout },
+  { restart, say, shout, hooks: supervisorHooks },
 );
 
 let nats: NatsServerHandle | undefined;
@@ -116,6 +146,9 @@ let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
 let consul: ConsulAgent | undefined;
 /** Set while the Consul agent starts, so that a Ctrl-C meanwhile still stops it. */
 let consulStarting: Promise<ConsulAgent | undefined> | undefined;
+/** Set while Traefik starts, so that a Ctrl-C meanwhile still stops it. */
+let traefikStarting: Promise<Traefik> | undefined;
+let traefik: Traefik | undefined;
 let control: ControlServer | undefined;
 let stopping: Promise<never> | undefined;
 
@@ -133,9 +166,14 @@ try {
   natsStarting = ensureNats();
   nats = await natsStarting;
   if (stopping) await stopping;
-  if (registry === "consul") {
+  if (needsConsul) {
     consulStarting = ensureConsul();
     consul = await consulStarting;
+    if (stopping) await stopping;
+  }
+  if (discovery === "server") {
+    traefikStarting = ensureTraefik();
+    traefik = await traefikStarting;
     if (stopping) await stopping;
   }
   await buildGoServices();
@@ -156,7 +194,8 @@ try {
 }
 
 /**
- * Stops the processes (all at once, those started later too; each deregisters itself first), then the Consul
+ * Stops the processes (all at once, those started later too; each deregisters itself first, or under
+ * DISCOVERY=server is deregistered by the supervisor before it is signalled), then Traefik, then the Consul
  * agent and NATS if we started them, then exits.
  */
 function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {}): Promise<never> {
@@ -164,6 +203,9 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
     await control?.close();
     const forced = await supervisor.stopAll({ graceMs: STOP_GRACE_MS, ...options });
     for (const name of forced) shout(`${name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
+    await supervisorHooks?.close();
+    const router = traefik ?? (await traefikStarting?.catch(() => undefined));
+    if (router) await router.stop();
     const agent = consul ?? (await consulStarting?.catch(() => undefined));
     if (agent) await agent.stop();
     const started = nats ?? (await natsStarting?.catch(() => undefined));
@@ -182,7 +224,10 @@ function status(): ProcessStatus[] {
   const consulRow: ProcessStatus[] = consul
     ? [{ name: "consul", kind: "consul", address: consulAddr, pid: consul.pid, state: "ready", restarts: 0 }]
     : [];
-  return [...supervisor.status(), ...natsRow, ...consulRow];
+  const traefikRow: ProcessStatus[] = traefik
+    ? [{ name: "traefik", kind: "traefik", address: traefik.grpcAddr, pid: traefik.pid, state: "ready", restarts: 0 }]
+    : [];
+  return [...supervisor.status(), ...natsRow, ...consulRow, ...traefikRow];
 }
 
 function start(name: string): Promise<ControlAnswer> {
@@ -212,18 +257,8 @@ async function ensureConsul(): Promise<ConsulAgent | undefined> {
   if (!LOCAL_HOSTS.has(host) || url.protocol !== "http:") {
     throw new Error(`no Consul agent answers at ${consulAddr}, and up.ts can only start one on this machine`);
   }
-  // `make consul`: a no-op once built; the first time it says how long it takes, and shows progress, here.
   say("making sure the Consul agent is built (scripts/consul.sh, as `make consul`)");
-  await new Promise<void>((resolve, reject) => {
-    const build = spawn("bash", [join(root, "scripts", "consul.sh")], {
-      cwd: root,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    build.once("error", reject);
-    build.once("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`scripts/consul.sh failed (exit ${code})`)),
-    );
-  });
+  await runBuildScript("consul.sh");
   if (stopping) await stopping;
   const consulData = join(dataDir, "consul");
   say(`starting a Consul agent in -dev mode at ${consulAddr} (data ${consulData})`);
@@ -242,6 +277,46 @@ async function ensureConsul(): Promise<ConsulAgent | undefined> {
       if (!stopping) log("consul", line);
     },
     onCrash,
+  });
+}
+
+/**
+ * Traefik, the router of server-side discovery, built by `make traefik` (a no-op once built): its gRPC entry
+ * point at ROUTER_PORT and its API at ROUTER_API_PORT, routing from the Consul agent's catalog. Always started
+ * here (and stopped after the services, before the agent): only up.ts's registrations give it routes.
+ */
+async function ensureTraefik(): Promise<Traefik> {
+  say("making sure Traefik is built (scripts/traefik.sh, as `make traefik`)");
+  await runBuildScript("traefik.sh");
+  if (stopping) await stopping;
+  say(`starting Traefik ${TRAEFIK_VERSION} at ${routerAddr}, routing from Consul's catalog at ${consulAddr}`);
+  const onCrash = (how: string) => {
+    shout(`Traefik ended (${how}), unexpectedly: stopping everything`);
+    void stopAll(1);
+  };
+  // detached: its own process group, so that Ctrl-C cannot stop the router before the services have drained.
+  return startTraefik({
+    consulAddr,
+    ports: { grpc: routerPort, api: routerApiPort },
+    detached: true,
+    onLog: (line) => {
+      if (!stopping) log("traefik", line);
+    },
+    onCrash,
+  });
+}
+
+/** A build script of scripts/ (`make consul`, `make traefik`): a no-op once built; the first time it says how long it takes, and shows progress, here. */
+async function runBuildScript(script: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn("bash", [join(root, "scripts", script)], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    build.once("error", reject);
+    build.once("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`scripts/${script} failed (exit ${code})`)),
+    );
   });
 }
 
@@ -272,8 +347,16 @@ async function ensureNats(): Promise<NatsServerHandle | undefined> {
 
 /** A port already taken would make the health check below pass against someone else's server. */
 async function ensurePortsFree(): Promise<void> {
-  const taken = await Promise.all(listeners.map((entry) => canConnect(dialHost, entry.port, 500)));
-  const busy = listeners.filter((_, i) => taken[i]).map((entry) => `${entry.name} (${entry.address})`);
+  const router =
+    discovery === "server"
+      ? [
+          { name: "traefik", host: "127.0.0.1", port: routerPort },
+          { name: "traefik's API", host: "127.0.0.1", port: routerApiPort },
+        ]
+      : [];
+  const wanted = [...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })), ...router];
+  const taken = await Promise.all(wanted.map((entry) => canConnect(entry.host, entry.port, 500)));
+  const busy = wanted.filter((_, i) => taken[i]).map((entry) => `${entry.name} (${entry.host}:${entry.port})`);
   if (busy.length > 0) {
     throw new Error(`already in use: ${busy.join(", ")}. Is another \`make up\` running? (ss -ltnp shows who has it)`);
   }
@@ -313,6 +396,8 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       DATA_DIR: dataDir,
       NATS_URL: natsUrl,
       ...(registry === "consul" ? { REGISTRY: registry, CONSUL_HTTP_ADDR: consulAddr } : {}),
+      // Every caller dials the router; and the services, which it calls, register nothing (up.ts does).
+      ...(discovery === "server" && kind !== "courier" ? { DISCOVERY: "server", DISCOVERY_ROUTER: routerAddr } : {}),
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
     },
@@ -324,7 +409,6 @@ function printSummary(): void {
   const names = [...listeners.map((s) => s.name), ...COURIERS.map((c) => c.id), "saga mode"];
   const width = Math.max(...names.map((name) => name.length)) + 2;
   const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
-  const addressOf = (name: string) => listeners.find((entry) => entry.name === name)?.address ?? `${dialHost}:?`;
   const grpcurl = findGrpcurl();
   const hint = grpcurl ? [] : ["  (no grpcurl here: `scripts/setup.sh --with-test-tools` installs it)"];
   say(
@@ -337,7 +421,15 @@ function printSummary(): void {
         row(c.id, `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`),
       ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
-      ...(registry === "consul"
+      ...(discovery === "server"
+        ? [
+            row(
+              "router",
+              `${routerAddr} (Traefik ${TRAEFIK_VERSION}: every gRPC call goes through it; API http://127.0.0.1:${routerApiPort}/api/http/services)`,
+            ),
+          ]
+        : []),
+      ...(needsConsul
         ? [
             row(
               "consul",
@@ -345,23 +437,58 @@ function printSummary(): void {
             ),
           ]
         : []),
+      row(
+        "discovery",
+        discovery === "server"
+          ? "server (registered by up.ts, routed by Traefik; DISCOVERY=client|server)"
+          : `client (each service registers itself in ${registry === "consul" ? "Consul" : "NATS KV"}; its callers pick an instance; DISCOVERY=client|server)`,
+      ),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
       "",
       "Try:",
-      `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
-      `  ${grpcurl ?? "grpcurl"} -plaintext -d '{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
-      ...GO_SERVICES.map(
-        (service) =>
-          `  ${grpcurl ?? "grpcurl"} -plaintext ${addressOf(service.name)} describe ftgo.${service.name}.v1.${capitalized(service.name)}Service`,
-      ),
+      ...(discovery === "server" ? tryThroughTheRouter(grpcurl ?? "grpcurl") : tryEachService(grpcurl ?? "grpcurl")),
       ...hint,
       "Break it and watch, from another terminal (docs/break-it-and-watch.md):",
       "  make status · make kill SVC=kitchen · make start SVC=kitchen",
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/** grpcurl at each service's own address, with the schema from its server reflection. */
+function tryEachService(grpcurl: string): string[] {
+  const addressOf = (name: string) => listeners.find((entry) => entry.name === name)?.address ?? `${dialHost}:?`;
+  return [
+    `  ${grpcurl} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
+    `  ${grpcurl} -plaintext -d '${ORDER_JSON}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
+    ...GO_SERVICES.map(
+      (service) =>
+        `  ${grpcurl} -plaintext ${addressOf(service.name)} describe ftgo.${service.name}.v1.${capitalized(service.name)}Service`,
+    ),
+  ];
+}
+
+/**
+ * grpcurl at the router, as every caller does. The router routes by the package in the call's path, so server
+ * reflection (another package) does not go through it: grpcurl reads the schema from proto/ instead.
+ */
+function tryThroughTheRouter(grpcurl: string): string[] {
+  const call = (proto: string, json: string, method: string) =>
+    `  ${grpcurl} -plaintext -import-path proto -proto ${proto} -d '${json}' ${routerAddr} ${method}`;
+  return [
+    "  (through the router: it routes by package, not reflection, so grpcurl reads proto/; run from the repo's root)",
+    call("ftgo/kitchen/v1/kitchen.proto", '{"restaurantId":"r-1"}', "ftgo.kitchen.v1.KitchenService/GetMenu"),
+    call("ftgo/order/v1/order.proto", ORDER_JSON, "ftgo.order.v1.OrderService/CreateOrder"),
+    ...GO_SERVICES.map((service) =>
+      call(
+        `ftgo/${service.name}/v1/${service.name}.proto`,
+        '{"consumerId":"c-1001"}',
+        `ftgo.${service.name}.v1.${capitalized(service.name)}Service/GetAccount`,
+      ),
+    ),
+  ];
 }
 
 /** grpcurl from PATH, or where `go install` put it ($GOPATH/bin, not on PATH by default). */
@@ -395,6 +522,16 @@ function registryKind(value: string | undefined): "nats-kv" | "consul" {
   if (!value || value === "nats-kv") return "nats-kv";
   if (value === "consul") return "consul";
   shout(`REGISTRY=${JSON.stringify(value)}: the choices are nats-kv (the default) and consul`);
+  process.exit(1);
+}
+
+function discoveryMode(value: string | undefined): "client" | "server" {
+  if (!value || value === "client") return "client";
+  if (value === "server") return "server";
+  shout(
+    `DISCOVERY=${JSON.stringify(value)}: the choices are client (the default: each service registers itself, its ` +
+      "callers pick an instance) and server (up.ts registers them, every call goes through Traefik)",
+  );
   process.exit(1);
 }
 

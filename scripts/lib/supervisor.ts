@@ -5,7 +5,7 @@
 import { describeExit, type ExitStatus, type ServiceProcess, type StopOptions } from "@ftgo/harness/service-process.js";
 
 /** "go-service": a service of go/cmd (GO_SERVICES in the roster), built before it starts. */
-export type ProcessKind = "service" | "go-service" | "gateway" | "courier" | "nats-server" | "consul";
+export type ProcessKind = "service" | "go-service" | "gateway" | "courier" | "nats-server" | "consul" | "traefik";
 
 /** One process the supervisor runs: how to start it and how to tell it is ready. */
 export interface ProcessSpec {
@@ -42,11 +42,26 @@ export interface ControlAnswer {
 
 export type RestartPolicy = "no" | "always";
 
+/**
+ * What the supervisor tells whoever follows its processes' lives (the registrar of server-side discovery).
+ * Each is awaited where it happens, and a hook that throws is reported, never fatal, except `onReady`:
+ * a process is ready once its hook has run, so a start whose hook fails is a failed start.
+ */
+export interface SupervisorHooks {
+  /** The process `name` has become ready (after every start and restart). */
+  onReady?(name: string): Promise<void>;
+  /** The process `name` has exited, whoever asked (a crash, a kill, a stop); `onReady` may not have run. */
+  onExit?(name: string): Promise<void>;
+  /** The process `name` is about to be asked to stop (SIGTERM, SIGINT), before the signal is sent. */
+  beforeStop?(name: string): Promise<void>;
+}
+
 export interface SupervisorOptions {
   readonly restart: RestartPolicy;
   /** A line for the `up` log, and one in red for what went wrong. */
   readonly say: (text: string) => void;
   readonly shout: (text: string) => void;
+  readonly hooks?: SupervisorHooks;
 }
 
 export class UnknownProcessError extends Error {
@@ -58,10 +73,14 @@ const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 /** How long `kill` waits to see the process gone: SIGKILL is immediate, SIGTERM lets a service drain. */
 const KILL_WAIT_MS = 15_000;
+/** The signals that ask a process to stop gracefully: `beforeStop` runs before they are sent. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
 
 interface Slot {
   readonly spec: ProcessSpec;
   child?: ServiceProcess;
+  /** The child's exit, once the supervisor has followed it (the onExit hook has run). */
+  exited?: Promise<ExitStatus>;
   state: ProcessState;
   how?: string;
   starts: number;
@@ -76,7 +95,7 @@ export type Supervisor = ReturnType<typeof createSupervisor>;
 
 /** A supervisor over `specs`, nothing started yet: `startAll()`, then `supervise()` once the mesh is up. */
 export function createSupervisor(specs: readonly ProcessSpec[], options: SupervisorOptions) {
-  const { restart, say, shout } = options;
+  const { restart, say, shout, hooks = {} } = options;
   const slots = new Map(
     specs.map((spec) => [spec.name, { spec, state: "stopped", starts: 0, backoffMs: FIRST_BACKOFF_MS } as Slot]),
   );
@@ -106,6 +125,15 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
     };
   };
 
+  /** Runs a hook other than onReady: what it throws is logged, and the supervisor carries on. */
+  const follow = async (hook: "onExit" | "beforeStop", name: string): Promise<void> => {
+    try {
+      await hooks[hook]?.(name);
+    } catch (err) {
+      shout(`${name}: ${hook} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
   const bringBack = (name: string) => `\`make start SVC=${name}\` (or \`npm run mesh -- start ${name}\`)`;
 
   /** Starts the process and resolves once it is ready, or has exited, or will not be ready. */
@@ -120,14 +148,18 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
     const child = slot.spec.spawn();
     slot.child = child;
     const alive = new AbortController();
-    const exited = child.exited.then((status) => {
+    const exited = child.exited.then(async (status) => {
       alive.abort();
+      if (slot.child === child) await follow("onExit", slot.spec.name);
       onExit(slot, child, status);
       return status;
     });
+    slot.exited = exited;
     const { name } = slot.spec;
     try {
       await slot.spec.ready(AbortSignal.any([alive.signal, stopping.signal]));
+      if (slot.child !== child || alive.signal.aborted || stopping.signal.aborted) throw new Error("exited");
+      await hooks.onReady?.(name);
       if (slot.child !== child || alive.signal.aborted) throw new Error("exited");
       slot.state = "ready";
       slot.backoffMs = FIRST_BACKOFF_MS;
@@ -223,15 +255,16 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
     /** Sends `signal` to a running process and waits for it to exit; SIGKILL is a crash, which is the point. */
     async kill(name: string, signal: NodeJS.Signals): Promise<ControlAnswer> {
       const slot = slotOf(name);
-      const child = slot.child;
+      const { child, exited } = slot;
       if (!child?.pid || (slot.state !== "starting" && slot.state !== "ready")) {
         const why = slot.how ? `exited: ${slot.how}` : slot.state;
         return { ok: true, message: `${name} is not running (${why}): nothing to kill`, process: statusOf(slot) };
       }
       slot.killedWith = signal;
+      if (STOP_SIGNALS.includes(signal)) await follow("beforeStop", name);
       process.kill(child.pid, signal);
       const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), KILL_WAIT_MS).unref());
-      const status = await Promise.race([child.exited, timeout]);
+      const status = await Promise.race([exited ?? child.exited, timeout]);
       if (!status)
         return {
           ok: false,
@@ -252,6 +285,7 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
           clearTimeout(slot.restartTimer);
           slot.restartAt = undefined;
           if (!slot.child) return [];
+          if (slot.state === "starting" || slot.state === "ready") await follow("beforeStop", slot.spec.name);
           const { forced } = await slot.child.stop(stop);
           return forced ? [slot.spec.name] : [];
         }),

@@ -5,7 +5,8 @@
 //	stop   NOT_SERVING → deregister → stop consuming → relay flush → GracefulStop → drain NATS → close store
 //
 // The registry is NATS KV or Consul (REGISTRY); in between, the entry follows the overall health
-// (registry.Self): NOT_SERVING takes it out, SERVING puts it back.
+// (registry.Self): NOT_SERVING takes it out, SERVING puts it back. Under DISCOVERY=server it registers
+// nowhere (a registrar does, from the outside): "register" only turns the server SERVING.
 package app
 
 import (
@@ -116,7 +117,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 			log.Warn("could not deregister; the entry expires with the registry TTL (NATS KV) or its critical check (Consul)", "err", err)
 		}
 	})
-	log.Info("loyalty ready", "port", port, "instanceId", self.Instance.ID, "registry", cfg.Registry)
+	log.Info("loyalty ready", "port", port, "instanceId", self.Instance.ID, "discovery", cfg.Discovery, "registry", cfg.Registry)
 
 	select {
 	case <-ctx.Done():
@@ -130,9 +131,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	}
 }
 
-// registryBackend opens the registry REGISTRY names: the NATS KV bucket (default) or the Consul agent.
+// registryBackend opens the registry REGISTRY names: the NATS KV bucket (default) or the Consul agent;
+// none under DISCOVERY=server, where the registrar registers the service.
 func registryBackend(cfg config.Config, js jetstream.JetStream, log *slog.Logger) (registry.Backend, error) {
-	if cfg.Registry == "consul" {
+	switch cfg.Registry {
+	case config.RouterRegistry:
+		return registry.ByRegistrar{}, nil
+	case "consul":
 		return registry.NewConsul(cfg.ConsulAddr, log)
 	}
 	return registry.NatsKV{JS: js, Options: registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log}}, nil

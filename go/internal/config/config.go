@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,7 +42,15 @@ type Config struct {
 	// SagaMode is choreography or orchestration (SAGA_MODE). Loyalty only listens to Order's events,
 	// which both modes publish alike, so it is read for validation only.
 	SagaMode string
-	// Registry is the service registry kind (REGISTRY, default nats-kv; nats-kv or consul here).
+	// Discovery is the seed's solution to service discovery (DISCOVERY, default client): client, the
+	// service registers itself in Registry; server, a registrar (`make up`'s supervisor, a test's harness)
+	// registers it and callers reach it through the router, so it registers nowhere.
+	Discovery string
+	// RouterAddr is the router every call goes through under DISCOVERY=server (DISCOVERY_ROUTER, default
+	// 127.0.0.1:8090), validated as host:port; Loyalty calls no other service, so only the callers use it.
+	RouterAddr string
+	// Registry is the service registry kind (REGISTRY, default nats-kv; nats-kv or consul here), or
+	// "router" under DISCOVERY=server, whatever REGISTRY says: the registrar's business then, not the service's.
 	Registry string
 	// ConsulAddr is Consul's HTTP API, host:port or a URL (CONSUL_HTTP_ADDR, default 127.0.0.1:8500;
 	// consul only).
@@ -63,6 +72,15 @@ var sagaModes = []string{"choreography", "orchestration"}
 // registryKinds are the REGISTRY values the TypeScript services accept; Loyalty implements nats-kv and
 // consul (a static list is for callers: Loyalty calls no other service).
 var registryKinds = []string{"nats-kv", "consul", "static"}
+
+// discoveryModes are the DISCOVERY values, as packages/platform's loadDiscoveryConfig reads them.
+var discoveryModes = []string{"client", "server"}
+
+// RouterRegistry is Registry under DISCOVERY=server: the router's, where the service registers nothing.
+const RouterRegistry = "router"
+
+// DefaultRouterAddr is where `make up DISCOVERY=server` runs the router's gRPC entry point (Traefik).
+const DefaultRouterAddr = "127.0.0.1:8090"
 
 // DefaultConsulAddr is where Consul's own tools look when CONSUL_HTTP_ADDR is unset.
 const DefaultConsulAddr = "127.0.0.1:8500"
@@ -88,7 +106,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Partitions:    r.integer("FTGO_PARTITIONS", 4, 1, 1<<20),
 		SagaMode:      r.oneOf("SAGA_MODE", sagaModes, "choreography"),
 		AdvertiseHost: r.str("FTGO_ADVERTISE_HOST", ""),
-		Registry:      r.oneOf("REGISTRY", registryKinds, "nats-kv"),
+		Discovery:     r.oneOf("DISCOVERY", discoveryModes, "client"),
+	}
+	if c.Discovery == "server" {
+		c.Registry = RouterRegistry
+		c.RouterAddr = r.hostPort("DISCOVERY_ROUTER", DefaultRouterAddr)
+	} else {
+		c.Registry = r.oneOf("REGISTRY", registryKinds, "nats-kv")
 	}
 	ttlMs := r.integer("REGISTRY_TTL_MS", 10_000, 1_000, 1<<40)
 	c.RegistryTTL = time.Duration(ttlMs) * time.Millisecond
@@ -155,6 +179,18 @@ func (r *reader) integer(name string, fallback, lo, hi int) int {
 		return fallback
 	}
 	return n
+}
+
+// hostPort reads `host:port` (`[v6]:port`), as the TypeScript parseRouterAddr accepts it.
+func (r *reader) hostPort(name, fallback string) string {
+	v := r.str(name, fallback)
+	host, port, err := net.SplitHostPort(v)
+	n, perr := strconv.Atoi(port)
+	if err != nil || host == "" || strings.ContainsAny(host, " \t") || perr != nil || n < 1 || n > 65535 {
+		r.problems = append(r.problems, fmt.Sprintf("%s=%q is not host:port", name, v))
+		return fallback
+	}
+	return v
 }
 
 func (r *reader) oneOf(name string, allowed []string, fallback string) string {

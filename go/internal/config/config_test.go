@@ -57,3 +57,31 @@ func TestReadsConsulsAddressUnderRegistryConsul(t *testing.T) {
 		t.Fatalf("CONSUL_HTTP_ADDR: %+v, %v", c, err)
 	}
 }
+
+func TestRegistersNowhereUnderServerSideDiscoveryWhateverRegistrySays(t *testing.T) {
+	c, err := Load(env(map[string]string{"DISCOVERY": "server", "REGISTRY": "static"}))
+	if err != nil || c.Discovery != "server" || c.Registry != RouterRegistry || c.RouterAddr != "127.0.0.1:8090" {
+		t.Fatalf("DISCOVERY=server: %+v, %v; want the router registry at the default 127.0.0.1:8090", c, err)
+	}
+	c, err = Load(env(map[string]string{"DISCOVERY": "server", "DISCOVERY_ROUTER": "[::1]:9090"}))
+	if err != nil || c.RouterAddr != "[::1]:9090" {
+		t.Fatalf("DISCOVERY_ROUTER: %+v, %v", c, err)
+	}
+	c, err = Load(env(map[string]string{}))
+	if err != nil || c.Discovery != "client" || c.RouterAddr != "" {
+		t.Fatalf("the default is client-side discovery: %+v, %v", c, err)
+	}
+}
+
+func TestRejectsAnUnknownDiscoveryAndARouterThatIsNotHostPort(t *testing.T) {
+	_, err := Load(env(map[string]string{"DISCOVERY": "mesh"}))
+	if !IsConfigError(err) || !strings.Contains(err.Error(), `DISCOVERY="mesh" is not one of client, server`) {
+		t.Fatalf("DISCOVERY=mesh: want a config error naming it, got %v", err)
+	}
+	for _, bad := range []string{"127.0.0.1", ":8090", "router:http", "127.0.0.1:0", "127.0.0.1:70000", "::1:8090"} {
+		_, err := Load(env(map[string]string{"DISCOVERY": "server", "DISCOVERY_ROUTER": bad}))
+		if !IsConfigError(err) || !strings.Contains(err.Error(), "DISCOVERY_ROUTER=") {
+			t.Errorf("DISCOVERY_ROUTER=%q: want a config error naming it, got %v", bad, err)
+		}
+	}
+}

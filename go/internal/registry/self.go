@@ -18,6 +18,21 @@ type Backend interface {
 	Register(ctx context.Context, inst Instance) (Entry, error)
 }
 
+// ByRegistrar is the backend under server-side discovery (DISCOVERY=server): a registrar enters the
+// instance in the registry from the outside once it is SERVING, so Register enters it nowhere, and
+// RegisterSelf with it only turns the server SERVING.
+type ByRegistrar struct{}
+
+// Register does nothing: the registrar registers the instance.
+func (ByRegistrar) Register(context.Context, Instance) (Entry, error) {
+	return registeredByRegistrar{}, nil
+}
+
+type registeredByRegistrar struct{}
+
+// Deregister does nothing: the registrar deregisters the instance, before it signals the process.
+func (registeredByRegistrar) Deregister(context.Context) error { return nil }
+
 // followTimeout bounds one registry write made because the health changed.
 const followTimeout = 10 * time.Second
 

@@ -21,8 +21,15 @@ export interface MakeUpRun {
   readonly ports: Readonly<Record<MeshServiceName, number>>;
   readonly gatewayPort: number;
   readonly dataDir: string;
-  /** With `consul: true`: the HTTP address (`127.0.0.1:port`) of the agent up.ts started. */
+  /**
+   * With `consul: true` or `discovery: "server"`: the HTTP address (`127.0.0.1:port`) of the Consul agent up.ts
+   * uses, the one it started or the one the options gave.
+   */
   readonly consulAddr?: string;
+  /** With `discovery: "server"`: Traefik's gRPC entry point (`127.0.0.1:port`), which every call goes through. */
+  readonly routerAddr?: string;
+  /** With `discovery: "server"`: Traefik's API, `http://127.0.0.1:port`. */
+  readonly routerApiUrl?: string;
   /** Everything up.ts printed so far, stdout and stderr. */
   output(): string;
   /** up.ts and every process under it, now. */
@@ -33,6 +40,8 @@ export interface MakeUpRun {
   natsPids(): number[];
   /** The Consul agent up.ts started (its own process group, so found by its data dir). */
   consulPids(): number[];
+  /** The Traefik up.ts started (its own process group, so found by its entry point's port). */
+  traefikPids(): number[];
   /** Ctrl-C: SIGINT to up.ts, then its exit code once it has exited. */
   interrupt(timeoutMs: number): Promise<number | null>;
   /** SIGKILL to whatever is left, and the data dir removed: for afterAll, whatever happened. */
@@ -46,10 +55,18 @@ export interface MakeUpOptions {
   readonly readyTimeoutMs: number;
   /** REGISTRY=consul, with CONSUL_HTTP_ADDR at a free port: up.ts starts a -dev agent there. */
   readonly consul?: boolean;
+  /**
+   * DISCOVERY=server, with ROUTER_PORT and ROUTER_API_PORT at free ports: up.ts starts Traefik there, on the
+   * Consul agent at `consulAddr` if given (one already running), else on a -dev one it starts at a free port.
+   */
+  readonly discovery?: "client" | "server";
+  /** CONSUL_HTTP_ADDR of a Consul agent already running, which up.ts then uses rather than start one. */
+  readonly consulAddr?: string;
 }
 
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
-export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }: MakeUpOptions): Promise<MakeUpRun> {
+export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
+  const { env = {}, readyTimeoutMs, consul = false, discovery = "client" } = options;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
   const names = MESH_SERVICES.map((service) => service.name as MeshServiceName);
   const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
@@ -65,8 +82,18 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }:
     NO_COLOR: "1",
   };
   for (const name of names) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
-  const consulAddr = consul ? `127.0.0.1:${await freePort()}` : undefined;
-  if (consulAddr) Object.assign(upEnv, { REGISTRY: "consul", CONSUL_HTTP_ADDR: consulAddr });
+  const server = discovery === "server";
+  const consulAddr = options.consulAddr ?? (consul || server ? `127.0.0.1:${await freePort()}` : undefined);
+  if (consulAddr) upEnv.CONSUL_HTTP_ADDR = consulAddr;
+  if (consul) upEnv.REGISTRY = "consul";
+  const [routerPort, routerApiPort] = server ? [await freePort(), await freePort()] : [];
+  if (server) {
+    Object.assign(upEnv, {
+      DISCOVERY: "server",
+      ROUTER_PORT: String(routerPort),
+      ROUTER_API_PORT: String(routerApiPort),
+    });
+  }
   const up: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], {
     cwd: ROOT,
     env: upEnv,
@@ -86,7 +113,9 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }:
     return tree;
   };
   const natsPids = () => pgrep(["-f", `nats-server.*${dataDir}`]);
-  const consulPids = () => (consul ? pgrep(["-f", `consul agent.*${dataDir}`]) : []);
+  const consulPids = () => pgrep(["-f", `consul agent.*${dataDir}`]);
+  const traefikPids = () =>
+    server ? pgrep(["-f", `traefik .*--entryPoints.grpc.address=127.0.0.1:${routerPort} `]) : [];
   const run: MakeUpRun = {
     pid: up.pid as number,
     natsUrl,
@@ -94,6 +123,8 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }:
     gatewayPort,
     dataDir,
     consulAddr,
+    routerAddr: server ? `127.0.0.1:${routerPort}` : undefined,
+    routerApiUrl: server ? `http://127.0.0.1:${routerApiPort}` : undefined,
     output: () => output,
     processTree,
     children: () =>
@@ -102,6 +133,7 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }:
         .filter((child) => !child.command.includes("esbuild")),
     natsPids,
     consulPids,
+    traefikPids,
     async interrupt(timeoutMs) {
       up.kill("SIGINT");
       await waitFor(() => up.exitCode !== null || up.signalCode !== null, {
@@ -112,7 +144,8 @@ export async function launchMakeUp({ env = {}, readyTimeoutMs, consul = false }:
     },
     dispose() {
       processTree();
-      for (const pid of [...seen, ...natsPids(), ...consulPids()]) if (alive(pid)) process.kill(pid, "SIGKILL");
+      const left = [...seen, ...natsPids(), ...consulPids(), ...traefikPids()];
+      for (const pid of left) if (alive(pid)) process.kill(pid, "SIGKILL");
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
