@@ -23,8 +23,11 @@ export async function registerWithRouter(
     address: service.address,
     port: service.port,
     async stop() {
-      await registration.deregister();
-      await service.stop();
+      try {
+        await registration.deregister();
+      } finally {
+        await service.stop();
+      }
     },
   };
 }
