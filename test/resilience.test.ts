@@ -85,10 +85,14 @@ describe.each(["client", "server"] as const)("DISCOVERY=%s: Order calling two Ki
     return Number(faults.find((f) => f.method === GET_MENU)?.appliedCount ?? 0n);
   }
 
+  let orderClient: ReturnType<typeof client<typeof OrderService>> | undefined;
+  /** One client of Order for the whole suite: Order is never restarted. */
+  const orders = () => (orderClient ??= client(OrderService, order.address));
+
   /** Places one order; true when it had to be priced from the last known menu. */
   async function placeOrder(): Promise<boolean> {
     ordersInFlight++;
-    const { order: placed } = await client(OrderService, order.address)
+    const { order: placed } = await orders()
       .createOrder({ consumerId: "c-1001", restaurantId: "r-1", lineItems: [{ menuItemId: "m-2", quantity: 1 }] })
       .finally(() => ordersInFlight--);
     return placed?.pricedFromLastKnownMenu ?? false;
@@ -218,12 +222,11 @@ describe.each(["client", "server"] as const)("DISCOVERY=%s: Order calling two Ki
   });
 
   it("answers UNAVAILABLE when no Kitchen is left and the restaurant's menu was never seen", async () => {
-    const orders = client(OrderService, order.address);
     await Promise.all(kitchens.map((k) => k.kill("SIGKILL")));
     // Under server-side discovery, once the router has no Kitchen left it answers Kitchen's calls itself:
     // HTTP 503 (its catch-all route), which gRPC reads as UNAVAILABLE.
     if (serverSide) await routesTo([]);
-    const err = await orders
+    const err = await orders()
       .createOrder({ consumerId: "c-1001", restaurantId: "r-2", lineItems: [{ menuItemId: "m-10", quantity: 1 }] })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: Code.Unavailable });
