@@ -2,7 +2,9 @@
 // SAGA_MODE=orchestration): five real services, a real nats-server, every path of the seed ending in a
 // terminal state in every participant. The same tests run in both modes; where the two legitimately
 // end differently (an orchestrated saga that fails early never asks the later participants), the
-// expectation says so per mode.
+// expectation says so per mode. Each mode runs twice more under server-side discovery (DISCOVERY=server):
+// every gRPC call between the services then goes through Traefik, routed from Consul's catalog, which the
+// harness fills as the registrar; the saga's messages still go over NATS.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { startTestMesh, type TestMesh } from "@ftgo/harness/in-process-mesh.js";
@@ -12,17 +14,21 @@ import {
   placeOrderOverGrpc as placeOrder,
   sagaReaches as sagaSettles,
 } from "@ftgo/harness/saga-over-grpc.js";
-import { SAGA_MODES, type SagaMode } from "@ftgo/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DiscoveryMode, SAGA_MODES, type SagaMode } from "@ftgo/platform";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
+const RUNS = (["client", "server"] as const).flatMap((discovery: DiscoveryMode) =>
+  SAGA_MODES.map((mode) => ({ mode, discovery })),
+);
+
+describe.each(RUNS)("SAGA_MODE=$mode DISCOVERY=$discovery", ({ mode, discovery }) => {
   let mesh: TestMesh;
   let clients: MeshClients;
 
   beforeAll(async () => {
-    mesh = await startTestMesh({ SAGA_MODE: mode });
+    mesh = await startTestMesh({ SAGA_MODE: mode }, { discovery });
     clients = meshClients(mesh);
-  });
+  }, 180_000); // under DISCOVERY=server, Consul and Traefik start too, and each service must be routed
   afterAll(async () => {
     clients?.close();
     await mesh?.stop();
@@ -136,4 +142,39 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
       expect((err as ConnectError).rawMessage).toContain("REJECTED");
     });
   });
+
+  if (discovery === "server") {
+    describe("server-side discovery", () => {
+      // Order prices each order from Kitchen's menu (GetMenu, a gRPC call) and, when Kitchen cannot be reached,
+      // from the last menu it saw of that restaurant, and says so on the order. So an order that is not priced
+      // from the last known menu proves the call reached Kitchen, and one that is proves it did not: with
+      // Kitchen out of Consul's catalog (still running, still on NATS), Order must fail to reach it if, and
+      // only if, its calls go through the router.
+      it("prices orders from Kitchen through the router, and only while the router routes to Kitchen", async () => {
+        if (!mesh.serverSide) throw new Error("the mesh was started without server-side discovery");
+        const { registrar, router } = mesh.serverSide;
+        const kitchen = { service: "kitchen", address: "127.0.0.1", port: mesh.kitchen.port };
+        expect(await router.servers("kitchen")).toEqual([`127.0.0.1:${kitchen.port}`]);
+        expect((await placeOrder(clients, "c-1001")).pricedFromLastKnownMenu).toBe(false);
+
+        // Registering the same process again replaces its entry (same id); deregistering that removes it.
+        await (await registrar.register(kitchen)).deregister();
+        await vi.waitFor(async () => expect(await router.servers("kitchen")).toEqual([]), { timeout: 30_000 });
+        const priced = await placeOrder(clients, "c-1001");
+        expect(priced.pricedFromLastKnownMenu, "an order placed while the router had no Kitchen").toBe(true);
+        // The saga itself runs over NATS, router or not.
+        expect((await orderReaches(clients, priced.orderId)).state).toBe(OrderState.APPROVED);
+
+        await registrar.register(kitchen);
+        await vi.waitFor(async () => expect(await router.servers("kitchen")).toEqual([`127.0.0.1:${kitchen.port}`]), {
+          timeout: 30_000,
+        });
+        // Order's breaker for Kitchen may have opened on those failures: its pause (5 s) is within the wait.
+        await vi.waitFor(
+          async () => expect((await placeOrder(clients, "c-1001")).pricedFromLastKnownMenu).toBe(false),
+          { timeout: 30_000, interval: 250 },
+        );
+      });
+    });
+  }
 });
