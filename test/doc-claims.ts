@@ -13,6 +13,7 @@ export interface DocClaim {
 }
 
 const MAKE_UP = "test/make-up.test.ts";
+const MAKE_UP_SERVER_SIDE = "test/make-up-server-side.test.ts";
 
 /** In the order test/make-up.test.ts runs them: the fault injection last, as it breaks Kitchen for a while. */
 export const DOC_CLAIMS: readonly DocClaim[] = [
@@ -43,6 +44,12 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
     page: "docs/discovery-and-resilience.md",
     marker: "make up REGISTRY=consul",
     runners: ["test/make-up-consul.test.ts"],
+  },
+  { page: "docs/discovery-and-resilience.md", marker: "make up DISCOVERY=server", runners: [MAKE_UP_SERVER_SIDE] },
+  {
+    page: "docs/discovery-and-resilience.md",
+    marker: "127.0.0.1:8090 ftgo.kitchen.v1.KitchenService/GetMenu",
+    runners: [MAKE_UP_SERVER_SIDE],
   },
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },

@@ -87,8 +87,22 @@ describe("the gateway under DISCOVERY=server", () => {
     });
   });
 
-  // Known gap: /readyz checks each service with grpc.health.v1.Health/Check, sent to the router like any
-  // other call; but the router routes by the package in the path (/ftgo.<service>.), and the health
-  // check's path names none, so every service reads UNREACHABLE and the gateway is never ready.
-  it.todo("answers /readyz 200 once every service serves behind the router");
+  // The health check's path names no service (/grpc.health.v1.Health/Check): the gateway's mesh client names
+  // its target in the ftgo-target header, and the router routes on that too.
+  it("answers /readyz 200 once every service serves behind the router", async () => {
+    await vi.waitFor(
+      async () => {
+        const { status, body } = await call(`${url}/readyz`, token);
+        expect(body.services).toMatchObject({
+          order: "SERVING",
+          consumer: "SERVING",
+          kitchen: "SERVING",
+          accounting: "SERVING",
+          delivery: "SERVING",
+        });
+        expect(status).toBe(200);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+  });
 });

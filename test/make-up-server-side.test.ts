@@ -13,6 +13,8 @@ import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
 import { GO_SERVICES, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandsOf, shBlock } from "./doc-blocks.js";
+import { claimsOf } from "./doc-claims.js";
 
 /** The processes the router calls, which up.ts registers: the TypeScript services and the Go one. */
 const ROUTED = [...SERVICE_NAMES, ...GO_SERVICES.map((service) => service.name)];
@@ -205,6 +207,30 @@ describe("make up DISCOVERY=server", () => {
   );
 
   it(
+    "is what the discovery page's blocks say: make traefik, make up DISCOVERY=server, grpcurl through the router",
+    async () => {
+      const [start, call] = claimsOf("test/make-up-server-side.test.ts").map((claim) =>
+        shBlock(claim.page, claim.marker),
+      );
+      if (!start || !call) throw new Error("make-up-server-side.test.ts claims two blocks of the discovery page");
+      expect(commandsOf(start).map((command) => command.line)).toEqual(["make traefik", "make up DISCOVERY=server"]);
+      // make traefik for real: the Traefik this test's make up runs is built, so it must be a quiet no-op.
+      const traefik = await runShell("make traefik", { timeoutMs: COMMAND_TIMEOUT_MS });
+      expect(traefik.code, traefik.stderr).toBe(0);
+      expect(traefik.stdout).not.toContain("building");
+      // make up DISCOVERY=server is `npm start` with DISCOVERY=server: as launched here, which runs make traefik's script.
+      expect(up.output()).toContain("making sure Traefik is built");
+      // The page's call, at this run's router instead of 127.0.0.1:8090.
+      const menu = await runShell(call.text.replaceAll("127.0.0.1:8090", up.routerAddr ?? "(no router)"), {
+        timeoutMs: COMMAND_TIMEOUT_MS,
+      });
+      expect(menu.code, menu.stderr).toBe(0);
+      expect(menu.stdout).toContain('"menuItems"');
+    },
+    3 * COMMAND_TIMEOUT_MS,
+  );
+
+  it(
     "takes a killed kitchen out of Consul and out of Traefik's routes at once, and back in on make start",
     async () => {
       const killed = await run("npm run -s mesh -- kill kitchen");
@@ -240,6 +266,8 @@ describe("make up DISCOVERY=server", () => {
     const output = up.output();
     for (const name of ROUTED)
       expect(output).toContain(`deregistered ${name} from Consul (before it is asked to stop)`);
+    // Nothing had to be killed: the gateway's stop does not wait on the readiness probe's silent connection.
+    expect(output).not.toContain("did not stop within");
     // The agent outlives make up here, so what it lists now is what make up left: nothing but Consul itself.
     expect(await catalog()).toEqual(["consul"]);
   }, 120_000);

@@ -8,7 +8,7 @@ import type { ServiceInstance } from "./service-instance.js";
 import { startTraefik, type Traefik } from "./traefik.js";
 
 /** Consul's gRPC check of every registered process: a crash or a drain turns it critical within this. */
-export const REGISTRAR_CHECK = { interval: "500ms", timeout: "400ms", deregisterAfter: "1m" } as const;
+export const REGISTRAR_CHECK = { interval: "1s", timeout: "900ms", deregisterAfter: "1m" } as const;
 
 export interface ServerSideDiscovery {
   readonly consul: ConsulAgent;

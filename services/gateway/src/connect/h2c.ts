@@ -84,7 +84,9 @@ function sniff(socket: Socket, then: (isHttp2: boolean) => void): void {
     socket.off("end", onReadable);
     socket.off("error", drop);
     socket.setTimeout(0);
-    if (head.length > 0) socket.unshift(head);
+    // Closed before saying anything (a TCP probe): no server gets it, or closing that server would wait for it.
+    if (head.length === 0) return void socket.destroy();
+    socket.unshift(head);
     then(head.subarray(0, PREFACE_START.length).equals(PREFACE_START));
   };
   socket.on("readable", onReadable);
