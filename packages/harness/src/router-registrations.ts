@@ -3,7 +3,9 @@
 // router (Traefik) routes to every one of them, so that a test's first call does not meet the router's
 // 503 for a service it has not picked up yet. A service's stop() leaves the catalog first, as a supervisor
 // would deregister a process before it signals it.
+
 import { type RunningService, SERVICE_NAMES, type ServiceName } from "@ftgo/platform";
+import { waitFor } from "@ftgo/platform/testing";
 import type { ServerSideDiscovery } from "./server-side-discovery.js";
 
 /** How long the router may take to list every registered service on a loaded two-core machine. */
@@ -37,17 +39,19 @@ export async function routedByRouter(
   ssd: ServerSideDiscovery,
   services: Readonly<Record<ServiceName, RunningService>>,
 ): Promise<void> {
-  const deadline = Date.now() + ROUTED_WITHIN_MS;
   let missing: ServiceName[] = [...SERVICE_NAMES];
-  while (missing.length > 0) {
-    const routed = await Promise.all(
-      missing.map(async (name) => (await ssd.router.servers(name)).includes(`127.0.0.1:${services[name].port}`)),
-    );
-    missing = missing.filter((_, i) => !routed[i]);
-    if (missing.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`the router does not route to ${missing.join(", ")} after ${ROUTED_WITHIN_MS / 1000} s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(
+    async () => {
+      const routed = await Promise.all(
+        missing.map(async (name) => (await ssd.router.servers(name)).includes(`127.0.0.1:${services[name].port}`)),
+      );
+      missing = missing.filter((_, i) => !routed[i]);
+      return missing.length === 0;
+    },
+    {
+      timeoutMs: ROUTED_WITHIN_MS,
+      intervalMs: 100,
+      message: () => `the router to route to ${missing.join(", ")} (${ROUTED_WITHIN_MS / 1000} s)`,
+    },
+  );
 }
