@@ -10,6 +10,7 @@ import { type ConsulAgent, startConsulAgent } from "@ftgo/harness/consul-agent.j
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
+import { routedServers, untilRouted } from "@ftgo/harness/traefik.js";
 import { GO_SERVICES, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,12 +41,7 @@ async function catalog(): Promise<string[]> {
 }
 
 /** The `host:port` of every server Traefik's API says it routes `service`'s calls to now. */
-async function routedTo(service: string): Promise<string[]> {
-  const response = await fetch(`${up.routerApiUrl}/api/http/services/${service}@consulcatalog`);
-  if (response.status === 404) return [];
-  const body = (await response.json()) as { loadBalancer?: { servers?: { url: string }[] } };
-  return (body.loadBalancer?.servers ?? []).map((server) => new URL(server.url).host).sort();
-}
+const routedTo = (service: string) => routedServers(up.routerApiUrl as string, service);
 
 /** One passing instance of `service` in Consul, registered by the registrar, at its port; Traefik routes to it. */
 async function registeredAndRouted(service: string): Promise<void> {
@@ -63,10 +59,7 @@ async function registeredAndRouted(service: string): Promise<void> {
     },
     { timeoutMs: ROUTES_FOLLOW_MS, message: `${service}: one instance at ${at}, registered by up.ts, check passing` },
   );
-  await waitFor(async () => (await routedTo(service)).join() === at, {
-    timeoutMs: ROUTES_FOLLOW_MS,
-    message: `Traefik routing ${service} to ${at}`,
-  });
+  await untilRouted(up.routerApiUrl as string, service, [at], ROUTES_FOLLOW_MS);
 }
 
 /** The line of the ready table's "Try:" list that calls `method` (GetMenu), as printed: grpcurl and its arguments. */

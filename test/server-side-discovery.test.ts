@@ -17,6 +17,7 @@ import {
   startServerSideDiscovery,
 } from "@ftgo/harness/server-side-discovery.js";
 import { startService } from "@ftgo/harness/service-instance.js";
+import { untilRouted } from "@ftgo/harness/traefik.js";
 import {
   createGrpcClient,
   createGrpcTransport,
@@ -26,7 +27,7 @@ import {
   type GrpcTransport,
   silentLogger,
 } from "@ftgo/platform";
-import { type NatsServerHandle, startNatsServer, waitFor } from "@ftgo/platform/testing";
+import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** Generous: the check runs every 500 ms, but two cores are shared with other test runs. */
@@ -89,11 +90,7 @@ async function served(kitchen: RegisteredService): Promise<number> {
 }
 const addresses = (list: readonly RegisteredService[]) => list.map((kitchen) => kitchen.address).sort();
 const routedTo = (list: readonly RegisteredService[]) =>
-  waitFor(async () => JSON.stringify(await ssd.router.servers("kitchen")) === JSON.stringify(addresses(list)), {
-    timeoutMs: ROUTING_DEADLINE_MS,
-    intervalMs: 100,
-    message: () => `Traefik to route kitchen to ${addresses(list).join(", ") || "nobody"}`,
-  });
+  untilRouted(ssd.router.apiUrl, "kitchen", addresses(list), ROUTING_DEADLINE_MS);
 
 describe("third-party registration and server-side discovery", () => {
   it("registers each Kitchen once, by the registrar, with a gRPC check and the router's tags", async () => {

@@ -5,8 +5,8 @@
 // would deregister a process before it signals it.
 
 import { type RunningService, SERVICE_NAMES, type ServiceName } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
 import type { ServerSideDiscovery } from "./server-side-discovery.js";
+import { untilRouted } from "./traefik.js";
 
 /** How long the router may take to list every registered service on a loaded two-core machine. */
 const ROUTED_WITHIN_MS = 60_000;
@@ -34,24 +34,14 @@ export async function registerWithRouter(
   };
 }
 
-/** Resolves once the router sends each service's calls to its registered port; throws after a minute. */
+/** Resolves once the router sends each service's calls to its registered port, and there only; throws after a minute. */
 export async function routedByRouter(
   ssd: ServerSideDiscovery,
   services: Readonly<Record<ServiceName, RunningService>>,
 ): Promise<void> {
-  let missing: ServiceName[] = [...SERVICE_NAMES];
-  await waitFor(
-    async () => {
-      const routed = await Promise.all(
-        missing.map(async (name) => (await ssd.router.servers(name)).includes(`127.0.0.1:${services[name].port}`)),
-      );
-      missing = missing.filter((_, i) => !routed[i]);
-      return missing.length === 0;
-    },
-    {
-      timeoutMs: ROUTED_WITHIN_MS,
-      intervalMs: 100,
-      message: () => `the router to route to ${missing.join(", ")} (${ROUTED_WITHIN_MS / 1000} s)`,
-    },
+  await Promise.all(
+    SERVICE_NAMES.map((name) =>
+      untilRouted(ssd.router.apiUrl, name, [`127.0.0.1:${services[name].port}`], ROUTED_WITHIN_MS),
+    ),
   );
 }

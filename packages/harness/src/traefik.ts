@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@ftgo/platform/testing";
 import { freePort } from "./service-instance.js";
 import { startToolProcess } from "./tool-process.js";
 
@@ -138,16 +139,34 @@ export async function startTraefik(options: TraefikOptions): Promise<Traefik> {
     grpcAddr: `127.0.0.1:${grpcPort}`,
     apiUrl,
     pid: router.pid,
-    servers: (service) => serversOf(apiUrl, service),
+    servers: (service) => routedServers(apiUrl, service),
     stop: router.stop,
   };
 }
 
-/** The servers of the catalog's `service` in Traefik's API; a service it does not know (yet) has none. */
-async function serversOf(apiUrl: string, service: string): Promise<string[]> {
+/** The servers of the catalog's `service` in Traefik's API at `apiUrl`, sorted; a service it does not know (yet) has none. */
+export async function routedServers(apiUrl: string, service: string): Promise<string[]> {
   const response = await fetch(`${apiUrl}/api/http/services/${service}@consulcatalog`);
   if (response.status === 404) return [];
   if (!response.ok) throw new Error(`traefik API: ${response.status} for ${service}@consulcatalog`);
   const body = (await response.json()) as { loadBalancer?: { servers?: { url: string }[] } };
   return (body.loadBalancer?.servers ?? []).map((server) => new URL(server.url).host).sort();
+}
+
+/**
+ * Resolves once the router at `apiUrl` sends `service`'s calls to exactly `hosts` (`host:port`, any order; none:
+ * it routes nowhere), as it does after the catalog's blocking query returns; throws after `timeoutMs`.
+ */
+export async function untilRouted(
+  apiUrl: string,
+  service: string,
+  hosts: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  const want = [...hosts].sort().join(", ");
+  await waitFor(async () => (await routedServers(apiUrl, service)).join(", ") === want, {
+    timeoutMs,
+    intervalMs: 100,
+    message: `Traefik to route ${service} to ${want || "nobody"}`,
+  });
 }
