@@ -2,17 +2,16 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OrderApprovedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../src/db.js";
+import type { Database } from "../src/db.js";
 import { silentLogger } from "../src/log.js";
 import { ensureEventStream } from "../src/messaging/channels.js";
-import { createOutbox } from "../src/messaging/outbox.js";
 import { type OutboxRelay, startOutboxRelay } from "../src/messaging/relay.js";
 import { type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
 import { waitFor } from "../src/testing/wait.js";
+import { openOutboxStore } from "./message-fixtures.js";
 
 // This file changes the order stream's settings to make the broker refuse one message, so it runs its own broker.
 const STREAM = "FTGO_ORDER_EVENTS";
@@ -45,12 +44,9 @@ describe("startOutboxRelay, a batch in flight", () => {
 
   /** A connection to the service database in file `name`, with an outbox. */
   const openStore = (name: string) => {
-    const db = openDatabase(join(dir, `${name}.db`), []);
-    open.push(db);
-    const outbox = createOutbox(db);
-    const approve = (orderId: string) =>
-      db.transaction(() => outbox.append(OrderApprovedSchema, { orderId }, { correlationId: orderId }))();
-    return { db, approve };
+    const store = openOutboxStore(join(dir, `${name}.db`));
+    open.push(store.db);
+    return store;
   };
   const startRelay = (db: Database, pollIntervalMs?: number) => {
     const relay = startOutboxRelay({ db, nc, log, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
