@@ -2,20 +2,19 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OrderApprovedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import { OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Database, openDatabase } from "../src/db.js";
+import type { Database } from "../src/db.js";
 import { silentLogger } from "../src/log.js";
 import { ensureEventStream } from "../src/messaging/channels.js";
 import { type Consumers, startConsumers } from "../src/messaging/consumer.js";
-import { createOutbox } from "../src/messaging/outbox.js";
 import { listParkedRows } from "../src/messaging/parked.js";
 import { type OutboxRelay, startOutboxRelay } from "../src/messaging/relay.js";
 import { on } from "../src/messaging/subscriptions.js";
 import { waitFor } from "../src/testing/wait.js";
-import { anOrderCreated } from "./message-fixtures.js";
+import { anOrderCreated, openOutboxStore } from "./message-fixtures.js";
 
 const STREAM = "FTGO_ORDER_EVENTS";
 const log = silentLogger();
@@ -41,12 +40,9 @@ describe("startOutboxRelay", () => {
 
   /** A service database of its own (file `name`), with an outbox. */
   const openStore = (name: string) => {
-    const db = openDatabase(join(dir, `${name}.db`), []);
-    open.push(db);
-    const outbox = createOutbox(db);
-    const approve = (orderId: string) =>
-      db.transaction(() => outbox.append(OrderApprovedSchema, { orderId }, { correlationId: orderId }))();
-    return { db, outbox, approve };
+    const store = openOutboxStore(join(dir, `${name}.db`));
+    open.push(store.db);
+    return store;
   };
   const startRelay = (db: Database, options: { pollIntervalMs?: number; retentionMs?: number } = {}) => {
     const relay = startOutboxRelay({ db, nc, log, ...options });

@@ -9,6 +9,11 @@ const LEASE_MS = 5_000;
 export interface Lease {
   /** Takes the lease if it is free or expired, extends it if this holder has it: true when it does. */
   renew(): boolean;
+  /**
+   * True, without a database write, when this holder renewed the lease less than half a lease ago: it
+   * cannot have expired, so nobody else can hold it. A busy relay renews per batch and skips the rest.
+   */
+  fresh(): boolean;
   /** Gives it up, so that another instance need not wait for it to expire. */
   release(): void;
 }
@@ -34,12 +39,19 @@ export function createLease(db: Database, table: string, holder: string): Lease 
     WHERE ${table}.holder = excluded.holder OR ${table}.expires_at <= @now
   `);
   const drop = db.prepare<[string]>(`DELETE FROM ${table} WHERE holder = ?`);
+  let renewedAt: number | undefined;
   return {
     renew() {
       const now = Date.now();
-      return claim.run({ holder, now, expiresAt: now + LEASE_MS }).changes === 1;
+      const held = claim.run({ holder, now, expiresAt: now + LEASE_MS }).changes === 1;
+      renewedAt = held ? now : undefined;
+      return held;
+    },
+    fresh() {
+      return renewedAt !== undefined && Date.now() - renewedAt < LEASE_MS / 2;
     },
     release() {
+      renewedAt = undefined;
       drop.run(holder);
     },
   };

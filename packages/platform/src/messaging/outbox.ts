@@ -8,6 +8,7 @@ import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { Database } from "../db.js";
 import { brokerLimitReader, MessageTooLargeError, wireSize } from "./broker-limit.js";
 import { commandSubject, DEFAULT_PARTITIONS, eventSubject, partitionOf, replySubject } from "./channels.js";
+import { signalOutboxCommit } from "./commit-signal.js";
 import { encodeBody, envelopeHeaders, MessageHeader } from "./envelope.js";
 
 /** Where an appended message belongs: its saga (the order id), its cause and its request, when known. */
@@ -98,6 +99,7 @@ export function createOutbox(db: Database, options: { partitions?: number } = {}
         payload,
         createdAt: Date.now(),
       });
+      signalOutboxCommit(db); // the relay publishes it as soon as this transaction commits
       return envelope.messageId;
     };
   const [event, command, reply] = [writer("append"), writer("send"), writer("reply")];

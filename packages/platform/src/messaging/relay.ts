@@ -1,5 +1,6 @@
 // The outbox relay: the second half of transactional messaging. It reads committed outbox rows in
-// order and publishes each to JetStream, marking it published only once JetStream has stored it. A
+// order and publishes them to JetStream, a batch in flight at a time (relay-batch.ts), marking each
+// published only once JetStream has stored it. A
 // crash between the two means the row is published again at the next start; `Nats-Msg-Id` (the
 // message id) lets JetStream drop that second copy, and the receivers' processed-messages table drops
 // anything that still gets through. Delivery is at least once; the effect is once. A row the broker
@@ -10,12 +11,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
 import { createPause } from "../pause.js";
-import { recordMaxPayload, wireSize } from "./broker-limit.js";
-import { channelOf, ensureChannelStream } from "./channels.js";
-import { MessageHeader, toNatsHeaders } from "./envelope.js";
+import { recordMaxPayload } from "./broker-limit.js";
+import { onOutboxCommit } from "./commit-signal.js";
 import { createLease } from "./lease.js";
-import { createOutboxTable, type OutboxRow } from "./outbox.js";
-import { isPermanentPublishError, PermanentPublishError, parker } from "./parked.js";
+import { createOutboxTable } from "./outbox.js";
+import { parker } from "./parked.js";
+import { createBatchPublisher } from "./relay-batch.js";
 
 export interface OutboxStats {
   /** Rows not yet published. */
@@ -60,8 +61,10 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
 /**
- * Starts the relay of a service's outbox: it publishes unpublished rows one at a time in `seq` order
- * (so each order's events, and all events, leave in commit order), on every `kick()` and every poll.
+ * Starts the relay of a service's outbox: it publishes unpublished rows in batches, in `seq` order (so
+ * each order's events leave in commit order, also when a batch fails half way: see relay-batch.ts),
+ * after every transaction that appends to this database's outbox, on every `kick()`, and at every poll
+ * (for rows another process wrote). A kick or commit during a pass makes one more pass, without waiting.
  * While NATS is away it retries with exponential backoff, and `stats()` shows the growing lag. Before
  * publishing to a channel's stream the first time it ensures the stream exists. When several instances
  * share one database file, a lease row elects one leader to publish; the others stand by. It records
@@ -75,15 +78,23 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   recordMaxPayload(db, options.nc.info?.max_payload);
   const parked = parker(db);
   const lease = createLease(db, "outbox_lease", randomUUID());
-  const next = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT 1");
-  const markPublished = db.prepare<[number, number]>("UPDATE outbox SET published_at = ? WHERE seq = ?");
+  const parkedListeners: (() => void)[] = [];
+  const batches = createBatchPublisher({
+    db,
+    nc: options.nc,
+    js,
+    log,
+    lease,
+    onParked: () => {
+      for (const listener of parkedListeners) listener();
+    },
+  });
   const lag = db.prepare<[], { pending: number; oldest: number | null }>(
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL",
   );
   const prune = db.prepare<[number]>("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?");
-  const ensuredStreams = new Set<string>();
 
-  const parkedListeners: (() => void)[] = [];
+  const stopListening = onOutboxCommit(db, kick);
   let published = 0;
   let lastError: string | undefined;
   let leader = false;
@@ -107,53 +118,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   })();
 
-  /** Publishes rows until none is left or this relay has lost the lease. */
+  /** Publishes batches until none is left or this relay has lost the lease; throws a batch's failure. */
   async function publishPending(): Promise<void> {
-    for (let row = next.get(); row; row = next.get()) {
-      let ack: Awaited<ReturnType<typeof js.publish>>;
-      try {
-        ack = await publish(row);
-      } catch (err) {
-        if (!isPermanentPublishError(err)) throw err;
-        const reason = err instanceof Error ? err.message : String(err);
-        parked.park(row.seq, reason);
-        for (const listener of parkedListeners) listener();
-        log.error(
-          { orderId: row.correlation_id, messageId: row.message_id, type: row.type, subject: row.subject, reason },
-          "outbox row parked: the broker will never take it; the order needs a person (npm run dead-letters -- parked)",
-        );
-        continue;
-      }
-      const stillLeader = db.transaction((seq: number) => {
-        markPublished.run(Date.now(), seq);
-        return lease.renew();
-      })(row.seq);
-      published++;
-      if (ack.duplicate) log.debug({ messageId: row.message_id }, "outbox row was already in JetStream");
-      if (!stillLeader) return;
+    for (;;) {
+      const batch = await batches.publishNext();
+      published += batch.published;
+      if (batch.failure !== undefined) throw batch.failure;
+      if (batch.read === 0 || !batch.leader) return;
     }
-  }
-
-  /** Publishes one row; throws PermanentPublishError (or the client's InvalidArgumentError) if it never can be. */
-  async function publish(row: OutboxRow) {
-    let channel: ReturnType<typeof channelOf>;
-    try {
-      channel = channelOf(row.subject);
-    } catch (err) {
-      throw new PermanentPublishError(err instanceof Error ? err.message : String(err));
-    }
-    const { domain, kind } = channel;
-    if (!ensuredStreams.has(`${domain}.${kind}`)) {
-      await ensureChannelStream(options.nc, domain, kind);
-      ensuredStreams.add(`${domain}.${kind}`);
-    }
-    const record = JSON.parse(row.headers) as Record<string, string>;
-    const size = wireSize({ ...record, [MessageHeader.NatsMsgId]: row.message_id }, row.payload.length);
-    const limit = options.nc.info?.max_payload;
-    if (limit !== undefined && size > limit) {
-      throw new PermanentPublishError(`${row.type} is ${size} bytes, over the broker's max_payload ${limit}`);
-    }
-    return js.publish(row.subject, row.payload, { msgID: row.message_id, headers: toNatsHeaders(record) });
   }
 
   async function run(): Promise<void> {
@@ -162,7 +134,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       kicked = false;
       try {
         if (!connected) throw new Error("NATS is disconnected");
-        leader = lease.renew();
+        leader = lease.fresh() || lease.renew(); // each batch renews it too: no write per pass while busy
         if (leader) await publishPending();
         if (leader && Date.now() - lastPrune >= Math.min(retentionMs, 60_000)) {
           prune.run(Date.now() - retentionMs);
@@ -173,7 +145,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         lastError = undefined;
       } catch (err) {
         failures++;
-        ensuredStreams.clear(); // the stream may be what is missing
+        batches.forgetStreams(); // the stream may be what is missing
         lastError = err instanceof Error ? err.message : String(err);
         if (failures === 1) log.warn({ err }, "outbox relay cannot publish; retrying with backoff");
         else log.debug({ err, failures }, "outbox relay still cannot publish");
@@ -187,12 +159,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     leader = false;
   }
 
+  /** Another pass, now if the relay rests, right after the current one if it is publishing. */
+  function kick(): void {
+    kicked = true;
+    rest.wake();
+  }
+
   const running = run();
   return {
-    kick() {
-      kicked = true;
-      rest.wake();
-    },
+    kick,
     onParked(listener) {
       parkedListeners.push(listener);
     },
@@ -202,6 +177,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       return { pending, oldestPendingAgeMs, published, lastError, leader, parked: parked.count() };
     },
     async stop() {
+      stopListening();
       stopping = true;
       rest.wake({ force: true });
       await running;
