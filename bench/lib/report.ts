@@ -137,7 +137,8 @@ function comparisonsOf(result: SuiteResult): (Comparison & { ratios: Ratios })[]
   }));
 }
 
-function verdictsOf(result: SuiteResult): GoalVerdict[] {
+/** Each goal of `result` checked against its contenders' medians. */
+export function verdictsOf(result: SuiteResult): GoalVerdict[] {
   return result.goals.map((goal) => {
     const figure = goal.figure ?? "callsPerSecond";
     const value = contender(result, goal.contender).median[figure];
