@@ -14,7 +14,7 @@ import type { SagaMode } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { percentile } from "../../lib/stats.js";
+import { measurementOf, percentile } from "../../lib/stats.js";
 import type { BenchOptions, Measurement } from "../../lib/suite.js";
 import { measurePublishRate } from "./ceiling.js";
 import { driveSagas, driveSteadyRate, meshTarget, type SagaDrive } from "./drive.js";
@@ -164,15 +164,7 @@ async function settled(
 
 /** A run's orders per second over `seconds`, and its create → end latencies. */
 export function measured(run: SagaDrive, seconds: number): Measurement {
-  const sorted = Float64Array.from(run.latenciesMs).sort();
-  const calls = run.orderIds.length;
-  return {
-    calls,
-    seconds,
-    callsPerSecond: calls / seconds,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-  };
+  return measurementOf(run.latenciesMs, seconds);
 }
 
 function total(counts: Record<string, number>): number {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { percentile } from "../../lib/stats.js";
+import { measurementOf } from "../../lib/stats.js";
 import type { BenchOptions, Measurement } from "../../lib/suite.js";
 import { openBareStore } from "./bare/store.js";
 
@@ -31,14 +31,7 @@ export function measureCommitRate(options: BenchOptions): Measurement {
   try {
     commitFor(commit, options.warmupSeconds);
     const { latenciesMs, seconds } = commitFor(commit, options.seconds);
-    const sorted = Float64Array.from(latenciesMs).sort();
-    return {
-      calls: sorted.length,
-      seconds,
-      callsPerSecond: sorted.length / seconds,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
-    };
+    return measurementOf(latenciesMs, seconds);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
