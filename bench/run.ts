@@ -28,7 +28,11 @@ function readOptions(env: NodeJS.ProcessEnv): BenchOptions & { saga: SagaSuiteSe
     concurrency: read("BENCH_CONCURRENCY", 64, true),
     rounds: read("BENCH_ROUNDS", 2, true),
     progress: (line: string) => process.stderr.write(`${line}\n`),
-    saga: { orders: read("BENCH_SAGA_ORDERS", 300, true), inFlight: read("BENCH_SAGA_IN_FLIGHT", 32, true) },
+    saga: {
+      orders: read("BENCH_SAGA_ORDERS", 300, true),
+      inFlight: read("BENCH_SAGA_IN_FLIGHT", 32, true),
+      compareWith: env.BENCH_COMPARE_WITH || undefined,
+    },
   };
   if (problems.length > 0) throw new Error(`invalid benchmark settings:\n  ${problems.join("\n  ")}`);
   return options;

@@ -29,15 +29,45 @@ const running = new Set<ChildProcess>();
 export async function startServerChild(
   script: string,
   args: readonly string[],
-  { startTimeoutMs = 20_000, stopGraceMs = 5_000 }: ServerChildOptions = {},
+  options: ServerChildOptions = {},
 ): Promise<ServerChild> {
+  const { pid, firstLine, stop } = await startChild(script, args, options);
+  const port = Number(firstLine);
+  if (Number.isInteger(port) && port > 0) return { pid, port, stop };
+  await stop();
+  throw new Error(`server child printed ${JSON.stringify(firstLine)} where a port was expected`);
+}
+
+/** A child that listens on no port (a message consumer, say), as started by `startWorkerChild`. */
+export type WorkerChild = Omit<ServerChild, "port">;
+
+/**
+ * Runs `script` like `startServerChild`, for a child that serves no port: it is ready once it prints
+ * `ready` as its first stdout line.
+ */
+export async function startWorkerChild(
+  script: string,
+  args: readonly string[],
+  options: ServerChildOptions = {},
+): Promise<WorkerChild> {
+  const { pid, firstLine, stop } = await startChild(script, args, options);
+  if (firstLine === "ready") return { pid, stop };
+  await stop();
+  throw new Error(`child printed ${JSON.stringify(firstLine)} where "ready" was expected`);
+}
+
+async function startChild(
+  script: string,
+  args: readonly string[],
+  { startTimeoutMs = 20_000, stopGraceMs = 5_000 }: ServerChildOptions,
+): Promise<{ pid: number; firstLine: string; stop: () => Promise<void> }> {
   const child = fork(script, args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "inherit", "ipc"] });
   running.add(child);
   child.once("exit", () => running.delete(child));
   const stop = () => stopChild(child, stopGraceMs);
   try {
-    const port = await readPort(child, startTimeoutMs);
-    return { pid: child.pid as number, port, stop };
+    const firstLine = await readFirstLine(child, startTimeoutMs);
+    return { pid: child.pid as number, firstLine, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -64,30 +94,23 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   }
 }
 
-/** The child's first stdout line as a port; any later lines are passed on to stderr, tagged with its pid. */
-function readPort(child: ChildProcess, timeoutMs: number): Promise<number> {
+/** The child's first stdout line; any later lines are passed on to stderr, tagged with its pid. */
+function readFirstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   return new Promise((resolve, reject) => {
     const settle = (outcome: () => void) => {
       clearTimeout(timer);
       child.off("exit", onExit);
-      lines.on("line", (line) => process.stderr.write(`[server ${child.pid}] ${line}\n`));
+      lines.on("line", (line) => process.stderr.write(`[child ${child.pid}] ${line}\n`));
       outcome();
     };
     const onExit = (code: number | null, signal: string | null) =>
-      settle(() => reject(new Error(`server child exited (${signal ?? code}) before printing its port`)));
+      settle(() => reject(new Error(`child exited (${signal ?? code}) before printing its first line`)));
     const timer = setTimeout(
-      () => settle(() => reject(new Error(`server child printed no port within ${timeoutMs} ms`))),
+      () => settle(() => reject(new Error(`child printed nothing within ${timeoutMs} ms`))),
       timeoutMs,
     );
     child.once("exit", onExit);
-    lines.once("line", (line) => {
-      const port = Number(line);
-      settle(() =>
-        Number.isInteger(port) && port > 0
-          ? resolve(port)
-          : reject(new Error(`server child printed ${JSON.stringify(line)} where a port was expected`)),
-      );
-    });
+    lines.once("line", (line) => settle(() => resolve(line)));
   });
 }

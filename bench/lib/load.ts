@@ -1,4 +1,4 @@
-import { percentile } from "./stats.js";
+import { measurementOf } from "./stats.js";
 import type { Measurement } from "./suite.js";
 
 export interface LoadOptions {
@@ -21,14 +21,7 @@ export interface LoadOptions {
 export async function runLoad(call: () => Promise<unknown>, options: LoadOptions): Promise<Measurement> {
   await window(call, options.concurrency, options.warmupSeconds);
   const { latenciesMs, seconds } = await window(call, options.concurrency, options.seconds);
-  const sorted = Float64Array.from(latenciesMs).sort();
-  return {
-    calls: sorted.length,
-    seconds,
-    callsPerSecond: sorted.length / seconds,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-  };
+  return measurementOf(latenciesMs, seconds);
 }
 
 /** Keeps `concurrency` calls in flight for `seconds`; returns each completed call's latency. */

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, release } from "node:os";
 import { join } from "node:path";
-import type { BenchOptions, Comparison, ContenderResult, SuiteResult, ThroughputGoal } from "./suite.js";
+import type { BenchOptions, Comparison, ContenderResult, Figure, Goal, SuiteResult } from "./suite.js";
 
 /** Where results are kept: one file per run, plus `latest-<suite>.json` for the most recent one. */
 export const RESULTS_DIR = new URL("../results/", import.meta.url).pathname;
@@ -13,7 +13,8 @@ export interface Ratios {
   readonly p99: number;
 }
 
-export interface GoalVerdict extends ThroughputGoal {
+export interface GoalVerdict extends Goal {
+  /** What was checked: the ratio of the two figures, or the figure itself for an absolute goal. */
   readonly ratio: number;
   readonly met: boolean;
 }
@@ -39,10 +40,6 @@ export function formatReport(result: SuiteResult, options: BenchOptions): string
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number)))
       .join("   ");
   const baseline = contender(result, result.baseline);
-  const goals = verdictsOf(result).map(
-    (g) =>
-      `goal: ${contender(result, g.contender).label} ≥ ${g.atLeast} × ${baseline.label} calls/s → ${fixed(g.ratio, 2)}  ${g.met ? "PASS" : "BELOW GOAL"}`,
-  );
   return [
     `${result.suite}: ${result.description}`,
     `${options.concurrency} in flight · ${options.warmupSeconds} s warm-up + ${options.seconds} s × ${options.rounds} round(s), median · ${machine.node} · ${machine.cpu} × ${machine.cores}`,
@@ -52,12 +49,46 @@ export function formatReport(result: SuiteResult, options: BenchOptions): string
     ...rows.map(line),
     "",
     `ratios are to ${baseline.label}; goals are informative, never a test.`,
-    ...goals,
+    ...goalsTable(result),
     ...comparisonsOf(result).map(
       (c) =>
         `${c.label}: × calls/s ${fixed(c.ratios.callsPerSecond, 2)}, × p50 ${fixed(c.ratios.p50, 2)}, × p99 ${fixed(c.ratios.p99, 2)}`,
     ),
+    ...(result.notes ?? []),
   ].join("\n");
+}
+
+/** The goals as a table: figure | this run | goal | met? (none when the suite has no goals). */
+function goalsTable(result: SuiteResult): string[] {
+  const verdicts = verdictsOf(result);
+  if (verdicts.length === 0) return [];
+  const rows = verdicts.map((g) => [
+    goalLabel(result, g),
+    shown(g, g.ratio),
+    [g.atLeast === undefined ? "" : `≥ ${shown(g, g.atLeast)}`, g.atMost === undefined ? "" : `≤ ${shown(g, g.atMost)}`]
+      .filter(Boolean)
+      .join(" and "),
+    g.met ? "PASS" : "BELOW GOAL",
+  ]);
+  const header = ["figure", "this run", "goal", "met?"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join(" | ");
+  return ["", line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
+const FIGURE_NAMES: Readonly<Record<Figure, string>> = { callsPerSecond: "calls/s", p50Ms: "p50", p99Ms: "p99" };
+
+function goalLabel(result: SuiteResult, g: Goal): string {
+  if (g.label) return g.label;
+  const figure = FIGURE_NAMES[g.figure ?? "callsPerSecond"];
+  const of = contender(result, g.contender).label;
+  return g.absolute ? `${of} ${figure}` : `${of} ÷ ${contender(result, g.over ?? result.baseline).label}, ${figure}`;
+}
+
+/** A goal's value as the table shows it: a ratio with ×, an absolute latency in ms, an absolute rate per second. */
+function shown(g: Goal, value: number): string {
+  if (!g.absolute) return `${fixed(value, 2)}×`;
+  return (g.figure ?? "callsPerSecond") === "callsPerSecond" ? `${fixed(value, 0)}/s` : `${fixed(value, 1)} ms`;
 }
 
 /**
@@ -76,6 +107,7 @@ export async function saveReport(result: SuiteResult, options: BenchOptions, at 
     contenders: result.contenders.map((c) => ({ ...c, ratios: ratiosOf(result, c) })),
     goals: verdictsOf(result),
     ...(result.comparisons ? { comparisons: comparisonsOf(result) } : {}),
+    ...(result.notes ? { notes: result.notes } : {}),
   };
   const text = `${JSON.stringify(json, null, 2)}\n`;
   // Colons are not allowed in Windows file names; the ISO timestamp keeps its order without them.
@@ -105,10 +137,15 @@ function comparisonsOf(result: SuiteResult): (Comparison & { ratios: Ratios })[]
   }));
 }
 
-function verdictsOf(result: SuiteResult): GoalVerdict[] {
+/** Each goal of `result` checked against its contenders' medians. */
+export function verdictsOf(result: SuiteResult): GoalVerdict[] {
   return result.goals.map((goal) => {
-    const ratio = ratiosOf(result, contender(result, goal.contender)).callsPerSecond;
-    return { ...goal, ratio, met: ratio >= goal.atLeast };
+    const figure = goal.figure ?? "callsPerSecond";
+    const value = contender(result, goal.contender).median[figure];
+    const ratio = goal.absolute ? value : value / contender(result, goal.over ?? result.baseline).median[figure];
+    const met =
+      (goal.atLeast === undefined || ratio >= goal.atLeast) && (goal.atMost === undefined || ratio <= goal.atMost);
+    return { ...goal, ratio, met };
   });
 }
 
@@ -128,5 +165,6 @@ function describeMachine() {
 }
 
 function fixed(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return "—";
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }

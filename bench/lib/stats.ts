@@ -37,3 +37,15 @@ export function medianMeasurement(rounds: readonly Measurement[]): Measurement {
     p99Ms: of((m) => m.p99Ms),
   };
 }
+
+/** A timed window as a measurement: its calls per second, and the p50/p99 of their latencies. */
+export function measurementOf(latenciesMs: readonly number[], seconds: number): Measurement {
+  const sorted = Float64Array.from(latenciesMs).sort();
+  return {
+    calls: sorted.length,
+    seconds,
+    callsPerSecond: sorted.length / seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
+}

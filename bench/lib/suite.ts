@@ -35,10 +35,24 @@ export interface ContenderResult {
   readonly median: Measurement;
 }
 
-/** A target the report checks: `contender`'s throughput is at least `atLeast` × the baseline's. */
-export interface ThroughputGoal {
+/** Which figure of a measurement a goal looks at. */
+export type Figure = "callsPerSecond" | "p50Ms" | "p99Ms";
+
+/**
+ * A target the report checks. Plainly, `{ contender, atLeast }`: the contender's throughput is at least
+ * `atLeast` × the baseline's. `over` divides by another contender's figure instead of the baseline's;
+ * `figure` looks at a latency instead of calls/s; `absolute` checks the figure itself (ms, or calls/s)
+ * rather than a ratio; `atMost` bounds it from above (for latencies, and ratios of latencies).
+ */
+export interface Goal {
   readonly contender: string;
-  readonly atLeast: number;
+  readonly over?: string;
+  readonly figure?: Figure;
+  readonly absolute?: boolean;
+  readonly atLeast?: number;
+  readonly atMost?: number;
+  /** How the goals table names the figure; derived from the contenders' labels when absent. */
+  readonly label?: string;
 }
 
 /**
@@ -58,8 +72,10 @@ export interface SuiteResult {
   /** Name of the contender every ratio divides by. */
   readonly baseline: string;
   readonly contenders: readonly ContenderResult[];
-  readonly goals: readonly ThroughputGoal[];
+  readonly goals: readonly Goal[];
   readonly comparisons?: readonly Comparison[];
+  /** Lines printed under the goals (and saved): what a figure compares with, or why a goal was not checked. */
+  readonly notes?: readonly string[];
 }
 
 export interface Suite {
