@@ -43,7 +43,7 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
   const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
   // Verified tokens, so that a client's every request does not pay an Ed25519 verification; each entry
   // lives until its token expires. Tokens verified with this key only: a new key is a new authenticator.
-  const verified = createVerifiedTokens(MAX_REMEMBERED_TOKENS);
+  const verified = createVerifiedTokens<Caller>(MAX_REMEMBERED_TOKENS);
   const verifyOptions = {
     algorithms: [ALGORITHM],
     issuer: config.issuer,

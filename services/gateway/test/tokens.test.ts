@@ -1,7 +1,7 @@
 import { waitFor } from "@ftgo/platform/testing";
 import { describe, expect, it } from "vitest";
 import type { AuthConfig } from "../src/config.js";
-import { createAuthenticator } from "../src/tokens.js";
+import { type Caller, createAuthenticator } from "../src/tokens.js";
 import { createVerifiedTokens } from "../src/verified-tokens.js";
 
 const config = (ttlSeconds: number): AuthConfig => ({
@@ -15,7 +15,7 @@ const config = (ttlSeconds: number): AuthConfig => ({
 describe("createVerifiedTokens", () => {
   it("answers a remembered token until its expiry, and not after", () => {
     let now = 1_000;
-    const memo = createVerifiedTokens(10, () => now);
+    const memo = createVerifiedTokens<Caller>(10, () => now);
     memo.remember("t-1", { role: "consumer", subject: "c-1" }, 2_000);
     expect(memo.get("t-1")).toEqual({ role: "consumer", subject: "c-1" });
     now = 2_000;
@@ -24,7 +24,7 @@ describe("createVerifiedTokens", () => {
   });
 
   it("keeps at most its bound, forgetting the oldest token first", () => {
-    const memo = createVerifiedTokens(2, () => 0);
+    const memo = createVerifiedTokens<Caller>(2, () => 0);
     for (const token of ["t-1", "t-2", "t-3"]) memo.remember(token, { role: "admin", subject: "admin" }, 10);
     expect(memo.size).toBe(2);
     expect(memo.get("t-1")).toBeUndefined();
