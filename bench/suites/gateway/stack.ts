@@ -1,16 +1,19 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { type ProcessMesh, startProcessMesh } from "@ftgo/harness/process-mesh.js";
-import { freePort } from "@ftgo/harness/service-instance.js";
+import { freePort, type ServiceInstance } from "@ftgo/harness/service-instance.js";
 import { describeExit, type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { DEFAULT_CALL_POLICY } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { createHttpClient, type HttpClient } from "./http.js";
 
 /*
- * What the gateway suite calls: the mesh as `make up` runs it (five service processes, a nats-server
- * of its own, a temp data dir) and the gateway in a process of its own in front of it, started the
- * way `make up` starts it, with the settings below so that it measures the edge and not its limits.
+ * What the gateway suite calls: the mesh as `make up` runs it (five service processes, the Go Loyalty
+ * service beside them, a nats-server of its own, a temp data dir) and the gateway in a process of its own
+ * in front of it, started the way `make up` starts it, with the settings below so that it measures the
+ * edge and not its limits. Loyalty answers the points leg of an order's details: without it, that leg
+ * would fail fast with UNAVAILABLE and the composed figure would time an error path.
  */
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -22,7 +25,7 @@ const ECHOED_LINES = 20;
 const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const;
 
 /** The backends whose calls the measured routes make. */
-const MEASURED_TARGETS = ["KITCHEN", "ORDER", "ACCOUNTING", "DELIVERY"] as const;
+const MEASURED_TARGETS = ["KITCHEN", "ORDER", "ACCOUNTING", "DELIVERY", "LOYALTY"] as const;
 
 /**
  * The gateway's settings that differ from its defaults, and why; saved with the results.
@@ -44,6 +47,10 @@ export function gatewaySettings(concurrency: number): Record<string, string> {
 
 export interface GatewayStack {
   readonly mesh: ProcessMesh;
+  /** The Go Loyalty service, on the mesh's nats-server and data dir. */
+  readonly loyalty: ServiceInstance;
+  /** The gateway process's id, whose CPU time the suite reads (cpu.ts). */
+  readonly gatewayPid: number;
   /** A keep-alive HTTP/1.1 client of the gateway, with up to `concurrency` connections. */
   readonly http: HttpClient;
   /** Stops the gateway, then the mesh; safe to call twice. */
@@ -76,6 +83,7 @@ export async function startGatewayStack({
 }: GatewayStackOptions): Promise<GatewayStack> {
   const startedAt = Date.now();
   const mesh = await startProcessMesh();
+  let loyalty: ServiceInstance | undefined;
   let gateway: ServiceProcess | undefined;
   let http: HttpClient | undefined;
   const output = { lines: 0, whileStopping: [] as string[], stopping: false };
@@ -91,10 +99,12 @@ export async function startGatewayStack({
         output.whileStopping = [];
       }
     } finally {
+      await loyalty?.stop();
       await mesh.stop();
     }
   };
   try {
+    loyalty = await startLoyaltyBeside(mesh, { LOG_LEVEL: "warn" });
     const port = await freePort();
     const tail: string[] = [];
     gateway = startServiceProcess({
@@ -119,7 +129,8 @@ export async function startGatewayStack({
       },
     });
     const { pid } = gateway;
-    if (pid !== undefined) live.add(pid);
+    if (pid === undefined) throw new Error("the gateway process did not start");
+    live.add(pid);
     const exited = gateway.exited.then((status) => {
       throw new Error(`the gateway ${describeExit(status)}:\n${tail.join("\n")}`);
     });
@@ -136,7 +147,7 @@ export async function startGatewayStack({
       exited,
     ]);
     progress(`gateway: mesh + gateway (pid ${pid}) ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    return { mesh, http, stop };
+    return { mesh, loyalty, gatewayPid: pid, http, stop };
   } catch (err) {
     await stop().catch(() => {}); // the start-up error says more than a teardown one
     throw err;

@@ -72,7 +72,8 @@ export interface CachedRequest {
 
 /**
  * Answers a GET from the cache: `X-Cache: hit|miss`, `Cache-Control`, an `ETag` of the body, and 304 with no
- * body when the client already holds that representation (`If-None-Match`). `present` turns the cached value
+ * body when the client already holds that representation (`If-None-Match`). With `ttlMs` 0 the cache is off:
+ * `X-Cache: miss`, `Cache-Control: no-store`, no ETag and never a 304. `present` turns the cached value
  * into this caller's body, and may refuse (another consumer's order) before anything is sent.
  */
 export async function sendCached<T>(
@@ -86,6 +87,12 @@ export async function sendCached<T>(
   const { value, hit } = await deps.cache.get(key, ttlMs, load);
   // Serialized once: the ETag is a hash of exactly the bytes sent, and fastify does not encode them again.
   const json = JSON.stringify(present(value));
+  if (ttlMs <= 0) {
+    // Nothing is cached, so there is nothing to revalidate against: no hash of the body on every request,
+    // no ETag, and an If-None-Match is answered with the body like any other request.
+    reply.headers({ "x-cache": "miss", "cache-control": "no-store" });
+    return reply.type("application/json; charset=utf-8").send(json);
+  }
   const etag = `"${createHash("sha256").update(json).digest("base64url").slice(0, 27)}"`;
   reply.headers({ "x-cache": hit ? "hit" : "miss", "cache-control": cacheControl, etag });
   const ifNoneMatch = request.headers["if-none-match"];

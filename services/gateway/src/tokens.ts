@@ -15,6 +15,10 @@ import {
 } from "jose";
 import type { AuthConfig } from "./config.js";
 import { GatewayError } from "./errors.js";
+import { createVerifiedTokens } from "./verified-tokens.js";
+
+/** Tokens remembered as verified at once; beyond that the oldest is forgotten (and verified again if seen). */
+export const MAX_REMEMBERED_TOKENS = 10_000;
 
 export const ALGORITHM = "EdDSA";
 
@@ -37,6 +41,9 @@ export interface Authenticator {
 export async function createAuthenticator(config: AuthConfig): Promise<Authenticator> {
   const { privateKey, publicKey } = await loadKeyPair(config.privateKeyPem);
   const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
+  // Verified tokens, so that a client's every request does not pay an Ed25519 verification; each entry
+  // lives until its token expires. Tokens verified with this key only: a new key is a new authenticator.
+  const verified = createVerifiedTokens<Caller>(MAX_REMEMBERED_TOKENS);
   const verifyOptions = {
     algorithms: [ALGORITHM],
     issuer: config.issuer,
@@ -61,6 +68,8 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
       if (authorization === undefined) return { role: "anonymous" };
       const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization)?.[1];
       if (!token) throw invalidToken("the Authorization header is not `Bearer <token>`");
+      const known = verified.get(token);
+      if (known) return known;
       try {
         const { payload } = await jwtVerify(
           token,
@@ -70,7 +79,9 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
           },
           verifyOptions,
         );
-        return callerOf(payload);
+        const caller = callerOf(payload);
+        verified.remember(token, caller, (payload.exp ?? 0) * 1000);
+        return caller;
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         throw invalidToken(error instanceof errors.JOSEError ? describeJoseError(error) : "the token is malformed");

@@ -18,6 +18,7 @@ import {
 import { type CallContext, currentCall, REQUEST_ID_HEADER } from "./call-context.js";
 import { createMethodDefinition } from "./definition.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { withoutStack } from "./stackless.js";
 import { fromGrpcStatus } from "./status.js";
 
 export interface GrpcTransportOptions {
@@ -97,15 +98,20 @@ function createUnaryFn(method: DescMethod, transport: GrpcTransport) {
   const { path, requestSerialize, responseDeserialize } = createMethodDefinition(method);
   return (request: MessageInitShape<DescMessage>, options: CallOptions = {}) => {
     const outgoing = prepareCall(transport, options, currentCall());
+    const message = create(method.input, request);
     return new Promise<Message>((resolve, reject) => {
-      const call = transport.channel.makeUnaryRequest(
-        path,
-        requestSerialize,
-        responseDeserialize,
-        create(method.input, request),
-        outgoing.metadata,
-        { deadline: outgoing.deadline },
-        (error, response) => (error ? reject(fromGrpcStatus(error, error)) : resolve(response as Message)),
+      // grpc-js builds an Error per call to keep the caller's stack for a failure; the ConnectError the
+      // caller gets has its own, so that one is built empty (stackless.ts).
+      const call = withoutStack(() =>
+        transport.channel.makeUnaryRequest(
+          path,
+          requestSerialize,
+          responseDeserialize,
+          message,
+          outgoing.metadata,
+          { deadline: outgoing.deadline },
+          (error, response) => (error ? reject(fromGrpcStatus(error, error)) : resolve(response as Message)),
+        ),
       );
       watchCall(call, options, outgoing.signals);
     });

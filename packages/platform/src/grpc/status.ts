@@ -2,6 +2,7 @@ import { appendHeaders, Code, ConnectError } from "@connectrpc/connect";
 import type { Metadata, StatusObject } from "@grpc/grpc-js";
 import { DomainError } from "../errors.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { isExpectedAnswer, withoutStack } from "./stackless.js";
 
 /*
  * The one place where errors become gRPC statuses and back. Connect's `Code` and gRPC's status numbers
@@ -35,12 +36,15 @@ export function toGrpcStatus(error: ConnectError, trailers: Headers | undefined)
 /**
  * The error a client raises for a failed call: code and message as the server sent them, and the
  * response trailers as `metadata`, so callers handle remote failures exactly as Connect clients do.
+ * An expected answer (NOT_FOUND, …) is built without a stack trace: nobody reads it, and it is built often.
  */
 export function fromGrpcStatus(
   status: { code: number; details: string; metadata?: Metadata },
   cause?: unknown,
 ): ConnectError {
-  return new ConnectError(status.details, status.code as Code, metadataToHeaders(status.metadata), undefined, cause);
+  const code = status.code as Code;
+  const build = () => new ConnectError(status.details, code, metadataToHeaders(status.metadata), undefined, cause);
+  return isExpectedAnswer(code) ? withoutStack(build) : build();
 }
 
 /**
