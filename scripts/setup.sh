@@ -35,7 +35,9 @@ node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
 # npm dependencies: npm ci writes node_modules/.package-lock.json, so a newer package-lock.json means stale.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (npm ci)"
-  npm ci
+  # Once more on failure: better-sqlite3 compiles from source here, and node-gyp has been seen to fail after a
+  # good build (ENOENT on its build/node_gyp_bins); a second npm ci starts from a clean node_modules.
+  npm ci || { say "npm ci failed; trying once more"; npm ci; }
 fi
 
 # apt_install <package> <what it is, and where else to get it>: installs a Debian/Ubuntu package as root, or

@@ -37,32 +37,41 @@ export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Caller>;
 }
 
-/** Opens the signing key from config, or generates a key pair that lives as long as this process. */
-export async function createAuthenticator(config: AuthConfig): Promise<Authenticator> {
+/**
+ * Opens the signing key from config, or generates a key pair that lives as long as this process.
+ * `now` (epoch ms) is the clock tokens are issued, checked and remembered by; tests move it by hand.
+ */
+export async function createAuthenticator(
+  config: AuthConfig,
+  now: () => number = Date.now,
+): Promise<Authenticator> {
   const { privateKey, publicKey } = await loadKeyPair(config.privateKeyPem);
   const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
   // Verified tokens, so that a client's every request does not pay an Ed25519 verification; each entry
   // lives until its token expires. Tokens verified with this key only: a new key is a new authenticator.
-  const verified = createVerifiedTokens<Caller>(MAX_REMEMBERED_TOKENS);
-  const verifyOptions = {
+  const verified = createVerifiedTokens<Caller>(MAX_REMEMBERED_TOKENS, now);
+  const verifyOptions = () => ({
     algorithms: [ALGORITHM],
     issuer: config.issuer,
     audience: config.audience,
     requiredClaims: ["sub", "exp", "role"],
-  };
+    currentDate: new Date(now()),
+  });
 
   return {
     keyId,
-    issue: (caller) =>
-      new SignJWT({ role: caller.role })
+    issue: (caller) => {
+      const issuedAt = Math.floor(now() / 1000);
+      return new SignJWT({ role: caller.role })
         .setProtectedHeader({ alg: ALGORITHM, kid: keyId, typ: "JWT" })
         .setSubject(caller.subject)
         .setIssuer(config.issuer)
         .setAudience(config.audience)
-        .setIssuedAt()
-        .setNotBefore("0s")
-        .setExpirationTime(`${config.ttlSeconds}s`)
-        .sign(privateKey),
+        .setIssuedAt(issuedAt)
+        .setNotBefore(issuedAt)
+        .setExpirationTime(issuedAt + config.ttlSeconds)
+        .sign(privateKey);
+    },
 
     async authenticate(authorization) {
       if (authorization === undefined) return { role: "anonymous" };
@@ -77,7 +86,7 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
             if (header.kid !== keyId) throw new errors.JWKSNoMatchingKey();
             return publicKey;
           },
-          verifyOptions,
+          verifyOptions(),
         );
         const caller = callerOf(payload);
         verified.remember(token, caller, (payload.exp ?? 0) * 1000);
