@@ -12,11 +12,13 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
+import { residentBytes } from "@ftgo/harness/process-progress.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
+import { buildServices, builtMain } from "@ftgo/harness/service-build.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
 import { COURIERS, createRegistrar, GATEWAY, GO_SERVICES, SERVICES, silentLogger } from "@ftgo/platform";
@@ -37,7 +39,7 @@ import {
 /**
  * How long a process may take to become ready while it runs. A process that exits fails at once; one that
  * runs but never answers is given this long, far more than a loaded machine needs (ten Node processes
- * transpiling TypeScript with tsx at once), so the cap only catches a process that is stuck.
+ * starting at once, TSX=1 transpiling them too), so the cap only catches a process that is stuck.
  */
 const READY_CAP_MS = 180_000;
 const STOP_GRACE_MS = 10_000;
@@ -74,6 +76,8 @@ const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
 const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bindHost;
 const restart = restartPolicy(env.RESTART);
+/** TSX=1: run the services' sources with tsx, as before the build step (no build; slower starts). */
+const withTsx = env.TSX === "1";
 const registry = registryKind(env.REGISTRY);
 const consulAddr = env.CONSUL_HTTP_ADDR || "127.0.0.1:8500";
 const discovery = discoveryMode(env.DISCOVERY);
@@ -177,6 +181,8 @@ try {
     if (stopping) await stopping;
   }
   await buildGoServices();
+  if (stopping) await stopping;
+  await buildTypeScriptServices();
   if (stopping) await stopping;
   say(
     `waiting for ${listeners.length} services to be ready (gRPC SERVING; the gateway accepting connections) and ` +
@@ -374,8 +380,29 @@ async function buildGoServices(): Promise<void> {
 }
 
 /**
- * Runs `name`: a TypeScript service, the gateway or a courier from `services/<dir>/src/main.ts` (dir `courier`
- * for couriers), a Go service from its binary in go/bin. Its log lines go to this terminal.
+ * Bundles the TypeScript services (service-build.ts) when a source changed since their last build: each then
+ * starts with plain `node`, without transpiling anything. A no-op (a hash of each input) when nothing changed.
+ */
+async function buildTypeScriptServices(): Promise<void> {
+  if (withTsx) {
+    say("TSX=1: running the services' sources with tsx (no build)");
+    return;
+  }
+  const started = performance.now();
+  const builds = await buildServices();
+  const rebuilt = builds.filter((b) => b.rebuilt).map((b) => b.dir);
+  const took = `${Math.round(performance.now() - started)} ms`;
+  say(
+    rebuilt.length > 0
+      ? `built ${rebuilt.join(", ")} (esbuild, ${took}; npm run build:services)`
+      : `services' bundles up to date (${took})`,
+  );
+}
+
+/**
+ * Runs `name`: a TypeScript service, the gateway or a courier from its bundle of `services/<dir>/src/main.ts`
+ * (dir `courier` for couriers; with TSX=1 the sources through tsx), a Go service from its binary in go/bin.
+ * Its log lines go to this terminal.
  */
 function startProcess(name: string, kind: ProcessKind, own: Record<string, string>): ServiceProcess {
   const addresses = Object.fromEntries(listeners.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
@@ -383,7 +410,9 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
   const [command, args] =
     kind === "go-service"
       ? [join(root, "go", "bin", name), []]
-      : [process.execPath, ["--import", "tsx", join("services", dir, "src", "main.ts")]];
+      : withTsx
+        ? [process.execPath, ["--import", "tsx", join("services", dir, "src", "main.ts")]]
+        : [process.execPath, [relative(root, builtMain(dir))]];
   return startServiceProcess({
     name,
     command,
@@ -415,10 +444,16 @@ function printSummary(): void {
     [
       paint("1;32", "ftgo-mesh is up"),
       ...listeners.map((entry) =>
-        row(entry.name, entry.kind === "go-service" ? `${entry.address}  (Go: go/cmd/${entry.name})` : entry.address),
+        row(
+          entry.name,
+          `${entry.kind === "go-service" ? `${entry.address}  (Go: go/cmd/${entry.name})` : entry.address}${startCost(entry.name)}`,
+        ),
       ),
       ...COURIERS.map((c) =>
-        row(c.id, `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)`),
+        row(
+          c.id,
+          `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)${startCost(c.id)}`,
+        ),
       ),
       row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
       ...(discovery === "server"
@@ -443,6 +478,10 @@ function printSummary(): void {
           ? "server (registered by up.ts, routed by Traefik; DISCOVERY=client|server)"
           : `client (each service registers itself in ${registry === "consul" ? "Consul" : "NATS KV"}; its callers pick an instance; DISCOVERY=client|server)`,
       ),
+      row(
+        "start-up",
+        `${(performance.now() / 1000).toFixed(1)} s from launch to this table (${withTsx ? "TSX=1: sources through tsx" : "services run from their bundles"})`,
+      ),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
@@ -455,6 +494,17 @@ function printSummary(): void {
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/**
+ * "  · ready in 412 ms · 61 MB": how long the process took from spawn to ready, and its resident memory now
+ * (it and its children), for the issue's start-up goals.
+ */
+function startCost(name: string): string {
+  const entry = supervisor.status().find((p) => p.name === name);
+  if (!entry?.pid || entry.readyMs === undefined) return "";
+  const megabytes = residentBytes(entry.pid) / 2 ** 20;
+  return `  · ready in ${Math.round(entry.readyMs)} ms · ${megabytes.toFixed(0)} MB`;
 }
 
 /** grpcurl at each service's own address, with the schema from its server reflection. */

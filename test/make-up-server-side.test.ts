@@ -133,7 +133,8 @@ describe("make up DISCOVERY=server", () => {
     const children = up.children();
     for (const name of [...ROUTED, "gateway"]) {
       const child = children.find(
-        (c) => c.command.includes(`services/${name}/src/main.ts`) || c.command.endsWith(`go/bin/${name}`),
+        // A TypeScript process runs its bundle (service-build.ts), a Go one its binary.
+        (c) => c.command.endsWith(`ftgo-services/${name}/main.mjs`) || c.command.endsWith(`go/bin/${name}`),
       );
       expect(child, `${name} runs under make up`).toBeDefined();
       const processEnv = environmentOf(child?.pid as number);

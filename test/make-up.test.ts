@@ -103,7 +103,8 @@ describe("make up", () => {
     expect(shBlock("README.md", "make test").text).toMatch(/^make up\b/m);
     expect(readFileSync(join(ROOT, "Makefile"), "utf8")).toMatch(/^up:.*\n\tnpm start$/m);
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start).toBe("tsx scripts/up.ts");
-    // Its direct children, less tsx's esbuild helper (each node process has one, so up.ts's own shows here too).
+    // Its direct children, less tsx's esbuild helper (up.ts itself runs with tsx; the services, from their bundles,
+    // have none).
     const started = up.children();
     // services, Go services, GATEWAY, couriers, nats-server
     const expected = SERVICES.length + GO_SERVICES.length + 1 + COURIERS.length + 1;
@@ -111,6 +112,12 @@ describe("make up", () => {
       started.map((child) => child.command),
       `${SERVICE_NAMES.join(", ")}, ${GO_SERVICES.map((s) => s.name)}, ${GATEWAY.name}, couriers, nats-server`,
     ).toHaveLength(expected);
+    // A TypeScript service runs its bundle, built by up.ts (service-build.ts), with plain node: no tsx.
+    for (const name of SERVICE_NAMES) {
+      expect(started.map((child) => child.command)).toContainEqual(
+        expect.stringMatching(`^\\S*node node_modules/\\.cache/ftgo-services/${name}/main\\.mjs$`),
+      );
+    }
     // A Go service runs its own binary, built from go/cmd by up.ts: no node, no tsx.
     for (const { name } of GO_SERVICES) {
       expect(started.map((child) => child.command)).toContainEqual(expect.stringMatching(`go/bin/${name}$`));

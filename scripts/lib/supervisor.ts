@@ -31,6 +31,8 @@ export interface ProcessStatus {
   readonly how?: string;
   /** How many times it was started again after its first start. */
   readonly restarts: number;
+  /** How long its last start took, from spawn to ready, in ms (once it has been ready). */
+  readonly readyMs?: number;
 }
 
 /** What a start or a kill did, in a sentence for the person who asked; `ok` false when it could not. */
@@ -89,6 +91,7 @@ interface Slot {
   restartTimer?: NodeJS.Timeout;
   /** The signal `kill` sent, so that the log says the exit was asked for. */
   killedWith?: NodeJS.Signals;
+  readyMs?: number;
 }
 
 export type Supervisor = ReturnType<typeof createSupervisor>;
@@ -122,6 +125,7 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
       state: slot.state,
       how: slot.how ? slot.how + restarting : undefined,
       restarts: Math.max(0, slot.starts - 1),
+      readyMs: slot.readyMs,
     };
   };
 
@@ -145,6 +149,8 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
     slot.how = undefined;
     slot.state = "starting";
     slot.starts++;
+    slot.readyMs = undefined;
+    const spawnedAt = performance.now();
     const child = slot.spec.spawn();
     slot.child = child;
     const alive = new AbortController();
@@ -162,6 +168,7 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
       await hooks.onReady?.(name);
       if (slot.child !== child || alive.signal.aborted) throw new Error("exited");
       slot.state = "ready";
+      slot.readyMs = performance.now() - spawnedAt;
       slot.backoffMs = FIRST_BACKOFF_MS;
       return { ok: true, message: `${name} is ready (pid ${child.pid})`, process: statusOf(slot) };
     } catch (err) {

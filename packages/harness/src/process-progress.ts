@@ -2,6 +2,7 @@
 // children (tsx's esbuild) have used, read from /proc. A readiness wait keeps waiting while this grows,
 // so that a machine busy with other work slows a start down without failing it, while a process that
 // hangs (waits on something that never comes) fails after a stall instead of after an arbitrary budget.
+// Also what a process costs in memory once it runs (residentBytes), for `make up`'s ready table.
 import { readFileSync } from "node:fs";
 
 /**
@@ -10,22 +11,42 @@ import { readFileSync } from "node:fs";
  */
 export function cpuTicks(pid: number): number {
   let ticks = 0;
-  const seen = new Set<number>();
-  const visit = (id: number) => {
-    if (seen.has(id)) return;
-    seen.add(id);
+  for (const id of processTree(pid)) {
     const stat = read(`/proc/${id}/stat`);
-    if (!stat) return;
+    if (!stat) continue;
     // Fields after the command (which may hold spaces, hence the last ")"): state is field 3, utime 14,
     // stime 15, cutime 16, cstime 17 (proc(5)); cutime/cstime hold children already reaped.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     for (const index of [11, 12, 13, 14]) ticks += Number(fields[index] ?? 0) || 0;
+  }
+  return ticks;
+}
+
+/**
+ * The resident memory, in bytes, of `pid` and every process below it (a tsx-run service has esbuild's
+ * helper under it, which is part of what running it costs); 0 where /proc cannot tell.
+ */
+export function residentBytes(pid: number): number {
+  let kilobytes = 0;
+  for (const id of processTree(pid)) {
+    const rss = /^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${id}/status`) ?? "");
+    kilobytes += Number(rss?.[1] ?? 0);
+  }
+  return kilobytes * 1024;
+}
+
+/** `pid` and the processes below it, as /proc lists them now. */
+function processTree(pid: number): number[] {
+  const seen: number[] = [];
+  const visit = (id: number) => {
+    if (seen.includes(id)) return;
+    seen.push(id);
     for (const child of (read(`/proc/${id}/task/${id}/children`) ?? "").split(" ")) {
       if (child.trim()) visit(Number(child));
     }
   };
   visit(pid);
-  return ticks;
+  return seen;
 }
 
 /** A progress measure for `pid`: its CPU ticks plus whatever `more` counts (lines of output, say). */

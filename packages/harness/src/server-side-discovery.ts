@@ -77,6 +77,9 @@ async function registered(registrar: Registrar, service: ServiceInstance): Promi
     get pid() {
       return service.pid;
     },
+    get readyMs() {
+      return service.readyMs;
+    },
     get running() {
       return service.running;
     },

@@ -1,12 +1,13 @@
 // One service of the mesh as `make up` runs it — its own OS process — so that a test can do to it what
 // happens to real ones: SIGKILL it mid-saga, restart it on the same port and database, run two side by side.
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@ftgo/platform/roster";
 import { isTracked, sendSignal } from "./child-processes.js";
 import { progressOf } from "./process-progress.js";
 import { waitUntilReady } from "./readiness.js";
+import { builtMain, builtServices } from "./service-build.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -23,8 +24,9 @@ export type ProcessName = ServiceName | "loyalty";
 export interface StartServiceOptions {
   readonly name: ProcessName;
   /**
-   * The program to run instead of `node --import tsx services/<name>/src/main.ts`: a built Go binary,
-   * say (loyalty-process.ts). Run from the repository root with the same environment.
+   * The program to run instead of the service's bundle (`node node_modules/.cache/ftgo-services/<name>/main.mjs`):
+   * a built Go binary, say (loyalty-process.ts), or `node --import tsx` on its sources (the start-up benchmark's
+   * baseline). Run from the repository root with the same environment.
    */
   readonly program?: { readonly file: string; readonly args?: readonly string[] };
   readonly dataDir: string;
@@ -51,6 +53,8 @@ export interface ServiceInstance {
   readonly address: string;
   /** The current process id; restart() changes it. */
   readonly pid: number | undefined;
+  /** How long its last start took, from spawning the process to SERVING, in ms. */
+  readonly readyMs: number;
   /** False between a kill and the restart. */
   readonly running: boolean;
   /** Exits nobody asked for (a crash, not a kill() or stop()), each described ("exited with code 1"). */
@@ -69,8 +73,9 @@ export interface ServiceInstance {
 }
 
 /**
- * Starts one service as `make up` does — `node --import tsx services/<name>/src/main.ts` with PORT,
- * DATA_DIR, NATS_URL, LOG_LEVEL=warn — and resolves once `grpc.health.v1.Health/Check` answers SERVING.
+ * Starts one service as `make up` does — `node node_modules/.cache/ftgo-services/<name>/main.mjs`, the bundle
+ * built from its sources (service-build.ts; built first if stale) — with PORT, DATA_DIR, NATS_URL,
+ * LOG_LEVEL=warn, and resolves once `grpc.health.v1.Health/Check` answers SERVING.
  * It waits as long as the process makes progress (CPU time, output), up to a cap (readiness.ts); it
  * rejects with the process's output at once if the process exits, and kills it if it stalls, reaches the
  * cap or `signal` aborts: a start that fails leaves no process behind.
@@ -78,6 +83,7 @@ export interface ServiceInstance {
 export async function startService(options: StartServiceOptions): Promise<ServiceInstance> {
   const { name, instance = 1 } = options;
   const label = instance === 1 ? name : `${name}#${instance}`;
+  if (!options.program) await builtServices();
   const port = options.port ?? (await freePort());
   const address = `${HOST}:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -98,15 +104,15 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   };
   const crashes: string[] = [];
   let current: { pid: number | undefined; exited: Promise<ExitStatus>; expected: boolean } | undefined;
+  let readyMs = Number.NaN;
 
   const launch = async (signal?: AbortSignal) => {
     if (signal?.aborted) throw abandoned(signal);
+    const spawnedAt = performance.now();
     const child = startServiceProcess({
       name: label,
       command: options.program?.file ?? process.execPath,
-      args: options.program
-        ? [...(options.program.args ?? [])]
-        : ["--import", "tsx", join("services", name, "src", "main.ts")],
+      args: options.program ? [...(options.program.args ?? [])] : [relative(ROOT, builtMain(name))],
       cwd: ROOT,
       env,
       onLine: remember,
@@ -129,6 +135,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     try {
       const progress = progressOf(child.pid, () => linesWritten);
       await Promise.race([waitUntilReady(address, { progress, signal: ready.signal }), exitedEarly]);
+      readyMs = performance.now() - spawnedAt;
     } catch (err) {
       ready.abort();
       await terminate("SIGKILL");
@@ -162,6 +169,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     address,
     get pid() {
       return current?.pid;
+    },
+    get readyMs() {
+      return readyMs;
     },
     get running() {
       return current?.pid !== undefined && isTracked(current.pid);
