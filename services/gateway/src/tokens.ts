@@ -41,10 +41,7 @@ export interface Authenticator {
  * Opens the signing key from config, or generates a key pair that lives as long as this process.
  * `now` (epoch ms) is the clock tokens are issued, checked and remembered by; tests move it by hand.
  */
-export async function createAuthenticator(
-  config: AuthConfig,
-  now: () => number = Date.now,
-): Promise<Authenticator> {
+export async function createAuthenticator(config: AuthConfig, now: () => number = Date.now): Promise<Authenticator> {
   const { privateKey, publicKey } = await loadKeyPair(config.privateKeyPem);
   const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
   // Verified tokens, so that a client's every request does not pay an Ed25519 verification; each entry
