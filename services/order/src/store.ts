@@ -119,6 +119,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
      ON CONFLICT (restaurant_id) DO UPDATE SET menu = excluded.menu, seen_at = excluded.seen_at`,
   );
   const knownMenu = db.prepare<[string], { menu: Buffer }>("SELECT menu FROM known_menus WHERE restaurant_id = ?");
+  /** The menu this process last saved, per restaurant (a few restaurants: a few entries). */
+  const savedMenus = new Map<string, Buffer>();
   const byId = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE order_id = ?");
   const byKey = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE idempotency_key = ?");
   const page = db.prepare<{ consumerId: string; before: number; limit: number }, OrderRow>(
@@ -200,7 +202,12 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     },
     rememberMenu(menu) {
       const restaurantId = menu.restaurant?.restaurantId;
-      if (restaurantId) saveMenu.run(restaurantId, toBinary(GetMenuResponseSchema, menu), Date.now());
+      if (!restaurantId) return;
+      const bytes = Buffer.from(toBinary(GetMenuResponseSchema, menu));
+      // Nearly every order sees the menu the last one saw: only a change costs a write (and a commit).
+      if (savedMenus.get(restaurantId)?.equals(bytes)) return;
+      saveMenu.run(restaurantId, bytes, Date.now());
+      savedMenus.set(restaurantId, bytes);
     },
     lastKnownMenu(restaurantId) {
       const row = knownMenu.get(restaurantId);
