@@ -2,6 +2,11 @@
 // compete for the same partition durables. One message per partition in flight (max_ack_pending: 1)
 // must keep each order's events handled one at a time, in order, so no participant ever records a
 // state change its state machine does not allow.
+// What this test cannot see: in the saga, the messages one participant gets for one order on one stream are
+// causally spaced (each exists only after the one before was handled), so even a durable that let eight through
+// at once leaves this test green (tried: max_ack_pending 8). The partition rule itself is proven, and fails at
+// max_ack_pending 8, by packages/platform/test/messaging-consumer.test.ts: 200 messages of 20 orders in bursts,
+// two competing instances, nine first attempts failing.
 
 import { eventStreams } from "@ftgo/harness/jetstream-streams.js";
 import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
