@@ -84,6 +84,8 @@ let once: Promise<ServiceBuild[]> | undefined;
  * setup has built, each check finds the bundles fresh (hashing ~30 ms) and writes nothing.
  */
 export function builtServices(): Promise<ServiceBuild[]> {
+  // Built once, unless a bundle has gone since (an `npm ci` clears node_modules, and the cache with it).
+  if (once && !serviceDirs().every((dir) => existsSync(builtMain(dir)))) once = undefined;
   once ??= buildServices().catch((err: unknown) => {
     once = undefined; // a failed build (a syntax error) is retried by the next start, after the fix
     throw err;
