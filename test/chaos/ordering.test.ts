@@ -8,9 +8,6 @@
 // does, two events of one order back to back on one stream, and fails then: the partition rule is what it sees.
 
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { OrderCancelRequestedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
 import { eventStreams } from "@ftgo/harness/jetstream-streams.js";
 import { auditSagas, eventsPublishedTwice } from "@ftgo/harness/saga-audit.js";
@@ -79,9 +76,8 @@ describe.sequential("two instances each of Kitchen and Accounting, sharing their
     // OrderCancelRequested to an outbox, published by the platform's relay (so both land in the order's
     // partition of Order's event stream, one right after the other). Order itself knows none of these orders
     // and ignores what comes back about them.
-    const dir = mkdtempSync(join(tmpdir(), "ftgo-bursts-"));
     const nc = await connect({ servers: mesh.nats.url });
-    const db = openDatabase(join(dir, "bursts.db"), []);
+    const db = openDatabase(":memory:", []);
     const relay = startOutboxRelay({ db, nc, log: silentLogger() });
     try {
       const outbox = createOutbox(db, { partitions: mesh.partitions });
@@ -125,7 +121,6 @@ describe.sequential("two instances each of Kitchen and Accounting, sharing their
       await relay.stop();
       db.close();
       await nc.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
 });

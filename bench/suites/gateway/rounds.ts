@@ -1,8 +1,8 @@
+import { cpuMs } from "@ftgo/harness/process-progress.js";
 import { runLoad } from "../../lib/load.js";
 import { median, medianMeasurement } from "../../lib/stats.js";
 import type { ContenderResult, Measurement } from "../../lib/suite.js";
 import type { Contender } from "./calls.js";
-import { cpuMsOf } from "./cpu.js";
 
 /*
  * Interleaved rounds, as in the other suites: every round measures every contender once, in the same
@@ -53,9 +53,9 @@ export async function measureRounds(
         calls++;
         return contender.call();
       };
-      const cpuBefore = cpuMsOf(gatewayPid);
+      const cpuBefore = cpuMs(gatewayPid);
       const m = await runLoad(counted, { concurrency, seconds, warmupSeconds: warmup });
-      const cpuPerCall = (cpuMsOf(gatewayPid) - cpuBefore) / calls;
+      const cpuPerCall = (cpuMs(gatewayPid) - cpuBefore) / calls;
       measured.get(contender.name)?.push(m);
       if (contender.viaGateway) cpu.get(contender.name)?.push(cpuPerCall);
       progress(

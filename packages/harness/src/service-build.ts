@@ -25,15 +25,10 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 /** Where the bundles go, relative to the root. */
 const OUT_DIR = "node_modules/.cache/ftgo-services";
 
+/** The runtime the bundles are built for. */
+const RUNTIME = { platform: "node", target: "node20", format: "esm" } as const;
 /** What changes every bundle when it changes: part of each bundle's stamp, so that changing it rebuilds. */
-const OPTIONS = {
-  esbuild: esbuildVersion,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  external: "npm",
-  importMetaUrl: "source",
-};
+const OPTIONS = { esbuild: esbuildVersion, ...RUNTIME, external: "npm", importMetaUrl: "source" };
 const OPTIONS_KEY = createHash("sha256").update(JSON.stringify(OPTIONS)).digest("hex");
 
 export interface ServiceBuild {
@@ -107,9 +102,7 @@ async function bundle(dirs: readonly string[], root: string): Promise<void> {
     outdir: OUT_DIR,
     outExtension: { ".js": ".mjs" },
     bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
+    ...RUNTIME,
     plugins: [npmPackagesExternal, importMetaUrlOfSource],
     metafile: true,
     write: false,

@@ -26,7 +26,7 @@ import { channelOf, ensureChannelStream } from "./channels.js";
 import { MessageHeader, toNatsHeaders } from "./envelope.js";
 import type { Lease } from "./lease.js";
 import type { OutboxRow } from "./outbox.js";
-import { isPermanentPublishError, PermanentPublishError, parker } from "./parked.js";
+import { isPermanentPublishError, PermanentPublishError, type parker } from "./parked.js";
 
 /** Rows in flight at once: enough to carry a burst in one round trip, few enough to stay under the ack timeout. */
 export const BATCH_SIZE = 64;
@@ -48,6 +48,8 @@ export interface BatchPublisherOptions {
   readonly js: JetStreamClient;
   readonly log: Logger;
   readonly lease: Lease;
+  /** Where a row the broker will never take goes (the relay's; it counts them for its stats). */
+  readonly parked: ReturnType<typeof parker>;
   /** Called after a row is parked. */
   readonly onParked: () => void;
 }
@@ -59,15 +61,16 @@ export interface BatchPublisher {
   forgetStreams(): void;
 }
 
+type Channel = ReturnType<typeof channelOf>;
+
 /** A row ready to go (its subject, headers and stream known), or one the broker will never take. */
 type Planned =
-  | { readonly row: OutboxRow; readonly stream: string; readonly headers: MsgHdrs }
+  | { readonly row: OutboxRow; readonly channel: Channel; readonly stream: string; readonly headers: MsgHdrs }
   | { readonly row: OutboxRow; readonly refused: PermanentPublishError };
 
 /** Publishes a service's pending outbox rows a batch at a time, keeping the rules above. */
 export function createBatchPublisher(options: BatchPublisherOptions): BatchPublisher {
-  const { db, nc, js, log, lease } = options;
-  const parked = parker(db);
+  const { db, nc, js, log, lease, parked } = options;
   const pending = db.prepare<[number], OutboxRow>(
     "SELECT * FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?",
   );
@@ -97,7 +100,7 @@ export function createBatchPublisher(options: BatchPublisherOptions): BatchPubli
 
   /** The row's stream and headers, or why the broker will never take it. */
   function prepare(row: OutboxRow): Planned {
-    let channel: ReturnType<typeof channelOf>;
+    let channel: Channel;
     try {
       channel = channelOf(row.subject);
     } catch (err) {
@@ -110,15 +113,14 @@ export function createBatchPublisher(options: BatchPublisherOptions): BatchPubli
       const refused = new PermanentPublishError(`${row.type} is ${size} bytes, over the broker's max_payload ${limit}`);
       return { row, refused };
     }
-    return { row, stream: `${channel.domain}.${channel.kind}`, headers: toNatsHeaders(record) };
+    return { row, channel, stream: `${channel.domain}.${channel.kind}`, headers: toNatsHeaders(record) };
   }
 
   /** Before the first publish to a channel's stream, makes sure the stream exists (in order, before any publish). */
   async function ensureStreams(batch: readonly Planned[]): Promise<void> {
     for (const planned of batch) {
       if (!("stream" in planned) || ensuredStreams.has(planned.stream)) continue;
-      const { domain, kind } = channelOf(planned.row.subject);
-      await ensureChannelStream(nc, domain, kind);
+      await ensureChannelStream(nc, planned.channel.domain, planned.channel.kind);
       ensuredStreams.add(planned.stream);
     }
   }

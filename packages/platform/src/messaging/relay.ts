@@ -85,6 +85,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     js,
     log,
     lease,
+    parked,
     onParked: () => {
       for (const listener of parkedListeners) listener();
     },
