@@ -1,7 +1,7 @@
 # The images of docker-compose.yml, from one build context (the repository root):
 #   go-build   builds the Go programs (go/cmd/loyalty) and grpc_health_probe, without cgo;
 #   loyalty    the Go Loyalty service alone on a static base (target: loyalty);
-#   (last)     every TypeScript process: the sources run with tsx, as in `make up`. Each compose service picks
+#   (last)     every TypeScript process: the sources run with tsx, as `make up TSX=1` does. Each compose service picks
 #              its entry point: node --import tsx services/<name>/src/main.ts. It is the default target.
 # grpc_health_probe answers the containers' health checks with the standard grpc.health.v1 Check, the same
 # protocol Consul's gRPC checks and `make up`'s readiness use.
