@@ -139,7 +139,11 @@ describe("the gateway in front of the Create Order saga", () => {
       mesh.url,
       token,
       orderId,
-      (body) => body.order.state === "APPROVED" && body.payment?.state === "AUTHORIZED",
+      // Order and Kitchen both react to CreditCardAuthorized, in either order: wait for the ticket too.
+      (body) =>
+        body.order.state === "APPROVED" &&
+        body.payment?.state === "AUTHORIZED" &&
+        body.ticket?.state === "AWAITING_ACCEPTANCE",
     );
     expect(details.ticket.state).toBe("AWAITING_ACCEPTANCE");
     expect(details.points).toBeNull();
