@@ -1,12 +1,12 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup consul traefik up status kill start display trace ftgo test generate lint typecheck bench clean
+.PHONY: help setup consul traefik jaeger up status kill start display trace ftgo test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 
-setup: ## install what `make up` needs: npm dependencies, nats-server
+setup: ## install what `make up` needs: npm dependencies, nats-server, Jaeger (built from source the first time; TRACING=off skips it)
 	@bash scripts/setup.sh
 
 consul: ## build the Consul agent v1.16.3 (MPL-2.0) from source into .tools/bin/consul (~13 min the first time)
@@ -14,6 +14,9 @@ consul: ## build the Consul agent v1.16.3 (MPL-2.0) from source into .tools/bin/
 
 traefik: ## build Traefik v3.6.12 (MIT), the router of DISCOVERY=server, into .tools/bin/traefik (~10 min the first time)
 	@bash scripts/traefik.sh
+
+jaeger: ## build Jaeger v1.75.0 (Apache-2.0), the traces back-end of `make up`, into .tools/bin/jaeger (~10 min the first time)
+	@bash scripts/jaeger.sh
 
 up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
 	npm start
@@ -30,7 +33,7 @@ start: ## start a process of the running `make up` again (SVC=kitchen)
 display: ## a restaurant's live kitchen display (RESTAURANT=r-1 by default); Ctrl-C stops it
 	npm run kitchen-display -- $(or $(RESTAURANT),r-1)
 
-trace: ## every message the services sent for an order, and its sagas (ORDER=<id>; reads DATA_DIR)
+trace: ## every message the services sent for an order, its sagas, and its trace from Jaeger (ORDER=<id>; reads DATA_DIR)
 	npm run trace -- "$(ORDER)"
 
 ftgo: ## build the Go CLI into go/bin/ftgo (go/bin/ftgo help)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
-# dependencies, nats-server). With --with-test-tools: grpcurl, the Consul agent (make consul), Traefik (make traefik)
+# dependencies, nats-server, Prometheus and Jaeger, the traces back-end, built from source the first time unless
+# TRACING=off). With --with-test-tools: grpcurl, the Consul agent (make consul), Traefik (make traefik)
 # and a docker compose CLI too, which only the tests and CI use (the compose CLI validates docker-compose.yml; no
 # Docker engine needed);
 # with --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
@@ -64,6 +65,17 @@ if ! command -v nats-server >/dev/null && [[ ! -x /usr/sbin/nats-server && ! -x 
     "install 2.9 or newer from https://github.com/nats-io/nats-server/releases and put it on PATH (or set NATS_SERVER_BIN)."
 fi
 
+# Prometheus, which `make up` starts to scrape every process's /metrics (Debian packages it). Optional for
+# `make up`, which runs without it (METRICS=off skips it too); the tests need it.
+if [[ ${METRICS:-on} != off ]] && ! command -v prometheus >/dev/null && [[ ! -x ${PROMETHEUS_BIN:-} ]]; then
+  if $with_test_tools; then
+    apt_install prometheus "install Prometheus 2.x from https://prometheus.io/download/ and put it on PATH (or set PROMETHEUS_BIN)."
+  else
+    (apt_install prometheus "install Prometheus 2.x from https://prometheus.io/download/ and put it on PATH.") ||
+      say "no Prometheus: \`make up\` runs without it (every process still serves /metrics)"
+  fi
+fi
+
 # A docker compose CLI, for the tests and CI only: test/compose.test.ts and .ci/run validate docker-compose.yml
 # with it. Either Docker's `docker compose` plugin or Debian's docker-compose (1.29.2), which validates a file
 # without a Docker engine.
@@ -92,6 +104,12 @@ go_tool() {
 }
 go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 v1.36.12
 go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 1.6.2
+
+# Jaeger, which `make up` starts so that every process's spans can be read (scripts/jaeger.sh: ~10 min the first
+# time, then a no-op). TRACING=off skips it, as it does in `make up`.
+if [[ ${TRACING:-on} != off ]]; then
+  bash scripts/jaeger.sh
+fi
 
 # grpcurl, the Consul agent and Traefik (built from source by scripts/consul.sh and scripts/traefik.sh: minutes
 # the first time, then a no-op), for the tests only.

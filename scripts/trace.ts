@@ -7,10 +7,14 @@
 // Reads DATA_DIR (default ./data, where `make up` keeps them), each database read-only: safe while the mesh
 // runs. A message is a row of its sender's `outbox` table (correlation id = the order id), but not forever:
 // the relay deletes a row an hour after it was published (retention), so an older order shows no messages.
+// Then, when Jaeger answers at JAEGER_QUERY_URL (default http://127.0.0.1:16686, where `make up` starts it), the
+// order's trace: every span of every process it went through, as a tree.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { jaegerAnswers } from "@ftgo/harness/jaeger.js";
+import { drawTrace, tracesOfOrder } from "@ftgo/harness/jaeger-traces.js";
 import { MessageHeader, SERVICES } from "@ftgo/platform";
 import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
@@ -18,7 +22,9 @@ import { printable } from "./lib/printable.js";
 
 const USAGE = `usage:
   npm run trace -- <order-id>
-Reads the services' databases in DATA_DIR (default ./data).`;
+Reads the services' databases in DATA_DIR (default ./data), then the order's spans from the
+Jaeger query API at JAEGER_QUERY_URL (default http://127.0.0.1:16686) if one answers there.`;
+const DEFAULT_JAEGER_QUERY_URL = "http://127.0.0.1:16686";
 
 /** The services whose outboxes may hold the order's messages: every one with a database, in roster order. */
 const SENDERS = SERVICES.filter((service) => service.database).map((service) => service.name);
@@ -132,7 +138,27 @@ function orderIdFrom(args: string[]): string {
   return positionals[0] as string;
 }
 
-function main(args: string[]): void {
+/** The order's traces in Jaeger, drawn as trees; a line saying why there are none otherwise. */
+async function printSpans(orderId: string): Promise<void> {
+  const queryUrl = (process.env.JAEGER_QUERY_URL || DEFAULT_JAEGER_QUERY_URL).replace(/\/$/, "");
+  if (!(await jaegerAnswers(queryUrl))) {
+    console.log(
+      `\n(no Jaeger answers at ${queryUrl}: no spans. \`make up\` starts one when \`make jaeger\` has built it)`,
+    );
+    return;
+  }
+  const traces = await tracesOfOrder(queryUrl, orderId);
+  if (traces.length === 0) {
+    console.log(`\n(Jaeger at ${queryUrl} has no span of order ${orderId}: was tracing on when it ran?)`);
+    return;
+  }
+  for (const trace of traces) {
+    console.log(`\n${printable(`trace ${trace.traceID} (${trace.spans.length} spans, Jaeger at ${queryUrl}):`)}`);
+    for (const line of drawTrace(trace)) console.log(printable(line));
+  }
+}
+
+async function main(args: string[]): Promise<void> {
   const orderId = orderIdFrom(args);
   // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
   const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
@@ -167,6 +193,7 @@ function main(args: string[]): void {
   } finally {
     for (const db of databases.values()) db.close();
   }
+  await printSpans(orderId);
 }
 
 void runCli(() => main(process.argv.slice(2)), { name: "trace", usage: USAGE });

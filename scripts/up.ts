@@ -9,6 +9,12 @@
 // (default 8090; its API at ROUTER_API_PORT, 8091), and every call through Traefik; the services register
 // nothing themselves: this supervisor registers each one once it is ready and deregisters it before it stops it
 // or as soon as it dies (third-party registration, lib/registrar-hooks.ts).
+// Traces: when Jaeger is built (`make jaeger`, which setup runs), up starts it (OTLP at JAEGER_OTLP_PORT, default
+// 4318; its query API at JAEGER_QUERY_PORT, default 16686) and every process exports its spans there. TRACING=off,
+// or no Jaeger, runs everything as before, with tracing off (docs/observability.md).
+// Metrics: every process serves GET /metrics at its METRICS_PORT (the roster's METRICS_PORTS; <NAME>_METRICS_PORT
+// overrides one), and when Prometheus is installed up starts it at PROMETHEUS_PORT (default 9090), scraping them
+// all. METRICS=off: no metrics port and no Prometheus.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -16,12 +22,20 @@ import { delimiter, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
+import { JAEGER_STANDARD_PORTS, JAEGER_VERSION, type Jaeger, jaegerBinary, startJaeger } from "@ftgo/harness/jaeger.js";
 import { residentBytes } from "@ftgo/harness/process-progress.js";
+import {
+  PROMETHEUS_STANDARD_PORT,
+  type Prometheus,
+  prometheusBinary,
+  type ScrapeTarget,
+  startPrometheus,
+} from "@ftgo/harness/prometheus.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { buildServices, builtMain } from "@ftgo/harness/service-build.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
-import { COURIERS, createRegistrar, GATEWAY, GO_SERVICES, SERVICES, silentLogger } from "@ftgo/platform";
+import { COURIERS, createRegistrar, GATEWAY, GO_SERVICES, METRICS_PORTS, SERVICES, silentLogger } from "@ftgo/platform";
 import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
@@ -46,7 +60,7 @@ const STOP_GRACE_MS = 10_000;
 /** The "Try:" lines' CreateOrder request. */
 const ORDER_JSON = `{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"menuItemId":"m-1","quantity":2}]}`;
 /** Listed by `make status` but not supervised: every service needs them. */
-const UNSUPERVISED = new Set(["nats-server", "consul", "traefik"]);
+const UNSUPERVISED = new Set(["nats-server", "consul", "traefik", "jaeger", "prometheus"]);
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,6 +73,8 @@ const log = createLogMux(
     "nats",
     "consul",
     "traefik",
+    "jaeger",
+    "prometheus",
     ...[...SERVICES, ...GO_SERVICES].map((s) => s.name),
     GATEWAY.name,
     ...COURIERS.map((c) => c.id),
@@ -87,7 +103,24 @@ const needsConsul = registry === "consul" || discovery === "server";
 const routerPort = portFromEnv("ROUTER_PORT", 8090);
 const routerApiPort = portFromEnv("ROUTER_API_PORT", 8091);
 const routerAddr = `127.0.0.1:${routerPort}`;
+/** Jaeger, when built and not turned off: where every process sends its spans, and where they are read. */
+const tracingWanted = onOff("TRACING", env.TRACING);
+/** An OTLP endpoint of the reader's own (a full Jaeger with its UI, say): then up starts no Jaeger and uses that. */
+const ownTracesEndpoint = tracingWanted ? env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined : undefined;
+const jaegerPorts = {
+  otlpHttp: portFromEnv("JAEGER_OTLP_PORT", JAEGER_STANDARD_PORTS.otlpHttp),
+  query: portFromEnv("JAEGER_QUERY_PORT", JAEGER_STANDARD_PORTS.query),
+};
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
+/** METRICS=off: no process serves /metrics, and no Prometheus. */
+const metricsWanted = onOff("METRICS", env.METRICS);
+/** Each process's /metrics port, by name (none for the Go services). */
+const metricsPorts = new Map(
+  metricsWanted
+    ? Object.entries(METRICS_PORTS).map(([name, port]) => [name, portFromEnv(`${envName(name)}_METRICS_PORT`, port)])
+    : [],
+);
+const prometheusPort = portFromEnv("PROMETHEUS_PORT", PROMETHEUS_STANDARD_PORT);
 /** The services (TypeScript, then Go), then the gateway (HTTP: ready once it accepts connections), each at its port. */
 const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
   const port = portFromEnv(`${envName(entry.name)}_PORT`, entry.port);
@@ -153,6 +186,12 @@ let consulStarting: Promise<ConsulAgent | undefined> | undefined;
 /** Set while Traefik starts, so that a Ctrl-C meanwhile still stops it. */
 let traefikStarting: Promise<Traefik> | undefined;
 let traefik: Traefik | undefined;
+/** Set while Jaeger starts, so that a Ctrl-C meanwhile still stops it. */
+let jaegerStarting: Promise<Jaeger | undefined> | undefined;
+let jaeger: Jaeger | undefined;
+/** Set while Prometheus starts, so that a Ctrl-C meanwhile still stops it. */
+let prometheusStarting: Promise<Prometheus | undefined> | undefined;
+let prometheus: Prometheus | undefined;
 let control: ControlServer | undefined;
 let stopping: Promise<never> | undefined;
 
@@ -175,6 +214,12 @@ try {
     consul = await consulStarting;
     if (stopping) await stopping;
   }
+  jaegerStarting = ensureJaeger();
+  jaeger = await jaegerStarting;
+  if (stopping) await stopping;
+  prometheusStarting = ensurePrometheus();
+  prometheus = await prometheusStarting;
+  if (stopping) await stopping;
   if (discovery === "server") {
     traefikStarting = ensureTraefik();
     traefik = await traefikStarting;
@@ -212,6 +257,11 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
     await supervisorHooks?.close();
     const router = traefik ?? (await traefikStarting?.catch(() => undefined));
     if (router) await router.stop();
+    // After the services: their last spans, the stop's own, have been exported by then.
+    const traces = jaeger ?? (await jaegerStarting?.catch(() => undefined));
+    if (traces) await traces.stop();
+    const scraper = prometheus ?? (await prometheusStarting?.catch(() => undefined));
+    if (scraper) await scraper.stop();
     const agent = consul ?? (await consulStarting?.catch(() => undefined));
     if (agent) await agent.stop();
     const started = nats ?? (await natsStarting?.catch(() => undefined));
@@ -233,7 +283,22 @@ function status(): ProcessStatus[] {
   const traefikRow: ProcessStatus[] = traefik
     ? [{ name: "traefik", kind: "traefik", address: traefik.grpcAddr, pid: traefik.pid, state: "ready", restarts: 0 }]
     : [];
-  return [...supervisor.status(), ...natsRow, ...consulRow, ...traefikRow];
+  const jaegerRow: ProcessStatus[] = jaeger
+    ? [{ name: "jaeger", kind: "jaeger", address: jaeger.queryUrl, pid: jaeger.pid, state: "ready", restarts: 0 }]
+    : [];
+  const prometheusRow: ProcessStatus[] = prometheus
+    ? [
+        {
+          name: "prometheus",
+          kind: "prometheus",
+          address: prometheus.url,
+          pid: prometheus.pid,
+          state: "ready",
+          restarts: 0,
+        },
+      ]
+    : [];
+  return [...supervisor.status(), ...natsRow, ...consulRow, ...traefikRow, ...jaegerRow, ...prometheusRow];
 }
 
 function start(name: string): Promise<ControlAnswer> {
@@ -312,6 +377,81 @@ async function ensureTraefik(): Promise<Traefik> {
   });
 }
 
+/**
+ * Jaeger, the traces back-end, when `make jaeger` has built it (setup does) and TRACING is not off: started with
+ * OTLP/HTTP at JAEGER_OTLP_PORT and its query API at JAEGER_QUERY_PORT, its configuration in the data dir. Not
+ * built: the mesh runs without tracing, as the ready table says. Never built here: it takes ten minutes.
+ */
+async function ensureJaeger(): Promise<Jaeger | undefined> {
+  if (!tracingWanted) {
+    say("TRACING=off: no Jaeger, and no process exports spans");
+    return undefined;
+  }
+  if (ownTracesEndpoint) {
+    say(`exporting spans to ${ownTracesEndpoint} (OTEL_EXPORTER_OTLP_ENDPOINT): no Jaeger started here`);
+    return undefined;
+  }
+  if (!jaegerBinary()) {
+    say("no Jaeger here (`make jaeger` builds it, ~10 min the first time): tracing is off");
+    return undefined;
+  }
+  say(
+    `starting Jaeger ${JAEGER_VERSION}: OTLP at http://127.0.0.1:${jaegerPorts.otlpHttp}, query API at http://127.0.0.1:${jaegerPorts.query}`,
+  );
+  const onCrash = (how: string) => {
+    shout(`Jaeger ended (${how}), unexpectedly: stopping everything`);
+    void stopAll(1);
+  };
+  // detached: its own process group, so that Ctrl-C cannot stop it before the services have sent their last spans.
+  return startJaeger({
+    ports: jaegerPorts,
+    configDir: join(dataDir, "jaeger"),
+    detached: true,
+    onLog: (line) => {
+      // Its one warning on every start: a build from the Go module has no web UI assets (docs/observability.md).
+      if (!stopping && !line.includes("ui assets not embedded")) log("jaeger", line);
+    },
+    onCrash,
+  });
+}
+
+/**
+ * Prometheus, when installed (Debian's package; setup installs it) and METRICS is not off: at PROMETHEUS_PORT,
+ * scraping every process's /metrics (file-based discovery: the targets file in data/prometheus), with the
+ * recording rules of prometheus/rules.yml. Not installed: the processes still serve /metrics.
+ */
+async function ensurePrometheus(): Promise<Prometheus | undefined> {
+  if (!metricsWanted) {
+    say("METRICS=off: no /metrics ports, and no Prometheus");
+    return undefined;
+  }
+  if (!prometheusBinary()) {
+    say(
+      "no Prometheus here (`sudo apt-get install prometheus`, or scripts/setup.sh): every process still serves /metrics",
+    );
+    return undefined;
+  }
+  const targets: ScrapeTarget[] = [...metricsPorts].map(([service, port]) => ({
+    service,
+    address: `${dialHost}:${port}`,
+  }));
+  say(`starting Prometheus at http://127.0.0.1:${prometheusPort}, scraping ${targets.length} processes' /metrics`);
+  const onCrash = (how: string) => {
+    shout(`Prometheus ended (${how}), unexpectedly: stopping everything`);
+    void stopAll(1);
+  };
+  return startPrometheus({
+    port: prometheusPort,
+    dir: join(dataDir, "prometheus"),
+    targets,
+    detached: true,
+    onLog: (line) => {
+      if (!stopping) log("prometheus", line);
+    },
+    onCrash,
+  });
+}
+
 /** A build script of scripts/ (`make consul`, `make traefik`): a no-op once built; the first time it says how long it takes, and shows progress, here. */
 async function runBuildScript(script: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -360,7 +500,23 @@ async function ensurePortsFree(): Promise<void> {
           { name: "traefik's API", host: "127.0.0.1", port: routerApiPort },
         ]
       : [];
-  const wanted = [...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })), ...router];
+  const metrics = [
+    ...[...metricsPorts].map(([name, port]) => ({ name: `${name}'s /metrics`, host: dialHost, port })),
+    ...(metricsWanted && prometheusBinary() ? [{ name: "prometheus", host: "127.0.0.1", port: prometheusPort }] : []),
+  ];
+  const traces =
+    tracingWanted && !ownTracesEndpoint && jaegerBinary()
+      ? [
+          { name: "jaeger's OTLP receiver", host: "127.0.0.1", port: jaegerPorts.otlpHttp },
+          { name: "jaeger's query API", host: "127.0.0.1", port: jaegerPorts.query },
+        ]
+      : [];
+  const wanted = [
+    ...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })),
+    ...router,
+    ...traces,
+    ...metrics,
+  ];
   const taken = await Promise.all(wanted.map((entry) => canConnect(entry.host, entry.port, 500)));
   const busy = wanted.filter((_, i) => taken[i]).map((entry) => `${entry.name} (${entry.host}:${entry.port})`);
   if (busy.length > 0) {
@@ -429,6 +585,11 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       ...(discovery === "server" && kind !== "courier" ? { DISCOVERY: "server", DISCOVERY_ROUTER: routerAddr } : {}),
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
+      // Every process sends its spans to Jaeger (or to the reader's own endpoint), as itself: a courier as the
+      // courier it is. TRACING=off: nowhere, whatever the environment says.
+      ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl } : {}),
+      ...(jaeger || ownTracesEndpoint ? { OTEL_SERVICE_NAME: name } : { OTEL_SDK_DISABLED: "true" }),
+      ...(metricsPorts.has(name) ? { METRICS_PORT: String(metricsPorts.get(name)) } : {}),
     },
     onLine: (line) => log(name, formatLogLine(line, { color })),
   });
@@ -481,6 +642,22 @@ function printSummary(): void {
       row(
         "start-up",
         `${(performance.now() / 1000).toFixed(1)} s from launch to this table (${withTsx ? "TSX=1: sources through tsx" : "services run from their bundles"})`,
+      ),
+      row(
+        "traces",
+        jaeger
+          ? `${jaeger.queryUrl}/api/traces?service=order  (Jaeger ${JAEGER_VERSION}'s query API; npm run trace -- <orderId> prints one order's trace)`
+          : ownTracesEndpoint
+            ? `exported to ${ownTracesEndpoint} (OTEL_EXPORTER_OTLP_ENDPOINT)`
+            : `off (${tracingWanted ? "no Jaeger here: `make jaeger` builds it" : "TRACING=off"}; docs/observability.md)`,
+      ),
+      row(
+        "metrics",
+        prometheus
+          ? `${prometheus.url}/graph  (Prometheus, scraping every process's /metrics: order's at http://${dialHost}:${metricsPorts.get("order")}/metrics)`
+          : metricsWanted
+            ? `every process's /metrics (order's at http://${dialHost}:${metricsPorts.get("order")}/metrics); no Prometheus here`
+            : "off (METRICS=off)",
       ),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
@@ -582,6 +759,14 @@ function discoveryMode(value: string | undefined): "client" | "server" {
     `DISCOVERY=${JSON.stringify(value)}: the choices are client (the default: each service registers itself, its ` +
       "callers pick an instance) and server (up.ts registers them, every call goes through Traefik)",
   );
+  process.exit(1);
+}
+
+/** An on/off switch of the environment, on unless it says off. */
+function onOff(name: string, value: string | undefined): boolean {
+  if (!value || value === "on") return true;
+  if (value === "off") return false;
+  shout(`${name}=${JSON.stringify(value)}: the choices are on (the default) and off`);
   process.exit(1);
 }
 

@@ -5,7 +5,16 @@
 import { describeExit, type ExitStatus, type ServiceProcess, type StopOptions } from "@ftgo/harness/service-process.js";
 
 /** "go-service": a service of go/cmd (GO_SERVICES in the roster), built before it starts. */
-export type ProcessKind = "service" | "go-service" | "gateway" | "courier" | "nats-server" | "consul" | "traefik";
+export type ProcessKind =
+  | "service"
+  | "go-service"
+  | "gateway"
+  | "courier"
+  | "nats-server"
+  | "consul"
+  | "traefik"
+  | "jaeger"
+  | "prometheus";
 
 /** One process the supervisor runs: how to start it and how to tell it is ready. */
 export interface ProcessSpec {

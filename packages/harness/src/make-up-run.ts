@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MESH_SERVICES, type MeshServiceName } from "@ftgo/platform";
+import { MESH_SERVICES, METRICS_PORTS, type MeshServiceName } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { freePort } from "./service-instance.js";
 
@@ -30,6 +30,12 @@ export interface MakeUpRun {
   readonly routerAddr?: string;
   /** With `discovery: "server"`: Traefik's API, `http://127.0.0.1:port`. */
   readonly routerApiUrl?: string;
+  /** With `tracing: true`: Jaeger's query API, `http://127.0.0.1:port`. */
+  readonly jaegerQueryUrl?: string;
+  /** With `metrics: true`: each process's `http://127.0.0.1:port/metrics`, by name (METRICS_PORTS's names). */
+  readonly metricsUrls?: Readonly<Record<string, string>>;
+  /** With `metrics: true`: Prometheus's UI and API, `http://127.0.0.1:port`. */
+  readonly prometheusUrl?: string;
   /** Everything up.ts printed so far, stdout and stderr. */
   output(): string;
   /** up.ts and every process under it, now. */
@@ -42,6 +48,10 @@ export interface MakeUpRun {
   consulPids(): number[];
   /** The Traefik up.ts started (its own process group, so found by its entry point's port). */
   traefikPids(): number[];
+  /** The Jaeger up.ts started (its own process group, so found by its configuration in the data dir). */
+  jaegerPids(): number[];
+  /** The Prometheus up.ts started (its own process group, so found by its configuration in the data dir). */
+  prometheusPids(): number[];
   /** Ctrl-C: SIGINT to up.ts, then its exit code once it has exited. */
   interrupt(timeoutMs: number): Promise<number | null>;
   /** SIGKILL to whatever is left, and the data dir removed: for afterAll, whatever happened. */
@@ -62,11 +72,21 @@ export interface MakeUpOptions {
   readonly discovery?: "client" | "server";
   /** CONSUL_HTTP_ADDR of a Consul agent already running, which up.ts then uses rather than start one. */
   readonly consulAddr?: string;
+  /**
+   * Jaeger, with its OTLP receiver and query API at free ports, and every process exporting its spans there.
+   * Default false: TRACING=off, so that the tests about other things do not each run a Jaeger.
+   */
+  readonly tracing?: boolean;
+  /**
+   * Every process's /metrics and Prometheus, at free ports. Default false: METRICS=off, so that the tests about
+   * other things do not each run a Prometheus.
+   */
+  readonly metrics?: boolean;
 }
 
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
 export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
-  const { env = {}, readyTimeoutMs, consul = false, discovery = "client" } = options;
+  const { env = {}, readyTimeoutMs, consul = false, discovery = "client", tracing = false, metrics = false } = options;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
   const names = MESH_SERVICES.map((service) => service.name as MeshServiceName);
   const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
@@ -94,6 +114,26 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
       ROUTER_API_PORT: String(routerApiPort),
     });
   }
+  const [jaegerOtlpPort, jaegerQueryPort] = tracing ? [await freePort(), await freePort()] : [];
+  if (tracing) {
+    Object.assign(upEnv, { JAEGER_OTLP_PORT: String(jaegerOtlpPort), JAEGER_QUERY_PORT: String(jaegerQueryPort) });
+  } else {
+    upEnv.TRACING = "off";
+  }
+  const metricsUrls: Record<string, string> = {};
+  let prometheusUrl: string | undefined;
+  if (metrics) {
+    for (const name of Object.keys(METRICS_PORTS)) {
+      const port = await freePort();
+      upEnv[`${name.toUpperCase().replaceAll("-", "_")}_METRICS_PORT`] = String(port);
+      metricsUrls[name] = `http://127.0.0.1:${port}/metrics`;
+    }
+    const port = await freePort();
+    upEnv.PROMETHEUS_PORT = String(port);
+    prometheusUrl = `http://127.0.0.1:${port}`;
+  } else {
+    upEnv.METRICS = "off";
+  }
   const up: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/up.ts"], {
     cwd: ROOT,
     env: upEnv,
@@ -116,6 +156,9 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   const consulPids = () => pgrep(["-f", `consul agent.*${dataDir}`]);
   const traefikPids = () =>
     server ? pgrep(["-f", `traefik .*--entryPoints.grpc.address=127.0.0.1:${routerPort} `]) : [];
+  const jaegerPids = () => (tracing ? pgrep(["-f", `jaeger --config ${join(dataDir, "jaeger")}`]) : []);
+  const prometheusPids = () =>
+    metrics ? pgrep(["-f", `prometheus --config.file=${join(dataDir, "prometheus")}`]) : [];
   const run: MakeUpRun = {
     pid: up.pid as number,
     natsUrl,
@@ -125,6 +168,9 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     consulAddr,
     routerAddr: server ? `127.0.0.1:${routerPort}` : undefined,
     routerApiUrl: server ? `http://127.0.0.1:${routerApiPort}` : undefined,
+    jaegerQueryUrl: tracing ? `http://127.0.0.1:${jaegerQueryPort}` : undefined,
+    metricsUrls: metrics ? metricsUrls : undefined,
+    prometheusUrl,
     output: () => output,
     processTree,
     children: () =>
@@ -134,6 +180,8 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     natsPids,
     consulPids,
     traefikPids,
+    jaegerPids,
+    prometheusPids,
     async interrupt(timeoutMs) {
       up.kill("SIGINT");
       await waitFor(() => up.exitCode !== null || up.signalCode !== null, {
@@ -144,7 +192,7 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     },
     dispose() {
       processTree();
-      const left = [...seen, ...natsPids(), ...consulPids(), ...traefikPids()];
+      const left = [...seen, ...natsPids(), ...consulPids(), ...traefikPids(), ...jaegerPids(), ...prometheusPids()];
       for (const pid of left) if (alive(pid)) process.kill(pid, "SIGKILL");
       rmSync(dataDir, { recursive: true, force: true });
     },

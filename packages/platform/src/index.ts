@@ -27,6 +27,7 @@ export {
   GO_SERVICES,
   type GoServiceName,
   MESH_SERVICES,
+  METRICS_PORTS,
   type MeshServiceName,
   SERVICE_NAMES,
   SERVICES,
@@ -44,4 +45,5 @@ export {
   type Transitions,
 } from "./state-machine.js";
 export { runStopSteps, ShutdownError, type StopStep } from "./stop-steps.js";
+export * from "./telemetry/index.js";
 export { assertWithinLimits, describeViolations } from "./validation.js";

@@ -67,3 +67,17 @@ export function defaultPort(name: MeshServiceName): number {
   if (!entry) throw new Error(`no service named ${name} in the roster`);
   return entry.port;
 }
+
+/**
+ * Where each process of `make up` serves `GET /metrics` for Prometheus (its METRICS_PORT; `<NAME>_METRICS_PORT`
+ * overrides one): a small HTTP port of its own beside its gRPC or HTTP one. The Go Loyalty service serves none.
+ */
+export const METRICS_PORTS: Readonly<Record<string, number>> = {
+  order: 9551,
+  consumer: 9552,
+  kitchen: 9553,
+  accounting: 9554,
+  delivery: 9555,
+  gateway: 9580,
+  ...Object.fromEntries(COURIERS.map((courier, i) => [courier.id, 9591 + i])),
+};

@@ -1,8 +1,14 @@
-// Accounting Service's composition root: config → logger → start → stop on SIGTERM/SIGINT.
-import { createLogger, onShutdown } from "@ftgo/platform";
+// Accounting Service's composition root: config → logger → tracing, metrics → start → stop on SIGTERM/SIGINT.
+import { createLogger, onShutdown, serveMetrics, startTracing } from "@ftgo/platform";
 import { loadAccountingConfig, startAccounting } from "./app.js";
 
 const config = loadAccountingConfig(process.env);
 const log = createLogger(config);
+const tracing = await startTracing(config.service, process.env);
+const metrics = await serveMetrics(process.env, log); // GET /metrics at METRICS_PORT, if set
 const accounting = await startAccounting(config, log);
-onShutdown(log, accounting.stop);
+onShutdown(log, async () => {
+  await accounting.stop();
+  await metrics.close();
+  await tracing.shutdown(); // last: the spans of the stop itself go out too
+});

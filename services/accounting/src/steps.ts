@@ -17,7 +17,7 @@ import {
   CreditCardAuthorizationReversedSchema,
   CreditCardAuthorizedSchema,
 } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
-import { type MessageContext, money } from "@ftgo/platform";
+import { type MessageContext, money, sagaStep } from "@ftgo/platform";
 import type { Account, AccountingStore, AuthorizationFacts, OrderToPay } from "./store.js";
 
 /** What step 4 did when it ran: nothing yet (still waiting for a fact, or already decided), or the outcome. */
@@ -28,44 +28,51 @@ export type AuthorizationOutcome = "waiting" | "AUTHORIZED" | "DECLINED";
  * once. Each of the three facts calls this as it arrives; only the last one finds all three in, and a fact
  * arriving again (a duplicate, or a late one) finds the authorization no longer PENDING.
  */
-export function authorizeCardWhenReady(
-  store: AccountingStore,
-  orderId: string,
-  ctx: MessageContext,
-): AuthorizationOutcome {
-  const auth = store.factsOf(orderId);
-  if (!auth || !readyToCharge(auth)) return "waiting";
-  const account = store.findAccount(auth.consumerId);
-  const declined = whyCardIsDeclined(auth.consumerId, account);
-  store.recordCardCharge({ ...ledgerLine(auth, account), kind: "charge", approved: !declined });
-  if (declined) {
-    store.transition(orderId, "PENDING", "DECLINED", declined, ctx.messageId);
-    ctx.publish(CreditCardAuthorizationFailedSchema, { orderId, reason: declined });
-    return "DECLINED";
-  }
-  store.transition(orderId, "PENDING", "AUTHORIZED", "", ctx.messageId);
-  ctx.publish(CreditCardAuthorizedSchema, {
-    orderId,
-    consumerId: auth.consumerId,
-    amount: money(auth.amountMinor, auth.currency),
-  });
-  return "AUTHORIZED";
-}
+export const authorizeCardWhenReady = sagaStep(
+  "Accounting.authorizeCard",
+  function authorizeCardWhenReady(store: AccountingStore, orderId: string, ctx: MessageContext): AuthorizationOutcome {
+    const auth = store.factsOf(orderId);
+    if (!auth || !readyToCharge(auth)) return "waiting";
+    const account = store.findAccount(auth.consumerId);
+    const declined = whyCardIsDeclined(auth.consumerId, account);
+    store.recordCardCharge({ ...ledgerLine(auth, account), kind: "charge", approved: !declined });
+    if (declined) {
+      store.transition(orderId, "PENDING", "DECLINED", declined, ctx.messageId);
+      ctx.publish(CreditCardAuthorizationFailedSchema, { orderId, reason: declined });
+      return "DECLINED";
+    }
+    store.transition(orderId, "PENDING", "AUTHORIZED", "", ctx.messageId);
+    ctx.publish(CreditCardAuthorizedSchema, {
+      orderId,
+      consumerId: auth.consumerId,
+      amount: money(auth.amountMinor, auth.currency),
+    });
+    return "AUTHORIZED";
+  },
+);
 
 /** Compensation of step 4 before the charge: a step failed elsewhere, so the authorization is CANCELLED. */
-export function cancelAuthorization(store: AccountingStore, orderId: string, reason: string, ctx: MessageContext) {
-  // The failure may overtake OrderCreated (another stream): the authorization is opened to be cancelled,
-  // so that the facts arriving later find it CANCELLED and never charge the card.
-  store.recordFacts(orderId, {}, ctx.messageId);
-  return store.transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
-}
+export const cancelAuthorization = sagaStep(
+  "Accounting.cancelAuthorization",
+  function cancelAuthorization(store: AccountingStore, orderId: string, reason: string, ctx: MessageContext) {
+    // The failure may overtake OrderCreated (another stream): the authorization is opened to be cancelled,
+    // so that the facts arriving later find it CANCELLED and never charge the card.
+    store.recordFacts(orderId, {}, ctx.messageId);
+    return store.transition(orderId, "PENDING", "CANCELLED", reason, ctx.messageId);
+  },
+  { compensation: true },
+);
 
 /** Cancel Order's compensation of step 4: AUTHORIZED → REVERSED, the charge refunded, and announced. */
-export function reverseAuthorization(store: AccountingStore, orderId: string, ctx: MessageContext): boolean {
-  if (!refund(store, orderId, "order cancelled", ctx.messageId)) return false;
-  ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
-  return true;
-}
+export const reverseAuthorization = sagaStep(
+  "Accounting.reverseAuthorization",
+  function reverseAuthorization(store: AccountingStore, orderId: string, ctx: MessageContext): boolean {
+    if (!refund(store, orderId, "order cancelled", ctx.messageId)) return false;
+    ctx.publish(CreditCardAuthorizationReversedSchema, { orderId });
+    return true;
+  },
+  { compensation: true },
+);
 
 /** Step 4's three triggers under choreography, one per stream; each may be the one that completes it. */
 export function noteOrderCreated(store: AccountingStore, order: OrderToPay, ctx: MessageContext) {
@@ -82,22 +89,29 @@ export function noteConsumerVerified(store: AccountingStore, orderId: string, ct
 }
 
 /** Step 4 under orchestration: the orchestrator asks only once the consumer is verified and the ticket created. */
-export function authorizeCard(store: AccountingStore, order: OrderToPay, ctx: MessageContext) {
-  store.recordFacts(order.orderId, { order, ticketCreated: true, consumerVerified: true }, ctx.messageId);
-  return authorizeCardWhenReady(store, order.orderId, ctx);
-}
+export const authorizeCard = sagaStep(
+  "Accounting.authorizeCard",
+  function authorizeCard(store: AccountingStore, order: OrderToPay, ctx: MessageContext) {
+    store.recordFacts(order.orderId, { order, ticketCreated: true, consumerVerified: true }, ctx.messageId);
+    return authorizeCardWhenReady(store, order.orderId, ctx);
+  },
+);
 
 /**
  * Orchestration's compensation when AuthorizeCard went unanswered: whatever happened, the order ends up not
  * charged (AUTHORIZED → REVERSED with a refund, PENDING or unknown → CANCELLED), and
  * CreditCardAuthorizationCancelled is replied. True when a charge was refunded.
  */
-export function voidAuthorization(store: AccountingStore, orderId: string, reason: string, ctx: MessageContext) {
-  const refunded = refund(store, orderId, reason, ctx.messageId);
-  if (!refunded) cancelAuthorization(store, orderId, reason, ctx);
-  ctx.reply(CreditCardAuthorizationCancelledSchema, { orderId, refunded });
-  return refunded;
-}
+export const voidAuthorization = sagaStep(
+  "Accounting.voidAuthorization",
+  function voidAuthorization(store: AccountingStore, orderId: string, reason: string, ctx: MessageContext) {
+    const refunded = refund(store, orderId, reason, ctx.messageId);
+    if (!refunded) cancelAuthorization(store, orderId, reason, ctx);
+    ctx.reply(CreditCardAuthorizationCancelledSchema, { orderId, refunded });
+    return refunded;
+  },
+  { compensation: true },
+);
 
 /** The card is charged only for a PENDING authorization whose order, ticket and consumer are all in. */
 export function readyToCharge(auth: AuthorizationFacts): boolean {

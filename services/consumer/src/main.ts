@@ -1,8 +1,14 @@
-// Consumer Service's composition root: config → logger → start → stop on SIGTERM/SIGINT.
-import { createLogger, onShutdown } from "@ftgo/platform";
+// Consumer Service's composition root: config → logger → tracing, metrics → start → stop on SIGTERM/SIGINT.
+import { createLogger, onShutdown, serveMetrics, startTracing } from "@ftgo/platform";
 import { loadConsumerConfig, startConsumer } from "./app.js";
 
 const config = loadConsumerConfig(process.env);
 const log = createLogger(config);
+const tracing = await startTracing(config.service, process.env);
+const metrics = await serveMetrics(process.env, log); // GET /metrics at METRICS_PORT, if set
 const consumer = await startConsumer(config, log);
-onShutdown(log, consumer.stop);
+onShutdown(log, async () => {
+  await consumer.stop();
+  await metrics.close();
+  await tracing.shutdown(); // last: the spans of the stop itself go out too
+});

@@ -12,26 +12,29 @@
 // below (`whyConsumerMayNotOrder`); saga.ts says which message calls the step, store.ts keeps the rows.
 import { type Consumer, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { ConsumerVerificationFailedSchema, ConsumerVerifiedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
-import type { MessageContext } from "@ftgo/platform";
+import { type MessageContext, sagaStep } from "@ftgo/platform";
 import type { ConsumerStore, Verification } from "./store.js";
 
 /**
  * Create Order step 2: may this consumer order? Records the answer and publishes ConsumerVerified, or
  * ConsumerVerificationFailed with the reason (which starts the compensations), in the handler's transaction.
  */
-export function verifyConsumer(
-  store: ConsumerStore,
-  orderId: string,
-  consumerId: string,
-  ctx: MessageContext,
-): Verification {
-  const reason = whyConsumerMayNotOrder(consumerId, store.findConsumer(consumerId));
-  const verification = { orderId, consumerId, verified: reason === undefined, reason: reason ?? "" };
-  store.recordVerification(verification);
-  if (reason) ctx.publish(ConsumerVerificationFailedSchema, { orderId, consumerId, reason });
-  else ctx.publish(ConsumerVerifiedSchema, { orderId, consumerId });
-  return verification;
-}
+export const verifyConsumer = sagaStep(
+  "Consumer.verifyConsumer",
+  function verifyConsumer(
+    store: ConsumerStore,
+    orderId: string,
+    consumerId: string,
+    ctx: MessageContext,
+  ): Verification {
+    const reason = whyConsumerMayNotOrder(consumerId, store.findConsumer(consumerId));
+    const verification = { orderId, consumerId, verified: reason === undefined, reason: reason ?? "" };
+    store.recordVerification(verification);
+    if (reason) ctx.publish(ConsumerVerificationFailedSchema, { orderId, consumerId, reason });
+    else ctx.publish(ConsumerVerifiedSchema, { orderId, consumerId });
+    return verification;
+  },
+);
 
 /** The consumer rule of the seed: a known, active consumer may order. Why not, or undefined when it may. */
 export function whyConsumerMayNotOrder(consumerId: string, consumer: Consumer | undefined): string | undefined {

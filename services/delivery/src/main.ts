@@ -1,8 +1,14 @@
-// Delivery Service's composition root: config → logger → start → stop on SIGTERM/SIGINT.
-import { createLogger, onShutdown } from "@ftgo/platform";
+// Delivery Service's composition root: config → logger → tracing, metrics → start → stop on SIGTERM/SIGINT.
+import { createLogger, onShutdown, serveMetrics, startTracing } from "@ftgo/platform";
 import { loadDeliveryConfig, startDelivery } from "./app.js";
 
 const config = loadDeliveryConfig(process.env);
 const log = createLogger(config);
+const tracing = await startTracing(config.service, process.env);
+const metrics = await serveMetrics(process.env, log); // GET /metrics at METRICS_PORT, if set
 const delivery = await startDelivery(config, log);
-onShutdown(log, delivery.stop);
+onShutdown(log, async () => {
+  await delivery.stop();
+  await metrics.close();
+  await tracing.shutdown(); // last: the spans of the stop itself go out too
+});

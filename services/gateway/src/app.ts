@@ -12,6 +12,7 @@ import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { installRequestLog, requestIdOf } from "./request-log.js";
+import { installRequestTelemetry } from "./request-telemetry.js";
 import { mountRoutes } from "./router.js";
 import { ROUTES } from "./routes.js";
 import { createAuthenticator } from "./tokens.js";
@@ -57,6 +58,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     serverFactory: serveHttp1AndH2c,
     forceCloseConnections: "idle",
   });
+  installRequestTelemetry(app);
   installRequestLog(app, log);
   installErrorHandler(app, log);
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });

@@ -4,7 +4,7 @@
 // entry the moment one of them names it (Ftgo-Correlation-Id = the order id). The TTL remains the bound
 // for what no event announces (a menu change) and for events missed while NATS was away.
 import { createHash } from "node:crypto";
-import { type Logger, MessageHeader } from "@ftgo/platform";
+import { cacheLookups, type Logger, MessageHeader } from "@ftgo/platform";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ORDER_API_VERSIONS, type OrderApiVersion } from "./order-api.js";
@@ -85,6 +85,7 @@ export async function sendCached<T>(
   present: (value: T) => unknown = (value) => value,
 ): Promise<unknown> {
   const { value, hit } = await deps.cache.get(key, ttlMs, load);
+  cacheLookups.inc({ result: hit ? "hit" : "miss" });
   // Serialized once: the ETag is a hash of exactly the bytes sent, and fastify does not encode them again.
   const json = JSON.stringify(present(value));
   if (ttlMs <= 0) {

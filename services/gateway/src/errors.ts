@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "@ftgo/platform";
 import type { FastifyError, FastifyInstance } from "fastify";
+import { noteRejection } from "./request-telemetry.js";
 
 /**
  * The one table from gRPC status to HTTP status. A backend's answer keeps its meaning at the edge:
@@ -93,6 +94,7 @@ const FASTIFY_CODES: Readonly<Record<number, string>> = {
 export function installErrorHandler(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, code, message } = describeError(error);
+    noteRejection(request, status, message);
     if (status >= 500) log.error({ err: error, requestId: request.id }, "request failed");
     if (error instanceof GatewayError) reply.headers(error.headers);
     const body: ErrorBody = { error: { code, message } };

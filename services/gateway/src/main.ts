@@ -1,8 +1,14 @@
-// The API gateway's composition root: config → logger → start → stop on SIGTERM/SIGINT.
-import { createLogger, onShutdown } from "@ftgo/platform";
+// The API gateway's composition root: config → logger → tracing, metrics → start → stop on SIGTERM/SIGINT.
+import { createLogger, onShutdown, serveMetrics, startTracing } from "@ftgo/platform";
 import { loadGatewayConfig, startGateway } from "./app.js";
 
 const config = loadGatewayConfig(process.env);
 const log = createLogger(config);
+const tracing = await startTracing(config.service, process.env);
+const metrics = await serveMetrics(process.env, log); // GET /metrics at METRICS_PORT, if set
 const gateway = await startGateway(config, log);
-onShutdown(log, gateway.stop);
+onShutdown(log, async () => {
+  await gateway.stop();
+  await metrics.close();
+  await tracing.shutdown(); // last: the spans of the stop itself go out too
+});

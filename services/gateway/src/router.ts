@@ -4,7 +4,7 @@
 // answers, whatever they are, carry its deprecation headers on the way out.
 import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
-import { REQUEST_ID_HEADER } from "@ftgo/platform";
+import { REQUEST_ID_HEADER, rateLimitedRequests } from "@ftgo/platform";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { authorize, requireOwnOrder } from "./auth.js";
 import { sendCached } from "./cache.js";
@@ -22,24 +22,27 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
   for (const route of routes) {
     const url = route.path.replace(/\{(\w+)\}/g, ":$1");
     if (route.deprecated) deprecated.set(url, route.deprecated);
+    const serve = async (request: FastifyRequest, reply: FastifyReply) => {
+      const caller = await deps.authenticator.authenticate(request.headers.authorization);
+      request.caller = caller;
+      authorize(caller, route.auth);
+      limitRate(deps, caller, request, reply);
+      const ctx: RouteContext = {
+        deps,
+        caller,
+        params: request.params as Record<string, string>,
+        request,
+        reply,
+        callOptions: { headers: { [REQUEST_ID_HEADER]: request.id } },
+      };
+      return route.kind === "grpc" ? callGrpcRoute(route, ctx) : route.handler(ctx);
+    };
     app.route({
       method: route.method,
       url,
-      handler: async (request, reply) => {
-        const caller = await deps.authenticator.authenticate(request.headers.authorization);
-        request.caller = caller;
-        authorize(caller, route.auth);
-        limitRate(deps, caller, request, reply);
-        const ctx: RouteContext = {
-          deps,
-          caller,
-          params: request.params as Record<string, string>,
-          request,
-          reply,
-          callOptions: { headers: { [REQUEST_ID_HEADER]: request.id } },
-        };
-        return route.kind === "grpc" ? callGrpcRoute(route, ctx) : route.handler(ctx);
-      },
+      // In the request's span: the route's gRPC calls are its children (request-telemetry.ts).
+      handler: (request, reply) =>
+        request.span ? request.span.run(() => serve(request, reply)) : serve(request, reply),
     });
   }
   announceDeprecations(app, deprecated, deps.config.deprecations);
@@ -53,7 +56,10 @@ export function rateLimitKey(caller: Caller, ip: string): string {
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {
   const decision = deps.limiter.take(rateLimitKey(caller, request.ip));
   const { burst } = deps.config.rateLimit;
-  if (!decision.allowed) throw rateLimited(decision, burst);
+  if (!decision.allowed) {
+    rateLimitedRequests.inc();
+    throw rateLimited(decision, burst);
+  }
   reply.headers(rateLimitHeaders(decision, burst));
 }
 

@@ -25,58 +25,75 @@ import {
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import { type MenuItem, type Restaurant, type Ticket, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import type { OrderCreated } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import { FailedPreconditionError, type MessageContext, NotFoundError } from "@ftgo/platform";
+import { FailedPreconditionError, type MessageContext, NotFoundError, sagaStep } from "@ftgo/platform";
 import type { KitchenStore } from "./store.js";
 
 /** Create Order step 3: validate the order and create its ticket CREATE_PENDING, or CREATE_REJECTED and say why. */
-export function createTicket(store: KitchenStore, order: OrderCreated, ctx: MessageContext): Ticket {
-  // A failure elsewhere can overtake OrderCreated (it travels on another stream): the ticket was then
-  // already rejected, and an order the saga has given up on must not become a ticket to cook.
-  const existing = store.findTicket(order.orderId);
-  if (existing) return existing;
-  const { orderId, restaurantId } = order;
-  const lineItems = order.lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity }));
-  const problem = whyKitchenCannotTake(order, store.findRestaurant(restaurantId), store.menuOf(restaurantId));
-  const state = problem ? "CREATE_REJECTED" : "CREATE_PENDING";
-  const ticket = store.insertTicket({ orderId, restaurantId, state, reason: problem ?? "", lineItems }, ctx.messageId);
-  if (problem) ctx.publish(TicketCreationFailedSchema, { orderId, reason: problem });
-  else ctx.publish(TicketCreatedSchema, { orderId, restaurantId });
-  return ticket;
-}
+export const createTicket = sagaStep(
+  "Kitchen.createTicket",
+  function createTicket(store: KitchenStore, order: OrderCreated, ctx: MessageContext): Ticket {
+    // A failure elsewhere can overtake OrderCreated (it travels on another stream): the ticket was then
+    // already rejected, and an order the saga has given up on must not become a ticket to cook.
+    const existing = store.findTicket(order.orderId);
+    if (existing) return existing;
+    const { orderId, restaurantId } = order;
+    const lineItems = order.lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity }));
+    const problem = whyKitchenCannotTake(order, store.findRestaurant(restaurantId), store.menuOf(restaurantId));
+    const state = problem ? "CREATE_REJECTED" : "CREATE_PENDING";
+    const ticket = store.insertTicket(
+      { orderId, restaurantId, state, reason: problem ?? "", lineItems },
+      ctx.messageId,
+    );
+    if (problem) ctx.publish(TicketCreationFailedSchema, { orderId, reason: problem });
+    else ctx.publish(TicketCreatedSchema, { orderId, restaurantId });
+    return ticket;
+  },
+);
 
 /** Compensation of step 3: another step failed, so the ticket will never be cooked (CREATE_REJECTED). */
-export function rejectTicket(store: KitchenStore, orderId: string, reason: string, ctx: MessageContext): boolean {
-  if (!store.findTicket(orderId)) {
-    // The failure overtook OrderCreated: remember the rejection so that OrderCreated finds it.
-    store.insertTicket({ orderId, restaurantId: "", state: "CREATE_REJECTED", reason, lineItems: [] }, ctx.messageId);
-  } else if (!store.transition(orderId, "CREATE_PENDING", "CREATE_REJECTED", reason, ctx.messageId)) {
-    return false;
-  }
-  ctx.publish(TicketRejectedSchema, { orderId, reason });
-  return true;
-}
+export const rejectTicket = sagaStep(
+  "Kitchen.rejectTicket",
+  function rejectTicket(store: KitchenStore, orderId: string, reason: string, ctx: MessageContext): boolean {
+    if (!store.findTicket(orderId)) {
+      // The failure overtook OrderCreated: remember the rejection so that OrderCreated finds it.
+      store.insertTicket({ orderId, restaurantId: "", state: "CREATE_REJECTED", reason, lineItems: [] }, ctx.messageId);
+    } else if (!store.transition(orderId, "CREATE_PENDING", "CREATE_REJECTED", reason, ctx.messageId)) {
+      return false;
+    }
+    ctx.publish(TicketRejectedSchema, { orderId, reason });
+    return true;
+  },
+  { compensation: true },
+);
 
 /** Create Order step 5: the card is authorized, so the restaurant may now accept the ticket. */
-export function approveTicket(store: KitchenStore, orderId: string, ctx: MessageContext): boolean {
-  if (!store.transition(orderId, "CREATE_PENDING", "AWAITING_ACCEPTANCE", "", ctx.messageId)) return false;
-  ctx.publish(TicketApprovedSchema, { orderId });
-  return true;
-}
+export const approveTicket = sagaStep(
+  "Kitchen.approveTicket",
+  function approveTicket(store: KitchenStore, orderId: string, ctx: MessageContext): boolean {
+    if (!store.transition(orderId, "CREATE_PENDING", "AWAITING_ACCEPTANCE", "", ctx.messageId)) return false;
+    ctx.publish(TicketApprovedSchema, { orderId });
+    return true;
+  },
+);
 
 /** Cancel Order's compensation of step 3: the ticket is CANCELLED, or the cancel is refused with the reason. */
-export function cancelTicket(store: KitchenStore, orderId: string, ctx: MessageContext): "cancelled" | "refused" {
-  const cancelled = (from: "AWAITING_ACCEPTANCE" | "CREATE_PENDING") =>
-    store.transition(orderId, from, "CANCELLED", "order cancelled", ctx.messageId);
-  if (cancelled("AWAITING_ACCEPTANCE") || cancelled("CREATE_PENDING")) {
-    ctx.publish(TicketCancelledSchema, { orderId });
-    return "cancelled";
-  }
-  ctx.publish(TicketCancellationRefusedSchema, {
-    orderId,
-    reason: whyTicketCannotBeCancelled(store.findTicket(orderId)),
-  });
-  return "refused";
-}
+export const cancelTicket = sagaStep(
+  "Kitchen.cancelTicket",
+  function cancelTicket(store: KitchenStore, orderId: string, ctx: MessageContext): "cancelled" | "refused" {
+    const cancelled = (from: "AWAITING_ACCEPTANCE" | "CREATE_PENDING") =>
+      store.transition(orderId, from, "CANCELLED", "order cancelled", ctx.messageId);
+    if (cancelled("AWAITING_ACCEPTANCE") || cancelled("CREATE_PENDING")) {
+      ctx.publish(TicketCancelledSchema, { orderId });
+      return "cancelled";
+    }
+    ctx.publish(TicketCancellationRefusedSchema, {
+      orderId,
+      reason: whyTicketCannotBeCancelled(store.findTicket(orderId)),
+    });
+    return "refused";
+  },
+  { compensation: true },
+);
 
 /** The kitchen's validation of a new order: why it cannot take it, or undefined when it can. */
 export function whyKitchenCannotTake(

@@ -1,8 +1,14 @@
-// Order Service's composition root: config → logger → start → stop on SIGTERM/SIGINT.
-import { createLogger, onShutdown } from "@ftgo/platform";
+// Order Service's composition root: config → logger → tracing, metrics → start → stop on SIGTERM/SIGINT.
+import { createLogger, onShutdown, serveMetrics, startTracing } from "@ftgo/platform";
 import { loadOrderConfig, startOrder } from "./app.js";
 
 const config = loadOrderConfig(process.env);
 const log = createLogger(config);
+const tracing = await startTracing(config.service, process.env);
+const metrics = await serveMetrics(process.env, log); // GET /metrics at METRICS_PORT, if set
 const order = await startOrder(config, log);
-onShutdown(log, order.stop);
+onShutdown(log, async () => {
+  await order.stop();
+  await metrics.close();
+  await tracing.shutdown(); // last: the spans of the stop itself go out too
+});

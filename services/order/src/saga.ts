@@ -9,8 +9,11 @@ import {
 import { ConsumerVerificationFailedSchema } from "@ftgo/gen/ftgo/consumer/v1/events_pb.js";
 import { TicketCancellationRefusedSchema, TicketCreationFailedSchema } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import { type Logger, type MessageContext, on, type Subscription } from "@ftgo/platform";
+import { countEnd } from "./outcomes.js";
 import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "./steps.js";
 import type { OrderStore } from "./store.js";
+
+const MODE = "choreography";
 
 export interface OrderSagaDeps {
   readonly store: OrderStore;
@@ -22,7 +25,10 @@ export function orderSaga({ store, log }: OrderSagaDeps): Subscription[] {
   return [
     // Create Order, step 6: the card is authorized, so every earlier step has succeeded.
     on(CreditCardAuthorizedSchema, (event, ctx) => {
-      if (approveOrder(store, event.orderId, ctx)) log.info({ orderId: event.orderId }, "order approved");
+      const approved = approveOrder(store, event.orderId, ctx);
+      if (countEnd(approved, MODE, { saga: "create_order", outcome: "approved" })) {
+        log.info({ orderId: event.orderId }, "order approved");
+      }
     }),
 
     // Compensation: any failed step rejects the order, with that step's reason. The other participants
@@ -33,17 +39,24 @@ export function orderSaga({ store, log }: OrderSagaDeps): Subscription[] {
 
     // Cancel Order ends here: the ticket was cancelled and Accounting has reversed the charge…
     on(CreditCardAuthorizationReversedSchema, (event, ctx) => {
-      if (completeCancel(store, event.orderId, ctx)) log.info({ orderId: event.orderId }, "order cancelled");
+      const cancelled = completeCancel(store, event.orderId, ctx);
+      if (countEnd(cancelled, MODE, { saga: "cancel_order", outcome: "cancelled" })) {
+        log.info({ orderId: event.orderId }, "order cancelled");
+      }
     }),
     // …or the restaurant had already accepted the ticket: the order stays APPROVED, with the reason.
     on(TicketCancellationRefusedSchema, (event, ctx) => {
-      if (refuseCancel(store, event.orderId, event.reason, ctx)) {
+      const refused = refuseCancel(store, event.orderId, event.reason, ctx);
+      if (countEnd(refused, MODE, { saga: "cancel_order", outcome: "refused", reason: event.reason })) {
         log.info({ orderId: event.orderId, reason: event.reason }, "cancel refused, order stays approved");
       }
     }),
   ];
 
   function reject(orderId: string, reason: string, ctx: MessageContext) {
-    if (rejectOrder(store, orderId, reason, ctx)) log.info({ orderId, reason }, "order rejected");
+    const rejected = rejectOrder(store, orderId, reason, ctx);
+    if (countEnd(rejected, MODE, { saga: "create_order", outcome: "rejected", reason })) {
+      log.info({ orderId, reason }, "order rejected");
+    }
   }
 }

@@ -18,36 +18,49 @@ import {
   OrderCancelRefusedSchema,
   OrderRejectedSchema,
 } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import type { MessageContext } from "@ftgo/platform";
+import { type MessageContext, sagaStep } from "@ftgo/platform";
 import type { OrderStore } from "./store.js";
 
 /** Create Order step 6: every earlier step has succeeded, so the order is APPROVED. */
-export function approveOrder(store: OrderStore, orderId: string, ctx: MessageContext): boolean {
-  if (!store.approve(orderId, ctx)) return false;
-  ctx.publish(OrderApprovedSchema, { orderId });
-  return true;
-}
+export const approveOrder = sagaStep(
+  "Order.approveOrder",
+  function approveOrder(store: OrderStore, orderId: string, ctx: MessageContext): boolean {
+    if (!store.approve(orderId, ctx)) return false;
+    ctx.publish(OrderApprovedSchema, { orderId });
+    return true;
+  },
+);
 
 /**
  * Compensation of step 1: a step failed, so the order is REJECTED with that step's reason. A second failure
  * (the other participants fail on the same events) finds the order already REJECTED and changes nothing.
  */
-export function rejectOrder(store: OrderStore, orderId: string, reason: string, ctx: MessageContext): boolean {
-  if (!store.reject(orderId, reason, ctx)) return false;
-  ctx.publish(OrderRejectedSchema, { orderId, reason });
-  return true;
-}
+export const rejectOrder = sagaStep(
+  "Order.rejectOrder",
+  function rejectOrder(store: OrderStore, orderId: string, reason: string, ctx: MessageContext): boolean {
+    if (!store.reject(orderId, reason, ctx)) return false;
+    ctx.publish(OrderRejectedSchema, { orderId, reason });
+    return true;
+  },
+  { compensation: true },
+);
 
 /** Cancel Order's end: the ticket was cancelled and the charge reversed, so the order is CANCELLED. */
-export function completeCancel(store: OrderStore, orderId: string, ctx: MessageContext): boolean {
-  if (!store.completeCancel(orderId, ctx)) return false;
-  ctx.publish(OrderCancelledSchema, { orderId });
-  return true;
-}
+export const completeCancel = sagaStep(
+  "Order.completeCancel",
+  function completeCancel(store: OrderStore, orderId: string, ctx: MessageContext): boolean {
+    if (!store.completeCancel(orderId, ctx)) return false;
+    ctx.publish(OrderCancelledSchema, { orderId });
+    return true;
+  },
+);
 
 /** Cancel Order refused: the restaurant had already accepted the ticket, so the order stays APPROVED. */
-export function refuseCancel(store: OrderStore, orderId: string, reason: string, ctx: MessageContext): boolean {
-  if (!store.refuseCancel(orderId, reason, ctx)) return false;
-  ctx.publish(OrderCancelRefusedSchema, { orderId, reason });
-  return true;
-}
+export const refuseCancel = sagaStep(
+  "Order.refuseCancel",
+  function refuseCancel(store: OrderStore, orderId: string, reason: string, ctx: MessageContext): boolean {
+    if (!store.refuseCancel(orderId, reason, ctx)) return false;
+    ctx.publish(OrderCancelRefusedSchema, { orderId, reason });
+    return true;
+  },
+);

@@ -15,6 +15,8 @@ import {
   type Metadata,
   type ServiceError,
 } from "@grpc/grpc-js";
+import { context as traceContext } from "@opentelemetry/api";
+import { OK, startClientSpan } from "../telemetry/rpc-spans.js";
 import { type CallContext, currentCall, REQUEST_ID_HEADER } from "./call-context.js";
 import { createMethodDefinition } from "./definition.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
@@ -99,6 +101,7 @@ function createUnaryFn(method: DescMethod, transport: GrpcTransport) {
   return (request: MessageInitShape<DescMessage>, options: CallOptions = {}) => {
     const outgoing = prepareCall(transport, options, currentCall());
     const message = create(method.input, request);
+    const span = startClientSpan(method, transport.address, outgoing.metadata);
     return new Promise<Message>((resolve, reject) => {
       // grpc-js builds an Error per call to keep the caller's stack for a failure; the ConnectError the
       // caller gets has its own, so that one is built empty (stackless.ts).
@@ -110,7 +113,15 @@ function createUnaryFn(method: DescMethod, transport: GrpcTransport) {
           message,
           outgoing.metadata,
           { deadline: outgoing.deadline },
-          (error, response) => (error ? reject(fromGrpcStatus(error, error)) : resolve(response as Message)),
+          (error, response) => {
+            if (!error) {
+              span.end(OK);
+              return resolve(response as Message);
+            }
+            const failure = fromGrpcStatus(error, error);
+            span.end(failure.code, failure);
+            reject(failure);
+          },
         ),
       );
       watchCall(call, options, outgoing.signals);
@@ -123,8 +134,10 @@ function createServerStreamingFn(method: DescMethod, transport: GrpcTransport) {
   return (request: MessageInitShape<DescMessage>, options: CallOptions = {}) => {
     // Captured now: the iterable may be consumed outside the handler that asked for it.
     const parent = currentCall();
+    const trace = traceContext.active();
     return (async function* () {
       const outgoing = prepareCall(transport, options, parent);
+      const span = traceContext.with(trace, () => startClientSpan(method, transport.address, outgoing.metadata));
       const call = transport.channel.makeServerStreamRequest(
         path,
         requestSerialize,
@@ -136,9 +149,13 @@ function createServerStreamingFn(method: DescMethod, transport: GrpcTransport) {
       const unwatch = watchCall(call, options, outgoing.signals);
       try {
         for await (const message of call) yield message as Message;
+        span.end(OK);
       } catch (error) {
-        throw isServiceError(error) ? fromGrpcStatus(error, error) : error;
+        const failure = isServiceError(error) ? fromGrpcStatus(error, error) : error;
+        span.end(failure instanceof ConnectError ? failure.code : Code.Unknown, failure);
+        throw failure;
       } finally {
+        span.end(Code.Canceled, "the caller stopped reading the stream"); // unless it ended above
         unwatch();
         // A no-op when the stream has ended; tells the server to stop when the caller leaves early.
         call.cancel();

@@ -21,7 +21,9 @@ import {
   type sendUnaryData,
   type UntypedHandleCall,
 } from "@grpc/grpc-js";
+import { context as traceContext } from "@opentelemetry/api";
 import type { Logger } from "../log.js";
+import { OK, startServerSpan } from "../telemetry/rpc-spans.js";
 import { assertWithinLimits } from "../validation.js";
 import { type CallContext, REQUEST_ID_HEADER, runInCall } from "./call-context.js";
 import type { FaultInjector } from "./faults.js";
@@ -69,7 +71,7 @@ async function serveUnary(
   fault: InjectFault,
 ): Promise<void> {
   const rpc = openCall(spec.method, call, log);
-  await runInCall(rpc.context, async () => {
+  await rpc.run(async () => {
     try {
       const delay = fault(rpc.handlerContext.signal);
       if (delay) await delay;
@@ -97,7 +99,7 @@ async function serveServerStream(
 ): Promise<void> {
   const rpc = openCall(spec.method, call, log, shutdown);
   const { signal } = rpc.handlerContext;
-  await runInCall(rpc.context, async () => {
+  await rpc.run(async () => {
     try {
       const delay = fault(signal);
       if (delay) await delay;
@@ -146,7 +148,8 @@ const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
 const SHUTTING_DOWN = new ConnectError("the server is shutting down", Code.Unavailable);
 
 /**
- * Everything one incoming call needs besides its messages: context, headers once, and one log line.
+ * Everything one incoming call needs besides its messages: context, headers once, one log line and
+ * one server span (rpc-spans.ts).
  * This runs for every call, so it does only what every call needs: one AbortController, and headers
  * converted from metadata only if a handler reads them. grpc-js ends the call at its deadline and then
  * reports "cancelled", so no timer of our own is needed. `shutdown`, when given, also ends the call's signal.
@@ -159,6 +162,7 @@ function openCall(
 ) {
   const path = `/${method.parent.typeName}/${method.name}`;
   const startedAt = Date.now();
+  const span = startServerSpan(method, call.metadata);
   const requestId = firstString(call.metadata.get(REQUEST_ID_HEADER)) ?? randomUUID();
   const deadline = epochMs(call.getDeadline());
   const controller = new AbortController();
@@ -214,6 +218,10 @@ function openCall(
   return {
     handlerContext,
     context,
+    /** Runs the handler as part of this call: in its call context and its server span. */
+    run<T>(fn: () => Promise<T>): Promise<T> {
+      return traceContext.with(span.context, () => runInCall(context, fn));
+    },
     /** Response headers go out once, before the first message or the status. */
     sendHeaders() {
       if (headersSent) return;
@@ -225,11 +233,13 @@ function openCall(
       return responseTrailer;
     },
     succeeded() {
+      span.end(OK);
       log.debug({ ...fields(), code: "ok" }, "grpc call");
     },
     failed(thrown: unknown): ConnectError {
       // Once the deadline has passed or the client has gone, whatever the handler threw follows from that.
       const error = toConnectError(controller.signal.aborted ? controller.signal.reason : thrown);
+      span.end(error.code, error);
       const level = severityOf(error.code);
       const detail = level === "error" ? { err: error.cause ?? error } : { message: error.rawMessage };
       log[level]({ ...fields(), code: Code[error.code], ...detail }, "grpc call failed");

@@ -20,8 +20,12 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import { context as traceContext } from "@opentelemetry/api";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { channelName } from "../telemetry/channel-name.js";
+import { startProcessSpan } from "../telemetry/messaging-spans.js";
+import { messagesConsumed, messagesDeadLettered, messagesRedelivered } from "../telemetry/metrics.js";
 import { describeViolations } from "../validation.js";
 import { MessageTooLargeError } from "./broker-limit.js";
 import {
@@ -110,7 +114,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   setMaxListeners(0, stopped.signal); // one listener per partition durable, and a service may have many
 
   /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
-  async function deliver(handlers: Handlers, msg: JsMsg): Promise<void> {
+  async function deliver({ handlers, name: durable }: Durable, msg: JsMsg): Promise<void> {
     let received: ReturnType<typeof decode>;
     try {
       received = decode(handlers, msg);
@@ -122,10 +126,23 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     const ctx = createMessageContext(envelope, { subject: msg.subject, deliveryCount: msg.info.deliveryCount }, outbox);
     const messageLog = log.child({ orderId: ctx.correlationId, messageId: ctx.messageId, type: ctx.type });
     onDelivery?.(ctx);
+    const channel = channelName(msg.subject);
+    if (ctx.deliveryCount > 1) messagesRedelivered.inc({ channel });
+    const span = startProcessSpan(
+      { ...ctx, consumerGroup: durable, deliveryCount: ctx.deliveryCount },
+      envelope.traceparent,
+      Date.now() - msg.time.getTime(), // how long the message waited in its stream
+    );
     try {
-      const handled = inbox.handleOnce(ctx, () => subscription.handle(message, ctx));
+      // In the span's context: what the handler writes to the outbox continues this trace.
+      const handled = traceContext.with(span.context, () =>
+        inbox.handleOnce(ctx, () => subscription.handle(message, ctx)),
+      );
+      if (!handled) span.span.setAttribute("ftgo.duplicate", true);
+      span.end();
       messageLog.debug(handled ? "message handled" : "duplicate message ignored");
     } catch (err) {
+      span.end(err);
       const deliveries = ctx.deliveryCount;
       if (deliveries >= maxDeliver) return deadLetter(msg, `handler failed ${deliveries} times: ${errorText(err)}`);
       // What it would send can never leave (over the broker's max_payload): trying again would not help.
@@ -138,6 +155,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     // after ackWait and the inbox recognises it; until then max_ack_pending holds the partition, so a lost
     // ack can delay the next message of an order but never let it overtake this one.
     msg.ack();
+    messagesConsumed.inc({ channel });
     relay?.kick();
   }
 
@@ -161,6 +179,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     try {
       await sendToDeadLetters(js, service, msg, reason, nc.info?.max_payload);
       msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
+      messagesDeadLettered.inc({ channel: channelName(msg.subject) });
       log.error(where, "message moved to the dead letters");
     } catch (err) {
       if (msg.info.deliveryCount < lastDelivery) {
@@ -174,7 +193,8 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   }
 
   /** Pulls one partition until stop() (or the connection is closed), starting over if a pull fails. */
-  async function pull({ stream, name: durable, handlers }: Durable): Promise<void> {
+  async function pull(partition: Durable): Promise<void> {
+    const { stream, name: durable } = partition;
     while (!stopped.signal.aborted && !nc.isClosed()) {
       try {
         // A standing pull for several messages: JetStream still hands this partition out one at a time
@@ -187,7 +207,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
           for await (const msg of messages) {
             // A message pulled while stopping goes back at once, for another instance to take.
             if (stopped.signal.aborted) msg.nak();
-            else await deliver(handlers, msg);
+            else await deliver(partition, msg);
           }
         } finally {
           stopped.signal.removeEventListener("abort", close);

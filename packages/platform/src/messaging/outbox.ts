@@ -6,6 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { Database } from "../db.js";
+import { noteStepOutcome } from "../telemetry/saga-spans.js";
+import { traceparentOf } from "../telemetry/trace-context.js";
 import { brokerLimitReader, MessageTooLargeError, wireSize } from "./broker-limit.js";
 import { commandSubject, DEFAULT_PARTITIONS, eventSubject, partitionOf, replySubject } from "./channels.js";
 import { signalOutboxCommit } from "./commit-signal.js";
@@ -79,7 +81,11 @@ export function createOutbox(db: Database, options: { partitions?: number } = {}
         );
       }
       if (meta.correlationId === "") throw new Error(`${call}: correlationId is empty`);
-      const envelope = { messageId: randomUUID(), type: schema.typeName, ...meta };
+      // The trace this transaction runs in (a gRPC call, a message being handled), kept in the row so that
+      // the relay's publish continues it even after a crash and a restart (telemetry/messaging-spans.ts).
+      const traceparent = traceparentOf() ?? meta.traceparent;
+      noteStepOutcome(schema.typeName, message); // on the saga step's span, if a step is writing it
+      const envelope = { messageId: randomUUID(), type: schema.typeName, ...meta, traceparent };
       const headers = envelopeHeaders(envelope);
       const payload = encodeBody(schema, message as MessageInitShape<DescMessage>);
       // The relay adds Nats-Msg-Id (the message id) when publishing: it counts too.

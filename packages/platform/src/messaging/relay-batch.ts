@@ -21,6 +21,8 @@ import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
+import { startPublishSpan } from "../telemetry/messaging-spans.js";
+import { outboxPublishLag } from "../telemetry/metrics.js";
 import { wireSize } from "./broker-limit.js";
 import { channelOf, ensureChannelStream } from "./channels.js";
 import { MessageHeader, toNatsHeaders } from "./envelope.js";
@@ -145,7 +147,17 @@ export function createBatchPublisher(options: BatchPublisherOptions): BatchPubli
       const acks = batch.map((planned): Promise<PubAck> => {
         if ("refused" in planned) return Promise.reject(planned.refused);
         const { row, headers } = planned;
-        return js.publish(row.subject, row.payload, { msgID: row.message_id, headers });
+        const span = startPublishSpan(
+          { subject: row.subject, messageId: row.message_id, correlationId: row.correlation_id },
+          headers.get(MessageHeader.TraceParent) || undefined,
+        );
+        if (span.traceparent) headers.set(MessageHeader.TraceParent, span.traceparent); // the consumer continues here
+        const ack = js.publish(row.subject, row.payload, { msgID: row.message_id, headers });
+        ack.then(
+          () => span.end(),
+          (err: unknown) => span.end(err),
+        );
+        return ack;
       });
       const results = await Promise.allSettled(acks);
       const acknowledged: number[] = [];
@@ -154,6 +166,7 @@ export function createBatchPublisher(options: BatchPublisherOptions): BatchPubli
         const { row } = batch[i] as Planned;
         if (result.status === "fulfilled") {
           acknowledged.push(row.seq);
+          outboxPublishLag.observe(Math.max(0, Date.now() - row.created_at) / 1000);
           if (result.value.duplicate) log.debug({ messageId: row.message_id }, "outbox row was already in JetStream");
         } else if (isPermanentPublishError(result.reason)) {
           park(row, result.reason);

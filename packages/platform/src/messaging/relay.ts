@@ -11,6 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
 import { createPause } from "../pause.js";
+import { outboxOldestPending, outboxPending } from "../telemetry/metrics.js";
 import { recordMaxPayload } from "./broker-limit.js";
 import { onOutboxCommit } from "./commit-signal.js";
 import { createLease } from "./lease.js";
@@ -160,6 +161,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     leader = false;
   }
 
+  function stats(): OutboxStats {
+    const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
+    const oldestPendingAgeMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
+    return { pending, oldestPendingAgeMs, published, lastError, leader, parked: parked.count() };
+  }
+
   /** Another pass, now if the relay rests, right after the current one if it is publishing. */
   function kick(): void {
     kicked = true;
@@ -167,17 +174,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   const running = run();
+  // How far behind the outbox is, read when Prometheus scrapes (metrics.ts).
+  const unsample = [
+    outboxPending.sample(() => [{ labels: {}, value: stats().pending }]),
+    outboxOldestPending.sample(() => [{ labels: {}, value: stats().oldestPendingAgeMs / 1000 }]),
+  ];
   return {
     kick,
     onParked(listener) {
       parkedListeners.push(listener);
     },
-    stats() {
-      const { pending, oldest } = lag.get() ?? { pending: 0, oldest: null };
-      const oldestPendingAgeMs = oldest === null ? 0 : Math.max(0, Date.now() - oldest);
-      return { pending, oldestPendingAgeMs, published, lastError, leader, parked: parked.count() };
-    },
+    stats,
     async stop() {
+      for (const stop of unsample) stop();
       stopListening();
       stopping = true;
       rest.wake({ force: true });

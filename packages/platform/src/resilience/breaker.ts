@@ -9,6 +9,7 @@ import {
   SamplingBreaker,
 } from "cockatiel";
 import type { Logger } from "../log.js";
+import { BREAKER_STATE_VALUE, breakerState, breakerTransitions } from "../telemetry/metrics.js";
 import { type BreakerSettings, isInstanceFailure } from "./policy.js";
 
 /** What a circuit breaker does with the next call: pass it (closed), fail it fast (open), or let one trial through. */
@@ -31,7 +32,7 @@ export interface InstanceBreaker {
  * is unwell (isInstanceFailure), opens when the settings say so, and from then on fails calls at once,
  * since sending more to a failing instance only adds load and waiting. After `halfOpenAfterMs` it lets
  * one trial call through: success closes it, failure opens it for another pause. Each change of state
- * is logged at warn, with the target and the instance.
+ * is logged at warn, with the target and the instance, and shows in `ftgo_breaker_state` (metrics.ts).
  */
 export function createInstanceBreaker(
   settings: BreakerSettings,
@@ -44,8 +45,12 @@ export function createInstanceBreaker(
     breaker: opensAfter(settings),
   });
   let openedAt = 0;
+  const labels = { target: where.target, target_instance: where.address };
+  breakerState.set(labels, BREAKER_STATE_VALUE.closed);
   breaker.onStateChange((state) => {
     if (state === CircuitState.Open) openedAt = Date.now();
+    breakerState.set(labels, BREAKER_STATE_VALUE[stateName(state)]);
+    breakerTransitions.inc({ ...labels, to: stateName(state) });
     const failure = breaker.lastFailure;
     const lastError = failure && "error" in failure ? failure.error.message : undefined;
     const fields = { target: where.target, instance: where.address, breaker: stateName(state), lastError };

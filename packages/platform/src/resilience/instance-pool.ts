@@ -7,6 +7,7 @@ import type { Registry, ServiceInstance } from "../discovery/index.js";
 import { ROUTER_TAG, ROUTER_TARGET_HEADER } from "../discovery/router.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "../grpc/client.js";
 import type { Logger } from "../log.js";
+import { breakerState } from "../telemetry/metrics.js";
 import { type BreakerState, createInstanceBreaker, type InstanceBreaker } from "./breaker.js";
 import type { CallPolicy } from "./policy.js";
 
@@ -117,6 +118,7 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
       // In-flight calls on the old connection finish; new ones go to the instances still listed.
       entry.transport.close();
       entries.delete(id);
+      breakerState.remove({ target, target_instance: entry.address }); // no gauge for an instance that is gone
       log.info({ target, instance: entry.address }, "instance left");
     }
     for (const instance of instances) {

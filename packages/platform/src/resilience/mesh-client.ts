@@ -1,5 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
+import { context as traceContext } from "@opentelemetry/api";
 import {
   type BulkheadPolicy,
   bulkhead,
@@ -11,6 +12,7 @@ import {
 import type { Registry } from "../discovery/index.js";
 import { currentCall, runInCall } from "../grpc/call-context.js";
 import type { Logger } from "../log.js";
+import { bulkheadInFlight, bulkheadQueued, clientRetries } from "../telemetry/metrics.js";
 import { deadlineOf, timeoutOfAttempt, withDeadline } from "./deadline.js";
 import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instance-pool.js";
 import { type CallPolicy, isRetryable, isSafeToRetry } from "./policy.js";
@@ -68,9 +70,19 @@ export function createMeshClient<S extends DescService>(service: S, options: Mes
     // a failure hit at one moment do not all come back at the same moment.
     backoff: new ExponentialBackoff({ initialDelay: policy.retry.initialDelayMs, maxDelay: policy.retry.maxDelayMs }),
   };
+  // The bulkhead's occupancy, read when Prometheus scrapes: cockatiel counts the free slots.
+  const { limit, queue } = policy.bulkhead;
+  const labels = { target: options.target };
+  const unsample = [
+    bulkheadInFlight.sample(() => [{ labels, value: limit - mesh.bulkhead.executionSlots }]),
+    bulkheadQueued.sample(() => [{ labels, value: queue - mesh.bulkhead.queueSlots }]),
+  ];
   const client: Record<string, unknown> = {
     instances: () => mesh.pool.states(),
-    close: () => mesh.pool.close(),
+    close: () => {
+      for (const stop of unsample) stop();
+      mesh.pool.close();
+    },
   };
   for (const method of service.methods) client[method.localName] = createMethodFn(method, mesh);
   // The loop gives every method of S its function; TypeScript cannot follow a loop to the mapped type.
@@ -100,6 +112,7 @@ function createUnaryFn(method: DescMethod, mesh: Mesh) {
 
   return (request: unknown, options: CallOptions = {}) => {
     const parent = currentCall();
+    const trace = traceContext.active();
     const deadline = deadlineOf(options.timeoutMs ?? policy.timeoutMs, parent);
     const cancelledBy = [options.signal, parent?.signal].filter((signal) => signal !== undefined);
     const tried = new Set<string>();
@@ -108,7 +121,10 @@ function createUnaryFn(method: DescMethod, mesh: Mesh) {
     const attempt = () => {
       const endpoint = pool.pick(tried);
       if (!endpoint) throw new ConnectError(`no healthy instance of ${target}`, Code.Unavailable);
-      if (tried.size > 0) log.debug({ target, method: method.name, instance: endpoint.address }, "retrying");
+      if (tried.size > 0) {
+        clientRetries.inc({ target, method: method.name });
+        log.debug({ target, method: method.name, instance: endpoint.address }, "retrying");
+      }
       tried.add(endpoint.id);
       const timeoutMs = timeoutOfAttempt(deadline, retries > 0 ? policy.attemptTimeoutMs : 0, what);
       return endpoint.unary(method.localName, request, { ...options, timeoutMs });
@@ -128,8 +144,9 @@ function createUnaryFn(method: DescMethod, mesh: Mesh) {
     return withDeadline(deadline, cancelledBy, what, async (signal) => {
       await pool.listed;
       // A queued call is started by whichever call frees a slot, so it re-enters its own call context:
-      // it must carry its own request id and deadline downstream, not that call's.
-      return throughBulkhead(mesh, () => runInCall(parent, () => attempts(signal)), signal);
+      // it must carry its own request id, deadline and trace downstream, not that call's.
+      const resume = () => traceContext.with(trace, () => runInCall(parent, () => attempts(signal)));
+      return throughBulkhead(mesh, resume, signal);
     });
   };
 }
@@ -151,16 +168,19 @@ function createServerStreamingFn(method: DescMethod, mesh: Mesh) {
   const what = `${target} ${method.name}`;
   return (request: unknown, options: CallOptions = {}) => {
     const parent = currentCall();
+    const trace = traceContext.active();
     const cancelledBy = [options.signal, parent?.signal].filter((signal) => signal !== undefined);
     const listed = () => withDeadline(deadlineOf(policy.timeoutMs, parent), cancelledBy, what, () => pool.listed);
     // The stream may be read after the handler that opened it has moved on, and must still inherit that
-    // handler's request id, deadline and cancellation: it is opened in the handler's call context.
+    // handler's request id, deadline, cancellation and trace: it is opened in the handler's contexts.
     const open = (endpoint: Endpoint) =>
-      runInCall(parent, () =>
-        endpoint.serverStream(method.localName, request, {
-          ...options,
-          timeoutMs: options.timeoutMs ?? policy.timeoutMs,
-        }),
+      traceContext.with(trace, () =>
+        runInCall(parent, () =>
+          endpoint.serverStream(method.localName, request, {
+            ...options,
+            timeoutMs: options.timeoutMs ?? policy.timeoutMs,
+          }),
+        ),
       );
     return (async function* () {
       await listed();

@@ -49,7 +49,12 @@ import {
 } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import type { Order } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import type { MessageContext } from "@ftgo/platform";
+import { countEnd } from "../outcomes.js";
 import { approveOrder, completeCancel, refuseCancel, rejectOrder } from "../steps.js";
+
+/** The mode every saga defined here runs in, for the outcome counts. */
+const MODE = "orchestration";
+
 import type { OrderStore } from "../store.js";
 
 /** A reply a waiting state accepts, and the state it leads to. */
@@ -174,8 +179,10 @@ export const CREATE_ORDER_SAGA: SagaDefinition = {
     }),
   },
   final: {
-    APPROVED: (store, orderId, _reason, ctx) => approveOrder(store, orderId, ctx),
-    REJECTED: (store, orderId, reason, ctx) => rejectOrder(store, orderId, reason, ctx),
+    APPROVED: (store, orderId, _reason, ctx) =>
+      countEnd(approveOrder(store, orderId, ctx), MODE, { saga: "create_order", outcome: "approved" }),
+    REJECTED: (store, orderId, reason, ctx) =>
+      countEnd(rejectOrder(store, orderId, reason, ctx), MODE, { saga: "create_order", outcome: "rejected", reason }),
   },
 };
 
@@ -204,8 +211,10 @@ export const CANCEL_ORDER_SAGA: SagaDefinition = {
     }),
   },
   final: {
-    CANCELLED: (store, orderId, _reason, ctx) => completeCancel(store, orderId, ctx),
-    CANCEL_REFUSED: (store, orderId, reason, ctx) => refuseCancel(store, orderId, reason, ctx),
+    CANCELLED: (store, orderId, _reason, ctx) =>
+      countEnd(completeCancel(store, orderId, ctx), MODE, { saga: "cancel_order", outcome: "cancelled" }),
+    CANCEL_REFUSED: (store, orderId, reason, ctx) =>
+      countEnd(refuseCancel(store, orderId, reason, ctx), MODE, { saga: "cancel_order", outcome: "refused", reason }),
   },
 };
 
