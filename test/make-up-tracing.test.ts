@@ -97,6 +97,37 @@ describe("make up with Jaeger", () => {
     expect(tagOf(authorized, "otel.status_code")).toBeUndefined();
   });
 
+  it("shows the composed order view's legs as parallel children of its request", async () => {
+    const operation = encodeURIComponent("GET /api/v1/orders/:orderId");
+    const url = `${up.jaegerQueryUrl}/api/traces?service=gateway&operation=${operation}&limit=50&lookback=1h`;
+    const composed = async () => {
+      const body = (await (await fetch(url)).json()) as { data: JaegerTrace[] | null };
+      // The view of the approved order above, as detailsWhenSettled last fetched it.
+      return (body.data ?? []).find((trace) =>
+        trace.spans.some((span) => tagOf(span, "url.path") === `/api/v1/orders/${approved}`),
+      );
+    };
+    let trace: JaegerTrace | undefined;
+    await waitFor(async () => (trace = await composed()) !== undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      message: "Jaeger to hold a composed view of the order",
+    });
+    const view = trace as JaegerTrace;
+    const root = one(view, "gateway", "GET /api/v1/orders/:orderId");
+    const legs = view.spans.filter((span) => parentIdOf(span) === root.spanID && tagOf(span, "span.kind") === "client");
+    expect(legs.map((span) => span.operationName).sort()).toEqual([
+      "ftgo.accounting.v1.AccountingService/GetAuthorization",
+      "ftgo.delivery.v1.DeliveryService/GetDelivery",
+      "ftgo.kitchen.v1.KitchenService/GetTicket",
+      "ftgo.loyalty.v1.LoyaltyService/GetOrderPoints",
+      "ftgo.order.v1.OrderService/GetOrder",
+    ]);
+    // In parallel: every leg starts before the first one ends.
+    const firstEnd = Math.min(...legs.map((span) => span.startTime + span.duration));
+    for (const leg of legs) expect(leg.startTime, leg.operationName).toBeLessThanOrEqual(firstEnd);
+  });
+
   it("shows a declined card's compensations as their own spans", async () => {
     const token = await signIn(gateway, { consumerId: "c-1002" });
     const orderId = await placeOrderThroughGateway(gateway, token, "r-1");

@@ -26,7 +26,7 @@ import { traceparentOf, tracer } from "../src/telemetry/trace-context.js";
 import { waitFor } from "../src/testing/wait.js";
 import { fakeKitchen, rejection, useGrpc } from "./grpc-fixtures.js";
 import { anOrderCreated } from "./message-fixtures.js";
-import { parentOf, useRecordedSpans } from "./trace-fixtures.js";
+import { parentOf, useRecordedSpans } from "@ftgo/harness/recorded-spans.js";
 
 const log = silentLogger();
 const recorded = useRecordedSpans();

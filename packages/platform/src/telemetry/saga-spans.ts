@@ -3,8 +3,9 @@
 // processes the message which triggered it. What the step decided is what it published: the outbox notes each
 // message a step writes on the step's span (`saga.outcome` = its type, `saga.reason` = its reason, if it has
 // one), so a declined card reads "saga.outcome CreditCardAuthorizationFailed, saga.reason card ending 0002 was
-// declined" without the step saying anything twice.
-import { type Context, context, createContextKey, type Span, trace } from "@opentelemetry/api";
+// declined" without the step saying anything twice. Under orchestration each move of the orchestrator is a span
+// too (`saga.orchestrator CreateOrderSaga VERIFYING_CONSUMER → CREATING_TICKET`), the command it sends noted on it.
+import { type Attributes, type Context, context, createContextKey, type Span, trace } from "@opentelemetry/api";
 import { endSpan, tracer } from "./trace-context.js";
 
 const STEP = createContextKey("ftgo saga step span");
@@ -25,19 +26,25 @@ export function sagaStep<A extends unknown[], R>(
 ): (...args: A) => R {
   const spanName = `${options.compensation ? "saga.compensation" : "saga.step"} ${name}`;
   const attributes = { "saga.step": name, "saga.compensation": options.compensation ?? false };
-  return (...args: A): R => {
-    const span = tracer.startSpan(spanName, { attributes });
-    if (!span.isRecording()) return step(...args);
-    const ctx: Context = trace.setSpan(context.active(), span).setValue(STEP, span);
-    try {
-      const result = context.with(ctx, () => step(...args));
-      endSpan(span);
-      return result;
-    } catch (err) {
-      endSpan(span, err);
-      throw err;
-    }
-  };
+  return (...args: A): R => inSagaSpan(spanName, attributes, () => step(...args));
+}
+
+/**
+ * Runs `fn` in a span of the saga's story named `name` (a step, an orchestrator's move), a child of the active
+ * span, with `attributes`; what `fn` writes to the outbox is noted on it (noteStepOutcome).
+ */
+export function inSagaSpan<T>(name: string, attributes: Attributes, fn: () => T): T {
+  const span = tracer.startSpan(name, { attributes });
+  if (!span.isRecording()) return fn();
+  const ctx: Context = trace.setSpan(context.active(), span).setValue(STEP, span);
+  try {
+    const result = context.with(ctx, fn);
+    endSpan(span);
+    return result;
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
 }
 
 /**

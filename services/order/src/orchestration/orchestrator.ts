@@ -8,6 +8,7 @@
 // replies wait in Order's durable reply channel, and overdue steps are found by their deadline.
 import type { Order } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
+  inSagaSpan,
   type Logger,
   type MessageContext,
   NoReplyChannelError,
@@ -76,8 +77,22 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  /** Enters `next.to` from the saga's state: sends its command, or ends the saga with its final action. */
+  /**
+   * Enters `next.to` from the saga's state: sends its command, or ends the saga with its final action. In a
+   * span of the saga's story, `saga.orchestrator CreateOrderSaga VERIFYING_CONSUMER → CREATING_TICKET`.
+   */
   function move(saga: SagaRecord, next: Next, cause: Cause): void {
+    const attributes = {
+      "saga.type": saga.sagaType,
+      "saga.from": saga.state,
+      "saga.to": next.to,
+      "saga.note": cause.note,
+    };
+    const name = `saga.orchestrator ${saga.sagaType} ${saga.state} → ${next.to}`;
+    inSagaSpan(name, attributes, () => enter(saga, next, cause));
+  }
+
+  function enter(saga: SagaRecord, next: Next, cause: Cause): void {
     const definition = definitionOf(saga);
     const reason = next.reason ?? saga.reason;
     const waiting = definition.waiting[next.to];
@@ -122,7 +137,10 @@ export function createOrchestrator({ store, log, stepTimeoutMs }: OrchestratorOp
     const saga = sagas.insert({ sagaType: definition.type, orderId: order.orderId, state: definition.initial });
     const waiting = definition.waiting[definition.initial];
     if (!waiting) throw new Error(`${definition.type} starts in ${definition.initial}, which sends no command`);
-    request(saga.sagaId, saga.state, waiting, order.orderId, "", localContext(order.orderId, requestId));
+    const attributes = { "saga.type": definition.type, "saga.to": definition.initial };
+    inSagaSpan(`saga.orchestrator ${definition.type} start → ${definition.initial}`, attributes, () =>
+      request(saga.sagaId, saga.state, waiting, order.orderId, "", localContext(order.orderId, requestId)),
+    );
     return sagas.find(saga.sagaId) as SagaRecord;
   }
 
