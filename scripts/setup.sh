@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine for ftgo-mesh. Plain: what `make up` needs (Node 20.11+, npm
 # dependencies, nats-server, Prometheus and Jaeger, the traces back-end, built from source the first time unless
-# TRACING=off). With --with-test-tools: grpcurl, the Consul agent (make consul), Traefik (make traefik)
-# and a docker compose CLI too, which only the tests and CI use (the compose CLI validates docker-compose.yml; no
-# Docker engine needed);
+# TRACING=off). With --with-test-tools: grpcurl, the Consul agent (make consul), Traefik (make traefik), Chromium
+# (the docs' screenshots) and a docker compose CLI too, which only the tests and CI use (the compose CLI validates
+# docker-compose.yml; no Docker engine needed);
 # with --with-bench-tools: ghz, which only `npm run bench -- polyglot` uses (it runs this when ghz is missing).
 # Silent when everything is already there; installs what is missing when it can, and otherwise
 # says exactly what to run.
@@ -82,6 +82,11 @@ fi
 if $with_test_tools && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
   apt_install docker-compose \
     "install Docker's compose plugin (https://docs.docker.com/compose/install/) or docker-compose 1.29 and put it on PATH."
+fi
+
+# Chromium, for the tests and `npm run docs:screenshots` only (headless, driven by playwright-core).
+if $with_test_tools && ! command -v chromium >/dev/null && [[ ! -x ${CHROMIUM_BIN:-} ]]; then
+  apt_install chromium "install Chromium and set CHROMIUM_BIN to it."
 fi
 
 # Go: the Loyalty service and the ftgo CLI (go/) are Go programs, and `npm run generate` writes gen/go with two

@@ -54,6 +54,7 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/interaction-styles.md", marker: "*", runners: ["test/interaction-styles.test.ts"] },
   { page: "docs/observability.md", marker: "npm run -s trace", runners: ["test/make-up-tracing.test.ts"] },
   { page: "docs/observability.md", marker: "9551/metrics | grep", runners: ["test/make-up-metrics.test.ts"] },
+  { page: "docs/observability.md", marker: "npm run docs:screenshots", runners: ["test/screenshots.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
   { page: "docs/go-client.md", marker: "*", runners: ["test/ftgo-cli.test.ts"] },

@@ -84,14 +84,8 @@ export function linksOf(span: JaegerSpan): string[] {
   return span.references.filter((ref) => ref.refType === "FOLLOWS_FROM").map((ref) => `${ref.traceID}/${ref.spanID}`);
 }
 
-/**
- * The trace as an indented tree, one span a line, children in the order they started:
- *
- *   gateway  POST /api/v1/orders  14.2 ms
- *     gateway  ftgo.order.v1.OrderService/CreateOrder  9.8 ms
- *       order  ftgo.order.v1.OrderService/CreateOrder  8.1 ms
- */
-export function drawTrace(trace: JaegerTrace): string[] {
+/** The spans in tree order, each after its parent, children in the order they started; each with its depth. */
+export function spanTree(trace: JaegerTrace): { readonly span: JaegerSpan; readonly depth: number }[] {
   const ids = new Set(trace.spans.map((span) => span.spanID));
   const children = new Map<string | undefined, JaegerSpan[]>();
   for (const span of trace.spans) {
@@ -99,16 +93,26 @@ export function drawTrace(trace: JaegerTrace): string[] {
     const key = parent !== undefined && ids.has(parent) ? parent : undefined; // a parent not (yet) in Jaeger: a root
     children.set(key, [...(children.get(key) ?? []), span]);
   }
-  const lines: string[] = [];
-  const draw = (parent: string | undefined, depth: number) => {
-    const spans = [...(children.get(parent) ?? [])].sort((a, b) => a.startTime - b.startTime);
-    for (const span of spans) {
-      lines.push(`${"  ".repeat(depth)}${describeSpan(trace, span)}`);
-      draw(span.spanID, depth + 1);
+  const rows: { span: JaegerSpan; depth: number }[] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const span of [...(children.get(parent) ?? [])].sort((a, b) => a.startTime - b.startTime)) {
+      rows.push({ span, depth });
+      walk(span.spanID, depth + 1);
     }
   };
-  draw(undefined, 0);
-  return lines;
+  walk(undefined, 0);
+  return rows;
+}
+
+/**
+ * The trace as an indented tree, one span a line:
+ *
+ *   gateway  POST /api/v1/orders  14.2 ms
+ *     gateway  ftgo.order.v1.OrderService/CreateOrder  9.8 ms
+ *       order  ftgo.order.v1.OrderService/CreateOrder  8.1 ms
+ */
+export function drawTrace(trace: JaegerTrace): string[] {
+  return spanTree(trace).map(({ span, depth }) => `${"  ".repeat(depth)}${describeSpan(trace, span)}`);
 }
 
 /** `order  process ftgo.kitchen.event.ticket_created  1.4 ms  ERROR: …`, with what a reader needs to know. */

@@ -10,6 +10,7 @@ import { Code } from "@connectrpc/connect";
 import { TicketCreatedSchema } from "@ftgo/gen/ftgo/kitchen/v1/events_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
+import { parentOf, useRecordedSpans } from "@ftgo/harness/recorded-spans.js";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -26,7 +27,6 @@ import { traceparentOf, tracer } from "../src/telemetry/trace-context.js";
 import { waitFor } from "../src/testing/wait.js";
 import { fakeKitchen, rejection, useGrpc } from "./grpc-fixtures.js";
 import { anOrderCreated } from "./message-fixtures.js";
-import { parentOf, useRecordedSpans } from "@ftgo/harness/recorded-spans.js";
 
 const log = silentLogger();
 const recorded = useRecordedSpans();
