@@ -107,13 +107,15 @@ describe("make up with Jaeger", () => {
         trace.spans.some((span) => tagOf(span, "url.path") === `/api/v1/orders/${approved}`),
       );
     };
-    let trace: JaegerTrace | undefined;
-    await waitFor(async () => (trace = await composed()) !== undefined, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      message: "Jaeger to hold a composed view of the order",
-    });
-    const view = trace as JaegerTrace;
+    let view: JaegerTrace | undefined;
+    await waitFor(
+      async () => {
+        view = await composed();
+        return view !== undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, message: "Jaeger to hold a composed view of the order" },
+    );
+    if (!view) throw new Error("unreachable: waitFor resolved without a view");
     const root = one(view, "gateway", "GET /api/v1/orders/:orderId");
     const legs = view.spans.filter((span) => parentIdOf(span) === root.spanID && tagOf(span, "span.kind") === "client");
     expect(legs.map((span) => span.operationName).sort()).toEqual([

@@ -14,7 +14,7 @@ const COLOURS: Readonly<Record<string, string>> = {
   loyalty: "#55efc4",
 };
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
 }
 
@@ -31,17 +31,17 @@ export function traceTimelineHtml(trace: JaegerTrace, title: string): string {
       const width = Math.max(0.3, (span.duration / total) * 100);
       const error = tagOf(span, "otel.status_code") === "ERROR";
       const outcome = tagOf(span, "saga.outcome");
-      const note = outcome === undefined ? "" : ` <span class="note">→ ${escape(String(outcome))}</span>`;
+      const note = outcome === undefined ? "" : ` <span class="note">→ ${escapeHtml(String(outcome))}</span>`;
       return `<tr${error ? ' class="error"' : ""}>
-  <td class="service"><span class="dot" style="background:${COLOURS[service] ?? "#b2bec3"}"></span>${escape(service)}</td>
-  <td class="name" style="padding-left:${8 + depth * 14}px">${escape(span.operationName)}${note}</td>
+  <td class="service"><span class="dot" style="background:${COLOURS[service] ?? "#b2bec3"}"></span>${escapeHtml(service)}</td>
+  <td class="name" style="padding-left:${8 + depth * 14}px">${escapeHtml(span.operationName)}${note}</td>
   <td class="lane"><div class="bar" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%;background:${COLOURS[service] ?? "#b2bec3"}"></div></td>
   <td class="ms">${(span.duration / 1000).toFixed(1)} ms</td>
 </tr>`;
     })
     .join("\n");
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
   body { font: 13px/1.35 -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 20px; color: #2d3436; }
   h1 { font-size: 17px; margin: 0 0 4px; }
@@ -55,13 +55,13 @@ export function traceTimelineHtml(trace: JaegerTrace, title: string): string {
   .note { color: #636e72; } tr.error td.name { color: #d63031; }
 </style></head>
 <body>
-<h1>${escape(title)}</h1>
-<div class="sub">trace ${escape(trace.traceID)} · ${trace.spans.length} spans · ${services.length} processes (${escape(services.join(", "))}) · ${(total / 1000).toFixed(1)} ms, from Jaeger's query API</div>
+<h1>${escapeHtml(title)}</h1>
+<div class="sub">trace ${escapeHtml(trace.traceID)} · ${trace.spans.length} spans · ${services.length} processes (${escapeHtml(services.join(", "))}) · ${(total / 1000).toFixed(1)} ms, from Jaeger's query API</div>
 <table>
 ${rows}
 </table>
 <!-- the same tree as npm run trace prints:
-${escape(drawTrace(trace).join("\n"))}
+${escapeHtml(drawTrace(trace).join("\n"))}
 -->
 </body></html>
 `;
