@@ -9,6 +9,7 @@ import { mesh } from "./suites/mesh.js";
 import { polyglot } from "./suites/polyglot.js";
 import { type SagaSuiteSettings, sagaSuite } from "./suites/saga.js";
 import { startup } from "./suites/startup.js";
+import { telemetry } from "./suites/telemetry.js";
 import { unary } from "./suites/unary.js";
 
 /** BENCH_* variables, each a positive number, all problems reported at once. */
@@ -59,7 +60,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   const options = readOptions(process.env);
-  const suites: readonly Suite[] = [unary, mesh, discovery, sagaSuite(options.saga), gateway, polyglot, startup];
+  const suites: readonly Suite[] = [
+    unary,
+    mesh,
+    discovery,
+    sagaSuite(options.saga),
+    gateway,
+    polyglot,
+    startup,
+    telemetry,
+  ];
   for (const suite of selectSuites(suites, process.argv.slice(2))) {
     const result = await suite.run(options);
     process.stdout.write(`\n${formatReport(result, options)}\n`);

@@ -21,7 +21,7 @@ import { commandsOf, shBlock } from "./doc-blocks.js";
 import { claimsOf } from "./doc-claims.js";
 
 /** The processes an approved order goes through. */
-const PARTICIPANTS = ["gateway", "order", "consumer", "kitchen", "accounting"];
+const PARTICIPANTS = ["gateway", "order", "consumer", "kitchen", "accounting", "loyalty"];
 
 let up: MakeUpRun;
 let gateway: string;
@@ -95,6 +95,12 @@ describe("make up with Jaeger", () => {
     // The saga's last step: Order approves, on Accounting's CreditCardAuthorized.
     const authorized = one(trace, "order", "process ftgo.accounting.event.credit_card_authorized");
     expect(tagOf(authorized, "otel.status_code")).toBeUndefined();
+    // And the Go service (its own OpenTelemetry SDK) continues the same trace: it processes OrderApproved as a
+    // child of Order's publish, and its relay publishes PointsEarned as a child of that.
+    const approvedEvent = one(trace, "order", "publish ftgo.order.event.order_approved");
+    const earned = one(trace, "loyalty", "process ftgo.order.event.order_approved");
+    expect(parentIdOf(earned)).toBe(approvedEvent.spanID);
+    expect(parentIdOf(one(trace, "loyalty", "publish ftgo.loyalty.event.points_earned"))).toBe(earned.spanID);
   });
 
   it("shows the composed order view's legs as parallel children of its request", async () => {

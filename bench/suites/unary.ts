@@ -22,7 +22,7 @@ export const unary: Suite = {
     const rounds = new Map<ContenderName, Measurement[]>(ORDER.map((name) => [name, []]));
     for (let round = 1; round <= options.rounds; round++) {
       for (const name of ORDER) {
-        const m = await measure(name, options);
+        const m = await measureUnary(name, options);
         rounds.get(name)?.push(m);
         options.progress(
           `unary round ${round}/${options.rounds} ${name}: ${Math.round(m.callsPerSecond)} calls/s, ` +
@@ -44,7 +44,7 @@ export const unary: Suite = {
 };
 
 /** One round of one contender: a fresh server process and a fresh client, checked, warmed up, measured. */
-async function measure(name: ContenderName, options: BenchOptions): Promise<Measurement> {
+export async function measureUnary(name: ContenderName, options: BenchOptions): Promise<Measurement> {
   const server = await startServerChild(SERVER_SCRIPT, [name]);
   try {
     const contender = await CONTENDERS[name].load();

@@ -142,7 +142,7 @@ export async function measureMesh(
  * anything wrong (figures of a wrong run measure nothing), waits for the mesh to go quiet, and returns the
  * run as a measurement: orders per second until settled, create → outcome latencies.
  */
-async function settled(
+export async function settled(
   { nc, dbs, mode }: { nc: NatsConnection; dbs: SagaDatabases; mode: SagaMode },
   run: SagaDrive,
 ): Promise<Measurement> {

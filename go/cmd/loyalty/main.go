@@ -18,6 +18,7 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/logging"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/loyalty"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
 func main() {
@@ -38,6 +39,13 @@ func main() {
 	log := logging.New(cfg.Service, cfg.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set; flushed last, after the service has stopped.
+	shutdownTracing, err := telemetry.Start(ctx, cfg.Service, os.LookupEnv)
+	if err != nil {
+		logging.Fatal(log, "loyalty did not start: tracing: "+err.Error())
+		os.Exit(1)
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
 	if err := app.Run(ctx, cfg, log); err != nil {
 		logging.Fatal(log, "loyalty stopped", "err", err)
 		stop()

@@ -21,6 +21,7 @@ import (
 	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -68,7 +69,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 		return fmt.Errorf("listening on %s:%d: %w", cfg.Host, cfg.Port, err)
 	}
 	port := listener.Addr().(*net.TCPAddr).Port
-	server := grpc.NewServer(grpc.MaxRecvMsgSize(4 << 20))
+	// otelgrpc: a server span per call, continuing the caller's traceparent (a no-op unless tracing is on).
+	server := grpc.NewServer(grpc.MaxRecvMsgSize(4<<20), grpc.StatsHandler(otelgrpc.NewServerHandler()))
 	healthServer := health.NewServer()
 	setServing := func(serving bool) {
 		s := healthpb.HealthCheckResponse_NOT_SERVING

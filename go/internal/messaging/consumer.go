@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
 // DeadLetterAttempts are the deliveries, after MaxDeliver, in which dead-lettering may still fail and
@@ -135,7 +138,15 @@ func (c *Consumers) deliver(js jetstream.JetStream, o ConsumerOptions, msg jetst
 		return
 	}
 	log := o.Log.With("orderId", env.CorrelationID, "messageId", env.MessageID, "type", env.Type)
-	if err := handle(ctx, env, msg.Data()); err != nil {
+	// In a span of its own, a child of the message's publish: what the handler sends continues from it.
+	message := telemetry.Message{Subject: msg.Subject(), MessageID: env.MessageID, OrderID: env.CorrelationID}
+	spanCtx, span := telemetry.ProcessSpan(message, msg.Headers(), meta.Consumer, int(meta.NumDelivered), time.Since(meta.Timestamp))
+	if traceparent := telemetry.Traceparent(spanCtx); traceparent != "" {
+		env.TraceParent = traceparent
+	}
+	err = handle(trace.ContextWithSpan(ctx, span), env, msg.Data())
+	telemetry.End(span, err)
+	if err != nil {
 		var malformed *MalformedError
 		deliveries := int(meta.NumDelivered)
 		switch {

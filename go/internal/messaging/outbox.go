@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/logging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
 // CreateOutboxTable creates the outbox: events written in the transaction that makes the change they
@@ -148,9 +149,14 @@ func (r *Relay) publishPending() error {
 			msg.Header.Set(name, value)
 		}
 		msg.Data = row.payload
+		// Continues the trace the row was written in, and hands the consumer its own context.
+		span := telemetry.PublishSpan(telemetry.Message{
+			Subject: row.subject, MessageID: row.messageID, OrderID: headers[HeaderCorrelationID],
+		}, msg.Header)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(row.messageID))
 		cancel()
+		telemetry.End(span, err)
 		if err != nil {
 			return fmt.Errorf("publishing %s: %w", row.subject, err)
 		}
