@@ -62,6 +62,14 @@ const ROWS: readonly Row[] = [
     baseline: "direct-fan-out",
     versus: "its legs in parallel",
   },
+  {
+    what: "saga, all spans to Jaeger",
+    suite: "telemetry",
+    contender: "saga-on",
+    figure: "callsPerSecond",
+    baseline: "saga-off",
+    versus: "telemetry off",
+  },
 ];
 
 const UNIT: Record<Figure, (value: number) => string> = {

@@ -29,19 +29,30 @@ const HOP = fileURLToPath(new URL("./telemetry/hop.ts", import.meta.url));
 const BEFORE_TELEMETRY = "0a3af3b";
 const SAGA_ORDERS = 200;
 const SAGA_IN_FLIGHT = 32;
+/** The sampled contenders keep this share of traces (parent-based: a trace is kept or dropped whole). */
+const SAMPLED = 0.1;
 
 const run = promisify(execFile);
 
-async function measureHop(mode: "off" | "on", jaeger: Jaeger, options: BenchOptions): Promise<Measurement> {
-  const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: mode === "on" ? jaeger.otlpUrl : "" };
+/** How a contender traces: not at all, every span, or one trace in ten (the SDK's standard sampler variables). */
+type Tracing = "off" | "on" | "sampled";
+
+function tracingEnv(tracing: Tracing, jaeger: Jaeger): Record<string, string> {
+  if (tracing === "off") return {};
+  const sampled = { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: String(SAMPLED) };
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl, ...(tracing === "sampled" ? sampled : {}) };
+}
+
+async function measureHop(tracing: Tracing, jaeger: Jaeger, options: BenchOptions): Promise<Measurement> {
+  const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "", ...tracingEnv(tracing, jaeger) };
+  const mode = tracing === "off" ? "off" : "on";
   const args = ["--import", "tsx", HOP, mode, String(options.seconds), String(options.warmupSeconds)];
   const { stdout } = await run(process.execPath, [...args, String(options.concurrency)], { env, timeout: 120_000 });
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Measurement;
 }
 
-async function measureSaga(mode: "off" | "on", jaeger: Jaeger): Promise<Measurement> {
-  const env: Record<string, string> =
-    mode === "on" ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl, METRICS_PORT: "0" } : {};
+async function measureSaga(tracing: Tracing, jaeger: Jaeger): Promise<Measurement> {
+  const env = tracing === "off" ? {} : { ...tracingEnv(tracing, jaeger), METRICS_PORT: "0" };
   const mesh = await startProcessMesh({ env });
   const clients = meshClients(mesh);
   const nc = await connect({ servers: mesh.nats.url });
@@ -78,7 +89,9 @@ export const telemetry: Suite = {
     const jaeger = await startJaeger();
     try {
       const figures = new Map<string, Measurement[]>(
-        ["hop-off", "hop-on", "saga-off", "saga-on", "grpc-js", "platform"].map((name) => [name, []]),
+        ["hop-off", "hop-on", "hop-sampled", "saga-off", "saga-on", "saga-sampled", "grpc-js", "platform"].map(
+          (name) => [name, []],
+        ),
       );
       const record = (name: string, m: Measurement) => {
         figures.get(name)?.push(m);
@@ -89,8 +102,10 @@ export const telemetry: Suite = {
         record("platform", await measureUnary("platform", options));
         record("hop-off", await measureHop("off", jaeger, options));
         record("hop-on", await measureHop("on", jaeger, options));
+        record("hop-sampled", await measureHop("sampled", jaeger, options));
         record("saga-off", await measureSaga("off", jaeger));
         record("saga-on", await measureSaga("on", jaeger));
+        record("saga-sampled", await measureSaga("sampled", jaeger));
       }
       const median = (name: string) => medianMeasurement(figures.get(name) ?? []);
       const contender = (name: string, label: string) => ({
@@ -111,8 +126,10 @@ export const telemetry: Suite = {
         contenders: [
           contender("hop-off", "hop, telemetry off (no exporter: no-op spans, metrics counted)"),
           contender("hop-on", "hop, traced to Jaeger, /metrics scraped every second"),
+          contender("hop-sampled", `hop, the same with ${100 * SAMPLED} % of traces sampled`),
           contender("saga-off", "saga approved path, telemetry off (orders/s)"),
           contender("saga-on", "saga approved path, traced to Jaeger (orders/s)"),
+          contender("saga-sampled", `saga approved path, ${100 * SAMPLED} % of traces sampled (orders/s)`),
           contender("grpc-js", "unary GetMenu, bare grpc-js (server in a child process)"),
           contender("platform", "unary GetMenu, platform, telemetry off (same)"),
         ],
@@ -120,7 +137,10 @@ export const telemetry: Suite = {
           { contender: "hop-on", atLeast: 0.9, label: "hop with telemetry on ÷ off" },
           { contender: "saga-on", over: "saga-off", atLeast: 0.9, label: "saga with telemetry on ÷ off" },
         ],
-        comparisons: [{ label: "saga, on ÷ off", contender: "saga-on", over: "saga-off" }],
+        comparisons: [
+          { label: "saga, on ÷ off", contender: "saga-on", over: "saga-off" },
+          { label: `saga, ${100 * SAMPLED} % sampled ÷ off`, contender: "saga-sampled", over: "saga-off" },
+        ],
         notes: [
           `exporter unset: platform ÷ grpc-js ${now.toFixed(2)}× in this run` +
             (before === undefined

@@ -190,8 +190,8 @@ describe("traces across NATS", () => {
     const message = { subject: "ftgo.order.event.order_created.1", messageId: "m-1", correlationId: "o-1" };
     const delivery = { ...message, consumerGroup: "kitchen-p1", deliveryCount: 1 };
 
-    const soon = startProcessSpan(delivery, sent, 5);
-    const late = startProcessSpan(delivery, sent, LATE_AFTER_MS + 1);
+    const soon = startProcessSpan(delivery, sent, () => 5);
+    const late = startProcessSpan(delivery, sent, () => LATE_AFTER_MS + 1);
     soon.end();
     late.end();
     publish.end();

@@ -23,9 +23,8 @@ import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { context as traceContext } from "@opentelemetry/api";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
-import { channelName } from "../telemetry/channel-name.js";
 import { startProcessSpan } from "../telemetry/messaging-spans.js";
-import { messagesConsumed, messagesDeadLettered, messagesRedelivered } from "../telemetry/metrics.js";
+import { countersOfChannel } from "../telemetry/metrics.js";
 import { describeViolations } from "../validation.js";
 import { MessageTooLargeError } from "./broker-limit.js";
 import {
@@ -126,12 +125,12 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     const ctx = createMessageContext(envelope, { subject: msg.subject, deliveryCount: msg.info.deliveryCount }, outbox);
     const messageLog = log.child({ orderId: ctx.correlationId, messageId: ctx.messageId, type: ctx.type });
     onDelivery?.(ctx);
-    const channel = channelName(msg.subject);
-    if (ctx.deliveryCount > 1) messagesRedelivered.inc({ channel });
+    const counters = countersOfChannel(msg.subject);
+    if (ctx.deliveryCount > 1) counters.redelivered.inc();
     const span = startProcessSpan(
       { ...ctx, consumerGroup: durable, deliveryCount: ctx.deliveryCount },
       envelope.traceparent,
-      Date.now() - msg.time.getTime(), // how long the message waited in its stream
+      () => Date.now() - msg.time.getTime(), // how long the message waited in its stream
     );
     try {
       // In the span's context: what the handler writes to the outbox continues this trace.
@@ -155,7 +154,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     // after ackWait and the inbox recognises it; until then max_ack_pending holds the partition, so a lost
     // ack can delay the next message of an order but never let it overtake this one.
     msg.ack();
-    messagesConsumed.inc({ channel });
+    counters.consumed.inc();
     relay?.kick();
   }
 
@@ -179,7 +178,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     try {
       await sendToDeadLetters(js, service, msg, reason, nc.info?.max_payload);
       msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
-      messagesDeadLettered.inc({ channel: channelName(msg.subject) });
+      countersOfChannel(msg.subject).deadLettered.inc();
       log.error(where, "message moved to the dead letters");
     } catch (err) {
       if (msg.info.deliveryCount < lastDelivery) {

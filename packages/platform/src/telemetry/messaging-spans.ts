@@ -8,7 +8,15 @@
 // The consumer's process span is a child of that, unless the message is consumed much later (after
 // LATE_AFTER_MS in the stream, e.g. a service that was down): then it starts a trace of its own with a
 // link to the publish, so one order's trace does not stretch over hours of someone's outage.
-import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  isSpanContextValid,
+  type Link,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  trace,
+} from "@opentelemetry/api";
 import { channelName } from "./channel-name.js";
 import { contextFromTraceparent, endSpan, traceparentOf, tracer } from "./trace-context.js";
 
@@ -43,7 +51,7 @@ export interface MessageSpan {
 }
 
 function messageSpan(span: Span, parent: Context): MessageSpan {
-  const ctx = trace.setSpan(parent, span);
+  const ctx = isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent;
   return {
     span,
     context: ctx,
@@ -55,41 +63,39 @@ function messageSpan(span: Span, parent: Context): MessageSpan {
 /** The relay's PRODUCER span of one outbox row, continuing the context of the transaction that wrote it. */
 export function startPublishSpan(message: TracedMessage, writtenIn: string | undefined): MessageSpan {
   const parent = contextFromTraceparent(writtenIn);
-  const span = tracer.startSpan(
-    `publish ${channelName(message.subject)}`,
-    { kind: SpanKind.PRODUCER, attributes: attributesOf(message, "send") },
-    parent,
-  );
+  const span = tracer.startSpan(`publish ${channelName(message.subject)}`, { kind: SpanKind.PRODUCER }, parent);
+  // Set once it is known to be recorded: with tracing off, a message costs no attribute object.
+  if (span.isRecording()) span.setAttributes(attributesOf(message, "send"));
   return messageSpan(span, parent);
 }
 
 /**
  * A consumer's CONSUMER span for handling one delivery: a child of the message's publish, or, when the
- * message is `ageMs` old beyond LATE_AFTER_MS, the root of a new trace linked to it.
+ * message is `ageMs()` old beyond LATE_AFTER_MS, the root of a new trace linked to it. (A function: a
+ * message that carries no trace context needs no age.)
  */
 export function startProcessSpan(
   message: TracedMessage & { readonly consumerGroup: string; readonly deliveryCount: number },
   publishedIn: string | undefined,
-  ageMs: number,
+  ageMs: () => number,
 ): MessageSpan {
   const sent = contextFromTraceparent(publishedIn);
   const sentSpan = trace.getSpanContext(sent);
-  const late = ageMs > LATE_AFTER_MS;
-  const links: Link[] = late && sentSpan ? [{ context: sentSpan, attributes: { "ftgo.age_ms": ageMs } }] : [];
+  const age = sentSpan ? ageMs() : 0;
+  const late = age > LATE_AFTER_MS;
+  const links: Link[] = late && sentSpan ? [{ context: sentSpan, attributes: { "ftgo.age_ms": age } }] : [];
   const parent = late ? ROOT_CONTEXT : sent;
   const span = tracer.startSpan(
     `process ${channelName(message.subject)}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        ...attributesOf(message, "process"),
-        "messaging.consumer.group.name": message.consumerGroup,
-        "messaging.nats.delivery_count": message.deliveryCount,
-      },
-      links,
-      root: late,
-    },
+    { kind: SpanKind.CONSUMER, links, root: late },
     parent,
   );
+  if (span.isRecording()) {
+    span.setAttributes({
+      ...attributesOf(message, "process"),
+      "messaging.consumer.group.name": message.consumerGroup,
+      "messaging.nats.delivery_count": message.deliveryCount,
+    });
+  }
   return messageSpan(span, parent);
 }

@@ -4,6 +4,7 @@
 // Names follow Prometheus's conventions: a unit suffix (`_seconds`), `_total` on counters, and labels that
 // stay few: a service, a method, a channel, a target instance, never an order id.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { channelName } from "./channel-name.js";
 
 /** The process's registry: every metric below, and Node's own once the metrics server starts. */
 export const metricsRegistry = new Registry();
@@ -148,3 +149,24 @@ export const bulkheadQueued = sampledGauge("ftgo_bulkhead_queued", "Calls to a t
 
 /** The value of `ftgo_breaker_state` for a breaker state. */
 export const BREAKER_STATE_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/** The counters of one channel's messages, by subject (partition included), each worked out once. */
+const channelCounters = new Map<
+  string,
+  { consumed: { inc(): void }; redelivered: { inc(): void }; deadLettered: { inc(): void } }
+>();
+
+/** `subject`'s channel's consumed, redelivered and dead-lettered counters (prom-client's children: no label hashing). */
+export function countersOfChannel(subject: string) {
+  let counters = channelCounters.get(subject);
+  if (!counters) {
+    const channel = channelName(subject);
+    counters = {
+      consumed: messagesConsumed.labels(channel),
+      redelivered: messagesRedelivered.labels(channel),
+      deadLettered: messagesDeadLettered.labels(channel),
+    };
+    channelCounters.set(subject, counters);
+  }
+  return counters;
+}

@@ -7,8 +7,10 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Metadata } from "@grpc/grpc-js";
 import {
+  type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -57,22 +59,69 @@ export interface RpcSpan {
   end(code: Code | typeof OK, error?: unknown): void;
 }
 
-function attributesOf(method: DescMethod) {
-  return { "rpc.system": "grpc", "rpc.service": method.parent.typeName, "rpc.method": method.name };
+/**
+ * What every call of one method shares, worked out on its first call: its span name and attributes, and its
+ * histograms' children per status code (prom-client hashes a label set on every observe; a child does not).
+ * With tracing off a call then costs a no-op span and one observe.
+ */
+interface MethodTelemetry {
+  readonly name: string;
+  readonly attributes: Attributes;
+  observer(histogram: typeof rpcServerDuration, code: Code | typeof OK): { observe(seconds: number): void };
+}
+
+const methods = new WeakMap<DescMethod, MethodTelemetry>();
+
+function telemetryOf(method: DescMethod): MethodTelemetry {
+  let known = methods.get(method);
+  if (!known) {
+    const service = method.parent.typeName;
+    const observers = new Map<string, { observe(seconds: number): void }>();
+    known = {
+      name: `${service}/${method.name}`,
+      attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method.name },
+      observer(histogram, code) {
+        const key = `${histogram === rpcServerDuration ? "s" : "c"}${code}`;
+        let observer = observers.get(key);
+        if (!observer) {
+          observer = histogram.labels(service, method.name, codeName(code));
+          observers.set(key, observer);
+        }
+        return observer;
+      },
+    };
+    methods.set(method, known);
+  }
+  return known;
+}
+
+/** `host:port` → the client span's server.address and server.port attributes, worked out once per address. */
+const servers = new Map<string, Attributes>();
+
+function serverAttributes(address: string): Attributes {
+  let attributes = servers.get(address);
+  if (!attributes) {
+    const [host = address, port] = address.split(/:(?=\d+$)/);
+    attributes = { "server.address": host, ...(port ? { "server.port": Number(port) } : {}) };
+    servers.set(address, attributes);
+  }
+  return attributes;
+}
+
+/** The context a call's own work runs in: `parent` with `span`, unless the span is nothing to carry on. */
+function withSpan(parent: Context, span: Span): Context {
+  return isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent;
 }
 
 /** The SERVER span of an incoming call, continuing the trace its metadata carries (a new one without). */
 export function startServerSpan(method: DescMethod, metadata: Metadata): RpcSpan {
+  const known = telemetryOf(method);
   const parent = propagation.extract(ROOT_CONTEXT, metadata, METADATA_GETTER);
-  const span = tracer.startSpan(
-    `${method.parent.typeName}/${method.name}`,
-    { kind: SpanKind.SERVER, attributes: attributesOf(method) },
-    parent,
-  );
+  const span = tracer.startSpan(known.name, { kind: SpanKind.SERVER, attributes: known.attributes }, parent);
   return rpcSpan(
     span,
-    trace.setSpan(parent, span),
-    method,
+    withSpan(parent, span),
+    known,
     rpcServerDuration,
     (code) => code !== OK && SERVER_FAULTS.has(code),
   );
@@ -83,25 +132,19 @@ export function startServerSpan(method: DescMethod, metadata: Metadata): RpcSpan
  * context written into `metadata` for the server to continue.
  */
 export function startClientSpan(method: DescMethod, address: string, metadata: Metadata): RpcSpan {
+  const known = telemetryOf(method);
   const parent = context.active();
-  const [host = address, port] = address.split(/:(?=\d+$)/);
-  const span = tracer.startSpan(
-    `${method.parent.typeName}/${method.name}`,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: { ...attributesOf(method), "server.address": host, ...(port ? { "server.port": Number(port) } : {}) },
-    },
-    parent,
-  );
-  const ctx = trace.setSpan(parent, span);
+  const span = tracer.startSpan(known.name, { kind: SpanKind.CLIENT, attributes: known.attributes }, parent);
+  if (span.isRecording()) span.setAttributes(serverAttributes(address));
+  const ctx = withSpan(parent, span);
   propagation.inject(ctx, metadata, METADATA_SETTER);
-  return rpcSpan(span, ctx, method, rpcClientDuration, (code) => code !== OK);
+  return rpcSpan(span, ctx, known, rpcClientDuration, (code) => code !== OK);
 }
 
 function rpcSpan(
   span: Span,
   ctx: Context,
-  method: DescMethod,
+  known: MethodTelemetry,
   duration: typeof rpcServerDuration,
   isError: (code: Code | typeof OK) => boolean,
 ): RpcSpan {
@@ -113,9 +156,9 @@ function rpcSpan(
     end(code, error) {
       if (ended) return;
       ended = true;
+      known.observer(duration, code).observe((performance.now() - started) / 1000);
+      if (!span.isRecording()) return;
       span.setAttribute("rpc.grpc.status_code", code);
-      const labels = { service: method.parent.typeName, method: method.name, code: codeName(code) };
-      duration.observe(labels, (performance.now() - started) / 1000);
       endSpan(span, code === OK ? undefined : (error ?? Code[code]), isError(code));
     },
   };
