@@ -69,8 +69,17 @@ describe("make up with Jaeger", () => {
   let approved: string;
 
   it("makes one approved order one trace: the gateway, then gRPC, then NATS, through every participant", async () => {
-    const token = await signIn(gateway, { consumerId: "c-1001" });
-    approved = await placeOrderThroughGateway(gateway, token, "r-1");
+    // Placed with curl, as the gateway page's walk-through places it: a token, then the order.
+    const walkThrough = shBlock("docs/gateway.md", "/api/v1/auth/token");
+    const [signInLine, orderLine] = commandsOf(walkThrough).map((command) => command.line);
+    const curl = await runShell(
+      `${signInLine}\n${orderLine}\necho "$TOKEN $ORDER"`.replaceAll("127.0.0.1:8080", `127.0.0.1:${up.gatewayPort}`),
+      { timeoutMs: 30_000 },
+    );
+    expect(curl.code, curl.stderr).toBe(0);
+    const [token = "", orderId = ""] = curl.stdout.trim().split(" ");
+    approved = orderId;
+    expect(approved).toMatch(/^[0-9a-f-]{36}$/);
     expect((await detailsWhenSettled(gateway, token, approved)).order.state).toBe("APPROVED");
     const trace = await traceOf(approved, PARTICIPANTS);
     expect(await jaegerServices(up.jaegerQueryUrl as string)).toEqual(expect.arrayContaining(PARTICIPANTS));
@@ -201,7 +210,7 @@ describe("make up with Jaeger", () => {
   });
 
   it("runs the observability page's block: an order over gRPC, its trace drawn, Jaeger's services", async () => {
-    const [claim] = claimsOf("test/make-up-tracing.test.ts");
+    const claim = claimsOf("test/make-up-tracing.test.ts").find((c) => c.page === "docs/observability.md");
     const commands = commandsOf(shBlock(claim?.page ?? "", claim?.marker ?? ""));
     expect(commands.map((command) => command.line.split(" ")[0])).toEqual(["grpcurl", "npm", "curl"]);
     const jaegerHost = new URL(up.jaegerQueryUrl as string).host;
