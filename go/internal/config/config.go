@@ -28,6 +28,9 @@ type Config struct {
 	Host string
 	// Port is the gRPC port; 0 picks a free one (PORT, default 50056).
 	Port int
+	// MetricsPort is where GET /metrics is served for Prometheus (METRICS_PORT; 0 picks a free one); -1, the
+	// default, serves none. `make up` sets it from the roster's METRICS_PORTS.
+	MetricsPort int
 	// AdvertiseHost is the address registered for callers (FTGO_ADVERTISE_HOST, default the bind host,
 	// or 127.0.0.1 when bound to every interface).
 	AdvertiseHost string
@@ -100,6 +103,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Service:       Service,
 		Host:          r.str("FTGO_HOST", "127.0.0.1"),
 		Port:          r.integer("PORT", DefaultPort, 0, 65535),
+		MetricsPort:   r.integer("METRICS_PORT", -1, 0, 65535),
 		DataDir:       r.str("DATA_DIR", "./data"),
 		NatsURL:       r.str("NATS_URL", "nats://127.0.0.1:4222"),
 		LogLevel:      r.oneOf("LOG_LEVEL", LogLevels, "info"),

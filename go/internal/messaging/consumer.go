@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/metrics"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
@@ -163,6 +164,7 @@ func (c *Consumers) deliver(js jetstream.JetStream, o ConsumerOptions, msg jetst
 	if err := msg.DoubleAck(ctx); err != nil {
 		log.Warn("ack not confirmed; a redelivery will be recognised as a duplicate", "err", err)
 	}
+	metrics.Consumed(msg.Subject(), int(meta.NumDelivered))
 	if o.Committed != nil {
 		o.Committed()
 	}
@@ -181,6 +183,7 @@ func (c *Consumers) deadLetter(ctx context.Context, js jetstream.JetStream, o Co
 		return
 	}
 	_ = msg.Term()
+	metrics.DeadLettered(msg.Subject())
 	o.Log.Error("message moved to the dead letters", where...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/logging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/metrics"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
@@ -132,6 +133,7 @@ type outboxRow struct {
 	subject   string
 	headers   string
 	payload   []byte
+	createdAt int64 // ms since the epoch: its commit
 }
 
 func (r *Relay) publishPending() error {
@@ -160,6 +162,7 @@ func (r *Relay) publishPending() error {
 		if err != nil {
 			return fmt.Errorf("publishing %s: %w", row.subject, err)
 		}
+		metrics.Published(time.UnixMilli(row.createdAt))
 		if _, err := r.db.Exec(`UPDATE outbox SET published_at = ? WHERE seq = ?`, time.Now().UnixMilli(), row.seq); err != nil {
 			return fmt.Errorf("marking outbox row %d published: %w", row.seq, err)
 		}
@@ -176,7 +179,7 @@ func (r *Relay) publishPending() error {
 const retention = time.Hour
 
 func (r *Relay) pending() ([]outboxRow, error) {
-	rows, err := r.db.Query(`SELECT seq, message_id, subject, headers, payload FROM outbox
+	rows, err := r.db.Query(`SELECT seq, message_id, subject, headers, payload, created_at FROM outbox
 		WHERE published_at IS NULL ORDER BY seq LIMIT 100`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
@@ -185,10 +188,23 @@ func (r *Relay) pending() ([]outboxRow, error) {
 	var out []outboxRow
 	for rows.Next() {
 		var row outboxRow
-		if err := rows.Scan(&row.seq, &row.messageID, &row.subject, &row.headers, &row.payload); err != nil {
+		if err := rows.Scan(&row.seq, &row.messageID, &row.subject, &row.headers, &row.payload, &row.createdAt); err != nil {
 			return nil, fmt.Errorf("reading an outbox row: %w", err)
 		}
 		out = append(out, row)
 	}
 	return out, rows.Err()
+}
+
+// Backlog is the outbox's unpublished rows and the age of the oldest of them, for the metrics' gauges.
+func Backlog(db *sql.DB) (int, time.Duration) {
+	var rows int
+	var oldest sql.NullInt64
+	if err := db.QueryRow(`SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL`).Scan(&rows, &oldest); err != nil {
+		return 0, 0
+	}
+	if !oldest.Valid {
+		return rows, 0
+	}
+	return rows, max(0, time.Since(time.UnixMilli(oldest.Int64)))
 }

@@ -70,7 +70,7 @@ export function defaultPort(name: MeshServiceName): number {
 
 /**
  * Where each process of `make up` serves `GET /metrics` for Prometheus (its METRICS_PORT; `<NAME>_METRICS_PORT`
- * overrides one): a small HTTP port of its own beside its gRPC or HTTP one. The Go Loyalty service serves none.
+ * overrides one): a small HTTP port of its own beside its gRPC or HTTP one, the Go Loyalty service's included.
  */
 export const METRICS_PORTS: Readonly<Record<string, number>> = {
   order: 9551,
@@ -78,6 +78,7 @@ export const METRICS_PORTS: Readonly<Record<string, number>> = {
   kitchen: 9553,
   accounting: 9554,
   delivery: 9555,
+  loyalty: 9556,
   gateway: 9580,
   ...Object.fromEntries(COURIERS.map((courier, i) => [courier.id, 9591 + i])),
 };
