@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
 import { type JaegerTrace, tracesOfOrder } from "@ftgo/harness/jaeger-traces.js";
 import { launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { queryPrometheus } from "@ftgo/harness/prometheus.js";
@@ -33,33 +34,14 @@ function say(text: string): void {
   process.stderr.write(`screenshots: ${text}\n`);
 }
 
-async function json(url: string, init: RequestInit & { token?: string } = {}): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(url, { ...init, headers });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** Places an order through the gateway as `consumerId` and waits for its saga to end; its id. */
 async function placeOrder(gateway: string, consumerId: string, restaurantId: string): Promise<string> {
-  const { accessToken: token } = await json(`${gateway}/api/v1/auth/token`, {
-    method: "POST",
-    body: JSON.stringify({ consumerId }),
-  });
-  const lineItems =
-    restaurantId === "r-2" ? [{ menuItemId: "m-10", quantity: 1 }] : [{ menuItemId: "m-1", quantity: 2 }];
-  const placed = await json(`${gateway}/api/v1/orders`, {
-    method: "POST",
-    token: String(token),
-    body: JSON.stringify({ restaurantId, lineItems }),
-  });
-  const orderId = String(placed.orderId);
+  const token = await signIn(gateway, { consumerId });
+  const orderId = await placeOrderThroughGateway(gateway, token, restaurantId);
   await waitFor(
     async () => {
-      const view = await json(`${gateway}/api/v1/orders/${orderId}`, { token: String(token) });
-      return ["APPROVED", "REJECTED"].includes(String((view.order as { state?: string } | undefined)?.state));
+      const { body } = await call(`${gateway}/api/v1/orders/${orderId}`, token);
+      return ["APPROVED", "REJECTED"].includes(body?.order?.state);
     },
     { timeoutMs: 60_000, intervalMs: 100, message: `order ${orderId} to end its saga` },
   );

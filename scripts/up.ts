@@ -107,6 +107,8 @@ const routerAddr = `127.0.0.1:${routerPort}`;
 const tracingWanted = onOff("TRACING", env.TRACING);
 /** An OTLP endpoint of the reader's own (a full Jaeger with its UI, say): then up starts no Jaeger and uses that. */
 const ownTracesEndpoint = tracingWanted ? env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined : undefined;
+/** Whether up starts Jaeger: tracing on, no endpoint of the reader's, and Jaeger built (setup builds it first). */
+const startsJaeger = tracingWanted && !ownTracesEndpoint && jaegerBinary() !== undefined;
 const jaegerPorts = {
   otlpHttp: portFromEnv("JAEGER_OTLP_PORT", JAEGER_STANDARD_PORTS.otlpHttp),
   query: portFromEnv("JAEGER_QUERY_PORT", JAEGER_STANDARD_PORTS.query),
@@ -114,6 +116,8 @@ const jaegerPorts = {
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
 /** METRICS=off: no process serves /metrics, and no Prometheus. */
 const metricsWanted = onOff("METRICS", env.METRICS);
+/** Whether up starts Prometheus: metrics on, and Prometheus installed. */
+const startsPrometheus = metricsWanted && prometheusBinary() !== undefined;
 /** Each process's /metrics port, by name (none for the Go services). */
 const metricsPorts = new Map(
   metricsWanted
@@ -391,7 +395,7 @@ async function ensureJaeger(): Promise<Jaeger | undefined> {
     say(`exporting spans to ${ownTracesEndpoint} (OTEL_EXPORTER_OTLP_ENDPOINT): no Jaeger started here`);
     return undefined;
   }
-  if (!jaegerBinary()) {
+  if (!startsJaeger) {
     say("no Jaeger here (`make jaeger` builds it, ~10 min the first time): tracing is off");
     return undefined;
   }
@@ -425,7 +429,7 @@ async function ensurePrometheus(): Promise<Prometheus | undefined> {
     say("METRICS=off: no /metrics ports, and no Prometheus");
     return undefined;
   }
-  if (!prometheusBinary()) {
+  if (!startsPrometheus) {
     say(
       "no Prometheus here (`sudo apt-get install prometheus`, or scripts/setup.sh): every process still serves /metrics",
     );
@@ -502,15 +506,14 @@ async function ensurePortsFree(): Promise<void> {
       : [];
   const metrics = [
     ...[...metricsPorts].map(([name, port]) => ({ name: `${name}'s /metrics`, host: dialHost, port })),
-    ...(metricsWanted && prometheusBinary() ? [{ name: "prometheus", host: "127.0.0.1", port: prometheusPort }] : []),
+    ...(startsPrometheus ? [{ name: "prometheus", host: "127.0.0.1", port: prometheusPort }] : []),
   ];
-  const traces =
-    tracingWanted && !ownTracesEndpoint && jaegerBinary()
-      ? [
-          { name: "jaeger's OTLP receiver", host: "127.0.0.1", port: jaegerPorts.otlpHttp },
-          { name: "jaeger's query API", host: "127.0.0.1", port: jaegerPorts.query },
-        ]
-      : [];
+  const traces = startsJaeger
+    ? [
+        { name: "jaeger's OTLP receiver", host: "127.0.0.1", port: jaegerPorts.otlpHttp },
+        { name: "jaeger's query API", host: "127.0.0.1", port: jaegerPorts.query },
+      ]
+    : [];
   const wanted = [
     ...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })),
     ...router,

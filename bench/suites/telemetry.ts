@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Jaeger, startJaeger } from "@ftgo/harness/jaeger.js";
@@ -11,6 +11,7 @@ import { medianMeasurement } from "../lib/stats.js";
 import type { BenchOptions, Measurement, Suite } from "../lib/suite.js";
 import { driveSagas, meshTarget } from "./saga/drive.js";
 import { settled } from "./saga/mesh-round.js";
+import { fileAtCommit } from "./saga/previous.js";
 import { WARM_UP_ORDERS } from "./saga/settings.js";
 import { measureUnary } from "./unary.js";
 
@@ -73,7 +74,7 @@ async function measureSaga(tracing: Tracing, jaeger: Jaeger): Promise<Measuremen
 /** platform ÷ grpc-js calls/s in a saved unary result, at `commit`; undefined if it is not there. */
 function unaryRatioAt(commit: string): number | undefined {
   try {
-    const text = execFileSync("git", ["show", `${commit}:bench/results/latest-unary.json`], { encoding: "utf8" });
+    const text = fileAtCommit(commit, "bench/results/latest-unary.json") ?? "";
     const { contenders } = JSON.parse(text) as { contenders: { name: string; median: Measurement }[] };
     const of = (name: string) => contenders.find((c) => c.name === name)?.median.callsPerSecond;
     const [platform, grpc] = [of("platform"), of("grpc-js")];

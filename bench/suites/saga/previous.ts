@@ -39,7 +39,7 @@ export function lookUpPreviousFigure(rev: string | undefined): PreviousLookup {
   if (!commit) {
     return { missing: rev ? `${rev} is not a commit here` : `no commit has changed ${RESULTS_FILE}` };
   }
-  const text = git("show", `${commit}:${RESULTS_FILE}`);
+  const text = fileAtCommit(commit, RESULTS_FILE);
   if (text === undefined) return { missing: `commit ${commit.slice(0, 10)} has no ${RESULTS_FILE}` };
   let json: unknown;
   try {
@@ -53,6 +53,11 @@ export function lookUpPreviousFigure(rev: string | undefined): PreviousLookup {
   }
   const timestamp = (json as { timestamp?: unknown }).timestamp;
   return { figure: { commit, ordersPerSecond, timestamp: typeof timestamp === "string" ? timestamp : undefined } };
+}
+
+/** The text of `path` (from the repository's root) at `commit`; undefined when there is no such file there. */
+export function fileAtCommit(commit: string, path: string): string | undefined {
+  return git("show", `${commit}:${path}`);
 }
 
 /** git's trimmed output, or undefined when it fails (no repository, unknown revision, missing file). */

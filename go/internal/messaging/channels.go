@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,4 +94,14 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return fmt.Errorf("creating stream %s: %w", cfg.Name, err)
 	}
 	return nil
+}
+
+// ChannelOf drops the partition from a channel subject: `ftgo.order.event.order_approved.3` →
+// `ftgo.order.event.order_approved` (channel-name.ts's channelName): what spans are named after and metrics count by.
+func ChannelOf(subject string) string {
+	i := strings.LastIndexByte(subject, '.')
+	if _, err := strconv.Atoi(subject[i+1:]); i >= 0 && err == nil {
+		return subject[:i]
+	}
+	return subject
 }

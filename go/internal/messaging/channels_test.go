@@ -30,3 +30,14 @@ func TestEventSubjectsAreTheTypeScriptOnes(t *testing.T) {
 		t.Fatal("a type name outside ftgo.<domain>.<version> was accepted")
 	}
 }
+
+func TestChannelOfDropsThePartition(t *testing.T) {
+	for subject, want := range map[string]string{
+		"ftgo.order.event.order_approved.3": "ftgo.order.event.order_approved",
+		"ftgo.loyalty.event.points_earned":  "ftgo.loyalty.event.points_earned",
+	} {
+		if got := ChannelOf(subject); got != want {
+			t.Errorf("ChannelOf(%q) = %q, want %q", subject, got, want)
+		}
+	}
+}

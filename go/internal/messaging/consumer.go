@@ -140,7 +140,8 @@ func (c *Consumers) deliver(js jetstream.JetStream, o ConsumerOptions, msg jetst
 	}
 	log := o.Log.With("orderId", env.CorrelationID, "messageId", env.MessageID, "type", env.Type)
 	// In a span of its own, a child of the message's publish: what the handler sends continues from it.
-	message := telemetry.Message{Subject: msg.Subject(), MessageID: env.MessageID, OrderID: env.CorrelationID}
+	channel := ChannelOf(msg.Subject())
+	message := telemetry.Message{Subject: msg.Subject(), Channel: channel, MessageID: env.MessageID, OrderID: env.CorrelationID}
 	spanCtx, span := telemetry.ProcessSpan(message, msg.Headers(), meta.Consumer, int(meta.NumDelivered), time.Since(meta.Timestamp))
 	if traceparent := telemetry.Traceparent(spanCtx); traceparent != "" {
 		env.TraceParent = traceparent
@@ -164,7 +165,7 @@ func (c *Consumers) deliver(js jetstream.JetStream, o ConsumerOptions, msg jetst
 	if err := msg.DoubleAck(ctx); err != nil {
 		log.Warn("ack not confirmed; a redelivery will be recognised as a duplicate", "err", err)
 	}
-	metrics.Consumed(msg.Subject(), int(meta.NumDelivered))
+	metrics.Consumed(channel, int(meta.NumDelivered))
 	if o.Committed != nil {
 		o.Committed()
 	}
@@ -183,7 +184,7 @@ func (c *Consumers) deadLetter(ctx context.Context, js jetstream.JetStream, o Co
 		return
 	}
 	_ = msg.Term()
-	metrics.DeadLettered(msg.Subject())
+	metrics.DeadLettered(ChannelOf(msg.Subject()))
 	o.Log.Error("message moved to the dead letters", where...)
 }
 

@@ -153,7 +153,7 @@ func (r *Relay) publishPending() error {
 		msg.Data = row.payload
 		// Continues the trace the row was written in, and hands the consumer its own context.
 		span := telemetry.PublishSpan(telemetry.Message{
-			Subject: row.subject, MessageID: row.messageID, OrderID: headers[HeaderCorrelationID],
+			Subject: row.subject, Channel: ChannelOf(row.subject), MessageID: row.messageID, OrderID: headers[HeaderCorrelationID],
 		}, msg.Header)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(row.messageID))

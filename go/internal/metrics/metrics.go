@@ -60,26 +60,16 @@ func init() {
 	)
 }
 
-// channelOf drops the partition: `ftgo.order.event.order_approved.3` → `ftgo.order.event.order_approved`.
-func channelOf(subject string) string {
-	i := strings.LastIndexByte(subject, '.')
-	if _, err := strconv.Atoi(subject[i+1:]); i >= 0 && err == nil {
-		return subject[:i]
-	}
-	return subject
-}
-
-// Consumed counts a message of `subject` handled and acknowledged; a redelivery too when it had come before.
-func Consumed(subject string, deliveries int) {
-	channel := channelOf(subject)
+// Consumed counts a message of `channel` handled and acknowledged; a redelivery too when it had come before.
+func Consumed(channel string, deliveries int) {
 	consumed.WithLabelValues(channel).Inc()
 	if deliveries > 1 {
 		redelivered.WithLabelValues(channel).Inc()
 	}
 }
 
-// DeadLettered counts a message of `subject` moved to the dead letters.
-func DeadLettered(subject string) { deadLettered.WithLabelValues(channelOf(subject)).Inc() }
+// DeadLettered counts a message of `channel` moved to the dead letters.
+func DeadLettered(channel string) { deadLettered.WithLabelValues(channel).Inc() }
 
 // Published records an outbox row's commit → publish lag.
 func Published(committedAt time.Time) { publishLag.Observe(time.Since(committedAt).Seconds()) }

@@ -7,7 +7,6 @@ package telemetry
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,18 +80,10 @@ func (h headerCarrier) Keys() []string {
 	return keys
 }
 
-// Message is what a messaging span says of its message.
+// Message is what a messaging span says of its message; its span is named after the Channel (the subject
+// without its partition, messaging.ChannelOf).
 type Message struct {
-	Subject, MessageID, OrderID string
-}
-
-// channelOf drops the partition: `ftgo.order.event.order_approved.3` → `ftgo.order.event.order_approved`.
-func channelOf(subject string) string {
-	i := strings.LastIndexByte(subject, '.')
-	if _, err := strconv.Atoi(subject[i+1:]); i >= 0 && err == nil {
-		return subject[:i]
-	}
-	return subject
+	Subject, Channel, MessageID, OrderID string
 }
 
 func attributes(m Message, operation string) []attribute.KeyValue {
@@ -128,14 +119,14 @@ func ProcessSpan(m Message, headers map[string][]string, group string, deliverie
 		parent = context.Background()
 		options = append(options, trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: sentSpan}))
 	}
-	return tracer().Start(parent, "process "+channelOf(m.Subject), options...)
+	return tracer().Start(parent, "process "+m.Channel, options...)
 }
 
 // PublishSpan starts the relay's PRODUCER span of one outbox row, a child of the `traceparent` the row was
 // written with, and writes its own context into `headers` for the consumer to continue.
 func PublishSpan(m Message, headers map[string][]string) trace.Span {
 	written := otel.GetTextMapPropagator().Extract(context.Background(), headerCarrier(headers))
-	ctx, span := tracer().Start(written, "publish "+channelOf(m.Subject),
+	ctx, span := tracer().Start(written, "publish "+m.Channel,
 		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attributes(m, "send")...))
 	if span.IsRecording() {
 		otel.GetTextMapPropagator().Inject(ctx, headerCarrier(headers))

@@ -52,7 +52,7 @@ func TestPublishThenProcessContinuesTheWritersTrace(t *testing.T) {
 	recorder := record(t)
 	writer, writerSpan := otel.Tracer("test").Start(context.Background(), "CreateOrder")
 	headers := map[string][]string{"traceparent": {Traceparent(writer)}}
-	message := Message{Subject: "ftgo.order.event.order_approved.2", MessageID: "m-1", OrderID: "o-1"}
+	message := Message{Subject: "ftgo.order.event.order_approved.2", Channel: "ftgo.order.event.order_approved", MessageID: "m-1", OrderID: "o-1"}
 
 	publish := PublishSpan(message, headers)
 	End(publish, nil)
@@ -85,7 +85,7 @@ func TestALateMessageStartsATraceLinkedToItsPublish(t *testing.T) {
 	headers := map[string][]string{}
 	otel.GetTextMapPropagator().Inject(contextWith(publish), headerCarrier(headers))
 	publish.End()
-	message := Message{Subject: "ftgo.order.event.order_created.0", MessageID: "m-2", OrderID: "o-2"}
+	message := Message{Subject: "ftgo.order.event.order_created.0", Channel: "ftgo.order.event.order_created", MessageID: "m-2", OrderID: "o-2"}
 
 	_, process := ProcessSpan(message, headers, "loyalty-p0", 1, LateAfter+time.Second)
 	End(process, nil)

@@ -8,17 +8,9 @@
 // The consumer's process span is a child of that, unless the message is consumed much later (after
 // LATE_AFTER_MS in the stream, e.g. a service that was down): then it starts a trace of its own with a
 // link to the publish, so one order's trace does not stretch over hours of someone's outage.
-import {
-  type Context,
-  isSpanContextValid,
-  type Link,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  trace,
-} from "@opentelemetry/api";
+import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, trace } from "@opentelemetry/api";
 import { channelName } from "./channel-name.js";
-import { contextFromTraceparent, endSpan, traceparentOf, tracer } from "./trace-context.js";
+import { contextFromTraceparent, endSpan, traceparentOf, tracer, withSpan } from "./trace-context.js";
 
 /** A message older than this when consumed is linked to its publish rather than a child of it. */
 export const LATE_AFTER_MS = 60_000;
@@ -51,7 +43,7 @@ export interface MessageSpan {
 }
 
 function messageSpan(span: Span, parent: Context): MessageSpan {
-  const ctx = isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent;
+  const ctx = withSpan(parent, span);
   return {
     span,
     context: ctx,

@@ -10,17 +10,15 @@ import {
   type Attributes,
   type Context,
   context,
-  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   type TextMapGetter,
   type TextMapSetter,
-  trace,
 } from "@opentelemetry/api";
 import { rpcClientDuration, rpcServerDuration } from "./metrics.js";
-import { endSpan, tracer } from "./trace-context.js";
+import { endSpan, tracer, withSpan } from "./trace-context.js";
 
 /**
  * The codes with which a server reports its own failure, per the conventions; every other code is the
@@ -106,11 +104,6 @@ function serverAttributes(address: string): Attributes {
     servers.set(address, attributes);
   }
   return attributes;
-}
-
-/** The context a call's own work runs in: `parent` with `span`, unless the span is nothing to carry on. */
-function withSpan(parent: Context, span: Span): Context {
-  return isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent;
 }
 
 /** The SERVER span of an incoming call, continuing the trace its metadata carries (a new one without). */

@@ -5,6 +5,7 @@
 import {
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -37,6 +38,14 @@ const RECORD_GETTER: TextMapGetter<Readonly<Record<string, string | undefined>>>
 export function contextFromTraceparent(traceparent: string | undefined, tracestate?: string): Context {
   if (!traceparent) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, { traceparent, tracestate }, RECORD_GETTER);
+}
+
+/**
+ * The context the work of `span` runs in: `parent` with `span`, unless the span is nothing to carry on (the
+ * API's no-op span with tracing off), which spares a context per call.
+ */
+export function withSpan(parent: Context, span: Span): Context {
+  return isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent;
 }
 
 /**
