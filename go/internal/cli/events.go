@@ -39,8 +39,11 @@ flags:
 // dead letters and anything else on the server are left out.
 var sagaStream = regexp.MustCompile(`^FTGO_[A-Z][A-Z0-9]*_(EVENTS|COMMANDS|REPLIES)$`)
 
-// catchUpLimit bounds how long the stored messages are gathered before printing starts anyway.
-const catchUpLimit = 15 * time.Second
+// catchUpStall is how long gathering the stored messages may go without a single one arriving before
+// printing starts anyway: a stream that stopped delivering must not hold the tail forever. It is measured
+// from the last message, not from the start, so a slow but moving catch-up (a busy machine) is never cut
+// short and printed out of order.
+const catchUpStall = 15 * time.Second
 
 type eventsArgs struct {
 	url     string
@@ -184,7 +187,7 @@ func (t *tailer) run(ctx context.Context, js jetstream.JetStream, streams []stri
 		}
 	}
 	var backlog []received
-	catchUp := time.NewTimer(catchUpLimit)
+	catchUp := time.NewTimer(catchUpStall)
 	defer catchUp.Stop()
 	flush := func() bool {
 		sort.SliceStable(backlog, func(i, j int) bool { return backlog[i].meta.Timestamp.Before(backlog[j].meta.Timestamp) })
@@ -207,6 +210,15 @@ func (t *tailer) run(ctx context.Context, js jetstream.JetStream, streams []stri
 			return fmt.Errorf("lost the connection to NATS at %s", t.args.url)
 		case <-catchUp.C:
 			if len(behind) > 0 {
+				// Whatever has arrived meanwhile is older than what will: it goes into this flush.
+				for drained := false; !drained; {
+					select {
+					case r := <-t.received:
+						backlog = append(backlog, r)
+					default:
+						drained = true
+					}
+				}
 				behind = map[string]bool{}
 				if flush() {
 					return nil
@@ -223,6 +235,7 @@ func (t *tailer) run(ctx context.Context, js jetstream.JetStream, streams []stri
 			if r.caughtUp {
 				delete(behind, r.stream)
 			}
+			catchUp.Reset(catchUpStall) // Go ≥ 1.23: a reset timer never delivers the stale expiry
 			if len(behind) == 0 && flush() {
 				return nil
 			}
