@@ -1,5 +1,11 @@
 // The public surface of @ftgo/platform: what services may use. Test helpers live in "@ftgo/platform/testing".
 
+export {
+  type AdminSourcesOptions,
+  createAdminSources,
+  type RecordedSagaMove,
+  type SagaMovesReader,
+} from "./admin-sources.js";
 export { type ChangeFeed, createChangeFeed, type Watch } from "./change-feed.js";
 export { type BaseConfig, ConfigError, loadConfig, SAGA_MODES, type SagaMode } from "./config.js";
 export { type Database, openDatabase } from "./db.js";

@@ -3,6 +3,7 @@ import type { BaseConfig } from "./config.js";
 import type { Database } from "./db.js";
 import type { Logger } from "./log.js";
 import {
+  type ChannelCounts,
   connectNats,
   type Outbox,
   type OutboxRelay,
@@ -15,6 +16,8 @@ import {
 export interface Participant {
   readonly nc: NatsConnection;
   readonly relay: OutboxRelay;
+  /** What each consumed channel has done since the start: consumed, redelivered, dead-lettered. */
+  consumerStats(): ChannelCounts[];
   /** Stops pulling messages; the one being handled commits and is acknowledged first. */
   stopConsuming(): Promise<void>;
   /** Publishes what the outbox still holds if it can, stops the relay, drains NATS. */
@@ -53,6 +56,7 @@ export async function startParticipant(options: ParticipantOptions): Promise<Par
   return {
     nc,
     relay,
+    consumerStats: () => consumers.stats(),
     stopConsuming: () => consumers.stop(),
     async close() {
       await relay.stop();

@@ -1,5 +1,6 @@
 // A saga participant, started and stopped the way every one of ours is: the composition its main.ts
 // would otherwise repeat. The steps and their order are the point of this file (see startSagaService).
+import { createAdminSources, type SagaMovesReader } from "./admin-sources.js";
 import type { BaseConfig } from "./config.js";
 import type { Database } from "./db.js";
 import { createRegistry, type Registry } from "./discovery/index.js";
@@ -8,6 +9,7 @@ import { OUTBOX_HEALTH, type ServiceRegistration, serveGrpc } from "./grpc/index
 import type { Logger } from "./log.js";
 import type { Outbox, Subscription } from "./messaging/index.js";
 import { type Participant, startParticipant } from "./participant.js";
+import type { MeshClientStats } from "./resilience/index.js";
 import { runStopSteps } from "./stop-steps.js";
 
 /**
@@ -35,6 +37,13 @@ export interface SagaServiceOptions {
    * after a commit) and the service registry (clients of other services discover them through it).
    */
   readonly services: (deps: Participant & { readonly registry: Registry }) => ServiceRegistration[];
+  /**
+   * The mesh clients it calls other services with, for AdminService's GetServerStats; read at each call,
+   * as they are made in `services`: `() => (kitchen ? [kitchen] : [])`.
+   */
+  readonly targets?: () => readonly { stats(): MeshClientStats }[];
+  /** On a service that orchestrates sagas: the moves of one order's sagas, for AdminService's ListSentMessages. */
+  readonly sagaMoves?: SagaMovesReader;
   /** Closes what the service opened besides these (clients of other services), after everything else stopped. */
   readonly onStop?: () => void | Promise<void>;
 }
@@ -58,12 +67,23 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     subscriptions: options.subscriptions,
   });
   const registry = await createRegistry(config.discovery, { nc: participant.nc, log });
+  let instanceId = ""; // known once registered, below
   const server = await serveGrpc({
     host: config.host,
     port: config.port,
     log,
     services: options.services({ ...participant, registry }),
     servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
+    admin: createAdminSources({
+      service: config.service,
+      instanceId: () => instanceId,
+      targets: options.targets,
+      outbox: participant.relay,
+      consumers: participant.consumerStats,
+      db: store.db,
+      nc: participant.nc,
+      sagaMoves: options.sagaMoves,
+    }),
   });
   // The outbox's own health: NOT_SERVING under OUTBOX_HEALTH while it holds parked rows (from an earlier
   // run too), so that /readyz can say the service is degraded while it goes on serving.
@@ -71,6 +91,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
   reportOutbox();
   participant.relay.onParked(reportOutbox);
   const self = await registerSelf(registry, server, { ...config, log });
+  instanceId = self.instance.id;
   log.info(
     { address: server.address, instance: self.instance.id, registry: registry.kind },
     `${config.service} serving`,

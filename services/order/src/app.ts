@@ -18,7 +18,7 @@ import {
 } from "@ftgo/platform";
 import { createOrchestrator, type Orchestrator } from "./orchestration/orchestrator.js";
 import { orderSaga } from "./saga.js";
-import { createOrders, type SagaStarter } from "./service.js";
+import { createOrders, KITCHEN_MENU_FALLBACK, type SagaStarter } from "./service.js";
 import { type OrderStore, openOrderStore } from "./store.js";
 import { createDeprecationNotes } from "./v1/deprecation.js";
 import { createOrderServiceV1 } from "./v1/service.js";
@@ -61,7 +61,13 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
     store,
     subscriptions: orchestrator ? orchestrator.subscriptions : orderSaga({ store, log }),
     services: ({ relay, registry }) => {
-      kitchen = createMeshClient(KitchenService, { target: "kitchen", registry, policy: config.policies.kitchen, log });
+      kitchen = createMeshClient(KitchenService, {
+        target: "kitchen",
+        registry,
+        policy: config.policies.kitchen,
+        log,
+        fallbacks: { GetMenu: KITCHEN_MENU_FALLBACK },
+      });
       log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
       orchestrator?.run(relay);
       const orders = createOrders({ store, sagas: sagaStarter(store, orchestrator), kitchen, relay, log });
@@ -71,6 +77,8 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
         implement(OrderServiceV1, createOrderServiceV1(orders, noteV1Call)),
       ];
     },
+    targets: () => (kitchen ? [kitchen] : []),
+    sagaMoves: orchestrator?.sagas.movesOf,
     onStop: () => {
       orchestrator?.stop();
       kitchen?.close();

@@ -132,6 +132,9 @@ function isFinal(order: Order): boolean {
   return order.state === OrderState.REJECTED || order.state === OrderState.CANCELLED;
 }
 
+/** What pricing falls back on when Kitchen cannot answer GetMenu (fetchMenu), as AdminService's stats say it. */
+export const KITCHEN_MENU_FALLBACK = "the last menu Order has seen of the restaurant";
+
 /**
  * Asks Kitchen for the restaurant's menu, turning its failures into errors in Order's words. When Kitchen
  * cannot answer (down, circuit open, too slow, too busy), the order is priced from the last menu Order has

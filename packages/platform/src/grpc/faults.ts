@@ -54,11 +54,10 @@ export function createFaultInjector(): FaultInjector {
   };
 }
 
-/**
- * AdminService over one server's fault table. An operator's tool: serveGrpc serves it on every server,
- * but leaves it out of reflection and health, and no gateway route may lead to it.
- */
-export function createAdminService(faults: FaultInjector): ServiceImpl<typeof AdminService> {
+/** AdminService's fault methods, over one server's fault table; admin-service.ts adds the rest. */
+export function createFaultHandlers(
+  faults: FaultInjector,
+): Pick<ServiceImpl<typeof AdminService>, "setFault" | "clearFaults" | "listFaults"> {
   return {
     setFault: ({ fault }) => ({ fault: faults.set(fault ?? create(FaultSchema)) }),
     clearFaults: ({ method }) => ({ clearedCount: faults.clear(method) }),

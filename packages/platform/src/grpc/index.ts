@@ -1,3 +1,4 @@
+export type { AdminSources, DeadLetterDesk } from "./admin-service.js";
 export { type CallContext, currentCall, REQUEST_ID_HEADER } from "./call-context.js";
 export {
   createGrpcClient,

@@ -9,8 +9,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
+import { type AdminSources, createAdminService } from "./admin-service.js";
 import { createServiceDefinition } from "./definition.js";
-import { createAdminService, createFaultInjector, type FaultInjector } from "./faults.js";
+import { createFaultInjector, type FaultInjector } from "./faults.js";
 import { createMethodHandler } from "./handler.js";
 import { addHealth } from "./health.js";
 import { addReflection } from "./reflection.js";
@@ -47,6 +48,11 @@ export interface GrpcServerOptions {
    * `setServing(true)`: for a server that must finish starting (register itself, say) before callers come.
    */
   servingOnStart?: boolean;
+  /**
+   * What AdminService tells about this server besides its faults: its stats, the messages it sent, its dead
+   * letters (admin-sources.ts builds them from a service's live objects). Without them it tells little.
+   */
+  admin?: AdminSources;
 }
 
 export interface GrpcServer {
@@ -71,7 +77,7 @@ const MiB = 1024 * 1024;
 
 /**
  * Starts a grpc-js server for `services`, together with the standard health and reflection services and
- * AdminService (run-time fault injection, see faults.ts), and resolves once it listens. Health reports
+ * AdminService (run-time fault injection and the server's stats, see admin-service.ts), and resolves once it listens. Health reports
  * SERVING only after the port is bound. Every limit grpc-js leaves open or implicit (message sizes,
  * keepalive) is set here on purpose, so the numbers are visible in one place.
  */
@@ -88,7 +94,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   // Fault injection for tests and demos, at run time. No fault applies to it (SetFault "*" with hang must
   // not lock out ClearFaults), and health does not report it; reflection describes it, so that an operator
   // can drive it with grpcurl. It is never routed to from outside (the gateway has no route to it).
-  const admin = implement(AdminService, createAdminService(faults));
+  const admin = implement(AdminService, createAdminService(faults, options.admin));
   server.addService(withRawRequests(AdminService), handlersOf(admin.methods, log));
   const health = addHealth(
     server,

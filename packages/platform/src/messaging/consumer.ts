@@ -47,8 +47,25 @@ import { createMessageContext, type MessageContext, type Subscription } from "./
 const PULL_BATCH = 16;
 
 export interface Consumers {
+  /** What each channel's consumer has done since it started, in the order of the subscriptions. */
+  stats(): ChannelCounts[];
   /** Stops pulling and lets the message in flight finish (commit and ack). */
   stop(): Promise<void>;
+}
+
+/**
+ * One consumed channel's counts: the same facts as ftgo_messages_consumed_total, _redelivered_total and
+ * _dead_lettered_total, but for this service's consumers alone and by stream rather than by event name.
+ */
+export interface ChannelCounts {
+  /** The stream's subjects without event name and partition: "ftgo.kitchen.event", "ftgo.order.reply". */
+  readonly channel: string;
+  /** Messages handled (committed and acknowledged). */
+  consumed: number;
+  /** Deliveries of a message delivered before. */
+  redelivered: number;
+  /** Messages moved to the dead letters. */
+  deadLettered: number;
 }
 
 export interface ConsumersOptions {
@@ -94,8 +111,11 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   const js = jetstream(nc);
   await ensureDeadLetterStream(jsm);
   const durables: Durable[] = [];
+  const counts: ChannelCounts[] = [];
   for (const { domain, kind, handlers } of channels.values()) {
     await ensureChannelStream(nc, domain, kind);
+    const channelCounts = { channel: `ftgo.${domain}.${kind}`, consumed: 0, redelivered: 0, deadLettered: 0 };
+    counts.push(channelCounts);
     for (let partition = 0; partition < partitions; partition++) {
       const durable = await ensurePartitionDurable(jsm, {
         service,
@@ -105,7 +125,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
         ackWaitMs,
         maxDeliver: lastDelivery,
       });
-      durables.push({ ...durable, handlers });
+      durables.push({ ...durable, handlers, counts: channelCounts });
     }
   }
   const inbox = createInbox(options.db);
@@ -113,12 +133,12 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   setMaxListeners(0, stopped.signal); // one listener per partition durable, and a service may have many
 
   /** Handles one delivery, start to finish: decode, handle once, then ack, nak or dead-letter. */
-  async function deliver({ handlers, name: durable }: Durable, msg: JsMsg): Promise<void> {
+  async function deliver({ handlers, name: durable, counts }: Durable, msg: JsMsg): Promise<void> {
     let received: ReturnType<typeof decode>;
     try {
       received = decode(handlers, msg);
     } catch (err) {
-      return deadLetter(msg, `malformed message: ${errorText(err)}`); // retrying would not help
+      return deadLetter(msg, counts, `malformed message: ${errorText(err)}`); // retrying would not help
     }
     if (!received) return msg.ack(); // another message on the channel, not for this service
     const { subscription, message, envelope } = received;
@@ -126,7 +146,10 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     const messageLog = log.child({ orderId: ctx.correlationId, messageId: ctx.messageId, type: ctx.type });
     onDelivery?.(ctx);
     const counters = countersOfChannel(msg.subject);
-    if (ctx.deliveryCount > 1) counters.redelivered.inc();
+    if (ctx.deliveryCount > 1) {
+      counters.redelivered.inc();
+      counts.redelivered++;
+    }
     const span = startProcessSpan(
       { ...ctx, consumerGroup: durable, deliveryCount: ctx.deliveryCount },
       envelope.traceparent,
@@ -143,9 +166,11 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     } catch (err) {
       span.end(err);
       const deliveries = ctx.deliveryCount;
-      if (deliveries >= maxDeliver) return deadLetter(msg, `handler failed ${deliveries} times: ${errorText(err)}`);
+      if (deliveries >= maxDeliver) {
+        return deadLetter(msg, counts, `handler failed ${deliveries} times: ${errorText(err)}`);
+      }
       // What it would send can never leave (over the broker's max_payload): trying again would not help.
-      if (err instanceof MessageTooLargeError) return deadLetter(msg, `handler failed: ${errorText(err)}`);
+      if (err instanceof MessageTooLargeError) return deadLetter(msg, counts, `handler failed: ${errorText(err)}`);
       messageLog.warn({ err, deliveries }, "message handler failed; it will be redelivered");
       return msg.nak(retryDelay(deliveries));
     }
@@ -155,6 +180,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     // ack can delay the next message of an order but never let it overtake this one.
     msg.ack();
     counters.consumed.inc();
+    counts.consumed++;
     relay?.kick();
   }
 
@@ -173,12 +199,13 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
     return { envelope, subscription, message };
   }
 
-  async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
+  async function deadLetter(msg: JsMsg, counts: ChannelCounts, reason: string): Promise<void> {
     const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, reason };
     try {
       await sendToDeadLetters(js, service, msg, reason, nc.info?.max_payload);
       msg.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
       countersOfChannel(msg.subject).deadLettered.inc();
+      counts.deadLettered++;
       log.error(where, "message moved to the dead letters");
     } catch (err) {
       if (msg.info.deliveryCount < lastDelivery) {
@@ -222,6 +249,7 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   const loops = durables.map(pull);
   log.info({ durables: durables.map(({ stream, name }) => `${stream}/${name}`) }, "consuming");
   return {
+    stats: () => counts.map((each) => ({ ...each })),
     async stop() {
       stopped.abort();
       await Promise.all(loops);
@@ -239,6 +267,8 @@ interface Durable {
   readonly stream: string;
   readonly name: string;
   readonly handlers: Handlers;
+  /** Its channel's counts, shared by the channel's partitions. */
+  readonly counts: ChannelCounts;
 }
 
 /** One stream a service consumes, and its handlers by message type. */
@@ -282,7 +312,7 @@ async function ensurePartitionDurable(
     ackWaitMs: number;
     maxDeliver: number;
   },
-): Promise<Omit<Durable, "handlers">> {
+): Promise<Omit<Durable, "handlers" | "counts">> {
   const { service, domain, kind, partition, ackWaitMs, maxDeliver } = options;
   const stream = streamName(domain, kind);
   const name = `${service}-p${partition}`;

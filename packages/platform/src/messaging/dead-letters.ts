@@ -140,24 +140,33 @@ export async function listDeadLetters(nc: NatsConnection, filter: { service?: st
 
 /**
  * Sends dead letter `seq` back to its original subject, with its original body and header, then
- * deletes it. Its `Ftgo-Message-Id` is unchanged, so every service that handled it already ignores
- * it; only its `Nats-Msg-Id` is new (`<id>.replay.<seq>`), or JetStream would drop it as a duplicate
- * of the original; it names the dead letter, so a replay retried after a crash is itself dropped. A
- * replay arrives after its order's later messages: handlers must check the state they act on.
+ * deletes it, and returns it as it was. Its `Ftgo-Message-Id` is unchanged, so every service that
+ * handled it already ignores it; only its `Nats-Msg-Id` is new (`<id>.replay.<seq>`), or JetStream would
+ * drop it as a duplicate of the original; it names the dead letter, so a replay retried after a crash is
+ * itself dropped. A replay arrives after its order's later messages: handlers must check the state they
+ * act on. With `service`, a dead letter of another service is not found: a service replays only its own.
  */
-export async function replayDeadLetter(nc: NatsConnection, seq: number): Promise<void> {
+export async function replayDeadLetter(
+  nc: NatsConnection,
+  seq: number,
+  filter: { service?: string } = {},
+): Promise<DeadLetter> {
   const jsm = await jetstreamManager(nc);
   const stored = (await streamExists(jsm, DEAD_LETTER_STREAM))
     ? await jsm.streams.getMessage(DEAD_LETTER_STREAM, { seq })
     : null;
-  if (!stored) throw new DeadLetterNotFoundError(`no dead letter with sequence ${seq}`);
-  const letter = toDeadLetter(stored);
+  const letter = stored ? toDeadLetter(stored) : undefined;
+  if (!stored || !letter || (filter.service !== undefined && letter.service !== filter.service)) {
+    const whose = filter.service === undefined ? "" : ` of ${filter.service}`;
+    throw new DeadLetterNotFoundError(`no dead letter${whose} with sequence ${seq}`);
+  }
   refuseUnsafeReplay(letter);
   const original = headerRecord(stored.header);
   for (const name of [...Object.values(DeadLetterHeader), MessageHeader.NatsMsgId]) delete original[name];
   const msgID = `${letter.messageId ?? "unidentified"}.replay.${seq}`;
   await jetstream(nc).publish(letter.originalSubject, stored.data, { headers: toNatsHeaders(original), msgID });
   await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, seq);
+  return letter;
 }
 
 /**

@@ -24,7 +24,7 @@ export {
   requestSubject,
   streamName,
 } from "./channels.js";
-export { type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
+export { type ChannelCounts, type Consumers, type ConsumersOptions, startConsumers } from "./consumer.js";
 export {
   DEAD_LETTER_STREAM,
   type DeadLetter,

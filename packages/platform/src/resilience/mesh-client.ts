@@ -21,6 +21,8 @@ import { type CallPolicy, isRetryable, isSafeToRetry } from "./policy.js";
 export type MeshClient<S extends DescService> = Client<S> & {
   /** The target's instances as this client sees them now: address, breaker state, calls in flight. */
   instances(): InstanceState[];
+  /** How the calls to the target are going now, and the policy guarding them: for AdminService's GetServerStats. */
+  stats(): MeshClientStats;
   /** Stops watching the registry and closes every connection. */
   close(): void;
 };
@@ -32,6 +34,31 @@ export interface MeshClientOptions {
   /** The target's policy, e.g. `config.policies.kitchen` from loadPolicyConfig. */
   readonly policy: CallPolicy;
   readonly log: Logger;
+  /**
+   * The methods whose caller falls back when the target cannot answer (see withFallback), by method name,
+   * and what the fallback answers with: `{ GetMenu: "the last menu seen of the restaurant" }`. Said here so
+   * that the stats can tell an operator; the fallback itself stays with the caller, who alone knows one.
+   */
+  readonly fallbacks?: Readonly<Record<string, string>>;
+}
+
+/** One mesh client's view of its target, read live: the same numbers as its metrics, in one piece. */
+export interface MeshClientStats {
+  readonly target: string;
+  /** Each instance the client knows, with its breaker's state. */
+  readonly instances: InstanceState[];
+  readonly bulkhead: {
+    /** Calls holding a slot now, and the slots there are. */
+    readonly inFlight: number;
+    readonly limit: number;
+    /** Calls waiting for a slot now, and the room in that queue. */
+    readonly queued: number;
+    readonly queue: number;
+  };
+  /** Retries made since the client was created (ftgo_client_retries_total counts the same, process-wide). */
+  readonly retries: number;
+  readonly policy: CallPolicy;
+  readonly fallbacks: Readonly<Record<string, string>>;
 }
 
 /** What every method of one mesh client shares. */
@@ -40,6 +67,8 @@ interface Mesh extends MeshClientOptions {
   /** One per target, over all its instances: it bounds the calls outstanding to the service. */
   readonly bulkhead: BulkheadPolicy;
   readonly backoff: ExponentialBackoff<unknown>;
+  /** Retries of this client, for stats(); the counter behind /metrics is shared by every client of the process. */
+  retries: number;
 }
 
 /**
@@ -69,6 +98,7 @@ export function createMeshClient<S extends DescService>(service: S, options: Mes
     // cockatiel's default generator: exponential growth with decorrelated jitter, so that the clients
     // a failure hit at one moment do not all come back at the same moment.
     backoff: new ExponentialBackoff({ initialDelay: policy.retry.initialDelayMs, maxDelay: policy.retry.maxDelayMs }),
+    retries: 0,
   };
   // The bulkhead's occupancy, read when Prometheus scrapes: cockatiel counts the free slots.
   const { limit, queue } = policy.bulkhead;
@@ -79,6 +109,19 @@ export function createMeshClient<S extends DescService>(service: S, options: Mes
   ];
   const client: Record<string, unknown> = {
     instances: () => mesh.pool.states(),
+    stats: (): MeshClientStats => ({
+      target: options.target,
+      instances: mesh.pool.states(),
+      bulkhead: {
+        inFlight: limit - mesh.bulkhead.executionSlots,
+        limit,
+        queued: queue - mesh.bulkhead.queueSlots,
+        queue,
+      },
+      retries: mesh.retries,
+      policy,
+      fallbacks: options.fallbacks ?? {},
+    }),
     close: () => {
       for (const stop of unsample) stop();
       mesh.pool.close();
@@ -123,6 +166,7 @@ function createUnaryFn(method: DescMethod, mesh: Mesh) {
       if (!endpoint) throw new ConnectError(`no healthy instance of ${target}`, Code.Unavailable);
       if (tried.size > 0) {
         clientRetries.inc({ target, method: method.name });
+        mesh.retries++;
         log.debug({ target, method: method.name, instance: endpoint.address }, "retrying");
       }
       tried.add(endpoint.id);

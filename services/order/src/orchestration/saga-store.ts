@@ -3,7 +3,7 @@
 // own database, so a saga advances in the same local transaction as the order it changes, the reply
 // it consumed and the command it sends next; a restarted orchestrator reads them back and carries on.
 import { randomUUID } from "node:crypto";
-import type { Database } from "@ftgo/platform";
+import type { Database, RecordedSagaMove } from "@ftgo/platform";
 
 /** One saga instance, as stored. */
 export interface SagaRecord {
@@ -65,6 +65,8 @@ export interface SagaStore {
   /** How many sagas have not ended. */
   activeCount(): number;
   history(sagaId: string): SagaEvent[];
+  /** Every move of every saga of an order, oldest first: what AdminService's ListSentMessages shows beside its messages. */
+  movesOf(orderId: string): RecordedSagaMove[];
 }
 
 interface SagaRow {
@@ -143,6 +145,10 @@ export function openSagaStore(db: Database): SagaStore {
   );
   const count = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sagas WHERE ended = 0");
   const history = db.prepare<[string], HistoryRow>("SELECT * FROM saga_history WHERE saga_id = ? ORDER BY seq");
+  const movesOf = db.prepare<[string], HistoryRow & { saga_type: string }>(
+    `SELECT s.saga_type, h.from_state, h.to_state, h.message_id, h.note, h.at
+     FROM saga_history h JOIN sagas s USING (saga_id) WHERE s.order_id = ? ORDER BY h.seq`,
+  );
 
   const find = (sagaId: string) => {
     const row = byId.get(sagaId);
@@ -184,14 +190,18 @@ export function openSagaStore(db: Database): SagaStore {
     },
     overdue: (now) => overdue.all(now).map(toRecord),
     activeCount: () => count.get()?.n ?? 0,
-    history: (sagaId) =>
-      history.all(sagaId).map((row) => ({
-        from: row.from_state,
-        to: row.to_state,
-        messageId: row.message_id ?? undefined,
-        note: row.note,
-        at: row.at,
-      })),
+    history: (sagaId) => history.all(sagaId).map(toEvent),
+    movesOf: (orderId) => movesOf.all(orderId).map((row) => ({ sagaType: row.saga_type, ...toEvent(row) })),
+  };
+}
+
+function toEvent(row: HistoryRow): SagaEvent {
+  return {
+    from: row.from_state,
+    to: row.to_state,
+    messageId: row.message_id ?? undefined,
+    note: row.note,
+    at: row.at,
   };
 }
 
