@@ -2,16 +2,18 @@
 // @generated from file ftgo/admin/v1/admin.proto (package ftgo.admin.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ftgo/admin/v1/admin.proto.
  */
 export const file_ftgo_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChlmdGdvL2FkbWluL3YxL2FkbWluLnByb3RvEg1mdGdvLmFkbWluLnYxIqwBCgVGYXVsdBIYCgZtZXRob2QYASABKAlCCLpIBXIDGIACEhIKCmxhdGVuY3lfbXMYAiABKA0SEwoLc3RhdHVzX2NvZGUYAyABKA0SGAoLcHJvYmFiaWxpdHkYBCABKAFIAIgBARIMCgRoYW5nGAUgASgIEhEKCWZhaWxfbmV4dBgGIAEoDRIVCg1hcHBsaWVkX2NvdW50GAcgASgEQg4KDF9wcm9iYWJpbGl0eSI2Cg9TZXRGYXVsdFJlcXVlc3QSIwoFZmF1bHQYASABKAsyFC5mdGdvLmFkbWluLnYxLkZhdWx0IjcKEFNldEZhdWx0UmVzcG9uc2USIwoFZmF1bHQYASABKAsyFC5mdGdvLmFkbWluLnYxLkZhdWx0Ii4KEkNsZWFyRmF1bHRzUmVxdWVzdBIYCgZtZXRob2QYASABKAlCCLpIBXIDGIACIiwKE0NsZWFyRmF1bHRzUmVzcG9uc2USFQoNY2xlYXJlZF9jb3VudBgBIAEoDSITChFMaXN0RmF1bHRzUmVxdWVzdCJFChJMaXN0RmF1bHRzUmVzcG9uc2USLwoGZmF1bHRzGAEgAygLMhQuZnRnby5hZG1pbi52MS5GYXVsdEIJukgGkgEDEOgHMpMCCgxBZG1pblNlcnZpY2USUAoIU2V0RmF1bHQSHi5mdGdvLmFkbWluLnYxLlNldEZhdWx0UmVxdWVzdBofLmZ0Z28uYWRtaW4udjEuU2V0RmF1bHRSZXNwb25zZSIDkAICElkKC0NsZWFyRmF1bHRzEiEuZnRnby5hZG1pbi52MS5DbGVhckZhdWx0c1JlcXVlc3QaIi5mdGdvLmFkbWluLnYxLkNsZWFyRmF1bHRzUmVzcG9uc2UiA5ACAhJWCgpMaXN0RmF1bHRzEiAuZnRnby5hZG1pbi52MS5MaXN0RmF1bHRzUmVxdWVzdBohLmZ0Z28uYWRtaW4udjEuTGlzdEZhdWx0c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_buf_validate_validate]);
+  fileDesc("ChlmdGdvL2FkbWluL3YxL2FkbWluLnByb3RvEg1mdGdvLmFkbWluLnYxIqwBCgVGYXVsdBIYCgZtZXRob2QYASABKAlCCLpIBXIDGIACEhIKCmxhdGVuY3lfbXMYAiABKA0SEwoLc3RhdHVzX2NvZGUYAyABKA0SGAoLcHJvYmFiaWxpdHkYBCABKAFIAIgBARIMCgRoYW5nGAUgASgIEhEKCWZhaWxfbmV4dBgGIAEoDRIVCg1hcHBsaWVkX2NvdW50GAcgASgEQg4KDF9wcm9iYWJpbGl0eSI2Cg9TZXRGYXVsdFJlcXVlc3QSIwoFZmF1bHQYASABKAsyFC5mdGdvLmFkbWluLnYxLkZhdWx0IjcKEFNldEZhdWx0UmVzcG9uc2USIwoFZmF1bHQYASABKAsyFC5mdGdvLmFkbWluLnYxLkZhdWx0Ii4KEkNsZWFyRmF1bHRzUmVxdWVzdBIYCgZtZXRob2QYASABKAlCCLpIBXIDGIACIiwKE0NsZWFyRmF1bHRzUmVzcG9uc2USFQoNY2xlYXJlZF9jb3VudBgBIAEoDSITChFMaXN0RmF1bHRzUmVxdWVzdCJFChJMaXN0RmF1bHRzUmVzcG9uc2USLwoGZmF1bHRzGAEgAygLMhQuZnRnby5hZG1pbi52MS5GYXVsdEIJukgGkgEDEOgHIhcKFUdldFNlcnZlclN0YXRzUmVxdWVzdCLdAQoWR2V0U2VydmVyU3RhdHNSZXNwb25zZRIPCgdzZXJ2aWNlGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEjUKB3RhcmdldHMYAyADKAsyGi5mdGdvLmFkbWluLnYxLlRhcmdldFN0YXRzQgi6SAWSAQIQZBIqCgZvdXRib3gYBCABKAsyGi5mdGdvLmFkbWluLnYxLk91dGJveFN0YXRzEjoKCWNvbnN1bWVycxgFIAMoCzIcLmZ0Z28uYWRtaW4udjEuQ29uc3VtZXJTdGF0c0IJukgGkgEDEMgBIoYCCgtUYXJnZXRTdGF0cxIOCgZ0YXJnZXQYASABKAkSOgoIYnJlYWtlcnMYAiADKAsyHi5mdGdvLmFkbWluLnYxLkluc3RhbmNlQnJlYWtlckIIukgFkgECEGQSGgoSYnVsa2hlYWRfaW5fZmxpZ2h0GAMgASgNEhkKEWJ1bGtoZWFkX2NhcGFjaXR5GAQgASgNEhcKD2J1bGtoZWFkX3F1ZXVlZBgFIAEoDRIfChdidWxraGVhZF9xdWV1ZV9jYXBhY2l0eRgGIAEoDRIPCgdyZXRyaWVzGAcgASgEEikKBnBvbGljeRgIIAEoCzIZLmZ0Z28uYWRtaW4udjEuQ2FsbFBvbGljeSJSCg9JbnN0YW5jZUJyZWFrZXISEwoLaW5zdGFuY2VfaWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy5mdGdvLmFkbWluLnYxLkJyZWFrZXJTdGF0ZSLlAQoKQ2FsbFBvbGljeRITCgtkZWFkbGluZV9tcxgBIAEoDRIUCgxtYXhfYXR0ZW1wdHMYAiABKA0SGQoRYnJlYWtlcl90aHJlc2hvbGQYAyABKA0SIgoaYnJlYWtlcl9oYWxmX29wZW5fYWZ0ZXJfbXMYBCABKA0SOwoJZmFsbGJhY2tzGAUgAygLMiguZnRnby5hZG1pbi52MS5DYWxsUG9saWN5LkZhbGxiYWNrc0VudHJ5GjAKDkZhbGxiYWNrc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUQoLT3V0Ym94U3RhdHMSFAoMcGVuZGluZ19yb3dzGAEgASgEEhkKEW9sZGVzdF9wZW5kaW5nX21zGAIgASgEEhEKCXB1Ymxpc2hlZBgDIAEoBCJeCg1Db25zdW1lclN0YXRzEg8KB2NoYW5uZWwYASABKAkSEAoIY29uc3VtZWQYAiABKAQSEwoLcmVkZWxpdmVyZWQYAyABKAQSFQoNZGVhZF9sZXR0ZXJlZBgEIAEoBCJcChdMaXN0U2VudE1lc3NhZ2VzUmVxdWVzdBJBCg5jb3JyZWxhdGlvbl9pZBgBIAEoCUIpukgmyAEBciEYQDIdXltBLVphLXowLTldW0EtWmEtejAtOV8uOi1dKiQirAEKC1NlbnRNZXNzYWdlEhIKCm1lc3NhZ2VfaWQYASABKAkSFAoMY2F1c2F0aW9uX2lkGAIgASgJEg8KB3N1YmplY3QYAyABKAkSDAoEdHlwZRgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVwbHlfdG8YBiABKAkSEQoJcHVibGlzaGVkGAcgASgIIo8BCghTYWdhTW92ZRIRCglzYWdhX3R5cGUYASABKAkSEgoKZnJvbV9zdGF0ZRgCIAEoCRIQCgh0b19zdGF0ZRgDIAEoCRISCgptZXNzYWdlX2lkGAQgASgJEgwKBG5vdGUYBSABKAkSKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinAEKGExpc3RTZW50TWVzc2FnZXNSZXNwb25zZRIPCgdzZXJ2aWNlGAEgASgJEjcKCG1lc3NhZ2VzGAIgAygLMhouZnRnby5hZG1pbi52MS5TZW50TWVzc2FnZUIJukgGkgEDEOgHEjYKCnNhZ2FfbW92ZXMYAyADKAsyFy5mdGdvLmFkbWluLnYxLlNhZ2FNb3ZlQgm6SAaSAQMQ6AciGAoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdCKnAQoKRGVhZExldHRlchILCgNzZXEYASABKAQSGAoQb3JpZ2luYWxfc3ViamVjdBgCIAEoCRIMCgR0eXBlGAMgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAQgASgJEg4KBnJlYXNvbhgFIAEoCRISCgpkZWxpdmVyaWVzGAYgASgNEigKBHRpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjoKDGRlYWRfbGV0dGVycxgBIAMoCzIZLmZ0Z28uYWRtaW4udjEuRGVhZExldHRlckIJukgGkgEDEOgHIi8KF1JlcGxheURlYWRMZXR0ZXJSZXF1ZXN0EhQKA3NlcRgBIAEoBEIHukgEMgIgACI0ChhSZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2USGAoQb3JpZ2luYWxfc3ViamVjdBgBIAEoCSp8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAhIWChJCUkVBS0VSX1NUQVRFX09QRU4QAzKtBQoMQWRtaW5TZXJ2aWNlElAKCFNldEZhdWx0Eh4uZnRnby5hZG1pbi52MS5TZXRGYXVsdFJlcXVlc3QaHy5mdGdvLmFkbWluLnYxLlNldEZhdWx0UmVzcG9uc2UiA5ACAhJZCgtDbGVhckZhdWx0cxIhLmZ0Z28uYWRtaW4udjEuQ2xlYXJGYXVsdHNSZXF1ZXN0GiIuZnRnby5hZG1pbi52MS5DbGVhckZhdWx0c1Jlc3BvbnNlIgOQAgISVgoKTGlzdEZhdWx0cxIgLmZ0Z28uYWRtaW4udjEuTGlzdEZhdWx0c1JlcXVlc3QaIS5mdGdvLmFkbWluLnYxLkxpc3RGYXVsdHNSZXNwb25zZSIDkAIBEmIKDkdldFNlcnZlclN0YXRzEiQuZnRnby5hZG1pbi52MS5HZXRTZXJ2ZXJTdGF0c1JlcXVlc3QaJS5mdGdvLmFkbWluLnYxLkdldFNlcnZlclN0YXRzUmVzcG9uc2UiA5ACARJoChBMaXN0U2VudE1lc3NhZ2VzEiYuZnRnby5hZG1pbi52MS5MaXN0U2VudE1lc3NhZ2VzUmVxdWVzdBonLmZ0Z28uYWRtaW4udjEuTGlzdFNlbnRNZXNzYWdlc1Jlc3BvbnNlIgOQAgESZQoPTGlzdERlYWRMZXR0ZXJzEiUuZnRnby5hZG1pbi52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiYuZnRnby5hZG1pbi52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZSIDkAIBEmMKEFJlcGxheURlYWRMZXR0ZXISJi5mdGdvLmFkbWluLnYxLlJlcGxheURlYWRMZXR0ZXJSZXF1ZXN0GicuZnRnby5hZG1pbi52MS5SZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * What a server does to a call before its handler runs. A fault first waits (`latency_ms`), then either
@@ -203,6 +205,651 @@ export const ListFaultsResponseSchema: GenMessage<ListFaultsResponse> = /*@__PUR
   messageDesc(file_ftgo_admin_v1_admin, 6);
 
 /**
+ * Request of GetServerStats.
+ *
+ * @generated from message ftgo.admin.v1.GetServerStatsRequest
+ */
+export type GetServerStatsRequest = Message<"ftgo.admin.v1.GetServerStatsRequest"> & {
+};
+
+/**
+ * Describes the message ftgo.admin.v1.GetServerStatsRequest.
+ * Use `create(GetServerStatsRequestSchema)` to create a new message.
+ */
+export const GetServerStatsRequestSchema: GenMessage<GetServerStatsRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 7);
+
+/**
+ * Response of GetServerStats.
+ *
+ * @generated from message ftgo.admin.v1.GetServerStatsResponse
+ */
+export type GetServerStatsResponse = Message<"ftgo.admin.v1.GetServerStatsResponse"> & {
+  /**
+   * The service this server is ("order").
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * Its instance id in the registry.
+   *
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * Every service it calls through the mesh client, by name.
+   *
+   * @generated from field: repeated ftgo.admin.v1.TargetStats targets = 3;
+   */
+  targets: TargetStats[];
+
+  /**
+   * Its transactional outbox; unset when the server has none.
+   *
+   * @generated from field: ftgo.admin.v1.OutboxStats outbox = 4;
+   */
+  outbox?: OutboxStats | undefined;
+
+  /**
+   * Its consumers, one per channel it subscribes to.
+   *
+   * @generated from field: repeated ftgo.admin.v1.ConsumerStats consumers = 5;
+   */
+  consumers: ConsumerStats[];
+};
+
+/**
+ * Describes the message ftgo.admin.v1.GetServerStatsResponse.
+ * Use `create(GetServerStatsResponseSchema)` to create a new message.
+ */
+export const GetServerStatsResponseSchema: GenMessage<GetServerStatsResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 8);
+
+/**
+ * One service a server calls, and how those calls are going.
+ *
+ * @generated from message ftgo.admin.v1.TargetStats
+ */
+export type TargetStats = Message<"ftgo.admin.v1.TargetStats"> & {
+  /**
+   * The service called ("kitchen").
+   *
+   * @generated from field: string target = 1;
+   */
+  target: string;
+
+  /**
+   * The breaker of each of its instances this server has called.
+   *
+   * @generated from field: repeated ftgo.admin.v1.InstanceBreaker breakers = 2;
+   */
+  breakers: InstanceBreaker[];
+
+  /**
+   * Calls holding a bulkhead slot now.
+   *
+   * @generated from field: uint32 bulkhead_in_flight = 3;
+   */
+  bulkheadInFlight: number;
+
+  /**
+   * The slots there are.
+   *
+   * @generated from field: uint32 bulkhead_capacity = 4;
+   */
+  bulkheadCapacity: number;
+
+  /**
+   * Calls waiting for a slot now.
+   *
+   * @generated from field: uint32 bulkhead_queued = 5;
+   */
+  bulkheadQueued: number;
+
+  /**
+   * The room in that queue.
+   *
+   * @generated from field: uint32 bulkhead_queue_capacity = 6;
+   */
+  bulkheadQueueCapacity: number;
+
+  /**
+   * Retries made since the server started.
+   *
+   * @generated from field: uint64 retries = 7;
+   */
+  retries: bigint;
+
+  /**
+   * The policy that guards the calls.
+   *
+   * @generated from field: ftgo.admin.v1.CallPolicy policy = 8;
+   */
+  policy?: CallPolicy | undefined;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.TargetStats.
+ * Use `create(TargetStatsSchema)` to create a new message.
+ */
+export const TargetStatsSchema: GenMessage<TargetStats> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 9);
+
+/**
+ * The breaker of one instance.
+ *
+ * @generated from message ftgo.admin.v1.InstanceBreaker
+ */
+export type InstanceBreaker = Message<"ftgo.admin.v1.InstanceBreaker"> & {
+  /**
+   * The instance, as the registry names it.
+   *
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * Where its breaker is now.
+   *
+   * @generated from field: ftgo.admin.v1.BreakerState state = 2;
+   */
+  state: BreakerState;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.InstanceBreaker.
+ * Use `create(InstanceBreakerSchema)` to create a new message.
+ */
+export const InstanceBreakerSchema: GenMessage<InstanceBreaker> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 10);
+
+/**
+ * How calls to one service are guarded (resilience/config.ts): deadline, retries, breaker, fallback.
+ *
+ * @generated from message ftgo.admin.v1.CallPolicy
+ */
+export type CallPolicy = Message<"ftgo.admin.v1.CallPolicy"> & {
+  /**
+   * Each attempt's deadline, in milliseconds.
+   *
+   * @generated from field: uint32 deadline_ms = 1;
+   */
+  deadlineMs: number;
+
+  /**
+   * Attempts in all, the first included, for the methods that may be retried.
+   *
+   * @generated from field: uint32 max_attempts = 2;
+   */
+  maxAttempts: number;
+
+  /**
+   * Consecutive failures that open an instance's breaker.
+   *
+   * @generated from field: uint32 breaker_threshold = 3;
+   */
+  breakerThreshold: number;
+
+  /**
+   * How long a breaker stays open before it lets a probe through, in milliseconds.
+   *
+   * @generated from field: uint32 breaker_half_open_after_ms = 4;
+   */
+  breakerHalfOpenAfterMs: number;
+
+  /**
+   * The methods that have a fallback, and what it answers with ("last known menu").
+   *
+   * @generated from field: map<string, string> fallbacks = 5;
+   */
+  fallbacks: { [key: string]: string };
+};
+
+/**
+ * Describes the message ftgo.admin.v1.CallPolicy.
+ * Use `create(CallPolicySchema)` to create a new message.
+ */
+export const CallPolicySchema: GenMessage<CallPolicy> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 11);
+
+/**
+ * A server's transactional outbox.
+ *
+ * @generated from message ftgo.admin.v1.OutboxStats
+ */
+export type OutboxStats = Message<"ftgo.admin.v1.OutboxStats"> & {
+  /**
+   * Rows written but not yet published.
+   *
+   * @generated from field: uint64 pending_rows = 1;
+   */
+  pendingRows: bigint;
+
+  /**
+   * How long the oldest of them has waited, in milliseconds; 0 when none waits.
+   *
+   * @generated from field: uint64 oldest_pending_ms = 2;
+   */
+  oldestPendingMs: bigint;
+
+  /**
+   * Rows published since the server started.
+   *
+   * @generated from field: uint64 published = 3;
+   */
+  published: bigint;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.OutboxStats.
+ * Use `create(OutboxStatsSchema)` to create a new message.
+ */
+export const OutboxStatsSchema: GenMessage<OutboxStats> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 12);
+
+/**
+ * One consumer of a server.
+ *
+ * @generated from message ftgo.admin.v1.ConsumerStats
+ */
+export type ConsumerStats = Message<"ftgo.admin.v1.ConsumerStats"> & {
+  /**
+   * The channel it reads ("ftgo.kitchen.event"): the subject without its event name and partition.
+   *
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * Messages handled since the server started.
+   *
+   * @generated from field: uint64 consumed = 2;
+   */
+  consumed: bigint;
+
+  /**
+   * Deliveries of a message already delivered once.
+   *
+   * @generated from field: uint64 redelivered = 3;
+   */
+  redelivered: bigint;
+
+  /**
+   * Messages given up on and sent to the dead letters.
+   *
+   * @generated from field: uint64 dead_lettered = 4;
+   */
+  deadLettered: bigint;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ConsumerStats.
+ * Use `create(ConsumerStatsSchema)` to create a new message.
+ */
+export const ConsumerStatsSchema: GenMessage<ConsumerStats> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 13);
+
+/**
+ * Request of ListSentMessages.
+ *
+ * @generated from message ftgo.admin.v1.ListSentMessagesRequest
+ */
+export type ListSentMessagesRequest = Message<"ftgo.admin.v1.ListSentMessagesRequest"> & {
+  /**
+   * The correlation id: an order id.
+   *
+   * @generated from field: string correlation_id = 1;
+   */
+  correlationId: string;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ListSentMessagesRequest.
+ * Use `create(ListSentMessagesRequestSchema)` to create a new message.
+ */
+export const ListSentMessagesRequestSchema: GenMessage<ListSentMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 14);
+
+/**
+ * One message a server sent, as its outbox row says.
+ *
+ * @generated from message ftgo.admin.v1.SentMessage
+ */
+export type SentMessage = Message<"ftgo.admin.v1.SentMessage"> & {
+  /**
+   * Its Ftgo-Message-Id.
+   *
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * The id of the message whose handling sent it; empty when a request to the server did.
+   *
+   * @generated from field: string causation_id = 2;
+   */
+  causationId: string;
+
+  /**
+   * The subject it went to ("ftgo.kitchen.event.ticket_created.3").
+   *
+   * @generated from field: string subject = 3;
+   */
+  subject: string;
+
+  /**
+   * Its protobuf type ("ftgo.kitchen.v1.TicketCreated").
+   *
+   * @generated from field: string type = 4;
+   */
+  type: string;
+
+  /**
+   * When the row was written: in the transaction of the change it tells.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * Where a reply goes, for a command; empty otherwise.
+   *
+   * @generated from field: string reply_to = 6;
+   */
+  replyTo: string;
+
+  /**
+   * Whether the relay has published it yet.
+   *
+   * @generated from field: bool published = 7;
+   */
+  published: boolean;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.SentMessage.
+ * Use `create(SentMessageSchema)` to create a new message.
+ */
+export const SentMessageSchema: GenMessage<SentMessage> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 15);
+
+/**
+ * One move of an orchestrated saga, from its history.
+ *
+ * @generated from message ftgo.admin.v1.SagaMove
+ */
+export type SagaMove = Message<"ftgo.admin.v1.SagaMove"> & {
+  /**
+   * The saga's type ("CreateOrderSaga").
+   *
+   * @generated from field: string saga_type = 1;
+   */
+  sagaType: string;
+
+  /**
+   * The state it left; empty for its start.
+   *
+   * @generated from field: string from_state = 2;
+   */
+  fromState: string;
+
+  /**
+   * The state it entered.
+   *
+   * @generated from field: string to_state = 3;
+   */
+  toState: string;
+
+  /**
+   * The message that moved it (a reply), if any.
+   *
+   * @generated from field: string message_id = 4;
+   */
+  messageId: string;
+
+  /**
+   * Why, in a few words (a rejection's reason).
+   *
+   * @generated from field: string note = 5;
+   */
+  note: string;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 6;
+   */
+  time?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.SagaMove.
+ * Use `create(SagaMoveSchema)` to create a new message.
+ */
+export const SagaMoveSchema: GenMessage<SagaMove> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 16);
+
+/**
+ * Response of ListSentMessages.
+ *
+ * @generated from message ftgo.admin.v1.ListSentMessagesResponse
+ */
+export type ListSentMessagesResponse = Message<"ftgo.admin.v1.ListSentMessagesResponse"> & {
+  /**
+   * The service this server is.
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * Its messages with that correlation id, oldest first.
+   *
+   * @generated from field: repeated ftgo.admin.v1.SentMessage messages = 2;
+   */
+  messages: SentMessage[];
+
+  /**
+   * The moves of that order's sagas, oldest first; empty on a server that orchestrates none.
+   *
+   * @generated from field: repeated ftgo.admin.v1.SagaMove saga_moves = 3;
+   */
+  sagaMoves: SagaMove[];
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ListSentMessagesResponse.
+ * Use `create(ListSentMessagesResponseSchema)` to create a new message.
+ */
+export const ListSentMessagesResponseSchema: GenMessage<ListSentMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 17);
+
+/**
+ * Request of ListDeadLetters.
+ *
+ * @generated from message ftgo.admin.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"ftgo.admin.v1.ListDeadLettersRequest"> & {
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 18);
+
+/**
+ * A message a service gave up on.
+ *
+ * @generated from message ftgo.admin.v1.DeadLetter
+ */
+export type DeadLetter = Message<"ftgo.admin.v1.DeadLetter"> & {
+  /**
+   * Its sequence in FTGO_DEAD_LETTERS: what ReplayDeadLetter takes.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * Where it was going.
+   *
+   * @generated from field: string original_subject = 2;
+   */
+  originalSubject: string;
+
+  /**
+   * Its protobuf type, when it said.
+   *
+   * @generated from field: string type = 3;
+   */
+  type: string;
+
+  /**
+   * Its correlation id (an order id), when it had one.
+   *
+   * @generated from field: string correlation_id = 4;
+   */
+  correlationId: string;
+
+  /**
+   * Why the service gave up.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * How many times it was delivered.
+   *
+   * @generated from field: uint32 deliveries = 6;
+   */
+  deliveries: number;
+
+  /**
+   * When it was given up on.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 7;
+   */
+  time?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 19);
+
+/**
+ * Response of ListDeadLetters.
+ *
+ * @generated from message ftgo.admin.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"ftgo.admin.v1.ListDeadLettersResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated ftgo.admin.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 20);
+
+/**
+ * Request of ReplayDeadLetter.
+ *
+ * @generated from message ftgo.admin.v1.ReplayDeadLetterRequest
+ */
+export type ReplayDeadLetterRequest = Message<"ftgo.admin.v1.ReplayDeadLetterRequest"> & {
+  /**
+   * The dead letter's seq, from ListDeadLetters.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ReplayDeadLetterRequest.
+ * Use `create(ReplayDeadLetterRequestSchema)` to create a new message.
+ */
+export const ReplayDeadLetterRequestSchema: GenMessage<ReplayDeadLetterRequest> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 21);
+
+/**
+ * Response of ReplayDeadLetter.
+ *
+ * @generated from message ftgo.admin.v1.ReplayDeadLetterResponse
+ */
+export type ReplayDeadLetterResponse = Message<"ftgo.admin.v1.ReplayDeadLetterResponse"> & {
+  /**
+   * The subject it was sent back to.
+   *
+   * @generated from field: string original_subject = 1;
+   */
+  originalSubject: string;
+};
+
+/**
+ * Describes the message ftgo.admin.v1.ReplayDeadLetterResponse.
+ * Use `create(ReplayDeadLetterResponseSchema)` to create a new message.
+ */
+export const ReplayDeadLetterResponseSchema: GenMessage<ReplayDeadLetterResponse> = /*@__PURE__*/
+  messageDesc(file_ftgo_admin_v1_admin, 22);
+
+/**
+ * Where a circuit breaker is: closed lets calls through, open fails them fast, half-open lets one probe in.
+ *
+ * @generated from enum ftgo.admin.v1.BreakerState
+ */
+export enum BreakerState {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: BREAKER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Calls go through; failures are counted.
+   *
+   * @generated from enum value: BREAKER_STATE_CLOSED = 1;
+   */
+  CLOSED = 1,
+
+  /**
+   * One probe call is let through to find out whether the instance is back.
+   *
+   * @generated from enum value: BREAKER_STATE_HALF_OPEN = 2;
+   */
+  HALF_OPEN = 2,
+
+  /**
+   * Calls fail at once, without reaching the instance.
+   *
+   * @generated from enum value: BREAKER_STATE_OPEN = 3;
+   */
+  OPEN = 3,
+}
+
+/**
+ * Describes the enum ftgo.admin.v1.BreakerState.
+ */
+export const BreakerStateSchema: GenEnum<BreakerState> = /*@__PURE__*/
+  enumDesc(file_ftgo_admin_v1_admin, 0);
+
+/**
  * AdminService makes one server misbehave on purpose, so that tests and demos can watch timeouts, bulkheads,
  * circuit breakers and retries do their work against a real server. Every ftgo-mesh gRPC server carries it;
  * faults live in that server's memory and last until cleared or until the process exits.
@@ -243,6 +890,51 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListFaultsRequestSchema;
     output: typeof ListFaultsResponseSchema;
+  },
+  /**
+   * What this server's resilience and messaging are doing now: each service it calls (breaker state per
+   * instance, bulkhead fill, the policy that guards the calls), its outbox and its consumers. The same
+   * numbers as its /metrics, typed: the gateway's dashboard reads them.
+   *
+   * @generated from rpc ftgo.admin.v1.AdminService.GetServerStats
+   */
+  getServerStats: {
+    methodKind: "unary";
+    input: typeof GetServerStatsRequestSchema;
+    output: typeof GetServerStatsResponseSchema;
+  },
+  /**
+   * The messages this server sent for one correlation id (an order id), oldest first, as its outbox
+   * keeps them (a row goes an hour after it was published); and, on a server that orchestrates sagas,
+   * the moves of that order's sagas. What `npm run trace` reads from the databases, over the network.
+   *
+   * @generated from rpc ftgo.admin.v1.AdminService.ListSentMessages
+   */
+  listSentMessages: {
+    methodKind: "unary";
+    input: typeof ListSentMessagesRequestSchema;
+    output: typeof ListSentMessagesResponseSchema;
+  },
+  /**
+   * The dead letters this server's service gave up on, oldest first.
+   *
+   * @generated from rpc ftgo.admin.v1.AdminService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Sends one of this service's dead letters back to its original subject and deletes it. NOT_FOUND when
+   * there is no such dead letter of this service; FAILED_PRECONDITION when it cannot be replayed whole.
+   *
+   * @generated from rpc ftgo.admin.v1.AdminService.ReplayDeadLetter
+   */
+  replayDeadLetter: {
+    methodKind: "unary";
+    input: typeof ReplayDeadLetterRequestSchema;
+    output: typeof ReplayDeadLetterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ftgo_admin_v1_admin, 0);
