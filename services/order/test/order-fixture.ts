@@ -37,8 +37,14 @@ export interface OrderFixture {
   holdMenus(): () => void;
 }
 
-/** Starts the fixture before the file's tests and stops it after them; read it inside tests only. */
-export function useOrderService(log: Logger = silentLogger()): OrderFixture {
+/**
+ * Starts the fixture before the file's tests and stops it after them; read it inside tests only. `env`
+ * adds to Order's environment (SAGA_MODE=orchestration, say).
+ */
+export function useOrderService(
+  log: Logger = silentLogger(),
+  env: Readonly<Record<string, string>> = {},
+): OrderFixture {
   let nats: NatsServerHandle | undefined;
   let kitchen: GrpcServer | undefined;
   let order: RunningService | undefined;
@@ -74,6 +80,7 @@ export function useOrderService(log: Logger = silentLogger()): OrderFixture {
       NATS_URL: nats.url,
       REGISTRY: "static",
       STATIC_INSTANCES: `kitchen=${kitchen.address}`,
+      ...env,
     });
     order = await startOrder(config, log);
   });
