@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -21,6 +22,63 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// Where a circuit breaker is: closed lets calls through, open fails them fast, half-open lets one probe in.
+type BreakerState int32
+
+const (
+	// Never sent.
+	BreakerState_BREAKER_STATE_UNSPECIFIED BreakerState = 0
+	// Calls go through; failures are counted.
+	BreakerState_BREAKER_STATE_CLOSED BreakerState = 1
+	// One probe call is let through to find out whether the instance is back.
+	BreakerState_BREAKER_STATE_HALF_OPEN BreakerState = 2
+	// Calls fail at once, without reaching the instance.
+	BreakerState_BREAKER_STATE_OPEN BreakerState = 3
+)
+
+// Enum value maps for BreakerState.
+var (
+	BreakerState_name = map[int32]string{
+		0: "BREAKER_STATE_UNSPECIFIED",
+		1: "BREAKER_STATE_CLOSED",
+		2: "BREAKER_STATE_HALF_OPEN",
+		3: "BREAKER_STATE_OPEN",
+	}
+	BreakerState_value = map[string]int32{
+		"BREAKER_STATE_UNSPECIFIED": 0,
+		"BREAKER_STATE_CLOSED":      1,
+		"BREAKER_STATE_HALF_OPEN":   2,
+		"BREAKER_STATE_OPEN":        3,
+	}
+)
+
+func (x BreakerState) Enum() *BreakerState {
+	p := new(BreakerState)
+	*p = x
+	return p
+}
+
+func (x BreakerState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BreakerState) Descriptor() protoreflect.EnumDescriptor {
+	return file_ftgo_admin_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (BreakerState) Type() protoreflect.EnumType {
+	return &file_ftgo_admin_v1_admin_proto_enumTypes[0]
+}
+
+func (x BreakerState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BreakerState.Descriptor instead.
+func (BreakerState) EnumDescriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
 
 // What a server does to a call before its handler runs. A fault first waits (`latency_ms`), then either
 // answers with `status_code` instead of running the handler, or lets the handler run. With `hang`, it never
@@ -395,11 +453,1089 @@ func (x *ListFaultsResponse) GetFaults() []*Fault {
 	return nil
 }
 
+// Request of GetServerStats.
+type GetServerStatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerStatsRequest) Reset() {
+	*x = GetServerStatsRequest{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerStatsRequest) ProtoMessage() {}
+
+func (x *GetServerStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerStatsRequest.ProtoReflect.Descriptor instead.
+func (*GetServerStatsRequest) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+// Response of GetServerStats.
+type GetServerStatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service this server is ("order").
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// Its instance id in the registry.
+	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// Every service it calls through the mesh client, by name.
+	Targets []*TargetStats `protobuf:"bytes,3,rep,name=targets,proto3" json:"targets,omitempty"`
+	// Its transactional outbox; unset when the server has none.
+	Outbox *OutboxStats `protobuf:"bytes,4,opt,name=outbox,proto3" json:"outbox,omitempty"`
+	// Its consumers, one per channel it subscribes to.
+	Consumers     []*ConsumerStats `protobuf:"bytes,5,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerStatsResponse) Reset() {
+	*x = GetServerStatsResponse{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerStatsResponse) ProtoMessage() {}
+
+func (x *GetServerStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerStatsResponse.ProtoReflect.Descriptor instead.
+func (*GetServerStatsResponse) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetServerStatsResponse) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *GetServerStatsResponse) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *GetServerStatsResponse) GetTargets() []*TargetStats {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *GetServerStatsResponse) GetOutbox() *OutboxStats {
+	if x != nil {
+		return x.Outbox
+	}
+	return nil
+}
+
+func (x *GetServerStatsResponse) GetConsumers() []*ConsumerStats {
+	if x != nil {
+		return x.Consumers
+	}
+	return nil
+}
+
+// One service a server calls, and how those calls are going.
+type TargetStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service called ("kitchen").
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The breaker of each of its instances this server has called.
+	Breakers []*InstanceBreaker `protobuf:"bytes,2,rep,name=breakers,proto3" json:"breakers,omitempty"`
+	// Calls holding a bulkhead slot now.
+	BulkheadInFlight uint32 `protobuf:"varint,3,opt,name=bulkhead_in_flight,json=bulkheadInFlight,proto3" json:"bulkhead_in_flight,omitempty"`
+	// The slots there are.
+	BulkheadCapacity uint32 `protobuf:"varint,4,opt,name=bulkhead_capacity,json=bulkheadCapacity,proto3" json:"bulkhead_capacity,omitempty"`
+	// Calls waiting for a slot now.
+	BulkheadQueued uint32 `protobuf:"varint,5,opt,name=bulkhead_queued,json=bulkheadQueued,proto3" json:"bulkhead_queued,omitempty"`
+	// The room in that queue.
+	BulkheadQueueCapacity uint32 `protobuf:"varint,6,opt,name=bulkhead_queue_capacity,json=bulkheadQueueCapacity,proto3" json:"bulkhead_queue_capacity,omitempty"`
+	// Retries made since the server started.
+	Retries uint64 `protobuf:"varint,7,opt,name=retries,proto3" json:"retries,omitempty"`
+	// The policy that guards the calls.
+	Policy        *CallPolicy `protobuf:"bytes,8,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TargetStats) Reset() {
+	*x = TargetStats{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TargetStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TargetStats) ProtoMessage() {}
+
+func (x *TargetStats) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TargetStats.ProtoReflect.Descriptor instead.
+func (*TargetStats) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TargetStats) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *TargetStats) GetBreakers() []*InstanceBreaker {
+	if x != nil {
+		return x.Breakers
+	}
+	return nil
+}
+
+func (x *TargetStats) GetBulkheadInFlight() uint32 {
+	if x != nil {
+		return x.BulkheadInFlight
+	}
+	return 0
+}
+
+func (x *TargetStats) GetBulkheadCapacity() uint32 {
+	if x != nil {
+		return x.BulkheadCapacity
+	}
+	return 0
+}
+
+func (x *TargetStats) GetBulkheadQueued() uint32 {
+	if x != nil {
+		return x.BulkheadQueued
+	}
+	return 0
+}
+
+func (x *TargetStats) GetBulkheadQueueCapacity() uint32 {
+	if x != nil {
+		return x.BulkheadQueueCapacity
+	}
+	return 0
+}
+
+func (x *TargetStats) GetRetries() uint64 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *TargetStats) GetPolicy() *CallPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+// The breaker of one instance.
+type InstanceBreaker struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance, as the registry names it.
+	InstanceId string `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// Where its breaker is now.
+	State         BreakerState `protobuf:"varint,2,opt,name=state,proto3,enum=ftgo.admin.v1.BreakerState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceBreaker) Reset() {
+	*x = InstanceBreaker{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceBreaker) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceBreaker) ProtoMessage() {}
+
+func (x *InstanceBreaker) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceBreaker.ProtoReflect.Descriptor instead.
+func (*InstanceBreaker) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *InstanceBreaker) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *InstanceBreaker) GetState() BreakerState {
+	if x != nil {
+		return x.State
+	}
+	return BreakerState_BREAKER_STATE_UNSPECIFIED
+}
+
+// How calls to one service are guarded (resilience/config.ts): deadline, retries, breaker, fallback.
+type CallPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each attempt's deadline, in milliseconds.
+	DeadlineMs uint32 `protobuf:"varint,1,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// Attempts in all, the first included, for the methods that may be retried.
+	MaxAttempts uint32 `protobuf:"varint,2,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	// Consecutive failures that open an instance's breaker.
+	BreakerThreshold uint32 `protobuf:"varint,3,opt,name=breaker_threshold,json=breakerThreshold,proto3" json:"breaker_threshold,omitempty"`
+	// How long a breaker stays open before it lets a probe through, in milliseconds.
+	BreakerHalfOpenAfterMs uint32 `protobuf:"varint,4,opt,name=breaker_half_open_after_ms,json=breakerHalfOpenAfterMs,proto3" json:"breaker_half_open_after_ms,omitempty"`
+	// The methods that have a fallback, and what it answers with ("last known menu").
+	Fallbacks     map[string]string `protobuf:"bytes,5,rep,name=fallbacks,proto3" json:"fallbacks,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallPolicy) Reset() {
+	*x = CallPolicy{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallPolicy) ProtoMessage() {}
+
+func (x *CallPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallPolicy.ProtoReflect.Descriptor instead.
+func (*CallPolicy) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CallPolicy) GetDeadlineMs() uint32 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *CallPolicy) GetMaxAttempts() uint32 {
+	if x != nil {
+		return x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *CallPolicy) GetBreakerThreshold() uint32 {
+	if x != nil {
+		return x.BreakerThreshold
+	}
+	return 0
+}
+
+func (x *CallPolicy) GetBreakerHalfOpenAfterMs() uint32 {
+	if x != nil {
+		return x.BreakerHalfOpenAfterMs
+	}
+	return 0
+}
+
+func (x *CallPolicy) GetFallbacks() map[string]string {
+	if x != nil {
+		return x.Fallbacks
+	}
+	return nil
+}
+
+// A server's transactional outbox.
+type OutboxStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rows written but not yet published.
+	PendingRows uint64 `protobuf:"varint,1,opt,name=pending_rows,json=pendingRows,proto3" json:"pending_rows,omitempty"`
+	// How long the oldest of them has waited, in milliseconds; 0 when none waits.
+	OldestPendingMs uint64 `protobuf:"varint,2,opt,name=oldest_pending_ms,json=oldestPendingMs,proto3" json:"oldest_pending_ms,omitempty"`
+	// Rows published since the server started.
+	Published     uint64 `protobuf:"varint,3,opt,name=published,proto3" json:"published,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutboxStats) Reset() {
+	*x = OutboxStats{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutboxStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutboxStats) ProtoMessage() {}
+
+func (x *OutboxStats) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutboxStats.ProtoReflect.Descriptor instead.
+func (*OutboxStats) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OutboxStats) GetPendingRows() uint64 {
+	if x != nil {
+		return x.PendingRows
+	}
+	return 0
+}
+
+func (x *OutboxStats) GetOldestPendingMs() uint64 {
+	if x != nil {
+		return x.OldestPendingMs
+	}
+	return 0
+}
+
+func (x *OutboxStats) GetPublished() uint64 {
+	if x != nil {
+		return x.Published
+	}
+	return 0
+}
+
+// One consumer of a server.
+type ConsumerStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The channel it reads ("ftgo.kitchen.event"): the subject without its event name and partition.
+	Channel string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	// Messages handled since the server started.
+	Consumed uint64 `protobuf:"varint,2,opt,name=consumed,proto3" json:"consumed,omitempty"`
+	// Deliveries of a message already delivered once.
+	Redelivered uint64 `protobuf:"varint,3,opt,name=redelivered,proto3" json:"redelivered,omitempty"`
+	// Messages given up on and sent to the dead letters.
+	DeadLettered  uint64 `protobuf:"varint,4,opt,name=dead_lettered,json=deadLettered,proto3" json:"dead_lettered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerStats) Reset() {
+	*x = ConsumerStats{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerStats) ProtoMessage() {}
+
+func (x *ConsumerStats) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerStats.ProtoReflect.Descriptor instead.
+func (*ConsumerStats) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ConsumerStats) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *ConsumerStats) GetConsumed() uint64 {
+	if x != nil {
+		return x.Consumed
+	}
+	return 0
+}
+
+func (x *ConsumerStats) GetRedelivered() uint64 {
+	if x != nil {
+		return x.Redelivered
+	}
+	return 0
+}
+
+func (x *ConsumerStats) GetDeadLettered() uint64 {
+	if x != nil {
+		return x.DeadLettered
+	}
+	return 0
+}
+
+// Request of ListSentMessages.
+type ListSentMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The correlation id: an order id.
+	CorrelationId string `protobuf:"bytes,1,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSentMessagesRequest) Reset() {
+	*x = ListSentMessagesRequest{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSentMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSentMessagesRequest) ProtoMessage() {}
+
+func (x *ListSentMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSentMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListSentMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListSentMessagesRequest) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+// One message a server sent, as its outbox row says.
+type SentMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its Ftgo-Message-Id.
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// The id of the message whose handling sent it; empty when a request to the server did.
+	CausationId string `protobuf:"bytes,2,opt,name=causation_id,json=causationId,proto3" json:"causation_id,omitempty"`
+	// The subject it went to ("ftgo.kitchen.event.ticket_created.3").
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Its protobuf type ("ftgo.kitchen.v1.TicketCreated").
+	Type string `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	// When the row was written: in the transaction of the change it tells.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Where a reply goes, for a command; empty otherwise.
+	ReplyTo string `protobuf:"bytes,6,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	// Whether the relay has published it yet.
+	Published     bool `protobuf:"varint,7,opt,name=published,proto3" json:"published,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SentMessage) Reset() {
+	*x = SentMessage{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SentMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SentMessage) ProtoMessage() {}
+
+func (x *SentMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SentMessage.ProtoReflect.Descriptor instead.
+func (*SentMessage) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SentMessage) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *SentMessage) GetCausationId() string {
+	if x != nil {
+		return x.CausationId
+	}
+	return ""
+}
+
+func (x *SentMessage) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *SentMessage) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *SentMessage) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *SentMessage) GetReplyTo() string {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return ""
+}
+
+func (x *SentMessage) GetPublished() bool {
+	if x != nil {
+		return x.Published
+	}
+	return false
+}
+
+// One move of an orchestrated saga, from its history.
+type SagaMove struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The saga's type ("CreateOrderSaga").
+	SagaType string `protobuf:"bytes,1,opt,name=saga_type,json=sagaType,proto3" json:"saga_type,omitempty"`
+	// The state it left; empty for its start.
+	FromState string `protobuf:"bytes,2,opt,name=from_state,json=fromState,proto3" json:"from_state,omitempty"`
+	// The state it entered.
+	ToState string `protobuf:"bytes,3,opt,name=to_state,json=toState,proto3" json:"to_state,omitempty"`
+	// The message that moved it (a reply), if any.
+	MessageId string `protobuf:"bytes,4,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// Why, in a few words (a rejection's reason).
+	Note string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	// When.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SagaMove) Reset() {
+	*x = SagaMove{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SagaMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SagaMove) ProtoMessage() {}
+
+func (x *SagaMove) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SagaMove.ProtoReflect.Descriptor instead.
+func (*SagaMove) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SagaMove) GetSagaType() string {
+	if x != nil {
+		return x.SagaType
+	}
+	return ""
+}
+
+func (x *SagaMove) GetFromState() string {
+	if x != nil {
+		return x.FromState
+	}
+	return ""
+}
+
+func (x *SagaMove) GetToState() string {
+	if x != nil {
+		return x.ToState
+	}
+	return ""
+}
+
+func (x *SagaMove) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *SagaMove) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *SagaMove) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// Response of ListSentMessages.
+type ListSentMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service this server is.
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// Its messages with that correlation id, oldest first.
+	Messages []*SentMessage `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	// The moves of that order's sagas, oldest first; empty on a server that orchestrates none.
+	SagaMoves     []*SagaMove `protobuf:"bytes,3,rep,name=saga_moves,json=sagaMoves,proto3" json:"saga_moves,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSentMessagesResponse) Reset() {
+	*x = ListSentMessagesResponse{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSentMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSentMessagesResponse) ProtoMessage() {}
+
+func (x *ListSentMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSentMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListSentMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListSentMessagesResponse) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ListSentMessagesResponse) GetMessages() []*SentMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *ListSentMessagesResponse) GetSagaMoves() []*SagaMove {
+	if x != nil {
+		return x.SagaMoves
+	}
+	return nil
+}
+
+// Request of ListDeadLetters.
+type ListDeadLettersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeadLettersRequest) Reset() {
+	*x = ListDeadLettersRequest{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeadLettersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeadLettersRequest) ProtoMessage() {}
+
+func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
+func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+// A message a service gave up on.
+type DeadLetter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its sequence in FTGO_DEAD_LETTERS: what ReplayDeadLetter takes.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Where it was going.
+	OriginalSubject string `protobuf:"bytes,2,opt,name=original_subject,json=originalSubject,proto3" json:"original_subject,omitempty"`
+	// Its protobuf type, when it said.
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// Its correlation id (an order id), when it had one.
+	CorrelationId string `protobuf:"bytes,4,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// Why the service gave up.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// How many times it was delivered.
+	Deliveries uint32 `protobuf:"varint,6,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// When it was given up on.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeadLetter) Reset() {
+	*x = DeadLetter{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeadLetter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeadLetter) ProtoMessage() {}
+
+func (x *DeadLetter) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
+func (*DeadLetter) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DeadLetter) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *DeadLetter) GetOriginalSubject() string {
+	if x != nil {
+		return x.OriginalSubject
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetDeliveries() uint32 {
+	if x != nil {
+		return x.Deliveries
+	}
+	return 0
+}
+
+func (x *DeadLetter) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// Response of ListDeadLetters.
+type ListDeadLettersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	DeadLetters   []*DeadLetter `protobuf:"bytes,1,rep,name=dead_letters,json=deadLetters,proto3" json:"dead_letters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeadLettersResponse) Reset() {
+	*x = ListDeadLettersResponse{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeadLettersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeadLettersResponse) ProtoMessage() {}
+
+func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
+func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
+	if x != nil {
+		return x.DeadLetters
+	}
+	return nil
+}
+
+// Request of ReplayDeadLetter.
+type ReplayDeadLetterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The dead letter's seq, from ListDeadLetters.
+	Seq           uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayDeadLetterRequest) Reset() {
+	*x = ReplayDeadLetterRequest{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayDeadLetterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayDeadLetterRequest) ProtoMessage() {}
+
+func (x *ReplayDeadLetterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayDeadLetterRequest.ProtoReflect.Descriptor instead.
+func (*ReplayDeadLetterRequest) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ReplayDeadLetterRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+// Response of ReplayDeadLetter.
+type ReplayDeadLetterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject it was sent back to.
+	OriginalSubject string `protobuf:"bytes,1,opt,name=original_subject,json=originalSubject,proto3" json:"original_subject,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReplayDeadLetterResponse) Reset() {
+	*x = ReplayDeadLetterResponse{}
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayDeadLetterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayDeadLetterResponse) ProtoMessage() {}
+
+func (x *ReplayDeadLetterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ftgo_admin_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayDeadLetterResponse.ProtoReflect.Descriptor instead.
+func (*ReplayDeadLetterResponse) Descriptor() ([]byte, []int) {
+	return file_ftgo_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ReplayDeadLetterResponse) GetOriginalSubject() string {
+	if x != nil {
+		return x.OriginalSubject
+	}
+	return ""
+}
+
 var File_ftgo_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ftgo_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19ftgo/admin/v1/admin.proto\x12\rftgo.admin.v1\x1a\x1bbuf/validate/validate.proto\"\xf6\x01\n" +
+	"\x19ftgo/admin/v1/admin.proto\x12\rftgo.admin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x01\n" +
 	"\x05Fault\x12 \n" +
 	"\x06method\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x06method\x12\x1d\n" +
 	"\n" +
@@ -421,12 +1557,106 @@ const file_ftgo_admin_v1_admin_proto_rawDesc = "" +
 	"\rcleared_count\x18\x01 \x01(\rR\fclearedCount\"\x13\n" +
 	"\x11ListFaultsRequest\"M\n" +
 	"\x12ListFaultsResponse\x127\n" +
-	"\x06faults\x18\x01 \x03(\v2\x14.ftgo.admin.v1.FaultB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06faults2\x93\x02\n" +
+	"\x06faults\x18\x01 \x03(\v2\x14.ftgo.admin.v1.FaultB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06faults\"\x17\n" +
+	"\x15GetServerStatsRequest\"\x8e\x02\n" +
+	"\x16GetServerStatsResponse\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x12>\n" +
+	"\atargets\x18\x03 \x03(\v2\x1a.ftgo.admin.v1.TargetStatsB\b\xbaH\x05\x92\x01\x02\x10dR\atargets\x122\n" +
+	"\x06outbox\x18\x04 \x01(\v2\x1a.ftgo.admin.v1.OutboxStatsR\x06outbox\x12E\n" +
+	"\tconsumers\x18\x05 \x03(\v2\x1c.ftgo.admin.v1.ConsumerStatsB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\tconsumers\"\xf4\x02\n" +
+	"\vTargetStats\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12D\n" +
+	"\bbreakers\x18\x02 \x03(\v2\x1e.ftgo.admin.v1.InstanceBreakerB\b\xbaH\x05\x92\x01\x02\x10dR\bbreakers\x12,\n" +
+	"\x12bulkhead_in_flight\x18\x03 \x01(\rR\x10bulkheadInFlight\x12+\n" +
+	"\x11bulkhead_capacity\x18\x04 \x01(\rR\x10bulkheadCapacity\x12'\n" +
+	"\x0fbulkhead_queued\x18\x05 \x01(\rR\x0ebulkheadQueued\x126\n" +
+	"\x17bulkhead_queue_capacity\x18\x06 \x01(\rR\x15bulkheadQueueCapacity\x12\x18\n" +
+	"\aretries\x18\a \x01(\x04R\aretries\x121\n" +
+	"\x06policy\x18\b \x01(\v2\x19.ftgo.admin.v1.CallPolicyR\x06policy\"e\n" +
+	"\x0fInstanceBreaker\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\tR\n" +
+	"instanceId\x121\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1b.ftgo.admin.v1.BreakerStateR\x05state\"\xbf\x02\n" +
+	"\n" +
+	"CallPolicy\x12\x1f\n" +
+	"\vdeadline_ms\x18\x01 \x01(\rR\n" +
+	"deadlineMs\x12!\n" +
+	"\fmax_attempts\x18\x02 \x01(\rR\vmaxAttempts\x12+\n" +
+	"\x11breaker_threshold\x18\x03 \x01(\rR\x10breakerThreshold\x12:\n" +
+	"\x1abreaker_half_open_after_ms\x18\x04 \x01(\rR\x16breakerHalfOpenAfterMs\x12F\n" +
+	"\tfallbacks\x18\x05 \x03(\v2(.ftgo.admin.v1.CallPolicy.FallbacksEntryR\tfallbacks\x1a<\n" +
+	"\x0eFallbacksEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"z\n" +
+	"\vOutboxStats\x12!\n" +
+	"\fpending_rows\x18\x01 \x01(\x04R\vpendingRows\x12*\n" +
+	"\x11oldest_pending_ms\x18\x02 \x01(\x04R\x0foldestPendingMs\x12\x1c\n" +
+	"\tpublished\x18\x03 \x01(\x04R\tpublished\"\x8c\x01\n" +
+	"\rConsumerStats\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1a\n" +
+	"\bconsumed\x18\x02 \x01(\x04R\bconsumed\x12 \n" +
+	"\vredelivered\x18\x03 \x01(\x04R\vredelivered\x12#\n" +
+	"\rdead_lettered\x18\x04 \x01(\x04R\fdeadLettered\"k\n" +
+	"\x17ListSentMessagesRequest\x12P\n" +
+	"\x0ecorrelation_id\x18\x01 \x01(\tB)\xbaH&\xc8\x01\x01r!\x18@2\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\rcorrelationId\"\xf3\x01\n" +
+	"\vSentMessage\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12!\n" +
+	"\fcausation_id\x18\x02 \x01(\tR\vcausationId\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x19\n" +
+	"\breply_to\x18\x06 \x01(\tR\areplyTo\x12\x1c\n" +
+	"\tpublished\x18\a \x01(\bR\tpublished\"\xc4\x01\n" +
+	"\bSagaMove\x12\x1b\n" +
+	"\tsaga_type\x18\x01 \x01(\tR\bsagaType\x12\x1d\n" +
+	"\n" +
+	"from_state\x18\x02 \x01(\tR\tfromState\x12\x19\n" +
+	"\bto_state\x18\x03 \x01(\tR\atoState\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x04 \x01(\tR\tmessageId\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\x12.\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xba\x01\n" +
+	"\x18ListSentMessagesResponse\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12A\n" +
+	"\bmessages\x18\x02 \x03(\v2\x1a.ftgo.admin.v1.SentMessageB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\bmessages\x12A\n" +
+	"\n" +
+	"saga_moves\x18\x03 \x03(\v2\x17.ftgo.admin.v1.SagaMoveB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\tsagaMoves\"\x18\n" +
+	"\x16ListDeadLettersRequest\"\xec\x01\n" +
+	"\n" +
+	"DeadLetter\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12)\n" +
+	"\x10original_subject\x18\x02 \x01(\tR\x0foriginalSubject\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12%\n" +
+	"\x0ecorrelation_id\x18\x04 \x01(\tR\rcorrelationId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1e\n" +
+	"\n" +
+	"deliveries\x18\x06 \x01(\rR\n" +
+	"deliveries\x12.\n" +
+	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"b\n" +
+	"\x17ListDeadLettersResponse\x12G\n" +
+	"\fdead_letters\x18\x01 \x03(\v2\x19.ftgo.admin.v1.DeadLetterB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\vdeadLetters\"4\n" +
+	"\x17ReplayDeadLetterRequest\x12\x19\n" +
+	"\x03seq\x18\x01 \x01(\x04B\a\xbaH\x042\x02 \x00R\x03seq\"E\n" +
+	"\x18ReplayDeadLetterResponse\x12)\n" +
+	"\x10original_subject\x18\x01 \x01(\tR\x0foriginalSubject*|\n" +
+	"\fBreakerState\x12\x1d\n" +
+	"\x19BREAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14BREAKER_STATE_CLOSED\x10\x01\x12\x1b\n" +
+	"\x17BREAKER_STATE_HALF_OPEN\x10\x02\x12\x16\n" +
+	"\x12BREAKER_STATE_OPEN\x10\x032\xad\x05\n" +
 	"\fAdminService\x12P\n" +
 	"\bSetFault\x12\x1e.ftgo.admin.v1.SetFaultRequest\x1a\x1f.ftgo.admin.v1.SetFaultResponse\"\x03\x90\x02\x02\x12Y\n" +
 	"\vClearFaults\x12!.ftgo.admin.v1.ClearFaultsRequest\x1a\".ftgo.admin.v1.ClearFaultsResponse\"\x03\x90\x02\x02\x12V\n" +
 	"\n" +
-	"ListFaults\x12 .ftgo.admin.v1.ListFaultsRequest\x1a!.ftgo.admin.v1.ListFaultsResponse\"\x03\x90\x02\x01B\xb2\x01\n" +
+	"ListFaults\x12 .ftgo.admin.v1.ListFaultsRequest\x1a!.ftgo.admin.v1.ListFaultsResponse\"\x03\x90\x02\x01\x12b\n" +
+	"\x0eGetServerStats\x12$.ftgo.admin.v1.GetServerStatsRequest\x1a%.ftgo.admin.v1.GetServerStatsResponse\"\x03\x90\x02\x01\x12h\n" +
+	"\x10ListSentMessages\x12&.ftgo.admin.v1.ListSentMessagesRequest\x1a'.ftgo.admin.v1.ListSentMessagesResponse\"\x03\x90\x02\x01\x12e\n" +
+	"\x0fListDeadLetters\x12%.ftgo.admin.v1.ListDeadLettersRequest\x1a&.ftgo.admin.v1.ListDeadLettersResponse\"\x03\x90\x02\x01\x12c\n" +
+	"\x10ReplayDeadLetter\x12&.ftgo.admin.v1.ReplayDeadLetterRequest\x1a'.ftgo.admin.v1.ReplayDeadLetterResponseB\xb2\x01\n" +
 	"\x11com.ftgo.admin.v1B\n" +
 	"AdminProtoP\x01Z;github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/admin/v1;adminv1\xa2\x02\x03FAX\xaa\x02\rFtgo.Admin.V1\xca\x02\rFtgo\\Admin\\V1\xe2\x02\x19Ftgo\\Admin\\V1\\GPBMetadata\xea\x02\x0fFtgo::Admin::V1b\x06proto3"
 
@@ -442,31 +1672,72 @@ func file_ftgo_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_ftgo_admin_v1_admin_proto_rawDescData
 }
 
-var file_ftgo_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ftgo_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ftgo_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_ftgo_admin_v1_admin_proto_goTypes = []any{
-	(*Fault)(nil),               // 0: ftgo.admin.v1.Fault
-	(*SetFaultRequest)(nil),     // 1: ftgo.admin.v1.SetFaultRequest
-	(*SetFaultResponse)(nil),    // 2: ftgo.admin.v1.SetFaultResponse
-	(*ClearFaultsRequest)(nil),  // 3: ftgo.admin.v1.ClearFaultsRequest
-	(*ClearFaultsResponse)(nil), // 4: ftgo.admin.v1.ClearFaultsResponse
-	(*ListFaultsRequest)(nil),   // 5: ftgo.admin.v1.ListFaultsRequest
-	(*ListFaultsResponse)(nil),  // 6: ftgo.admin.v1.ListFaultsResponse
+	(BreakerState)(0),                // 0: ftgo.admin.v1.BreakerState
+	(*Fault)(nil),                    // 1: ftgo.admin.v1.Fault
+	(*SetFaultRequest)(nil),          // 2: ftgo.admin.v1.SetFaultRequest
+	(*SetFaultResponse)(nil),         // 3: ftgo.admin.v1.SetFaultResponse
+	(*ClearFaultsRequest)(nil),       // 4: ftgo.admin.v1.ClearFaultsRequest
+	(*ClearFaultsResponse)(nil),      // 5: ftgo.admin.v1.ClearFaultsResponse
+	(*ListFaultsRequest)(nil),        // 6: ftgo.admin.v1.ListFaultsRequest
+	(*ListFaultsResponse)(nil),       // 7: ftgo.admin.v1.ListFaultsResponse
+	(*GetServerStatsRequest)(nil),    // 8: ftgo.admin.v1.GetServerStatsRequest
+	(*GetServerStatsResponse)(nil),   // 9: ftgo.admin.v1.GetServerStatsResponse
+	(*TargetStats)(nil),              // 10: ftgo.admin.v1.TargetStats
+	(*InstanceBreaker)(nil),          // 11: ftgo.admin.v1.InstanceBreaker
+	(*CallPolicy)(nil),               // 12: ftgo.admin.v1.CallPolicy
+	(*OutboxStats)(nil),              // 13: ftgo.admin.v1.OutboxStats
+	(*ConsumerStats)(nil),            // 14: ftgo.admin.v1.ConsumerStats
+	(*ListSentMessagesRequest)(nil),  // 15: ftgo.admin.v1.ListSentMessagesRequest
+	(*SentMessage)(nil),              // 16: ftgo.admin.v1.SentMessage
+	(*SagaMove)(nil),                 // 17: ftgo.admin.v1.SagaMove
+	(*ListSentMessagesResponse)(nil), // 18: ftgo.admin.v1.ListSentMessagesResponse
+	(*ListDeadLettersRequest)(nil),   // 19: ftgo.admin.v1.ListDeadLettersRequest
+	(*DeadLetter)(nil),               // 20: ftgo.admin.v1.DeadLetter
+	(*ListDeadLettersResponse)(nil),  // 21: ftgo.admin.v1.ListDeadLettersResponse
+	(*ReplayDeadLetterRequest)(nil),  // 22: ftgo.admin.v1.ReplayDeadLetterRequest
+	(*ReplayDeadLetterResponse)(nil), // 23: ftgo.admin.v1.ReplayDeadLetterResponse
+	nil,                              // 24: ftgo.admin.v1.CallPolicy.FallbacksEntry
+	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
 }
 var file_ftgo_admin_v1_admin_proto_depIdxs = []int32{
-	0, // 0: ftgo.admin.v1.SetFaultRequest.fault:type_name -> ftgo.admin.v1.Fault
-	0, // 1: ftgo.admin.v1.SetFaultResponse.fault:type_name -> ftgo.admin.v1.Fault
-	0, // 2: ftgo.admin.v1.ListFaultsResponse.faults:type_name -> ftgo.admin.v1.Fault
-	1, // 3: ftgo.admin.v1.AdminService.SetFault:input_type -> ftgo.admin.v1.SetFaultRequest
-	3, // 4: ftgo.admin.v1.AdminService.ClearFaults:input_type -> ftgo.admin.v1.ClearFaultsRequest
-	5, // 5: ftgo.admin.v1.AdminService.ListFaults:input_type -> ftgo.admin.v1.ListFaultsRequest
-	2, // 6: ftgo.admin.v1.AdminService.SetFault:output_type -> ftgo.admin.v1.SetFaultResponse
-	4, // 7: ftgo.admin.v1.AdminService.ClearFaults:output_type -> ftgo.admin.v1.ClearFaultsResponse
-	6, // 8: ftgo.admin.v1.AdminService.ListFaults:output_type -> ftgo.admin.v1.ListFaultsResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1,  // 0: ftgo.admin.v1.SetFaultRequest.fault:type_name -> ftgo.admin.v1.Fault
+	1,  // 1: ftgo.admin.v1.SetFaultResponse.fault:type_name -> ftgo.admin.v1.Fault
+	1,  // 2: ftgo.admin.v1.ListFaultsResponse.faults:type_name -> ftgo.admin.v1.Fault
+	10, // 3: ftgo.admin.v1.GetServerStatsResponse.targets:type_name -> ftgo.admin.v1.TargetStats
+	13, // 4: ftgo.admin.v1.GetServerStatsResponse.outbox:type_name -> ftgo.admin.v1.OutboxStats
+	14, // 5: ftgo.admin.v1.GetServerStatsResponse.consumers:type_name -> ftgo.admin.v1.ConsumerStats
+	11, // 6: ftgo.admin.v1.TargetStats.breakers:type_name -> ftgo.admin.v1.InstanceBreaker
+	12, // 7: ftgo.admin.v1.TargetStats.policy:type_name -> ftgo.admin.v1.CallPolicy
+	0,  // 8: ftgo.admin.v1.InstanceBreaker.state:type_name -> ftgo.admin.v1.BreakerState
+	24, // 9: ftgo.admin.v1.CallPolicy.fallbacks:type_name -> ftgo.admin.v1.CallPolicy.FallbacksEntry
+	25, // 10: ftgo.admin.v1.SentMessage.create_time:type_name -> google.protobuf.Timestamp
+	25, // 11: ftgo.admin.v1.SagaMove.time:type_name -> google.protobuf.Timestamp
+	16, // 12: ftgo.admin.v1.ListSentMessagesResponse.messages:type_name -> ftgo.admin.v1.SentMessage
+	17, // 13: ftgo.admin.v1.ListSentMessagesResponse.saga_moves:type_name -> ftgo.admin.v1.SagaMove
+	25, // 14: ftgo.admin.v1.DeadLetter.time:type_name -> google.protobuf.Timestamp
+	20, // 15: ftgo.admin.v1.ListDeadLettersResponse.dead_letters:type_name -> ftgo.admin.v1.DeadLetter
+	2,  // 16: ftgo.admin.v1.AdminService.SetFault:input_type -> ftgo.admin.v1.SetFaultRequest
+	4,  // 17: ftgo.admin.v1.AdminService.ClearFaults:input_type -> ftgo.admin.v1.ClearFaultsRequest
+	6,  // 18: ftgo.admin.v1.AdminService.ListFaults:input_type -> ftgo.admin.v1.ListFaultsRequest
+	8,  // 19: ftgo.admin.v1.AdminService.GetServerStats:input_type -> ftgo.admin.v1.GetServerStatsRequest
+	15, // 20: ftgo.admin.v1.AdminService.ListSentMessages:input_type -> ftgo.admin.v1.ListSentMessagesRequest
+	19, // 21: ftgo.admin.v1.AdminService.ListDeadLetters:input_type -> ftgo.admin.v1.ListDeadLettersRequest
+	22, // 22: ftgo.admin.v1.AdminService.ReplayDeadLetter:input_type -> ftgo.admin.v1.ReplayDeadLetterRequest
+	3,  // 23: ftgo.admin.v1.AdminService.SetFault:output_type -> ftgo.admin.v1.SetFaultResponse
+	5,  // 24: ftgo.admin.v1.AdminService.ClearFaults:output_type -> ftgo.admin.v1.ClearFaultsResponse
+	7,  // 25: ftgo.admin.v1.AdminService.ListFaults:output_type -> ftgo.admin.v1.ListFaultsResponse
+	9,  // 26: ftgo.admin.v1.AdminService.GetServerStats:output_type -> ftgo.admin.v1.GetServerStatsResponse
+	18, // 27: ftgo.admin.v1.AdminService.ListSentMessages:output_type -> ftgo.admin.v1.ListSentMessagesResponse
+	21, // 28: ftgo.admin.v1.AdminService.ListDeadLetters:output_type -> ftgo.admin.v1.ListDeadLettersResponse
+	23, // 29: ftgo.admin.v1.AdminService.ReplayDeadLetter:output_type -> ftgo.admin.v1.ReplayDeadLetterResponse
+	23, // [23:30] is the sub-list for method output_type
+	16, // [16:23] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_ftgo_admin_v1_admin_proto_init() }
@@ -480,13 +1751,14 @@ func file_ftgo_admin_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ftgo_admin_v1_admin_proto_rawDesc), len(file_ftgo_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   7,
+			NumEnums:      1,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_ftgo_admin_v1_admin_proto_goTypes,
 		DependencyIndexes: file_ftgo_admin_v1_admin_proto_depIdxs,
+		EnumInfos:         file_ftgo_admin_v1_admin_proto_enumTypes,
 		MessageInfos:      file_ftgo_admin_v1_admin_proto_msgTypes,
 	}.Build()
 	File_ftgo_admin_v1_admin_proto = out.File

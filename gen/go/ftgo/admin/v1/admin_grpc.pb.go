@@ -19,9 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_SetFault_FullMethodName    = "/ftgo.admin.v1.AdminService/SetFault"
-	AdminService_ClearFaults_FullMethodName = "/ftgo.admin.v1.AdminService/ClearFaults"
-	AdminService_ListFaults_FullMethodName  = "/ftgo.admin.v1.AdminService/ListFaults"
+	AdminService_SetFault_FullMethodName         = "/ftgo.admin.v1.AdminService/SetFault"
+	AdminService_ClearFaults_FullMethodName      = "/ftgo.admin.v1.AdminService/ClearFaults"
+	AdminService_ListFaults_FullMethodName       = "/ftgo.admin.v1.AdminService/ListFaults"
+	AdminService_GetServerStats_FullMethodName   = "/ftgo.admin.v1.AdminService/GetServerStats"
+	AdminService_ListSentMessages_FullMethodName = "/ftgo.admin.v1.AdminService/ListSentMessages"
+	AdminService_ListDeadLetters_FullMethodName  = "/ftgo.admin.v1.AdminService/ListDeadLetters"
+	AdminService_ReplayDeadLetter_FullMethodName = "/ftgo.admin.v1.AdminService/ReplayDeadLetter"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -42,6 +46,19 @@ type AdminServiceClient interface {
 	ClearFaults(ctx context.Context, in *ClearFaultsRequest, opts ...grpc.CallOption) (*ClearFaultsResponse, error)
 	// Returns the faults this server applies now, with how many calls each has affected.
 	ListFaults(ctx context.Context, in *ListFaultsRequest, opts ...grpc.CallOption) (*ListFaultsResponse, error)
+	// What this server's resilience and messaging are doing now: each service it calls (breaker state per
+	// instance, bulkhead fill, the policy that guards the calls), its outbox and its consumers. The same
+	// numbers as its /metrics, typed: the gateway's dashboard reads them.
+	GetServerStats(ctx context.Context, in *GetServerStatsRequest, opts ...grpc.CallOption) (*GetServerStatsResponse, error)
+	// The messages this server sent for one correlation id (an order id), oldest first, as its outbox
+	// keeps them (a row goes an hour after it was published); and, on a server that orchestrates sagas,
+	// the moves of that order's sagas. What `npm run trace` reads from the databases, over the network.
+	ListSentMessages(ctx context.Context, in *ListSentMessagesRequest, opts ...grpc.CallOption) (*ListSentMessagesResponse, error)
+	// The dead letters this server's service gave up on, oldest first.
+	ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error)
+	// Sends one of this service's dead letters back to its original subject and deletes it. NOT_FOUND when
+	// there is no such dead letter of this service; FAILED_PRECONDITION when it cannot be replayed whole.
+	ReplayDeadLetter(ctx context.Context, in *ReplayDeadLetterRequest, opts ...grpc.CallOption) (*ReplayDeadLetterResponse, error)
 }
 
 type adminServiceClient struct {
@@ -82,6 +99,46 @@ func (c *adminServiceClient) ListFaults(ctx context.Context, in *ListFaultsReque
 	return out, nil
 }
 
+func (c *adminServiceClient) GetServerStats(ctx context.Context, in *GetServerStatsRequest, opts ...grpc.CallOption) (*GetServerStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetServerStatsResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetServerStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListSentMessages(ctx context.Context, in *ListSentMessagesRequest, opts ...grpc.CallOption) (*ListSentMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSentMessagesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListSentMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDeadLettersResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListDeadLetters_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ReplayDeadLetter(ctx context.Context, in *ReplayDeadLetterRequest, opts ...grpc.CallOption) (*ReplayDeadLetterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplayDeadLetterResponse)
+	err := c.cc.Invoke(ctx, AdminService_ReplayDeadLetter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -100,6 +157,19 @@ type AdminServiceServer interface {
 	ClearFaults(context.Context, *ClearFaultsRequest) (*ClearFaultsResponse, error)
 	// Returns the faults this server applies now, with how many calls each has affected.
 	ListFaults(context.Context, *ListFaultsRequest) (*ListFaultsResponse, error)
+	// What this server's resilience and messaging are doing now: each service it calls (breaker state per
+	// instance, bulkhead fill, the policy that guards the calls), its outbox and its consumers. The same
+	// numbers as its /metrics, typed: the gateway's dashboard reads them.
+	GetServerStats(context.Context, *GetServerStatsRequest) (*GetServerStatsResponse, error)
+	// The messages this server sent for one correlation id (an order id), oldest first, as its outbox
+	// keeps them (a row goes an hour after it was published); and, on a server that orchestrates sagas,
+	// the moves of that order's sagas. What `npm run trace` reads from the databases, over the network.
+	ListSentMessages(context.Context, *ListSentMessagesRequest) (*ListSentMessagesResponse, error)
+	// The dead letters this server's service gave up on, oldest first.
+	ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error)
+	// Sends one of this service's dead letters back to its original subject and deletes it. NOT_FOUND when
+	// there is no such dead letter of this service; FAILED_PRECONDITION when it cannot be replayed whole.
+	ReplayDeadLetter(context.Context, *ReplayDeadLetterRequest) (*ReplayDeadLetterResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -118,6 +188,18 @@ func (UnimplementedAdminServiceServer) ClearFaults(context.Context, *ClearFaults
 }
 func (UnimplementedAdminServiceServer) ListFaults(context.Context, *ListFaultsRequest) (*ListFaultsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFaults not implemented")
+}
+func (UnimplementedAdminServiceServer) GetServerStats(context.Context, *GetServerStatsRequest) (*GetServerStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetServerStats not implemented")
+}
+func (UnimplementedAdminServiceServer) ListSentMessages(context.Context, *ListSentMessagesRequest) (*ListSentMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSentMessages not implemented")
+}
+func (UnimplementedAdminServiceServer) ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDeadLetters not implemented")
+}
+func (UnimplementedAdminServiceServer) ReplayDeadLetter(context.Context, *ReplayDeadLetterRequest) (*ReplayDeadLetterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplayDeadLetter not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -194,6 +276,78 @@ func _AdminService_ListFaults_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetServerStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetServerStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetServerStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetServerStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetServerStats(ctx, req.(*GetServerStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListSentMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSentMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListSentMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListSentMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListSentMessages(ctx, req.(*ListSentMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListDeadLetters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDeadLettersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListDeadLetters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListDeadLetters_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListDeadLetters(ctx, req.(*ListDeadLettersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ReplayDeadLetter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayDeadLetterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ReplayDeadLetter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ReplayDeadLetter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ReplayDeadLetter(ctx, req.(*ReplayDeadLetterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -212,6 +366,22 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFaults",
 			Handler:    _AdminService_ListFaults_Handler,
+		},
+		{
+			MethodName: "GetServerStats",
+			Handler:    _AdminService_GetServerStats_Handler,
+		},
+		{
+			MethodName: "ListSentMessages",
+			Handler:    _AdminService_ListSentMessages_Handler,
+		},
+		{
+			MethodName: "ListDeadLetters",
+			Handler:    _AdminService_ListDeadLetters_Handler,
+		},
+		{
+			MethodName: "ReplayDeadLetter",
+			Handler:    _AdminService_ReplayDeadLetter_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
