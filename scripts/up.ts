@@ -662,6 +662,7 @@ function printSummary(): void {
             ? `every process's /metrics (order's at http://${dialHost}:${metricsPorts.get("order")}/metrics); no Prometheus here`
             : "off (METRICS=off)",
       ),
+      row("dashboard", dashboardLines().join(`\n${" ".repeat(width + 2)}`)),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
@@ -674,6 +675,15 @@ function printSummary(): void {
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/** The dashboard's URL, and how to sign in: on the page itself, or with an admin token from the development sign-in. */
+function dashboardLines(): string[] {
+  const gateway = `http://${listeners.find((entry) => entry.kind === "gateway")?.address}`;
+  return [
+    `${gateway}/dashboard  (admins only: sign in on the page; docs/dashboard.md)`,
+    `an admin token: curl -s -X POST ${gateway}/api/v1/auth/token -H 'content-type: application/json' -d '{"role":"admin"}'`,
+  ];
 }
 
 /**

@@ -1,5 +1,5 @@
-// `npm run docs:screenshots` as the observability page gives it: from a real `make up` (Jaeger, Prometheus),
-// headless Chromium writes the two pictures the page shows. Run here into a temp folder, and each checked to be a
+// `npm run screenshots` as the observability page gives it: from a real `make up` (Jaeger, Prometheus),
+// headless Chromium writes the three pictures the README and the pages show. Run here into a temp folder, and each checked to be a
 // PNG of the size the script photographs at, with more in it than a blank page.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,14 +21,17 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-describe("npm run docs:screenshots", () => {
-  it("photographs one order's trace and Prometheus's graph from a real make up", { timeout: 300_000 }, async () => {
+describe("npm run screenshots", () => {
+  it("photographs the dashboard, one order's trace and Prometheus's graph from a real make up", {
+    timeout: 300_000,
+  }, async () => {
     const [claim] = claimsOf("test/screenshots.test.ts");
     const [command] = commandsOf(shBlock(claim?.page ?? "", claim?.marker ?? ""));
     const run = await runShell(command?.line ?? "", { timeoutMs: 280_000, env: { SCREENSHOTS_DIR: out } });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stderr).toContain(`wrote ${join(out, "order-trace.png")} and ${join(out, "prometheus-graph.png")}`);
-    for (const name of ["order-trace.png", "prometheus-graph.png"]) {
+    const pictures = ["dashboard.png", "order-trace.png", "prometheus-graph.png"];
+    expect(run.stderr).toContain(`wrote ${pictures.map((name) => join(out, name)).join(", ")}`);
+    for (const name of pictures) {
       const bytes = readFileSync(join(out, name));
       const { width, height } = pngSize(bytes);
       expect(width, name).toBeGreaterThanOrEqual(1400); // the viewport; a page a little wider scrolls

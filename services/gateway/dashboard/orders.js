@@ -117,6 +117,7 @@ export function createOrders(container, summary, onSelect) {
     entry.order = order;
     entry.created = Date.parse(order.createTime) || 0;
     setAttr(entry.row, "data-state", order.state);
+    setAttr(entry.row, "data-priced-from-last-known-menu", String(order.pricedFromLastKnownMenu));
     setText(entry.consumer, order.consumerId);
     setText(entry.state, order.state);
     setAttr(entry.state, "class", `badge state-${stateTone(order.state)}`);

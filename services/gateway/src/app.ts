@@ -8,6 +8,7 @@ import type { GatewayConfig } from "./config.js";
 import { serveHttp1AndH2c } from "./connect/h2c.js";
 import { mountConnect } from "./connect/plugin.js";
 import type { GatewayDeps } from "./context.js";
+import { mountDashboard } from "./dashboard/plugin.js";
 import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRateLimiter } from "./rate-limit.js";
@@ -64,6 +65,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   mountRoutes(app, ROUTES, deps);
+  const dashboard = mountDashboard(app, deps);
   await mountConnect(app, deps);
   await app.listen({ host: config.host, port: config.port });
 
@@ -74,6 +76,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     address: `${config.host}:${port}`,
     port,
     async stop() {
+      dashboard.stop();
       await app.close();
       invalidation.stop();
       backends.close();

@@ -1,0 +1,52 @@
+// The dashboard asks every instance for itself (its stats, its faults, its health), not "a kitchen": so one
+// gRPC channel per instance address, opened when the registry first lists it and closed when it leaves.
+import type { Client } from "@connectrpc/connect";
+import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
+import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
+import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "@ftgo/platform";
+
+/** What the dashboard calls on one instance. */
+export interface InstanceClients {
+  readonly admin: Client<typeof AdminService>;
+  readonly health: Client<typeof Health>;
+}
+
+export interface AdminClients {
+  /** The clients of the instance at `address` ("host:port"), its channel opened on first use. */
+  of(address: string): InstanceClients;
+  /** Closes the channels of every address not in `live`: instances the registry no longer lists. */
+  keepOnly(live: ReadonlySet<string>): void;
+  close(): void;
+}
+
+/** How long a dashboard call to one instance may take: a stuck instance must not stall the page. */
+export const INSTANCE_CALL_TIMEOUT_MS = 1_500;
+
+export function createAdminClients(): AdminClients {
+  const open = new Map<string, { transport: GrpcTransport; clients: InstanceClients }>();
+  return {
+    of(address) {
+      let entry = open.get(address);
+      if (!entry) {
+        const transport = createGrpcTransport({ address, defaultTimeoutMs: INSTANCE_CALL_TIMEOUT_MS });
+        entry = {
+          transport,
+          clients: { admin: createGrpcClient(AdminService, transport), health: createGrpcClient(Health, transport) },
+        };
+        open.set(address, entry);
+      }
+      return entry.clients;
+    },
+    keepOnly(live) {
+      for (const [address, entry] of open) {
+        if (live.has(address)) continue;
+        entry.transport.close();
+        open.delete(address);
+      }
+    },
+    close() {
+      for (const entry of open.values()) entry.transport.close();
+      open.clear();
+    },
+  };
+}
