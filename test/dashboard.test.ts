@@ -3,11 +3,14 @@
 // admin token, signed in with one, orders placed from the page watched to their end, a fault set from the fault
 // panel opening Order's breaker, a participant killed and restarted, a burst of load, 500 orders in the list.
 // Screenshots of each step are left in .tmp/artifacts/dashboard/.
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { artifactPath, launchChromium } from "@ftgo/harness/browser.js";
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { call, signIn } from "@ftgo/harness/gateway-calls.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
+import { startService } from "@ftgo/harness/service-instance.js";
 import { GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -263,6 +266,31 @@ describe("the dashboard, in Chromium, on make up", () => {
     expect(await page.locator(`[data-instance-id="${before}"]`).count()).toBe(0);
   });
 
+  it("draws a second Kitchen instance as soon as it registers, and drops it when it stops", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ftgo-kitchen-2-"));
+    const kitchens = page.locator('[data-instance-id][data-service="kitchen"][data-health="SERVING"]');
+    try {
+      const second = await startService({ name: "kitchen", instance: 2, dataDir, natsUrl: up.natsUrl });
+      try {
+        await waitFor(async () => (await kitchens.count()) === 2, {
+          timeoutMs: 30_000,
+          intervalMs: 250,
+          message: "two Kitchen instances on the topology",
+        });
+        await shot("07-two-kitchens");
+      } finally {
+        await second.stop();
+      }
+      await waitFor(async () => (await kitchens.count()) === 1, {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        message: "the second Kitchen to leave the topology",
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("runs a bounded burst of load from the page that stops by itself", async () => {
     const listed = () => page.locator('[data-region="orders"] [data-order-id]').count();
     const before = await listed();
@@ -273,6 +301,9 @@ describe("the dashboard, in Chromium, on make up", () => {
       intervalMs: 250,
       message: "the burst's 20 orders in the list",
     });
+    // It ends by itself, and says so: the button is back.
+    await expect.poll(() => page.getByText(/^Last burst: 20 of 20 orders placed/).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByRole("button", { name: "Run load" }).isEnabled()).toBe(true);
     const burst = await call(`${gateway}/dashboard/api/load`, adminToken, {
       method: "POST",
       body: { orders: 101 },
@@ -314,7 +345,7 @@ describe("the dashboard, in Chromium, on make up", () => {
       artifactPath(SUITE, "orders-render.json"),
       `${JSON.stringify({ orders: 500, rendersMs: renders, firstFullRenderMs: Math.max(...renders) }, null, 2)}\n`,
     );
-    await shot("07-500-orders");
+    await shot("08-500-orders");
     expect(pageErrors).toEqual([]);
   });
 
@@ -366,6 +397,6 @@ describe("the dashboard under orchestration", () => {
       await timeline.locator('[data-step][data-type="ftgo.kitchen.v1.RejectTicket"]').getAttribute("data-compensation"),
     ).toBe("true");
     expect(await timeline.locator("[data-move]").count()).toBeGreaterThan(2);
-    await shot("08-orchestration-rejected", tab);
+    await shot("09-orchestration-rejected", tab);
   });
 });

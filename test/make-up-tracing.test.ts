@@ -2,7 +2,9 @@
 // there, and one order placed through the gateway is one trace across the gateway and every participant, read
 // back from Jaeger's own query API: parent and child across gRPC and across NATS, and a declined card's
 // compensations as spans of their own. `npm run trace` draws the same trace. Ctrl-C stops Jaeger with the rest.
+import { artifactPath, launchChromium } from "@ftgo/harness/browser.js";
 import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
+import { call } from "@ftgo/harness/gateway-calls.js";
 import { detailsWhenSettled, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-mesh.js";
 import {
   type JaegerSpan,
@@ -184,6 +186,43 @@ describe("make up with Jaeger", () => {
     }
     // And each saga step with what it decided.
     expect(run.stdout).toMatch(/^ +order {2}saga\.step Order\.approveOrder {2}[\d.]+ ms {2}→ OrderApproved$/m);
+  });
+
+  it("draws the order's trace on the dashboard, from Jaeger's query API, in Chromium", async () => {
+    const admin = await signIn(gateway, { role: "admin" });
+    const { status, body } = await call(`${gateway}/dashboard/api/orders/${approved}/trace`, admin);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: up.jaegerQueryUrl, note: "" });
+    expect(body.traces).toHaveLength(1);
+    const spans: { spanId: string; parentSpanId: string; depth: number; service: string; name: string }[] =
+      body.traces[0].spans;
+    expect([...new Set(spans.map((span) => span.service))]).toEqual(expect.arrayContaining(PARTICIPANTS));
+    // Depth first: the gateway's request is the root, and every span comes after its parent, one level deeper.
+    expect(spans[0]).toMatchObject({ service: "gateway", name: "POST /api/v1/orders", depth: 0, parentSpanId: "" });
+    const position = new Map(spans.map((span, i) => [span.spanId, i]));
+    for (const [i, span] of spans.entries()) {
+      if (i === 0) continue;
+      const parent = spans[position.get(span.parentSpanId) ?? -1];
+      expect(position.get(span.parentSpanId), span.name).toBeLessThan(i);
+      expect(span.depth).toBe((parent?.depth ?? -1) + 1);
+    }
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ extraHTTPHeaders: { authorization: `Bearer ${admin}` } });
+      await page.goto(`${gateway}/dashboard`);
+      await page.locator(`[data-region="orders"] [data-order-id="${approved}"] button`).first().click();
+      const drawn = page.locator(`[data-region="trace"][data-order-id="${approved}"] [data-span]`);
+      await waitFor(async () => (await drawn.count()) === spans.length, {
+        timeoutMs: 30_000,
+        message: `the page to draw the ${spans.length} spans of the order's trace`,
+      });
+      const services = await drawn.evaluateAll((rows) => rows.map((row) => row.getAttribute("data-service")));
+      expect(services).toEqual(spans.map((span) => span.service));
+      await page.screenshot({ path: artifactPath("tracing", "dashboard-trace.png"), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   it("shows a refused request as a span with its reason", async () => {

@@ -39,6 +39,11 @@ export interface GatewayConfig extends BaseConfig {
   readonly sseMaxMs: number;
   /** The deprecated APIs' schedules, announced on each of their answers (deprecation.ts). */
   readonly deprecations: DeprecationsConfig;
+  /**
+   * Jaeger's query API (JAEGER_QUERY_URL, `http://127.0.0.1:16686`; `make up` sets it when it starts Jaeger), where
+   * the dashboard reads an order's trace; empty: the dashboard shows none.
+   */
+  readonly jaegerQueryUrl: string;
 }
 
 export interface DeprecationsConfig {
@@ -120,6 +125,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     deprecations: {
       ordersV1: loadDeprecation(read, "ORDERS_V1", ORDERS_V1_DEPRECATED_AT, ORDERS_V1_SUNSET_AT),
     },
+    jaegerQueryUrl: read.string("JAEGER_QUERY_URL", "").replace(/\/+$/, ""),
   }));
 }
 

@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BACKENDS } from "../config.js";
 import type { GatewayDeps } from "../context.js";
-import { describeError, notFound } from "../errors.js";
+import { describeError, invalidArgument, notFound } from "../errors.js";
 import {
   clearFaults,
   createLoadRunner,
@@ -25,6 +25,7 @@ import { createOrderHistory, orderRow } from "./order-history.js";
 import { requireAdmin, requireFromPage, signInToDashboard, signOutOfDashboard } from "./session.js";
 import { signInPage } from "./sign-in-page.js";
 import { timelineOf } from "./timeline.js";
+import { traceViewOf } from "./traces.js";
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -146,7 +147,11 @@ export function mountDashboard(app: FastifyInstance, deps: GatewayDeps): Dashboa
   );
   app.get(
     "/dashboard/api/orders/:orderId/timeline",
-    admin(async (request) => timelineOf(deps, clients, BACKENDS, (request.params as { orderId: string }).orderId)),
+    admin(async (request) => timelineOf(deps, clients, BACKENDS, orderIdOf(request))),
+  );
+  app.get(
+    "/dashboard/api/orders/:orderId/trace",
+    admin(async (request) => traceViewOf(deps.config.jaegerQueryUrl, orderIdOf(request))),
   );
   app.post(
     "/dashboard/api/orders",
@@ -183,6 +188,15 @@ export function mountDashboard(app: FastifyInstance, deps: GatewayDeps): Dashboa
       clients.close();
     },
   };
+}
+
+/** An order id as the contracts allow it, or a 400 saying so. */
+const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+function orderIdOf(request: FastifyRequest): string {
+  const { orderId } = request.params as { orderId: string };
+  if (!ORDER_ID.test(orderId)) throw invalidArgument(`${JSON.stringify(orderId.slice(0, 80))} is not an order id`);
+  return orderId;
 }
 
 interface Asset {

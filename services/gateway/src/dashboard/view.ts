@@ -202,3 +202,34 @@ export interface FaultRequest {
   readonly probability?: number;
   readonly hang?: boolean;
 }
+
+/** GET /dashboard/api/orders/:orderId/trace: the order's traces from Jaeger, when the gateway knows one. */
+export interface TraceView {
+  /** Jaeger's query API the spans come from; "" when the gateway knows none (JAEGER_QUERY_URL unset). */
+  readonly source: string;
+  /** Why there is no span to show, when there is none; "" otherwise. */
+  readonly note: string;
+  /** Oldest first; a message handled long after it was sent starts a trace of its own, linked to the first. */
+  readonly traces: readonly {
+    readonly traceId: string;
+    /** Depth first: each span after its parent, siblings by start. */
+    readonly spans: readonly TraceSpanView[];
+  }[];
+}
+
+export interface TraceSpanView {
+  readonly spanId: string;
+  /** "" for the trace's root (or a span whose parent Jaeger did not receive). */
+  readonly parentSpanId: string;
+  /** 0 for a root. */
+  readonly depth: number;
+  /** The process that recorded it ("kitchen"). */
+  readonly service: string;
+  /** "ftgo.kitchen.v1.KitchenService/GetMenu", "process ftgo.order.event.order_created", "saga.step …". */
+  readonly name: string;
+  /** From the start of its trace. */
+  readonly startOffsetMs: number;
+  readonly durationMs: number;
+  /** It ended in an error (its status, or an `error` tag). */
+  readonly error: boolean;
+}
