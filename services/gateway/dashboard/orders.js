@@ -124,6 +124,7 @@ export function createOrders(container, summary, onSelect) {
     setText(entry.total, order.total);
     entry.menu.hidden = !order.pricedFromLastKnownMenu;
     setText(entry.reason, order.reason);
+    setAttr(entry.reason, "title", order.reason);
     const isSelected = order.orderId === selected;
     setAttr(entry.button, "aria-pressed", String(isSelected));
     entry.row.classList.toggle("selected", isSelected);
