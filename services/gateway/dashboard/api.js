@@ -1,6 +1,7 @@
 // The gateway's /dashboard/api routes: JSON in, JSON out, errors as ApiError with the server's message.
 
 /** @typedef {import("./types.js").TimelineView} TimelineView */
+/** @typedef {import("./types.js").TraceView} TraceView */
 /** @typedef {import("./types.js").LoadView} LoadView */
 /** @typedef {import("./types.js").FaultRequest} FaultRequest */
 /** @typedef {import("./types.js").OrderScenario} OrderScenario */
@@ -81,6 +82,18 @@ function post(path, body) {
  */
 export function getTimeline(orderId, signal) {
   return call(`/orders/${encodeURIComponent(orderId)}/timeline`, {
+    headers: { Accept: "application/json" },
+    signal,
+  });
+}
+
+/**
+ * @param {string} orderId
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<TraceView>}
+ */
+export function getTrace(orderId, signal) {
+  return call(`/orders/${encodeURIComponent(orderId)}/trace`, {
     headers: { Accept: "application/json" },
     signal,
   });

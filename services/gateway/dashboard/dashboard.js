@@ -12,6 +12,7 @@ import { announce, showError } from "./status.js";
 import { openStream } from "./stream.js";
 import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
+import { createTrace } from "./trace.js";
 
 /** @typedef {import("./types.js").MeshView} MeshView */
 
@@ -32,6 +33,7 @@ const sagaMode = byId("saga-mode");
 const updatedAt = byId("updated-at");
 
 const timeline = createTimeline(byId("timeline"), showError);
+const trace = createTrace(byId("trace"));
 
 const orders = createOrders(byId("orders"), byId("orders-summary"), (orderId) => select(orderId));
 
@@ -42,6 +44,7 @@ const orders = createOrders(byId("orders"), byId("orders-summary"), (orderId) =>
 function select(orderId) {
   orders.select(orderId);
   timeline.show(orderId);
+  trace.show(orderId);
 }
 
 const topology = createTopology({
@@ -101,7 +104,10 @@ function onView(view, full) {
   setAttr(updatedAt, "datetime", view.at);
   guard("orders", () => orders.apply(view.orders, view.droppedOrderIds, full));
   const shown = timeline.orderId;
-  if (shown !== null && (view.orders.some((order) => order.orderId === shown) || full)) timeline.refresh();
+  if (shown !== null && (view.orders.some((order) => order.orderId === shown) || full)) {
+    timeline.refresh();
+    trace.refresh();
+  }
   guard("topology", () => topology.render(view));
   guard("fault list", () => faults.render(view));
   guard("load progress", () => actions.renderLoad(view.load));

@@ -155,3 +155,22 @@
  */
 
 export {};
+
+/**
+ * @typedef {object} TraceSpanView
+ * @property {string} spanId
+ * @property {string} parentSpanId "" for a root
+ * @property {number} depth
+ * @property {string} service
+ * @property {string} name
+ * @property {number} startOffsetMs
+ * @property {number} durationMs
+ * @property {boolean} error
+ */
+
+/**
+ * @typedef {object} TraceView
+ * @property {string} source Jaeger's query API; "" when the gateway knows none
+ * @property {string} note why there is no span to show; "" otherwise
+ * @property {Array<{ traceId: string, spans: TraceSpanView[] }>} traces
+ */

@@ -1,6 +1,7 @@
 // One order's saga, step by step, as the dashboard draws it: every message any service sent for the order
 // (asked of every instance: AdminService ListSentMessages reads its outbox), oldest first, each with the
 // message that caused it and how long after it came; and the orchestrator's moves when Order ran one.
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ListSentMessagesResponse, SagaMove, SentMessage } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import type { ServiceInstance } from "@ftgo/platform";
 import type { GatewayDeps } from "../context.js";
@@ -36,7 +37,10 @@ export async function timelineOf(
   if (!order) throw notFound(`order ${orderId} not found`);
   const instances = (await Promise.all(backends.map((name) => deps.registry.lookup(name)))).flat();
   const answers = await Promise.all(instances.map((instance) => ask(clients, instance, orderId)));
-  const missing = [...new Set(answers.flatMap((answer) => (answer.ok ? [] : [answer.service])))];
+  // A server without AdminService's reads (the Go service, today) has nothing to say: not missing, not asked.
+  const missing = [
+    ...new Set(answers.flatMap((answer) => (answer.ok || answer.unimplemented ? [] : [answer.service]))),
+  ];
   const sent: Sent[] = answers.flatMap((answer) =>
     answer.ok ? answer.response.messages.map((message) => ({ ...message, service: answer.service })) : [],
   );
@@ -80,7 +84,7 @@ export async function timelineOf(
 
 type Answer =
   | { readonly ok: true; readonly service: string; readonly response: ListSentMessagesResponse }
-  | { readonly ok: false; readonly service: string };
+  | { readonly ok: false; readonly service: string; readonly unimplemented: boolean };
 
 async function ask(clients: AdminClients, instance: ServiceInstance, orderId: string): Promise<Answer> {
   try {
@@ -88,8 +92,8 @@ async function ask(clients: AdminClients, instance: ServiceInstance, orderId: st
       .of(`${instance.address}:${instance.port}`)
       .admin.listSentMessages({ correlationId: orderId });
     return { ok: true, service: instance.service, response };
-  } catch {
-    return { ok: false, service: instance.service };
+  } catch (err) {
+    return { ok: false, service: instance.service, unimplemented: ConnectError.from(err).code === Code.Unimplemented };
   }
 }
 

@@ -166,7 +166,10 @@ export interface TimelineView {
     readonly to: string;
     readonly note: string;
   }[];
-  /** Services that could not be asked (down, or no AdminService): their messages are missing. */
+  /**
+   * Services that did not answer (down, unreachable): their messages are missing. A server without AdminService's
+   * reads (the Go service) is not listed.
+   */
   readonly missing: readonly string[];
 }
 
