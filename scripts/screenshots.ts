@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 
     say(`photographing the dashboard with order ${declined}'s saga open`);
     const admin = await browser.newContext({
-      viewport: { width: 1400, height: 1000 },
+      viewport: { width: 1400, height: 1100 },
       deviceScaleFactor: 1,
       extraHTTPHeaders: { authorization: `Bearer ${await signIn(gateway, { role: "admin" })}` },
     });
