@@ -3,6 +3,7 @@
 // admin token, signed in with one, orders placed from the page watched to their end, a fault set from the fault
 // panel opening Order's breaker, a participant killed and restarted, a burst of load, 500 orders in the list.
 // Screenshots of each step are left in .tmp/artifacts/dashboard/.
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.j
 import { startService } from "@ftgo/harness/service-instance.js";
 import { GATEWAY, SERVICE_NAMES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, headers } from "@nats-io/transport-node";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandsOf, shBlock } from "./doc-blocks.js";
@@ -36,12 +39,16 @@ async function shot(name: string, on: Page = page): Promise<void> {
 
 /** Places an order of `scenario` with the page's own controls; its id, once the page shows its timeline. */
 async function placeFromPage(scenario: string, on: Page = page): Promise<string> {
+  const timeline = on.locator('[data-region="timeline"]');
+  const alert = on.locator("#alert");
+  // Read before the click: the page may show the new order before the next line runs.
+  const before = await timeline.getAttribute("data-order-id");
   await on.getByLabel("Scenario").selectOption(scenario);
   await on.getByRole("button", { name: "Place order" }).click();
-  const timeline = on.locator('[data-region="timeline"]');
-  const before = await timeline.getAttribute("data-order-id");
   await waitFor(
     async () => {
+      if (await alert.isVisible())
+        throw new Error(`the page says: ${await alert.locator(".alert-text").textContent()}`);
       const shown = await timeline.getAttribute("data-order-id");
       return shown && shown !== before;
     },
@@ -291,6 +298,46 @@ describe("the dashboard, in Chromium, on make up", () => {
     }
   });
 
+  it("lists a poison message among the dead letters, and replays it from the page", async () => {
+    // A body that no protobuf parser takes, under OrderCreated's headers: every receiver dead-letters it at once.
+    const nc = await connect({ servers: up.natsUrl });
+    const messageId = randomUUID();
+    try {
+      const poison = headers();
+      poison.set("Ftgo-Message-Id", messageId);
+      poison.set("Ftgo-Type", "ftgo.order.v1.OrderCreated");
+      poison.set("Ftgo-Correlation-Id", `poison-${messageId}`);
+      poison.set("Content-Type", "application/x-protobuf");
+      const garbage = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+      await jetstream(nc).publish("ftgo.order.event.order_created.0", garbage, { headers: poison, msgID: messageId });
+    } finally {
+      await nc.close();
+    }
+    const kitchen = page.locator('[data-region="messaging"] [data-dead-letter-seq][data-service="kitchen"]');
+    await kitchen.first().waitFor({ timeout: 30_000 });
+    expect(await kitchen.first().textContent()).toContain(`order poison-${messageId}`);
+    const seq = (await kitchen.first().getAttribute("data-dead-letter-seq")) as string;
+    await kitchen.first().getByRole("button", { name: "Replay" }).click();
+    // Sent back to its subject and deleted; still poison, so its receivers dead-letter it again, under a new seq.
+    await expect
+      .poll(() => page.locator("#status").textContent(), { timeout: 10_000 })
+      .toContain(`Replayed dead letter ${seq} of kitchen to ftgo.order.event.order_created.0`);
+    await waitFor(async () => (await page.locator(`[data-dead-letter-seq="${seq}"]`).count()) === 0, {
+      timeoutMs: 15_000,
+      message: `dead letter ${seq} to leave the page once replayed`,
+    });
+    await waitFor(
+      async () => {
+        const seqs = await kitchen.evaluateAll((items) =>
+          items.map((item) => Number(item.getAttribute("data-dead-letter-seq"))),
+        );
+        return seqs.some((other) => other > Number(seq));
+      },
+      { timeoutMs: 30_000, message: "the replayed poison dead-lettered again, under a new seq" },
+    );
+    await shot("08-dead-letters");
+  });
+
   it("runs a bounded burst of load from the page that stops by itself", async () => {
     const listed = () => page.locator('[data-region="orders"] [data-order-id]').count();
     const before = await listed();
@@ -345,7 +392,7 @@ describe("the dashboard, in Chromium, on make up", () => {
       artifactPath(SUITE, "orders-render.json"),
       `${JSON.stringify({ orders: 500, rendersMs: renders, firstFullRenderMs: Math.max(...renders) }, null, 2)}\n`,
     );
-    await shot("08-500-orders");
+    await shot("09-500-orders");
     expect(pageErrors).toEqual([]);
   });
 
@@ -397,6 +444,6 @@ describe("the dashboard under orchestration", () => {
       await timeline.locator('[data-step][data-type="ftgo.kitchen.v1.RejectTicket"]').getAttribute("data-compensation"),
     ).toBe("true");
     expect(await timeline.locator("[data-move]").count()).toBeGreaterThan(2);
-    await shot("09-orchestration-rejected", tab);
+    await shot("10-orchestration-rejected", tab);
   });
 });
