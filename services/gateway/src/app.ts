@@ -37,7 +37,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const nc = await connectNats({ url: config.natsUrl, name: config.service, log });
   const registry = await createRegistry(config.discovery, { nc, log });
   const backends = createBackends(config, registry, log);
-  const cache = createResponseCache();
+  const cache = createResponseCache({ maxEntries: config.cacheMaxEntries });
   const invalidation = invalidateOnEvents(nc, cache, log);
   const openapi = buildOpenApi(ROUTES, config.deprecations);
   const deps: GatewayDeps = {

@@ -2,16 +2,19 @@
 // served from memory for a while. A TTL alone would show a settled order as pending for up to that long;
 // instead the gateway listens to the domain events every service already publishes and drops an order's
 // entry the moment one of them names it (Ftgo-Correlation-Id = the order id). The TTL remains the bound
-// for what no event announces (a menu change) and for events missed while NATS was away.
+// for what no event announces (a menu change) and for events missed while NATS was away. The cache is bounded
+// in entries (least recently used out first) and an entry leaves when it expires, read again or not: a
+// client asking for many distinct menus or orders cannot make the gateway's memory grow without end.
 import { createHash } from "node:crypto";
 import { cacheLookups, type Logger, MessageHeader } from "@ftgo/platform";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { LRUCache } from "lru-cache";
 import { ORDER_API_VERSIONS, type OrderApiVersion } from "./order-api.js";
 
-interface CacheEntry<T> {
-  readonly value: T;
-  readonly expiresAt: number;
+/** A cached answer; boxed, as LRUCache holds objects and an answer may be any value. */
+interface CacheEntry {
+  readonly value: unknown;
 }
 
 /** What a load produced, and whether it may be kept: a partial answer (a leg unavailable) may not. */
@@ -32,8 +35,21 @@ export const menuKey = (restaurantId: string) => `menu:${restaurantId}`;
 /** An order's composed details, per version of the orders API: each shows the order in its own form. */
 export const orderKey = (orderId: string, version: OrderApiVersion) => `order:${version}:${orderId}`;
 
-export function createResponseCache(now: () => number = Date.now): ResponseCache {
-  const entries = new Map<string, CacheEntry<unknown>>();
+export interface ResponseCacheOptions {
+  /** The most entries kept; the least recently used leaves first (CACHE_MAX_ENTRIES). */
+  readonly maxEntries: number;
+  /** The clock entries expire by (ms); tests move it by hand. */
+  readonly now?: () => number;
+}
+
+export function createResponseCache({ maxEntries, now }: ResponseCacheOptions): ResponseCache {
+  // ttlAutopurge: an expired entry is dropped by a timer (unref'd) at its expiry, not when next read, so
+  // entries nobody asks for again do not stay until the bound pushes them out.
+  const entries = new LRUCache<string, CacheEntry>({
+    max: maxEntries,
+    ttlAutopurge: true,
+    ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
+  });
   /** Loads in flight per key; an invalidation marks them stale, so an answer read before the event is not kept. */
   const loading = new Map<string, Set<{ stale: boolean }>>();
 
@@ -42,14 +58,14 @@ export function createResponseCache(now: () => number = Date.now): ResponseCache
       return entries.size;
     },
     async get<T>(key: string, ttlMs: number, load: () => Promise<Loaded<T>>) {
-      const cached = entries.get(key) as CacheEntry<T> | undefined;
-      if (cached && cached.expiresAt > now()) return { value: cached.value, hit: true };
+      const cached = entries.get(key);
+      if (cached) return { value: cached.value as T, hit: true };
       const ticket = { stale: false };
       const tickets = loading.get(key) ?? new Set();
       loading.set(key, tickets.add(ticket));
       try {
         const { value, cacheable } = await load();
-        if (cacheable && !ticket.stale && ttlMs > 0) entries.set(key, { value, expiresAt: now() + ttlMs });
+        if (cacheable && !ticket.stale && ttlMs > 0) entries.set(key, { value }, { ttl: ttlMs });
         return { value, hit: false };
       } finally {
         tickets.delete(ticket);

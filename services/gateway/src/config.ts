@@ -26,7 +26,10 @@ export interface GatewayConfig extends BaseConfig {
   readonly policies: PolicyConfig<Backend>;
   readonly auth: AuthConfig;
   readonly rateLimit: RateLimitConfig;
+  /** TTLs of the cached routes, by name (a route's `cache.ttl` names one). */
   readonly cache: CacheConfig;
+  /** The most entries the response cache keeps, least recently used out first (CACHE_MAX_ENTRIES, default 10000). */
+  readonly cacheMaxEntries: number;
   /** Deadline of each leg of a composed view (COMPOSE_LEG_TIMEOUT_MS, default 1000). */
   readonly legTimeoutMs: number;
   /**
@@ -119,6 +122,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       menuTtlMs: read.int("MENU_CACHE_TTL_MS", 60_000, 0),
       orderTtlMs: read.int("ORDER_CACHE_TTL_MS", 30_000, 0),
     },
+    cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 10_000, 1),
     legTimeoutMs: read.int("COMPOSE_LEG_TIMEOUT_MS", 1_000, 1),
     bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 65_536, 1),
     sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),

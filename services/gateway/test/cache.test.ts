@@ -1,3 +1,4 @@
+import { waitFor } from "@ftgo/platform/testing";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { createResponseCache, sendCached } from "../src/cache.js";
@@ -5,7 +6,7 @@ import { createResponseCache, sendCached } from "../src/cache.js";
 /** A fastify app with one route answering through sendCached with `ttlMs`, counting the loads behind it. */
 function appCaching(ttlMs: number): { app: FastifyInstance; loads: () => number } {
   const app = Fastify();
-  const deps = { cache: createResponseCache() };
+  const deps = { cache: createResponseCache({ maxEntries: 100 }) };
   let loads = 0;
   app.get("/menu", (request, reply) =>
     sendCached({ deps, request, reply }, "menu:r-1", ttlMs, "public, max-age=60", async () => {
@@ -46,5 +47,36 @@ describe("sendCached", () => {
     expect(again.headers["x-cache"]).toBe("miss");
     expect(again.json()).toEqual({ menuItems: ["Pho bo"] });
     expect(caching.loads()).toBe(2);
+  });
+});
+
+describe("createResponseCache", () => {
+  const load = (value: string) => async () => ({ value, cacheable: true });
+
+  it("keeps no more entries than its bound, however many distinct keys are asked for", async () => {
+    const cache = createResponseCache({ maxEntries: 50 });
+    for (let i = 0; i < 500; i++) await cache.get(`menu:r-${i}`, 60_000, load(`menu ${i}`));
+    expect(cache.size).toBe(50);
+    // The least recently used went first: the last keys are still there, the first are not.
+    expect(await cache.get("menu:r-499", 60_000, load("again"))).toEqual({ value: "menu 499", hit: true });
+    expect(await cache.get("menu:r-0", 60_000, load("again"))).toEqual({ value: "again", hit: false });
+  });
+
+  it("does not answer an entry past its TTL", async () => {
+    let now = 1_000_000;
+    const cache = createResponseCache({ maxEntries: 10, now: () => now });
+    await cache.get("menu:r-1", 1_000, load("old"));
+    now += 999;
+    expect(await cache.get("menu:r-1", 1_000, load("new"))).toEqual({ value: "old", hit: true });
+    now += 2;
+    expect(await cache.get("menu:r-1", 1_000, load("new"))).toEqual({ value: "new", hit: false });
+  });
+
+  it("drops an expired entry at its expiry, though nobody reads it again", async () => {
+    const cache = createResponseCache({ maxEntries: 10 });
+    await cache.get("menu:r-1", 20, load("menu"));
+    await cache.get("menu:r-2", 60_000, load("menu"));
+    expect(cache.size).toBe(2);
+    await waitFor(() => cache.size === 1, { timeoutMs: 2_000, intervalMs: 5, message: "the expired entry dropped" });
   });
 });
