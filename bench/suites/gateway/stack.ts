@@ -29,7 +29,8 @@ const MEASURED_TARGETS = ["KITCHEN", "ORDER", "ACCOUNTING", "DELIVERY", "LOYALTY
 
 /**
  * The gateway's settings that differ from its defaults, and why; saved with the results.
- * - No rate limit to speak of: the default bucket (20/s, burst 40) would answer most calls with 429.
+ * - No rate limit to speak of: the default buckets (20/s, burst 40 per caller; 200/s, burst 400 per address, and
+ *   every call comes from 127.0.0.1) would answer most calls with 429.
  * - No caching (TTL 0): a cached menu or order would measure a Map lookup, not the route's calls.
  * - Bulkheads at least `concurrency` wide: the default 32 + 16 would answer the load's extra calls
  *   with RESOURCE_EXHAUSTED (503), and a bulkhead that queues measures its limit, not its cost.
@@ -39,6 +40,8 @@ export function gatewaySettings(concurrency: number): Record<string, string> {
   return {
     RATE_LIMIT_RPS: "1000000000",
     RATE_LIMIT_BURST: "1000000000",
+    EDGE_RATE_LIMIT_RPS: "1000000000",
+    EDGE_RATE_LIMIT_BURST: "1000000000",
     MENU_CACHE_TTL_MS: "0",
     ORDER_CACHE_TTL_MS: "0",
     ...Object.fromEntries(MEASURED_TARGETS.map((target) => [`${target}_BULKHEAD_LIMIT`, limit])),

@@ -9,6 +9,7 @@ import { serveHttp1AndH2c } from "./connect/h2c.js";
 import { mountConnect } from "./connect/plugin.js";
 import type { GatewayDeps } from "./context.js";
 import { mountDashboard } from "./dashboard/plugin.js";
+import { installEdgeRateLimit } from "./edge-limit.js";
 import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRateLimiter } from "./rate-limit.js";
@@ -62,6 +63,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   installRequestTelemetry(app);
   installRequestLog(app, log);
   installErrorHandler(app, log);
+  installEdgeRateLimit(app, config.edgeRateLimit);
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   mountRoutes(app, ROUTES, deps);

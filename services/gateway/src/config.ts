@@ -25,7 +25,15 @@ export interface GatewayConfig extends BaseConfig {
   /** How the gateway calls each backend: deadline, bulkhead, breaker, retry (ORDER_TIMEOUT_MS, …). */
   readonly policies: PolicyConfig<Backend>;
   readonly auth: AuthConfig;
+  /** Each signed-in caller's bucket (an anonymous one's is its address's): RATE_LIMIT_RPS, RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
+  /**
+   * Each client address's bucket, taken before anything else is done with a request, on every route, /rpc, the
+   * dashboard, unknown routes and refused tokens included (EDGE_RATE_LIMIT_RPS, default 200; EDGE_RATE_LIMIT_BURST,
+   * default 400): a flood of bad tokens or unknown paths costs the gateway a bucket lookup, not a verification.
+   * Looser than the per-caller limit, as one address may carry many callers.
+   */
+  readonly edgeRateLimit: RateLimitConfig;
   /** TTLs of the cached routes, by name (a route's `cache.ttl` names one). */
   readonly cache: CacheConfig;
   /** The most entries the response cache keeps, least recently used out first (CACHE_MAX_ENTRIES, default 10000). */
@@ -117,6 +125,10 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     rateLimit: {
       ratePerSecond: read.int("RATE_LIMIT_RPS", 20, 1),
       burst: read.int("RATE_LIMIT_BURST", 40, 1),
+    },
+    edgeRateLimit: {
+      ratePerSecond: read.int("EDGE_RATE_LIMIT_RPS", 200, 1),
+      burst: read.int("EDGE_RATE_LIMIT_BURST", 400, 1),
     },
     cache: {
       menuTtlMs: read.int("MENU_CACHE_TTL_MS", 60_000, 0),

@@ -48,9 +48,12 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
   announceDeprecations(app, deprecated, deps.config.deprecations);
 }
 
-/** Whose bucket a request takes from: a signed-in caller's, else its address's (the /rpc routes share it). */
+/**
+ * Whose bucket a request takes from: a signed-in caller's, else its address's (the /rpc routes share it). The
+ * role is part of the key: a consumer whose id is `admin` has a bucket of its own, not the administrator's.
+ */
 export function rateLimitKey(caller: Caller, ip: string): string {
-  return caller.role === "anonymous" ? `ip:${ip}` : `sub:${caller.subject}`;
+  return caller.role === "anonymous" ? `ip:${ip}` : `${caller.role}:${caller.subject}`;
 }
 
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {

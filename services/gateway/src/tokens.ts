@@ -72,7 +72,8 @@ export async function createAuthenticator(config: AuthConfig, now: () => number 
 
     async authenticate(authorization) {
       if (authorization === undefined) return { role: "anonymous" };
-      const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization)?.[1];
+      // The scheme is case-insensitive (RFC 7235 §2.1): `bearer`, `BEARER` and `Bearer` are one scheme.
+      const token = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(authorization)?.[1];
       if (!token) throw invalidToken("the Authorization header is not `Bearer <token>`");
       const known = verified.get(token);
       if (known) return known;

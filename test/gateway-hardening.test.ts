@@ -1,0 +1,109 @@
+// Issue 17 §2, the gateway's hardened edges, against real gateways. Most need no service behind the gateway
+// (a limit, a refused token, an unknown path are answered at the edge), so each such test starts a gateway
+// of its own on the suite's nats-server with the settings it is about.
+import { generateKeyPairSync } from "node:crypto";
+import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
+import { signIn } from "@ftgo/harness/gateway-mesh.js";
+import { silentLogger } from "@ftgo/platform";
+import { afterEach, describe, expect, inject, it } from "vitest";
+
+const gateways: RunningGateway[] = [];
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
+});
+
+/** A gateway with no services behind it, on the suite's nats-server; its base URL. */
+async function edgeGateway(env: Record<string, string> = {}): Promise<string> {
+  const config = loadGatewayConfig({
+    PORT: "0",
+    FTGO_HOST: "127.0.0.1",
+    NATS_URL: inject("natsUrl"),
+    LOG_LEVEL: "silent",
+    JWT_PRIVATE_KEY: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    DEV_SIGN_IN: "1",
+    ...env,
+  });
+  const gateway = await startGateway(config, silentLogger());
+  gateways.push(gateway);
+  return `http://127.0.0.1:${gateway.port}`;
+}
+
+type ErrorBody = { error: { code: string; message: string } };
+
+describe("the edge rate limit, per client address, before authentication", () => {
+  const limited = { EDGE_RATE_LIMIT_RPS: "1", EDGE_RATE_LIMIT_BURST: "10" };
+
+  it("answers a flood of invalid tokens with 429 once the address's bucket is empty", async () => {
+    const url = await edgeGateway(limited);
+    const statuses: number[] = [];
+    let refused: Response | undefined;
+    for (let i = 0; i < 15; i++) {
+      const response = await fetch(`${url}/api/v1/orders`, { headers: { authorization: "Bearer not.a.token" } });
+      statuses.push(response.status);
+      if (response.status === 429) refused ??= response;
+      else await response.body?.cancel();
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(11)).toEqual([429, 429, 429, 429]);
+    expect(refused?.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(refused?.headers.get("ratelimit-limit")).toBe("10");
+    expect(refused?.headers.get("ratelimit-remaining")).toBe("0");
+    expect(await refused?.json()).toMatchObject({ error: { code: "RATE_LIMITED" } });
+  });
+
+  it("counts unknown routes, /rpc and /dashboard in the same bucket", async () => {
+    const url = await edgeGateway(limited);
+    const paths = ["/no/such/route", "/rpc/ftgo.kitchen.v1.KitchenService/GetMenu", "/dashboard", "/healthz"];
+    const statuses = new Map<string, number[]>(paths.map((path) => [path, []]));
+    for (let i = 0; i < 5; i++) {
+      for (const path of paths) {
+        const response = await fetch(`${url}${path}`);
+        statuses.get(path)?.push(response.status);
+        await response.body?.cancel();
+      }
+    }
+    // 20 requests, 10 tokens (and perhaps one refilled): every kind of path is refused by the end.
+    for (const path of paths) expect(statuses.get(path)?.at(-1), path).toBe(429);
+    expect((await fetch(`${url}/no/such/route`)).status).toBe(429);
+  });
+
+  it("leaves a burst of 200 requests from one address alone with the defaults", async () => {
+    const url = await edgeGateway();
+    // Unknown routes: only the edge limit applies to them (an anonymous caller's own bucket holds 40).
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, () => fetch(`${url}/no/such/route`).then((response) => response.status)),
+    );
+    expect(new Set(statuses)).toEqual(new Set([404]));
+  });
+});
+
+describe("authentication", () => {
+  it("accepts the bearer scheme in any case (RFC 7235)", async () => {
+    const url = await edgeGateway();
+    const token = await signIn(url, { role: "admin" });
+    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) {
+      const response = await fetch(`${url}/api/v1/admin/services`, {
+        headers: { authorization: `${scheme} ${token}` },
+      });
+      // Past authentication and authorization: no service behind this gateway, so no 401 and no 403.
+      expect([scheme, response.status]).not.toEqual([scheme, 401]);
+      expect([scheme, response.status]).not.toEqual([scheme, 403]);
+    }
+    const wrong = await fetch(`${url}/api/v1/admin/services`, { headers: { authorization: `Basic ${token}` } });
+    expect(wrong.status).toBe(401);
+  });
+});
+
+describe("the per-caller rate limit", () => {
+  it("gives a consumer whose id is `admin` a bucket of its own, not the administrator's", async () => {
+    const url = await edgeGateway({ RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "5" });
+    const impostor = await signIn(url, { consumerId: "admin" });
+    const admin = await signIn(url, { role: "admin" });
+    const healthz = (token: string) =>
+      fetch(`${url}/healthz`, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.status);
+    const flood: number[] = [];
+    for (let i = 0; i < 8; i++) flood.push(await healthz(impostor));
+    expect(flood.at(-1)).toBe(429);
+    expect(await healthz(admin)).toBe(200);
+  });
+});
