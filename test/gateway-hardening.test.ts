@@ -2,6 +2,7 @@
 // (a limit, a refused token, an unknown path are answered at the edge), so each such test starts a gateway
 // of its own on the suite's nats-server with the settings it is about.
 import { generateKeyPairSync } from "node:crypto";
+import { connect } from "node:net";
 import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { signIn } from "@ftgo/harness/gateway-mesh.js";
 import { silentLogger } from "@ftgo/platform";
@@ -105,5 +106,47 @@ describe("the per-caller rate limit", () => {
     for (let i = 0; i < 8; i++) flood.push(await healthz(impostor));
     expect(flood.at(-1)).toBe(429);
     expect(await healthz(admin)).toBe(200);
+  });
+});
+
+describe("requests the gateway cannot route", () => {
+  /** The raw answer of one HTTP/1.1 request written by hand (fetch refuses some of these URLs). */
+  async function raw(url: string, requestLine: string): Promise<{ status: number; type: string; body: string }> {
+    const { port } = new URL(url);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.write(`${requestLine}\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+    return {
+      status: Number(head.split(" ")[1]),
+      type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? "",
+      body,
+    };
+  }
+
+  it("answers a 10 KB path with 414 in the gateway's error shape, not the URL echoed", async () => {
+    const url = await edgeGateway();
+    const long = "a".repeat(10_000);
+    for (const path of [`/${long}`, `/api/v1/orders/${long}`, `/rpc/${long}`, `/healthz?${long}`]) {
+      const response = await fetch(`${url}${path}`);
+      const text = await response.text();
+      expect([path.slice(0, 20), response.status]).toEqual([path.slice(0, 20), 414]);
+      expect((JSON.parse(text) as ErrorBody).error.code).toBe("URI_TOO_LONG");
+      expect(text.length).toBeLessThan(300);
+    }
+  });
+
+  it("answers a path parameter too long, a malformed URL and headers too large as JSON errors", async () => {
+    const url = await edgeGateway();
+    const param = await fetch(`${url}/api/v1/orders/${"a".repeat(200)}`);
+    expect([param.status, ((await param.json()) as ErrorBody).error.code]).toEqual([414, "URI_TOO_LONG"]);
+    const malformed = await raw(url, "GET /api/v1/orders/%E0%A4%A HTTP/1.1");
+    expect([malformed.status, (JSON.parse(malformed.body) as ErrorBody).error.code]).toEqual([400, "INVALID_ARGUMENT"]);
+    const huge = await raw(url, `GET /${"a".repeat(20_000)} HTTP/1.1`);
+    expect(huge.status).toBe(431);
+    expect(huge.type).toMatch(/^application\/json/);
+    expect((JSON.parse(huge.body) as ErrorBody).error.code).toBe("REQUEST_HEADER_FIELDS_TOO_LARGE");
   });
 });

@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { connectNats, createRegistry, type Logger } from "@ftgo/platform";
 import Fastify from "fastify";
+import { clientErrorHandler, frameworkErrors, installUrlLimit } from "./bad-requests.js";
 import { createResponseCache, invalidateOnEvents } from "./cache.js";
 import { createBackends } from "./clients.js";
 import type { GatewayConfig } from "./config.js";
@@ -59,11 +60,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     // HTTP/1.1 and cleartext HTTP/2 on the one port, so gRPC clients reach /rpc too.
     serverFactory: serveHttp1AndH2c,
     forceCloseConnections: "idle",
+    frameworkErrors,
+    clientErrorHandler,
   });
   installRequestTelemetry(app);
   installRequestLog(app, log);
   installErrorHandler(app, log);
   installEdgeRateLimit(app, config.edgeRateLimit);
+  installUrlLimit(app);
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   mountRoutes(app, ROUTES, deps);

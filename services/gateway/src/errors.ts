@@ -101,7 +101,9 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` } };
+    // The URL is named, not echoed whole: an answer is no mirror of whatever a client sends.
+    const shown = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
+    const body: ErrorBody = { error: { code: "NOT_FOUND", message: `no route ${request.method} ${shown}` } };
     return reply.status(404).send(body);
   });
 }
