@@ -592,6 +592,9 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       // courier it is. TRACING=off: nowhere, whatever the environment says.
       ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl } : {}),
       ...(jaeger || ownTracesEndpoint ? { OTEL_SERVICE_NAME: name } : { OTEL_SDK_DISABLED: "true" }),
+      // The development sign-in (POST /api/v1/auth/token, the dashboard's button), off unless asked for: the
+      // README's and the docs' flows sign in with it.
+      ...(kind === "gateway" ? { DEV_SIGN_IN: "1" } : {}),
       // The dashboard draws an order's trace from Jaeger's query API.
       ...(jaeger && kind === "gateway" ? { JAEGER_QUERY_URL: jaeger.queryUrl } : {}),
       ...(metricsPorts.has(name) ? { METRICS_PORT: String(metricsPorts.get(name)) } : {}),

@@ -150,3 +150,33 @@ describe("requests the gateway cannot route", () => {
     expect((JSON.parse(huge.body) as ErrorBody).error.code).toBe("REQUEST_HEADER_FIELDS_TOO_LARGE");
   });
 });
+
+describe("the development sign-in", () => {
+  const signInResponse = (url: string) =>
+    fetch(`${url}/api/v1/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ role: "admin" }),
+    });
+  const documentedPaths = async (url: string) =>
+    Object.keys(((await (await fetch(`${url}/openapi.json`)).json()) as { paths: object }).paths);
+
+  it("is off unless DEV_SIGN_IN=1: the token route is 404 and left out of /openapi.json", async () => {
+    const url = await edgeGateway({ DEV_SIGN_IN: "" }); // unset: the default
+    const response = await signInResponse(url);
+    expect([response.status, ((await response.json()) as ErrorBody).error.code]).toEqual([404, "NOT_FOUND"]);
+    const paths = await documentedPaths(url);
+    expect(paths).not.toContain("/api/v1/auth/token");
+    expect(paths).toContain("/api/v1/orders");
+  });
+
+  it("signs in and is documented with DEV_SIGN_IN=1", async () => {
+    const url = await edgeGateway({ DEV_SIGN_IN: "1" });
+    expect((await signInResponse(url)).status).toBe(200);
+    expect(await documentedPaths(url)).toContain("/api/v1/auth/token");
+  });
+
+  it("refuses a DEV_SIGN_IN that is neither 0 nor 1 at start", () => {
+    expect(() => loadGatewayConfig({ DEV_SIGN_IN: "yes" })).toThrow(/DEV_SIGN_IN/);
+  });
+});

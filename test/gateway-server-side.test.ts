@@ -25,6 +25,7 @@ beforeAll(async () => {
     PORT: "0",
     NATS_URL: mesh.nats.url,
     LOG_LEVEL: "silent",
+    DEV_SIGN_IN: "1",
     JWT_PRIVATE_KEY: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     ...serverSide.env,
   });

@@ -28,6 +28,7 @@ beforeAll(async () => {
     PORT: "0",
     NATS_URL: mesh.nats.url,
     LOG_LEVEL: "silent",
+    DEV_SIGN_IN: "1",
     JWT_PRIVATE_KEY: privateKeyPem,
     REGISTRY_TTL_MS: String(TTL_MS),
   });

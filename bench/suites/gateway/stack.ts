@@ -44,6 +44,7 @@ export function gatewaySettings(concurrency: number): Record<string, string> {
     EDGE_RATE_LIMIT_BURST: "1000000000",
     MENU_CACHE_TTL_MS: "0",
     ORDER_CACHE_TTL_MS: "0",
+    DEV_SIGN_IN: "1", // the load signs its callers in through the gateway
     ...Object.fromEntries(MEASURED_TARGETS.map((target) => [`${target}_BULKHEAD_LIMIT`, limit])),
   };
 }

@@ -52,6 +52,8 @@ export async function startGatewayMesh(env: Record<string, string> = {}): Promis
     NATS_URL: mesh.nats.url,
     LOG_LEVEL: "silent",
     JWT_PRIVATE_KEY: privateKeyPem,
+    // The tests sign in through the gateway's own development sign-in, off unless asked for.
+    DEV_SIGN_IN: "1",
     ...env,
   });
   let gateway: RunningGateway | undefined;

@@ -17,7 +17,7 @@ import { createRateLimiter } from "./rate-limit.js";
 import { installRequestLog, requestIdOf } from "./request-log.js";
 import { installRequestTelemetry } from "./request-telemetry.js";
 import { mountRoutes } from "./router.js";
-import { ROUTES } from "./routes.js";
+import { ROUTES, servedRoutes } from "./routes.js";
 import { createAuthenticator } from "./tokens.js";
 
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
@@ -41,7 +41,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const backends = createBackends(config, registry, log);
   const cache = createResponseCache({ maxEntries: config.cacheMaxEntries });
   const invalidation = invalidateOnEvents(nc, cache, log);
-  const openapi = buildOpenApi(ROUTES, config.deprecations);
+  const routes = servedRoutes(ROUTES, config.auth.devSignIn);
+  const openapi = buildOpenApi(routes, config.deprecations);
   const deps: GatewayDeps = {
     config,
     backends,
@@ -70,14 +71,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   installUrlLimit(app);
   await app.register(swagger, { mode: "static", specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  mountRoutes(app, ROUTES, deps);
+  mountRoutes(app, routes, deps);
   const dashboard = mountDashboard(app, deps);
   await mountConnect(app, deps);
   await app.listen({ host: config.host, port: config.port });
 
   const bound = app.server.address();
   const port = typeof bound === "object" && bound !== null ? bound.port : config.port;
-  log.info({ address: `http://${config.host}:${port}`, routes: ROUTES.length }, "gateway serving");
+  log.info(
+    { address: `http://${config.host}:${port}`, routes: routes.length, devSignIn: config.auth.devSignIn },
+    "gateway serving",
+  );
   return {
     address: `${config.host}:${port}`,
     port,

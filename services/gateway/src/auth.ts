@@ -50,8 +50,8 @@ const CONSUMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * POST /api/v1/auth/token, the development sign-in: `{"consumerId":"c-1001"}` or `{"role":"admin"}` →
- * `{"accessToken"}`, no password asked. A real deployment signs in through an identity provider and turns
- * this off (NODE_ENV=production); the rest of the gateway only ever sees verified tokens either way.
+ * `{"accessToken"}`, no password asked. Off unless DEV_SIGN_IN=1 (the route is then not even mounted): a real
+ * deployment signs in through an identity provider; the rest of the gateway only ever sees verified tokens either way.
  */
 export async function signIn({ deps, request }: RouteContext): Promise<{ accessToken: string }> {
   if (!deps.config.auth.devSignIn) throw notFound("development sign-in is disabled");

@@ -92,7 +92,10 @@ export interface AuthConfig {
    * tokens then outlive neither the process nor reach another gateway instance.
    */
   readonly privateKeyPem: string;
-  /** POST /api/v1/auth/token signs anyone in, for development; off when NODE_ENV=production. */
+  /**
+   * POST /api/v1/auth/token signs anyone in, for development (DEV_SIGN_IN=1; default 0, off): a gateway signs
+   * nobody in unless asked to. `make up`, docker compose and the test harness turn it on.
+   */
   readonly devSignIn: boolean;
 }
 
@@ -120,7 +123,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       audience: read.string("JWT_AUDIENCE", "ftgo-api"),
       ttlSeconds: read.int("JWT_TTL_SECONDS", 3600, 1),
       privateKeyPem: read.string("JWT_PRIVATE_KEY", ""),
-      devSignIn: read.string("NODE_ENV", "development") !== "production",
+      devSignIn: read.oneOf("DEV_SIGN_IN", ["0", "1"], "0") === "1",
     },
     rateLimit: {
       ratePerSecond: read.int("RATE_LIMIT_RPS", 20, 1),

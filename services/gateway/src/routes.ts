@@ -30,6 +30,8 @@ interface RouteBase {
   readonly auth: Access;
   /** Deprecated, in favour of the successor: every answer says so, and so does the OpenAPI document. */
   readonly deprecated?: Deprecation;
+  /** Only with the development sign-in on (DEV_SIGN_IN=1); otherwise neither served (404) nor documented. */
+  readonly devOnly?: true;
 }
 
 /** How a REST request becomes the gRPC request message (its protobuf JSON form). */
@@ -81,6 +83,11 @@ export interface HandlerRoute extends RouteBase {
 
 export type Route = GrpcRoute | HandlerRoute;
 
+/** The routes this gateway serves: all of them, less the development sign-in unless it is on. */
+export function servedRoutes(routes: readonly Route[], devSignIn: boolean): readonly Route[] {
+  return routes.filter((route) => devSignIn || !route.devOnly);
+}
+
 const orderSummary = (response: JsonObject) => {
   const order = response.order as JsonObject;
   return { orderId: order.orderId ?? "", state: order.state ?? "" };
@@ -98,9 +105,10 @@ export const ROUTES: readonly Route[] = [
     kind: "handler",
     method: "POST",
     path: "/api/v1/auth/token",
-    summary: "Development sign-in: a token for a consumer or an admin (off in production)",
+    summary: "Development sign-in: a token for a consumer or an admin (only with DEV_SIGN_IN=1)",
     tag: "auth",
     auth: "public",
+    devOnly: true,
     calls: [],
     handler: signIn,
     requestSchema: {
