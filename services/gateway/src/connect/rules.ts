@@ -48,7 +48,9 @@ const ownConsumer = (target: Target, access: Access = "consumer"): ServedRule =>
 const withheld = (why: string): WithheldRule => ({ served: false, why });
 
 const RESTAURANT_SIDE = withheld("the restaurant's side of the kitchen: the gateway issues no restaurant tokens");
-const OPERATIONS = withheld("operations only (fault injection): reached on the service's own port, never the edge");
+const OPERATIONS = withheld(
+  "operators' tools (faults, stats, messages, dead letters): on each service's own port, never the edge",
+);
 const INFRASTRUCTURE = withheld("infrastructure: each service answers it on its own port; /readyz sums it up");
 
 /** Keyed `package.Service/Method`, as in the URL. */
@@ -84,6 +86,10 @@ export const RPC_RULES: Readonly<Record<string, RpcRule>> = {
   "ftgo.admin.v1.AdminService/SetFault": OPERATIONS,
   "ftgo.admin.v1.AdminService/ClearFaults": OPERATIONS,
   "ftgo.admin.v1.AdminService/ListFaults": OPERATIONS,
+  "ftgo.admin.v1.AdminService/GetServerStats": OPERATIONS,
+  "ftgo.admin.v1.AdminService/ListSentMessages": OPERATIONS,
+  "ftgo.admin.v1.AdminService/ListDeadLetters": OPERATIONS,
+  "ftgo.admin.v1.AdminService/ReplayDeadLetter": OPERATIONS,
 
   "grpc.health.v1.Health/Check": INFRASTRUCTURE,
   "grpc.health.v1.Health/Watch": INFRASTRUCTURE,

@@ -1558,81 +1558,81 @@ const file_ftgo_admin_v1_admin_proto_rawDesc = "" +
 	"\x11ListFaultsRequest\"M\n" +
 	"\x12ListFaultsResponse\x127\n" +
 	"\x06faults\x18\x01 \x03(\v2\x14.ftgo.admin.v1.FaultB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06faults\"\x17\n" +
-	"\x15GetServerStatsRequest\"\x8e\x02\n" +
-	"\x16GetServerStatsResponse\x12\x18\n" +
-	"\aservice\x18\x01 \x01(\tR\aservice\x12\x1f\n" +
-	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"\x15GetServerStatsRequest\"\xc3\x02\n" +
+	"\x16GetServerStatsResponse\x12!\n" +
+	"\aservice\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aservice\x12K\n" +
+	"\vinstance_id\x18\x02 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\n" +
 	"instanceId\x12>\n" +
 	"\atargets\x18\x03 \x03(\v2\x1a.ftgo.admin.v1.TargetStatsB\b\xbaH\x05\x92\x01\x02\x10dR\atargets\x122\n" +
 	"\x06outbox\x18\x04 \x01(\v2\x1a.ftgo.admin.v1.OutboxStatsR\x06outbox\x12E\n" +
-	"\tconsumers\x18\x05 \x03(\v2\x1c.ftgo.admin.v1.ConsumerStatsB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\tconsumers\"\xf4\x02\n" +
-	"\vTargetStats\x12\x16\n" +
-	"\x06target\x18\x01 \x01(\tR\x06target\x12D\n" +
+	"\tconsumers\x18\x05 \x03(\v2\x1c.ftgo.admin.v1.ConsumerStatsB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\tconsumers\"\xfd\x02\n" +
+	"\vTargetStats\x12\x1f\n" +
+	"\x06target\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06target\x12D\n" +
 	"\bbreakers\x18\x02 \x03(\v2\x1e.ftgo.admin.v1.InstanceBreakerB\b\xbaH\x05\x92\x01\x02\x10dR\bbreakers\x12,\n" +
 	"\x12bulkhead_in_flight\x18\x03 \x01(\rR\x10bulkheadInFlight\x12+\n" +
 	"\x11bulkhead_capacity\x18\x04 \x01(\rR\x10bulkheadCapacity\x12'\n" +
 	"\x0fbulkhead_queued\x18\x05 \x01(\rR\x0ebulkheadQueued\x126\n" +
 	"\x17bulkhead_queue_capacity\x18\x06 \x01(\rR\x15bulkheadQueueCapacity\x12\x18\n" +
 	"\aretries\x18\a \x01(\x04R\aretries\x121\n" +
-	"\x06policy\x18\b \x01(\v2\x19.ftgo.admin.v1.CallPolicyR\x06policy\"e\n" +
-	"\x0fInstanceBreaker\x12\x1f\n" +
-	"\vinstance_id\x18\x01 \x01(\tR\n" +
+	"\x06policy\x18\b \x01(\v2\x19.ftgo.admin.v1.CallPolicyR\x06policy\"\x91\x01\n" +
+	"\x0fInstanceBreaker\x12K\n" +
+	"\vinstance_id\x18\x01 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\n" +
 	"instanceId\x121\n" +
-	"\x05state\x18\x02 \x01(\x0e2\x1b.ftgo.admin.v1.BreakerStateR\x05state\"\xbf\x02\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1b.ftgo.admin.v1.BreakerStateR\x05state\"\xd7\x02\n" +
 	"\n" +
 	"CallPolicy\x12\x1f\n" +
 	"\vdeadline_ms\x18\x01 \x01(\rR\n" +
 	"deadlineMs\x12!\n" +
 	"\fmax_attempts\x18\x02 \x01(\rR\vmaxAttempts\x12+\n" +
 	"\x11breaker_threshold\x18\x03 \x01(\rR\x10breakerThreshold\x12:\n" +
-	"\x1abreaker_half_open_after_ms\x18\x04 \x01(\rR\x16breakerHalfOpenAfterMs\x12F\n" +
-	"\tfallbacks\x18\x05 \x03(\v2(.ftgo.admin.v1.CallPolicy.FallbacksEntryR\tfallbacks\x1a<\n" +
+	"\x1abreaker_half_open_after_ms\x18\x04 \x01(\rR\x16breakerHalfOpenAfterMs\x12^\n" +
+	"\tfallbacks\x18\x05 \x03(\v2(.ftgo.admin.v1.CallPolicy.FallbacksEntryB\x16\xbaH\x13\x9a\x01\x10\x10d\"\x05r\x03\x18\x80\x01*\x05r\x03\x18\x80\x02R\tfallbacks\x1a<\n" +
 	"\x0eFallbacksEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"z\n" +
 	"\vOutboxStats\x12!\n" +
 	"\fpending_rows\x18\x01 \x01(\x04R\vpendingRows\x12*\n" +
 	"\x11oldest_pending_ms\x18\x02 \x01(\x04R\x0foldestPendingMs\x12\x1c\n" +
-	"\tpublished\x18\x03 \x01(\x04R\tpublished\"\x8c\x01\n" +
-	"\rConsumerStats\x12\x18\n" +
-	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1a\n" +
+	"\tpublished\x18\x03 \x01(\x04R\tpublished\"\x96\x01\n" +
+	"\rConsumerStats\x12\"\n" +
+	"\achannel\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\achannel\x12\x1a\n" +
 	"\bconsumed\x18\x02 \x01(\x04R\bconsumed\x12 \n" +
 	"\vredelivered\x18\x03 \x01(\x04R\vredelivered\x12#\n" +
 	"\rdead_lettered\x18\x04 \x01(\x04R\fdeadLettered\"k\n" +
 	"\x17ListSentMessagesRequest\x12P\n" +
-	"\x0ecorrelation_id\x18\x01 \x01(\tB)\xbaH&\xc8\x01\x01r!\x18@2\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\rcorrelationId\"\xf3\x01\n" +
-	"\vSentMessage\x12\x1d\n" +
+	"\x0ecorrelation_id\x18\x01 \x01(\tB)\xbaH&\xc8\x01\x01r!\x18@2\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\rcorrelationId\"\xe9\x02\n" +
+	"\vSentMessage\x12I\n" +
 	"\n" +
-	"message_id\x18\x01 \x01(\tR\tmessageId\x12!\n" +
-	"\fcausation_id\x18\x02 \x01(\tR\vcausationId\x12\x18\n" +
-	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
-	"\x04type\x18\x04 \x01(\tR\x04type\x12;\n" +
+	"message_id\x18\x01 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\tmessageId\x12M\n" +
+	"\fcausation_id\x18\x02 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\vcausationId\x12\"\n" +
+	"\asubject\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\asubject\x12\x1c\n" +
+	"\x04type\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04type\x12;\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12\x19\n" +
-	"\breply_to\x18\x06 \x01(\tR\areplyTo\x12\x1c\n" +
-	"\tpublished\x18\a \x01(\bR\tpublished\"\xc4\x01\n" +
-	"\bSagaMove\x12\x1b\n" +
-	"\tsaga_type\x18\x01 \x01(\tR\bsagaType\x12\x1d\n" +
+	"createTime\x12#\n" +
+	"\breply_to\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\areplyTo\x12\x1c\n" +
+	"\tpublished\x18\a \x01(\bR\tpublished\"\x98\x02\n" +
+	"\bSagaMove\x12%\n" +
+	"\tsaga_type\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\bsagaType\x12'\n" +
 	"\n" +
-	"from_state\x18\x02 \x01(\tR\tfromState\x12\x19\n" +
-	"\bto_state\x18\x03 \x01(\tR\atoState\x12\x1d\n" +
+	"from_state\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tfromState\x12#\n" +
+	"\bto_state\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\atoState\x12I\n" +
 	"\n" +
-	"message_id\x18\x04 \x01(\tR\tmessageId\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\x12.\n" +
-	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xba\x01\n" +
-	"\x18ListSentMessagesResponse\x12\x18\n" +
-	"\aservice\x18\x01 \x01(\tR\aservice\x12A\n" +
+	"message_id\x18\x04 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\tmessageId\x12\x1c\n" +
+	"\x04note\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x04note\x12.\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xc3\x01\n" +
+	"\x18ListSentMessagesResponse\x12!\n" +
+	"\aservice\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aservice\x12A\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1a.ftgo.admin.v1.SentMessageB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\bmessages\x12A\n" +
 	"\n" +
 	"saga_moves\x18\x03 \x03(\v2\x17.ftgo.admin.v1.SagaMoveB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\tsagaMoves\"\x18\n" +
-	"\x16ListDeadLettersRequest\"\xec\x01\n" +
+	"\x16ListDeadLettersRequest\"\xb6\x02\n" +
 	"\n" +
 	"DeadLetter\x12\x10\n" +
-	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12)\n" +
-	"\x10original_subject\x18\x02 \x01(\tR\x0foriginalSubject\x12\x12\n" +
-	"\x04type\x18\x03 \x01(\tR\x04type\x12%\n" +
-	"\x0ecorrelation_id\x18\x04 \x01(\tR\rcorrelationId\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1e\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x123\n" +
+	"\x10original_subject\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x0foriginalSubject\x12\x1c\n" +
+	"\x04type\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04type\x12Q\n" +
+	"\x0ecorrelation_id\x18\x04 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9_.:-]*$R\rcorrelationId\x12 \n" +
+	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06reason\x12\x1e\n" +
 	"\n" +
 	"deliveries\x18\x06 \x01(\rR\n" +
 	"deliveries\x12.\n" +
@@ -1640,9 +1640,9 @@ const file_ftgo_admin_v1_admin_proto_rawDesc = "" +
 	"\x17ListDeadLettersResponse\x12G\n" +
 	"\fdead_letters\x18\x01 \x03(\v2\x19.ftgo.admin.v1.DeadLetterB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\vdeadLetters\"4\n" +
 	"\x17ReplayDeadLetterRequest\x12\x19\n" +
-	"\x03seq\x18\x01 \x01(\x04B\a\xbaH\x042\x02 \x00R\x03seq\"E\n" +
-	"\x18ReplayDeadLetterResponse\x12)\n" +
-	"\x10original_subject\x18\x01 \x01(\tR\x0foriginalSubject*|\n" +
+	"\x03seq\x18\x01 \x01(\x04B\a\xbaH\x042\x02 \x00R\x03seq\"O\n" +
+	"\x18ReplayDeadLetterResponse\x123\n" +
+	"\x10original_subject\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x0foriginalSubject*|\n" +
 	"\fBreakerState\x12\x1d\n" +
 	"\x19BREAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14BREAKER_STATE_CLOSED\x10\x01\x12\x1b\n" +
