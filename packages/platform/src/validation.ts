@@ -11,9 +11,15 @@ import { InvalidArgumentError } from "./errors.js";
 const validator = createValidator();
 
 /**
+ * How many violations a description lists before it counts the rest: a request with a thousand bad list
+ * items needs the first few named to be fixed, not a 100 kB message (which no gRPC trailer carries).
+ */
+export const MAX_LISTED_VIOLATIONS = 10;
+
+/**
  * What is wrong with `message` by its schema's declared limits, one violation per field, each naming the
- * field path and the rule, e.g. `consumer_id: must be at most 64 characters [string.max_len]`;
- * undefined when it keeps them all. A rule that cannot be evaluated is a bug in the contract, so it throws.
+ * field path and the rule, e.g. `consumer_id: must be at most 64 characters [string.max_len]`, the first
+ * MAX_LISTED_VIOLATIONS of them and then how many more; undefined when it keeps them all. A rule that cannot be evaluated is a bug in the contract, so it throws.
  */
 export function describeViolations<Desc extends DescMessage>(
   schema: Desc,
@@ -22,7 +28,10 @@ export function describeViolations<Desc extends DescMessage>(
   const result = validator.validate(schema, message);
   if (result.kind === "valid") return undefined;
   if (result.kind === "error") throw result.error;
-  return result.violations.map(String).join("; ");
+  const { violations } = result;
+  const listed = violations.slice(0, MAX_LISTED_VIOLATIONS).map(String);
+  const more = violations.length - listed.length;
+  return more > 0 ? `${listed.join("; ")}; … and ${more} more` : listed.join("; ");
 }
 
 /** Throws InvalidArgumentError (→ INVALID_ARGUMENT, HTTP 400) naming every broken limit of `message`. */

@@ -251,6 +251,28 @@ describe("serveGrpc", () => {
     await expect(kitchen.getMenu({ restaurantId: "r-1" })).resolves.toMatchObject({ restaurant: RESTAURANT });
   });
 
+  it("delivers a failure whose message is over 100 kB, cut to 2048 characters, and keeps the connection", async () => {
+    // Found by test/fuzz-grpc.test.ts: a request breaking a thousand limits made an 84 kB message, the
+    // trailers carrying it were over the HTTP/2 limit, and the caller waited for its deadline instead.
+    const huge = "line_items[0].quantity: must be at least 1; ".repeat(3000);
+    const getMenu = () => {
+      throw new InvalidArgumentError(huge);
+    };
+    const server = await grpc.serve([implement(KitchenService, fakeKitchen({ getMenu }))]);
+    const kitchen = createGrpcClient(KitchenService, grpc.connect(server));
+
+    const error = await rejection(kitchen.getMenu({ restaurantId: "r-1" }, { timeoutMs: 5000 }));
+
+    expect(error).toMatchObject({ code: Code.InvalidArgument });
+    const message = (error as ConnectError).rawMessage;
+    expect(message).toHaveLength(2048);
+    expect(huge.startsWith(message.slice(0, 2000))).toBe(true);
+    expect(message.endsWith(` … (${huge.length} characters, cut)`)).toBe(true);
+    await expect(rejection(kitchen.getMenu({ restaurantId: "r-1" }))).resolves.toMatchObject({
+      code: Code.InvalidArgument,
+    });
+  });
+
   it("accepts well-formed bytes on the same raw path", async () => {
     // Proves the test above fails because of the bytes, not because of the raw client.
     const server = await grpc.serve([implement(KitchenService, fakeKitchen())]);

@@ -28,9 +28,28 @@ export function toConnectError(err: unknown): ConnectError {
 export function toGrpcStatus(error: ConnectError, trailers: Headers | undefined): StatusObject {
   return {
     code: error.code as number,
-    details: error.rawMessage,
+    details: boundedMessage(error.rawMessage),
     metadata: headersToMetadata(trailers ? appendHeaders(trailers, error.metadata) : error.metadata),
   };
+}
+
+/**
+ * The longest status message a server sends, in characters. It travels in the HTTP/2 trailers (grpc-message,
+ * percent-encoded), and a peer drops a header block over its limit without a status: a request breaking a
+ * thousand limits once made an 84 kB message that left the caller waiting for its deadline (test/fuzz-grpc.test.ts).
+ * gRPC's C core refuses metadata over 8 kB by default; 2048 characters stay under it unless most are not ASCII.
+ */
+export const MAX_STATUS_MESSAGE_LENGTH = 2048;
+
+/** `message`, cut to MAX_STATUS_MESSAGE_LENGTH characters (never inside a surrogate pair) and saying so. */
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_LENGTH) return message;
+  const marker = ` … (${message.length} characters, cut)`;
+  const kept = [...message.slice(0, MAX_STATUS_MESSAGE_LENGTH - marker.length)];
+  // A surrogate pair the slice split ends in a lone high surrogate: drop it.
+  const last = kept.at(-1) ?? "";
+  if (last.length === 1 && last >= "\uD800" && last <= "\uDBFF") kept.pop();
+  return kept.join("") + marker;
 }
 
 /**
