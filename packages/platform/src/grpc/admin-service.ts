@@ -58,6 +58,9 @@ export function createAdminService(
     listSentMessages: ({ correlationId }) => sources.sentMessages?.(correlationId) ?? {},
     listDeadLetters: async () => ({ deadLetters: await deadLetters().list() }),
     async replayDeadLetter({ seq }) {
+      // JetStream counts in uint64, this process in doubles: no dead letter will ever have a sequence past
+      // 2^53, and one asked for would reach JetStream rounded, which refuses it as malformed (once INTERNAL).
+      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new NotFoundError(`no dead letter with sequence ${seq}`);
       try {
         return { originalSubject: await deadLetters().replay(Number(seq)) };
       } catch (err) {
