@@ -71,12 +71,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	}
 	port := listener.Addr().(*net.TCPAddr).Port
 	// otelgrpc: a server span per call, continuing the caller's traceparent (a no-op unless tracing is on).
-	// metrics: rpc_server_duration_seconds, by service, method and code, as the TypeScript servers count them.
-	server := grpc.NewServer(
+	// metrics: rpc_server_duration_seconds, by service, method and code, as the TypeScript servers count them;
+	// malformed: a request that does not decode is InvalidArgument, not grpc-go's Internal (malformed.go).
+	var malformed malformedRequests
+	server := grpc.NewServer(append(
+		malformed.serverOptions(metrics.UnaryServerInterceptor),
 		grpc.MaxRecvMsgSize(4<<20),
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor),
-	)
+	)...)
 	healthServer := health.NewServer()
 	setServing := func(serving bool) {
 		s := healthpb.HealthCheckResponse_NOT_SERVING
