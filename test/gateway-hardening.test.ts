@@ -2,7 +2,7 @@
 // (a limit, a refused token, an unknown path are answered at the edge), so each such test starts a gateway
 // of its own on the suite's nats-server with the settings it is about.
 import { generateKeyPairSync } from "node:crypto";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { signIn } from "@ftgo/harness/gateway-mesh.js";
 import { silentLogger } from "@ftgo/platform";
@@ -178,5 +178,64 @@ describe("the development sign-in", () => {
 
   it("refuses a DEV_SIGN_IN that is neither 0 nor 1 at start", () => {
     expect(() => loadGatewayConfig({ DEV_SIGN_IN: "yes" })).toThrow(/DEV_SIGN_IN/);
+  });
+});
+
+describe("slow clients (slowloris)", () => {
+  const timeouts = { HEADERS_TIMEOUT_MS: "1000", REQUEST_TIMEOUT_MS: "2000" };
+
+  /** A connection to the gateway, and a promise of everything it received until the gateway closed it. */
+  function open(url: string): { socket: Socket; received: Promise<string> } {
+    const socket = connect(Number(new URL(url).port), "127.0.0.1");
+    socket.on("error", () => {}); // a reset while trickling is one way of being cut off
+    const received = new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      socket.once("close", () => resolve(Buffer.concat(chunks).toString()));
+    });
+    return { socket, received };
+  }
+
+  it("serves a normal client while 100 connections trickle their headers, and cuts those off at the deadline", async () => {
+    const url = await edgeGateway(timeouts);
+    const loris = Array.from({ length: 100 }, () => open(url));
+    for (const { socket } of loris) socket.write("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+    const trickle = setInterval(() => {
+      for (const { socket } of loris) if (!socket.destroyed) socket.write("x-slow: 1\r\n");
+    }, 200);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      expect(response.status).toBe(200);
+      const answers = await Promise.all(loris.map(({ received }) => received));
+      for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answers[0]).toContain('"REQUEST_TIMEOUT"');
+    } finally {
+      clearInterval(trickle);
+      for (const { socket } of loris) socket.destroy();
+    }
+  });
+
+  it("cuts off a body sent a byte at a time once the request deadline passes", async () => {
+    const url = await edgeGateway(timeouts);
+    const { socket, received } = open(url);
+    socket.write(
+      "POST /api/v1/auth/token HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n",
+    );
+    const body = '{"consumerId": "c-1001"}'.padEnd(100, " ");
+    let sent = 0;
+    const startedAt = performance.now();
+    const trickle = setInterval(() => {
+      if (!socket.destroyed && sent < body.length) socket.write(body[sent++] ?? " ");
+    }, 300);
+    try {
+      const answer = await received;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      // Cut off at the deadline, long before the body's 100 bytes at 300 ms each (30 s) were in.
+      expect(sent).toBeLessThan(20);
+      expect(performance.now() - startedAt).toBeLessThan(10_000);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
   });
 });

@@ -58,8 +58,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdOf,
+    requestTimeout: config.timeouts.requestMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    connectionTimeout: config.timeouts.connectionMs,
     // HTTP/1.1 and cleartext HTTP/2 on the one port, so gRPC clients reach /rpc too.
-    serverFactory: serveHttp1AndH2c,
+    serverFactory: (handler, options) =>
+      serveHttp1AndH2c(handler, { ...options, headersTimeout: config.timeouts.headersMs }),
     forceCloseConnections: "idle",
     frameworkErrors,
     clientErrorHandler,

@@ -46,6 +46,8 @@ export interface GatewayConfig extends BaseConfig {
    * so that the gateway never refuses for its size a body the OpenAPI document calls valid.
    */
   readonly bodyLimitBytes: number;
+  /** How long a client has to send a request, before and after its headers (slowloris defences). */
+  readonly timeouts: TimeoutsConfig;
   /** Longest a Server-Sent Events stream stays open (SSE_MAX_MS, default 15 minutes). */
   readonly sseMaxMs: number;
   /** The deprecated APIs' schedules, announced on each of their answers (deprecation.ts). */
@@ -106,6 +108,27 @@ export interface RateLimitConfig {
   readonly burst: number;
 }
 
+/**
+ * The HTTP server's clocks. A client that opens connections and trickles its headers, or its body, a byte at a
+ * time (slowloris) holds each connection only until one of these runs out; then it gets 408 and is closed.
+ */
+export interface TimeoutsConfig {
+  /** The request line and headers must all arrive within this (HEADERS_TIMEOUT_MS, default 10000). */
+  readonly headersMs: number;
+  /** The whole request, body included, must arrive within this (REQUEST_TIMEOUT_MS, default 30000). */
+  readonly requestMs: number;
+  /**
+   * An idle keep-alive connection is closed after this (KEEP_ALIVE_TIMEOUT_MS, default 72000: longer than a
+   * load balancer's usual 60 s, so that the balancer, not the gateway, closes a connection it may be reusing).
+   */
+  readonly keepAliveMs: number;
+  /**
+   * A connection with no traffic either way is closed after this (CONNECTION_TIMEOUT_MS, default 0: off). Off by
+   * default because an event stream may be quiet for minutes; the two timeouts above bound a slow client.
+   */
+  readonly connectionMs: number;
+}
+
 export interface CacheConfig {
   /** How long a menu is served from the cache (MENU_CACHE_TTL_MS, default 60000). */
   readonly menuTtlMs: number;
@@ -140,12 +163,25 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 10_000, 1),
     legTimeoutMs: read.int("COMPOSE_LEG_TIMEOUT_MS", 1_000, 1),
     bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 65_536, 1),
+    timeouts: loadTimeouts(read),
     sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),
     deprecations: {
       ordersV1: loadDeprecation(read, "ORDERS_V1", ORDERS_V1_DEPRECATED_AT, ORDERS_V1_SUNSET_AT),
     },
     jaegerQueryUrl: read.string("JAEGER_QUERY_URL", "").replace(/\/+$/, ""),
   }));
+}
+
+function loadTimeouts(read: EnvReader): TimeoutsConfig {
+  const timeouts = {
+    headersMs: read.int("HEADERS_TIMEOUT_MS", 10_000, 1),
+    requestMs: read.int("REQUEST_TIMEOUT_MS", 30_000, 1),
+    keepAliveMs: read.int("KEEP_ALIVE_TIMEOUT_MS", 72_000, 1),
+    connectionMs: read.int("CONNECTION_TIMEOUT_MS", 0, 0),
+  };
+  // The headers are part of the request: their deadline cannot be the later one.
+  if (timeouts.headersMs > timeouts.requestMs) read.problem("HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS");
+  return timeouts;
 }
 
 /** An ISO 8601 date, with a time and zone or without (midnight UTC): what a person writes in a setting. */

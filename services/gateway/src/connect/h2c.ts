@@ -13,10 +13,20 @@ const PREFACE_START = Buffer.from("PRI");
 /** A connection that sends nothing for this long is dropped before it is known to be HTTP/1.1 or HTTP/2. */
 const SNIFF_TIMEOUT_MS = 30_000;
 
+/** How often Node looks for HTTP/1.1 requests past their deadlines, at most: its own default. */
+const MAX_CHECKING_INTERVAL_MS = 30_000;
+
 /** What fastify passes a serverFactory, of what its own servers would use. */
 export interface ServerFactoryOptions {
   readonly keepAliveTimeout?: number;
   readonly requestTimeout?: number;
+  /** A socket with no traffic for this long is closed (0: never). */
+  readonly connectionTimeout?: number;
+  /**
+   * The request line and headers must arrive within this (not a fastify option: the gateway adds it); also how
+   * long a new connection may stay silent before it is known to be HTTP/1.1 or HTTP/2.
+   */
+  readonly headersTimeout?: number;
   /** An idle HTTP/2 session is closed after this long (fastify's default: 72 s). */
   readonly http2SessionTimeout?: number;
 }
@@ -27,9 +37,21 @@ export interface ServerFactoryOptions {
  * first), which fastify's close calls, so no HTTP/2 client keeps the port open.
  */
 export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerFactoryOptions = {}): http.Server {
-  const h1 = http.createServer(handler);
+  const { headersTimeout } = options;
+  const h1 = http.createServer(
+    // Node checks the header and request deadlines on a timer; a deadline of a few seconds needs a timer to match.
+    headersTimeout === undefined
+      ? {}
+      : {
+          connectionsCheckingInterval: Math.min(MAX_CHECKING_INTERVAL_MS, Math.max(50, Math.floor(headersTimeout / 4))),
+        },
+    handler,
+  );
   if (options.keepAliveTimeout !== undefined) h1.keepAliveTimeout = options.keepAliveTimeout;
   if (options.requestTimeout !== undefined) h1.requestTimeout = options.requestTimeout;
+  if (headersTimeout !== undefined) h1.headersTimeout = headersTimeout;
+  if (options.connectionTimeout) h1.setTimeout(options.connectionTimeout);
+  const sniffTimeoutMs = headersTimeout ?? SNIFF_TIMEOUT_MS;
   const h2 = http2.createServer(
     {},
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
@@ -48,7 +70,7 @@ export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerF
   h1.on("connection", (socket: Socket) => {
     sniffing.add(socket);
     socket.once("close", () => sniffing.delete(socket));
-    sniff(socket, (isHttp2) => {
+    sniff(socket, sniffTimeoutMs, (isHttp2) => {
       sniffing.delete(socket);
       if (isHttp2) h2.emit("connection", socket);
       else {
@@ -68,12 +90,12 @@ export function serveHttp1AndH2c(handler: http.RequestListener, options: ServerF
 }
 
 /** Waits for the connection's first bytes, puts them back, and says whether they open HTTP/2. */
-function sniff(socket: Socket, then: (isHttp2: boolean) => void): void {
+function sniff(socket: Socket, timeoutMs: number, then: (isHttp2: boolean) => void): void {
   let head = Buffer.alloc(0);
   // Until a server owns the socket, its errors and its silence are handled here.
   const drop = () => socket.destroy();
   socket.on("error", drop);
-  socket.setTimeout(SNIFF_TIMEOUT_MS, drop);
+  socket.setTimeout(timeoutMs, drop);
   const onReadable = () => {
     for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
       head = Buffer.concat([head, chunk]);
