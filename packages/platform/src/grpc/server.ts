@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import { createServiceImplSpec, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
 import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
@@ -88,6 +89,9 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   const faults = createFaultInjector();
   // Aborted by close(): ends open server streams (see createMethodHandler), which would hold shutdown up.
   const shutdown = new AbortController();
+  // One listener per open call, removed when the call ends (handler.ts): their number is the calls in flight, so
+  // twenty watchers of one order are no leak, and Node's warning past ten listeners would be a false alarm.
+  setMaxListeners(0, shutdown.signal);
   for (const { service, methods } of services) {
     server.addService(withRawRequests(service), handlersOf(methods, log, faults, shutdown.signal));
   }
