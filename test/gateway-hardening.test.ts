@@ -4,9 +4,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
-import { signIn } from "@ftgo/harness/gateway-mesh.js";
+import { type GatewayMesh, placeOrderThroughGateway, signIn, startGatewayMesh } from "@ftgo/harness/gateway-mesh.js";
 import { silentLogger } from "@ftgo/platform";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { waitFor } from "@ftgo/platform/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
 const gateways: RunningGateway[] = [];
 afterEach(async () => {
@@ -236,6 +237,63 @@ describe("slow clients (slowloris)", () => {
     } finally {
       clearInterval(trickle);
       socket.destroy();
+    }
+  });
+});
+
+describe("event streams per caller", () => {
+  let mesh: GatewayMesh;
+  beforeAll(async () => {
+    mesh = await startGatewayMesh({ SSE_MAX_PER_CALLER: "3" });
+  });
+  afterAll(() => mesh?.stop());
+
+  /** Opens an order's event stream; resolves once the gateway answered (and, for a 200, sent its first line). */
+  async function openEvents(orderId: string, token: string, version = "v1") {
+    const controller = new AbortController();
+    const response = await fetch(`${mesh.url}/api/${version}/orders/${orderId}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+    if (response.status === 200) await response.body?.getReader().read(); // ": watching the order"
+    return { response, close: () => controller.abort() };
+  }
+
+  it("refuses a caller's stream past SSE_MAX_PER_CALLER with 429, and frees a slot when one closes", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const orderId = await placeOrderThroughGateway(mesh.url, token);
+    const streams = [await openEvents(orderId, token), await openEvents(orderId, token, "v2")];
+    streams.push(await openEvents(orderId, token));
+    try {
+      expect(streams.map(({ response }) => response.status)).toEqual([200, 200, 200]);
+      const refused = await openEvents(orderId, token, "v2");
+      expect(refused.response.status).toBe(429);
+      expect(await refused.response.json()).toEqual({
+        error: {
+          code: "TOO_MANY_STREAMS",
+          message: "this caller already has 3 event streams open, the most allowed: close one first",
+        },
+      });
+      // Another consumer has slots of their own (their own order, so that the stream is theirs to open).
+      const other = await signIn(mesh.url, { consumerId: "c-1002" });
+      const theirs = await openEvents(await placeOrderThroughGateway(mesh.url, other), other);
+      streams.push(theirs);
+      expect(theirs.response.status).toBe(200);
+
+      streams[0]?.close();
+      // The gateway learns of the close when the connection ends: poll until the slot is free.
+      const reopened = await waitFor(
+        async () => {
+          const attempt = await openEvents(orderId, token);
+          if (attempt.response.status === 200) return attempt;
+          await attempt.response.body?.cancel();
+          return undefined;
+        },
+        { timeoutMs: 5_000, intervalMs: 20, message: "a slot freed by the closed stream" },
+      );
+      streams.push(reopened);
+    } finally {
+      for (const stream of streams) stream.close();
     }
   });
 });

@@ -18,6 +18,7 @@ import { installRequestLog, requestIdOf } from "./request-log.js";
 import { installRequestTelemetry } from "./request-telemetry.js";
 import { mountRoutes } from "./router.js";
 import { ROUTES, servedRoutes } from "./routes.js";
+import { createStreamSlots } from "./stream-slots.js";
 import { createAuthenticator } from "./tokens.js";
 
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
@@ -50,6 +51,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     authenticator: await createAuthenticator(config.auth),
     limiter: createRateLimiter(config.rateLimit),
     cache,
+    streams: createStreamSlots(config.sseMaxPerCaller),
     openapi,
     log,
   };

@@ -50,6 +50,8 @@ export interface GatewayConfig extends BaseConfig {
   readonly timeouts: TimeoutsConfig;
   /** Longest a Server-Sent Events stream stays open (SSE_MAX_MS, default 15 minutes). */
   readonly sseMaxMs: number;
+  /** Server-Sent Events streams one caller may hold open at once (SSE_MAX_PER_CALLER, default 16); the next is 429. */
+  readonly sseMaxPerCaller: number;
   /** The deprecated APIs' schedules, announced on each of their answers (deprecation.ts). */
   readonly deprecations: DeprecationsConfig;
   /**
@@ -165,6 +167,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     bodyLimitBytes: read.int("BODY_LIMIT_BYTES", 65_536, 1),
     timeouts: loadTimeouts(read),
     sseMaxMs: read.int("SSE_MAX_MS", 15 * 60_000, 1),
+    sseMaxPerCaller: read.int("SSE_MAX_PER_CALLER", 16, 1),
     deprecations: {
       ordersV1: loadDeprecation(read, "ORDERS_V1", ORDERS_V1_DEPRECATED_AT, ORDERS_V1_SUNSET_AT),
     },

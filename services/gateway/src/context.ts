@@ -9,6 +9,7 @@ import type { ResponseCache } from "./cache.js";
 import type { Backends } from "./clients.js";
 import type { GatewayConfig } from "./config.js";
 import type { RateLimiter } from "./rate-limit.js";
+import type { StreamSlots } from "./stream-slots.js";
 import type { Authenticator, Caller } from "./tokens.js";
 
 /** Everything a route may use, built once by startGateway. */
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   readonly authenticator: Authenticator;
   readonly limiter: RateLimiter;
   readonly cache: ResponseCache;
+  /** Each caller's open event streams, bounded (sse.ts). */
+  readonly streams: StreamSlots;
   readonly openapi: JsonObject;
   readonly log: Logger;
 }

@@ -4,6 +4,16 @@
 // requests through, and one caller emptying its bucket leaves every other bucket as it was.
 import type { RateLimitConfig } from "./config.js";
 import { GatewayError } from "./errors.js";
+import type { Caller } from "./tokens.js";
+
+/**
+ * Whose bucket a request takes from: a signed-in caller's, else its address's (the /rpc routes share it). The
+ * role is part of the key: a consumer whose id is `admin` has a bucket of its own, not the administrator's.
+ * Also whose event-stream slots a stream takes (stream-slots.ts).
+ */
+export function rateLimitKey(caller: Caller, ip: string): string {
+  return caller.role === "anonymous" ? `ip:${ip}` : `${caller.role}:${caller.subject}`;
+}
 
 export interface RateDecision {
   readonly allowed: boolean;

@@ -12,7 +12,7 @@ import type { GatewayDeps, RouteContext } from "./context.js";
 import { announceDeprecations, type Deprecation } from "./deprecation.js";
 import { invalidArgument } from "./errors.js";
 import { readIdempotencyKey } from "./idempotency-key.js";
-import { rateLimited, rateLimitHeaders } from "./rate-limit.js";
+import { rateLimited, rateLimitHeaders, rateLimitKey } from "./rate-limit.js";
 import type { GrpcRoute, Route } from "./routes.js";
 import type { Caller } from "./tokens.js";
 import { toRequest, toRest } from "./translate.js";
@@ -46,14 +46,6 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
     });
   }
   announceDeprecations(app, deprecated, deps.config.deprecations);
-}
-
-/**
- * Whose bucket a request takes from: a signed-in caller's, else its address's (the /rpc routes share it). The
- * role is part of the key: a consumer whose id is `admin` has a bucket of its own, not the administrator's.
- */
-export function rateLimitKey(caller: Caller, ip: string): string {
-  return caller.role === "anonymous" ? `ip:${ip}` : `${caller.role}:${caller.subject}`;
 }
 
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {

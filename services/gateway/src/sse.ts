@@ -1,11 +1,12 @@
 // Protocol translation for a stream: OrderService.WatchOrder (gRPC server streaming, of the version the
 // client called) relayed to the browser as Server-Sent Events. The gRPC stream lives exactly as long as
 // the HTTP response: it ends when the order settles (the server ends it), when the client goes away, or at
-// SSE_MAX_MS.
+// SSE_MAX_MS. A caller holds at most SSE_MAX_PER_CALLER streams open at once (stream-slots.ts).
 import { Readable } from "node:stream";
 import { requireOwnOrder } from "./auth.js";
 import type { RouteContext } from "./context.js";
 import type { OrderApi } from "./order-api.js";
+import { rateLimitKey } from "./rate-limit.js";
 
 /** GET /api/{version}/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */
 export function orderEventsOf(orders: OrderApi): (ctx: RouteContext) => Promise<unknown> {
@@ -17,8 +18,11 @@ async function streamOrderEvents(ctx: RouteContext, orders: OrderApi): Promise<u
   const orderId = params.orderId ?? "";
   await requireOwnOrder(ctx, orders, orderId);
 
+  const release = deps.streams.take(rateLimitKey(ctx.caller, request.ip));
   const gone = new AbortController();
+  gone.signal.addEventListener("abort", release, { once: true });
   request.raw.once("close", () => gone.abort());
+  reply.raw.once("close", () => gone.abort()); // the response is over, however it ended: the slot is free
   const updates = orders.watchOrder(deps.backends, orderId, {
     ...callOptions,
     signal: gone.signal,

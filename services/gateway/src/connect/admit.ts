@@ -10,8 +10,7 @@ import { authorize, mayReadOrdersOf } from "../auth.js";
 import type { GatewayDeps } from "../context.js";
 import { notFound } from "../errors.js";
 import type { OrderApi } from "../order-api.js";
-import { rateLimited, rateLimitHeaders } from "../rate-limit.js";
-import { rateLimitKey } from "../router.js";
+import { rateLimited, rateLimitHeaders, rateLimitKey } from "../rate-limit.js";
 import type { Caller } from "../tokens.js";
 import type { ServedRule } from "./rules.js";
 
