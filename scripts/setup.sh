@@ -136,6 +136,11 @@ fi
 # the first build compiles grpc-go, nats.go and a SQLite in Go (minutes on a cold machine), which the first
 # `make up` or test should not wait for. Keeping them current is not this script's job: up.ts and the tests run
 # scripts/build-go.sh before each start (a Go build-cache hit unless a source changed).
+# The modules the Go tests vet and test (test/go-modules.test.ts): their dependencies fetched here, so that
+# no test's output is mixed with `go: downloading` lines on a fresh machine.
+for module in gen/go go; do
+  (cd "$module" && "$GO" mod download)
+done
 for program in go/cmd/*/; do
   program=$(basename "$program")
   if [[ ! -x go/bin/$program ]]; then

@@ -38,7 +38,8 @@ async function goIn(dir: string, ...args: string[]): Promise<{ code: number; out
 describe.each(MODULES)("the Go module %s", (dir) => {
   it("passes go vet ./...", { timeout: 480_000 }, async () => {
     const vet = await goIn(dir, "vet", "./...");
-    expect(vet.out).toBe("");
+    // What vet found, without the module downloads a cold cache reports (scripts/setup.sh fetches them first).
+    expect(vet.out.replace(/^go: downloading .*\n/gm, "")).toBe("");
     expect(vet.code).toBe(0);
   });
 
