@@ -170,6 +170,7 @@ describe("the gateway's edge functions", () => {
       "get /api/v1/restaurants/{restaurantId}/menu",
       "get /mobile/v1/orders/{orderId}",
       "get /api/v1/admin/services",
+      "get /.well-known/jwks.json",
       "get /openapi.json",
       "get /asyncapi.json",
       "get /healthz",

@@ -4,7 +4,7 @@
 import type { RouteContext } from "./context.js";
 import { GatewayError, invalidArgument, notFound } from "./errors.js";
 import type { OrderApi } from "./order-api.js";
-import type { Caller } from "./tokens.js";
+import type { Caller, JwkSet } from "./tokens.js";
 
 /**
  * Who may call a route: anyone; any signed-in caller (a consumer, or an admin reading for any consumer);
@@ -64,4 +64,14 @@ export async function signIn({ deps, request }: RouteContext): Promise<{ accessT
     return { accessToken: await deps.authenticator.issue({ role: "consumer", subject: body.consumerId }) };
   }
   throw invalidArgument('the body must be {"consumerId": "c-…"} or {"role": "admin"}');
+}
+
+/**
+ * GET /.well-known/jwks.json: the public keys tokens are verified with (RFC 7517), the current one first, so that
+ * another party can verify the gateway's tokens itself. Cached by clients for five minutes: a rotation publishes
+ * the new key, and keeps the old one listed, for longer than that.
+ */
+export async function publishKeys({ deps, reply }: RouteContext): Promise<JwkSet> {
+  reply.header("cache-control", "public, max-age=300");
+  return deps.authenticator.jwks;
 }

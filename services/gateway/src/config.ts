@@ -1,3 +1,5 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   type BaseConfig,
   type Env,
@@ -92,10 +94,17 @@ export interface AuthConfig {
   /** Lifetime of an issued token (JWT_TTL_SECONDS, default 3600). */
   readonly ttlSeconds: number;
   /**
-   * The Ed25519 private key, PKCS#8 PEM (JWT_PRIVATE_KEY). Without it a key pair is generated at start:
-   * tokens then outlive neither the process nor reach another gateway instance.
+   * The current Ed25519 private key, PKCS#8 PEM, which signs every token: inline (JWT_PRIVATE_KEY) or read from a
+   * file (JWT_PRIVATE_KEY_FILE), not both. Without either a key pair is generated at start: tokens then outlive
+   * neither the process nor reach another gateway instance.
    */
   readonly privateKeyPem: string;
+  /**
+   * Public keys of earlier signing keys, SPKI PEM blocks one after the other in one file
+   * (JWT_PREVIOUS_PUBLIC_KEYS_FILE; default none): tokens they signed still verify until they expire, so that a
+   * key rotation signs nobody out. Drop a key from the file once JWT_TTL_SECONDS have passed since the rotation.
+   */
+  readonly previousPublicKeysPem: readonly string[];
   /**
    * POST /api/v1/auth/token signs anyone in, for development (DEV_SIGN_IN=1; default 0, off): a gateway signs
    * nobody in unless asked to. `make up`, docker compose and the test harness turn it on.
@@ -147,7 +156,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       issuer: read.string("JWT_ISSUER", "ftgo-gateway"),
       audience: read.string("JWT_AUDIENCE", "ftgo-api"),
       ttlSeconds: read.int("JWT_TTL_SECONDS", 3600, 1),
-      privateKeyPem: read.string("JWT_PRIVATE_KEY", ""),
+      ...loadSigningKeys(read),
       devSignIn: read.oneOf("DEV_SIGN_IN", ["0", "1"], "0") === "1",
     },
     rateLimit: {
@@ -173,6 +182,54 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     },
     jaegerQueryUrl: read.string("JAEGER_QUERY_URL", "").replace(/\/+$/, ""),
   }));
+}
+
+/**
+ * The signing key and the earlier keys still trusted, read and checked at start, so that a missing file or a key
+ * that is not Ed25519 is reported with every other problem rather than at the first sign-in.
+ */
+function loadSigningKeys(read: EnvReader): Pick<AuthConfig, "privateKeyPem" | "previousPublicKeysPem"> {
+  const inline = read.string("JWT_PRIVATE_KEY", "");
+  const privateKeyFile = read.string("JWT_PRIVATE_KEY_FILE", "");
+  if (inline !== "" && privateKeyFile !== "") read.problem("set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both");
+  const privateKeyPem = inline || readKeyFile(read, "JWT_PRIVATE_KEY_FILE", privateKeyFile);
+  // The key itself is never quoted in a problem: start-up errors are logged.
+  if (privateKeyPem !== "" && !isEd25519(() => createPrivateKey(privateKeyPem))) {
+    read.problem(`${inline ? "JWT_PRIVATE_KEY" : "JWT_PRIVATE_KEY_FILE"} is not an Ed25519 private key in PKCS#8 PEM`);
+  }
+  const previousFile = read.string("JWT_PREVIOUS_PUBLIC_KEYS_FILE", "");
+  const previousPublicKeysPem = readKeyFile(read, "JWT_PREVIOUS_PUBLIC_KEYS_FILE", previousFile).match(PEM_BLOCK) ?? [];
+  if (previousFile !== "" && previousPublicKeysPem.length === 0) {
+    read.problem("JWT_PREVIOUS_PUBLIC_KEYS_FILE holds no PEM block");
+  }
+  previousPublicKeysPem.forEach((pem, index) => {
+    if (!isEd25519(() => createPublicKey(pem))) {
+      read.problem(`JWT_PREVIOUS_PUBLIC_KEYS_FILE: key ${index + 1} is not an Ed25519 public key in SPKI PEM`);
+    }
+  });
+  return { privateKeyPem, previousPublicKeysPem };
+}
+
+const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g;
+
+function readKeyFile(read: EnvReader, name: string, path: string): string {
+  if (path === "") return "";
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    read.problem(
+      `${name}=${JSON.stringify(path)} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+    return "";
+  }
+}
+
+function isEd25519(parse: () => KeyObject): boolean {
+  try {
+    return parse().asymmetricKeyType === "ed25519";
+  } catch {
+    return false;
+  }
 }
 
 function loadTimeouts(read: EnvReader): TimeoutsConfig {

@@ -7,7 +7,7 @@ import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { ASYNCAPI_ROUTE } from "./asyncapi.js";
-import { type Access, signIn } from "./auth.js";
+import { type Access, publishKeys, signIn } from "./auth.js";
 import type { Backends } from "./clients.js";
 import { ORDER_DETAILS_CALLS } from "./compose.js";
 import type { CacheConfig } from "./config.js";
@@ -117,6 +117,37 @@ export const ROUTES: readonly Route[] = [
       properties: { consumerId: { type: "string", examples: ["c-1001"] }, role: { const: "admin" } },
     },
     responseSchema: { type: "object", required: ["accessToken"], properties: { accessToken: { type: "string" } } },
+  },
+  {
+    kind: "handler",
+    method: "GET",
+    path: "/.well-known/jwks.json",
+    summary: "The public keys the gateway's tokens verify with (JWK Set): the current signing key, then previous ones",
+    tag: "auth",
+    auth: "public",
+    calls: [],
+    handler: publishKeys,
+    responseSchema: {
+      type: "object",
+      required: ["keys"],
+      properties: {
+        keys: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["kty", "crv", "x", "kid", "alg", "use"],
+            properties: {
+              kty: { const: "OKP" },
+              crv: { const: "Ed25519" },
+              x: { type: "string" },
+              kid: { type: "string" },
+              alg: { const: "EdDSA" },
+              use: { const: "sig" },
+            },
+          },
+        },
+      },
+    },
   },
   {
     kind: "grpc",

@@ -2,11 +2,18 @@
 // consumer id it passes on instead of each checking tokens. Tokens are EdDSA (Ed25519) JWTs; verification
 // pins that one algorithm, so a token signed with HS256 using the public key as its secret (the classic
 // HS/RS confusion), or with `alg: none`, is refused before any key is consulted.
-import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
+//
+// Key rotation by `kid`: the current key signs; the public halves of earlier keys (JWT_PREVIOUS_PUBLIC_KEYS_FILE)
+// still verify the tokens they signed, until those expire. A key's id is its RFC 7638 thumbprint, so every gateway
+// instance with the same key names it alike, and a token's `kid` picks the one key that may verify it.
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import {
   type CryptoKey,
+  calculateJwkThumbprint,
   errors,
+  exportJWK,
   generateKeyPair,
+  type JWK,
   type JWSHeaderParameters,
   type JWTPayload,
   jwtVerify,
@@ -28,9 +35,16 @@ export type Caller =
   | { readonly role: "consumer"; readonly subject: string }
   | { readonly role: "admin"; readonly subject: string };
 
+/** A JSON Web Key Set (RFC 7517 §5): what GET /.well-known/jwks.json answers. */
+export interface JwkSet {
+  readonly keys: readonly JWK[];
+}
+
 export interface Authenticator {
-  /** The key id tokens carry in their header (`kid`). */
+  /** The key id the tokens it issues carry in their header (`kid`). */
   readonly keyId: string;
+  /** Every public key a token may be verified with: the current key first, then the previous ones. */
+  readonly jwks: JwkSet;
   /** Signs a token for a consumer (`sub` = consumer id) or an admin. */
   issue(caller: Exclude<Caller, { role: "anonymous" }>): Promise<string>;
   /** The caller an `Authorization` header proves, or a 401 GatewayError. No header: anonymous. */
@@ -38,14 +52,17 @@ export interface Authenticator {
 }
 
 /**
- * Opens the signing key from config, or generates a key pair that lives as long as this process.
- * `now` (epoch ms) is the clock tokens are issued, checked and remembered by; tests move it by hand.
+ * Opens the signing key and the previous public keys from config, or generates a key pair that lives as long as
+ * this process. `now` (epoch ms) is the clock tokens are issued, checked and remembered by; tests move it by hand.
  */
 export async function createAuthenticator(config: AuthConfig, now: () => number = Date.now): Promise<Authenticator> {
   const { privateKey, publicKey } = await loadKeyPair(config.privateKeyPem);
-  const keyId = `ftgo-${randomBytes(6).toString("hex")}`;
+  const current = await verificationKey(publicKey);
+  const previous = await Promise.all(config.previousPublicKeysPem.map((pem) => verificationKey(createPublicKey(pem))));
+  const keyId = current.jwk.kid;
+  const byKeyId = new Map([...previous, current].map((key) => [key.jwk.kid, key.publicKey]));
   // Verified tokens, so that a client's every request does not pay an Ed25519 verification; each entry
-  // lives until its token expires. Tokens verified with this key only: a new key is a new authenticator.
+  // lives until its token expires. Tokens verified with these keys only: new keys are a new authenticator.
   const verified = createVerifiedTokens<Caller>(MAX_REMEMBERED_TOKENS, now);
   const verifyOptions = () => ({
     algorithms: [ALGORITHM],
@@ -57,6 +74,7 @@ export async function createAuthenticator(config: AuthConfig, now: () => number 
 
   return {
     keyId,
+    jwks: Object.freeze({ keys: [current, ...previous].map((key) => key.jwk) }),
     issue: (caller) => {
       const issuedAt = Math.floor(now() / 1000);
       return new SignJWT({ role: caller.role })
@@ -81,8 +99,9 @@ export async function createAuthenticator(config: AuthConfig, now: () => number 
         const { payload } = await jwtVerify(
           token,
           (header: JWSHeaderParameters) => {
-            if (header.kid !== keyId) throw new errors.JWKSNoMatchingKey();
-            return publicKey;
+            const key = header.kid === undefined ? undefined : byKeyId.get(header.kid);
+            if (!key) throw new errors.JWKSNoMatchingKey();
+            return key;
           },
           verifyOptions(),
         );
@@ -121,9 +140,16 @@ export function invalidToken(description: string): GatewayError {
   });
 }
 
-async function loadKeyPair(
-  pem: string,
-): Promise<{ privateKey: CryptoKey | KeyObject; publicKey: CryptoKey | KeyObject }> {
+type PublicKey = CryptoKey | KeyObject;
+
+/** A public key and its JWK as the key set publishes it: id, algorithm and use pinned. */
+async function verificationKey(publicKey: PublicKey): Promise<{ publicKey: PublicKey; jwk: JWK & { kid: string } }> {
+  const { kty, crv, x } = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint({ kty, crv, x });
+  return { publicKey, jwk: { kty, crv, x, kid, alg: ALGORITHM, use: "sig" } };
+}
+
+async function loadKeyPair(pem: string): Promise<{ privateKey: CryptoKey | KeyObject; publicKey: PublicKey }> {
   if (pem === "") return generateKeyPair(ALGORITHM, { crv: "Ed25519" });
   const privateKey = createPrivateKey(pem);
   return { privateKey, publicKey: createPublicKey(privateKey) };
