@@ -19,7 +19,7 @@ export {
   UnavailableError,
 } from "./errors.js";
 export * from "./grpc/index.js";
-export { createLogger, type LogConfig, type Logger, silentLogger } from "./log.js";
+export { createLogger, type LogConfig, type Logger, REDACTED, silentLogger } from "./log.js";
 export * from "./messaging/index.js";
 export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
