@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery/discovery-config.js";
 import { createEnvReader, type Env, type EnvReader } from "./env.js";
+import { type GrpcServerLimits, loadGrpcServerLimits } from "./grpc/server-limits.js";
 
 /** The settings every ftgo-mesh process has. Services extend it with their own (see loadConfig's `extra`). */
 export interface BaseConfig {
@@ -31,6 +32,8 @@ export interface BaseConfig {
   readonly advertiseHost: string;
   /** Which service registry this service registers in and discovers others from (REGISTRY, …). */
   readonly discovery: DiscoveryConfig;
+  /** What one client connection may hold of the gRPC server (GRPC_MAX_CONCURRENT_STREAMS, …; server-limits.ts). */
+  readonly grpcServer: GrpcServerLimits;
 }
 
 /** The two ways to coordinate a saga (see BaseConfig.sagaMode). */
@@ -76,6 +79,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     sagaMode: read.oneOf("SAGA_MODE", SAGA_MODES, "choreography"),
     advertiseHost: read.string("FTGO_ADVERTISE_HOST", ""),
     discovery: loadDiscoveryConfig(read),
+    grpcServer: loadGrpcServerLimits(read),
   };
   // A server bound to every interface is reached through loopback on this machine.
   const advertiseHost = base.advertiseHost || (["0.0.0.0", "::"].includes(base.host) ? "127.0.0.1" : base.host);

@@ -73,6 +73,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     port: config.port,
     log,
     services: options.services({ ...participant, registry }),
+    limits: config.grpcServer,
     servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
     admin: createAdminSources({
       service: config.service,

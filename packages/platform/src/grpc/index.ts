@@ -15,4 +15,9 @@ export {
   type ServiceRegistration,
   serveGrpc,
 } from "./server.js";
+export {
+  DEFAULT_GRPC_SERVER_LIMITS,
+  type GrpcServerLimits,
+  loadGrpcServerLimits,
+} from "./server-limits.js";
 export { toConnectError } from "./status.js";

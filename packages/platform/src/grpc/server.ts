@@ -16,6 +16,7 @@ import { createFaultInjector, type FaultInjector } from "./faults.js";
 import { createMethodHandler } from "./handler.js";
 import { addHealth } from "./health.js";
 import { addReflection } from "./reflection.js";
+import { DEFAULT_GRPC_SERVER_LIMITS, type GrpcServerLimits, limitChannelOptions } from "./server-limits.js";
 
 /** A service and its implementation, ready to be served. Made by `implement`. */
 export type ServiceRegistration = ServiceImplSpec;
@@ -44,6 +45,8 @@ export interface GrpcServerOptions {
   keepaliveTimeMs?: number;
   /** How long to wait for a ping's answer before closing the connection. Default 20 s. */
   keepaliveTimeoutMs?: number;
+  /** What one client connection may hold: streams at once, pings, idleness, age (server-limits.ts). */
+  limits?: GrpcServerLimits;
   /**
    * Report SERVING as soon as the port is bound (default). False leaves it NOT_SERVING until
    * `setServing(true)`: for a server that must finish starting (register itself, say) before callers come.
@@ -80,7 +83,8 @@ const MiB = 1024 * 1024;
  * Starts a grpc-js server for `services`, together with the standard health and reflection services and
  * AdminService (run-time fault injection and the server's stats, see admin-service.ts), and resolves once it listens. Health reports
  * SERVING only after the port is bound. Every limit grpc-js leaves open or implicit (message sizes,
- * keepalive) is set here on purpose, so the numbers are visible in one place.
+ * keepalive, streams per connection, connection idleness and age) is set here on purpose, so the numbers are
+ * visible in one place.
  */
 export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, log, services } = options;
@@ -134,7 +138,7 @@ function serverChannelOptions(options: GrpcServerOptions): ChannelOptions {
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? 4 * MiB,
     "grpc.keepalive_time_ms": options.keepaliveTimeMs ?? 60_000,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? 20_000,
-    "grpc.keepalive_permit_without_calls": 0,
+    ...limitChannelOptions(options.limits ?? DEFAULT_GRPC_SERVER_LIMITS),
   };
 }
 
