@@ -7,6 +7,7 @@ import {
   createMeshClient,
   describePolicies,
   type Env,
+  type EnvReader,
   implement,
   type Logger,
   loadConfig,
@@ -17,6 +18,7 @@ import {
   startSagaService,
 } from "@ftgo/platform";
 import { createOrchestrator, type Orchestrator } from "./orchestration/orchestrator.js";
+import { createPageTokens, PAGE_TOKEN_KEY_BYTES } from "./page-token.js";
 import { orderSaga } from "./saga.js";
 import { createOrders, KITCHEN_MENU_FALLBACK, type SagaStarter } from "./service.js";
 import { type OrderStore, openOrderStore } from "./store.js";
@@ -32,6 +34,12 @@ export interface OrderConfig extends BaseConfig {
   readonly policies: PolicyConfig<"kitchen">;
   /** Orchestration only: how long a saga step waits for its reply (SAGA_STEP_TIMEOUT_MS, default 10 s). */
   readonly sagaStepTimeoutMs: number;
+  /**
+   * The key ListOrders' page tokens are sealed with, 32 bytes in base64 (ORDER_PAGE_TOKEN_KEY, e.g. from
+   * `openssl rand -base64 32`); unset: one made at start, so a token outlives neither the process nor reaches
+   * another instance.
+   */
+  readonly pageTokenKey: Buffer | undefined;
 }
 
 /** Order's configuration (PORT default 50051) and its policies for calling Kitchen. */
@@ -39,7 +47,18 @@ export function loadOrderConfig(env: Env): OrderConfig {
   return loadConfig(env, { service: "order", port: 50051 }, (read) => ({
     policies: loadPolicyConfig(read, ["kitchen"]),
     sagaStepTimeoutMs: read.int("SAGA_STEP_TIMEOUT_MS", 10_000, 1),
+    pageTokenKey: loadPageTokenKey(read),
   }));
+}
+
+function loadPageTokenKey(read: EnvReader): Buffer | undefined {
+  const value = read.string("ORDER_PAGE_TOKEN_KEY", "");
+  if (value === "") return undefined;
+  const key = Buffer.from(value, "base64");
+  if (key.length === PAGE_TOKEN_KEY_BYTES && /^[A-Za-z0-9+/]+=*$/.test(value)) return key;
+  // The value itself is not quoted: it is a secret.
+  read.problem(`ORDER_PAGE_TOKEN_KEY is not ${PAGE_TOKEN_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`);
+  return undefined;
 }
 
 /**
@@ -70,7 +89,14 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
       });
       log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
       orchestrator?.run(relay);
-      const orders = createOrders({ store, sagas: sagaStarter(store, orchestrator), kitchen, relay, log });
+      const orders = createOrders({
+        store,
+        sagas: sagaStarter(store, orchestrator),
+        kitchen,
+        relay,
+        pageTokens: createPageTokens(config.pageTokenKey),
+        log,
+      });
       const noteV1Call = createDeprecationNotes({ log, successor: OrderServiceV2.typeName });
       return [
         implement(OrderServiceV2, createOrderServiceV2(orders)),

@@ -9,7 +9,6 @@ import type { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { type Delivery, type Order, OrderState } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   currentCall,
-  InvalidArgumentError,
   type Logger,
   NotFoundError,
   type OutboxRelay,
@@ -17,6 +16,7 @@ import {
   withFallback,
 } from "@ftgo/platform";
 import { createOrderOnce, firstOrderFor } from "./idempotency.js";
+import type { PageTokens } from "./page-token.js";
 import { priceLineItems, type RequestedLine } from "./pricing.js";
 import type { IdempotencyKey, NewOrder, OrderStore } from "./store.js";
 
@@ -35,6 +35,8 @@ export interface OrdersDeps {
   readonly kitchen: Client<typeof KitchenService>;
   /** Wakes the outbox relay after a commit that wrote messages, so they leave now rather than at its next poll. */
   readonly relay: Pick<OutboxRelay, "kick">;
+  /** Seals ListOrders' page tokens (page-token.ts). */
+  readonly pageTokens: PageTokens;
   readonly log: Logger;
 }
 
@@ -57,7 +59,7 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 
 /** Order Service's operations over its one store, for the handlers of every version. */
-export function createOrders({ store, sagas, kitchen, relay, log }: OrdersDeps) {
+export function createOrders({ store, sagas, kitchen, relay, pageTokens, log }: OrdersDeps) {
   const createOnce = createOrderOnce(store, sagas.createOrder);
 
   const orderOrThrow = (orderId: string) => {
@@ -93,8 +95,8 @@ export function createOrders({ store, sagas, kitchen, relay, log }: OrdersDeps) 
 
     listOrders({ consumerId, pageSize, pageToken }: ListQuery) {
       const limit = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-      const page = store.listOrders({ consumerId, limit, before: decodePageToken(pageToken) });
-      return { orders: page.orders, nextPageToken: encodePageToken(page.nextCursor) };
+      const page = store.listOrders({ consumerId, limit, before: pageTokens.open(pageToken, consumerId) });
+      return { orders: page.orders, nextPageToken: pageTokens.seal(page.nextCursor, consumerId) };
     },
 
     cancelOrder(orderId: string): Order {
@@ -160,15 +162,4 @@ async function fetchMenu(kitchen: Client<typeof KitchenService>, store: OrderSto
     if (cause.code === Code.NotFound) throw new NotFoundError(`restaurant_id: restaurant ${restaurantId} not found`);
     throw new UnavailableError(`cannot price the order: kitchen is unavailable (${cause.rawMessage})`, { cause });
   }
-}
-
-function encodePageToken(cursor: number | undefined): string {
-  return cursor === undefined ? "" : Buffer.from(`seq:${cursor}`).toString("base64url");
-}
-
-function decodePageToken(token: string): number | undefined {
-  if (token === "") return undefined;
-  const match = /^seq:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
-  if (!match) throw new InvalidArgumentError("page_token is not a token returned by ListOrders");
-  return Number(match[1]);
 }

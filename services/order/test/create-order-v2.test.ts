@@ -231,3 +231,33 @@ describe("v1 beside v2, over one store", () => {
     expect((await v2.getOrder({ orderId: order.orderId })).order).toEqual(order);
   });
 });
+
+describe("ListOrders' page tokens, v1 and v2 alike", () => {
+  it("pages one listing in either version with the other's tokens, and refuses altered or borrowed ones", async () => {
+    const consumerId = `c-pages-${randomUUID().slice(0, 8)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await create(request({ consumerId }))).orderId);
+
+    const first = await v2.listOrders({ consumerId, pageSize: 1 });
+    const second = await v1.listOrders({ consumerId, pageSize: 1, pageToken: first.nextPageToken });
+    const third = await v2.listOrders({ consumerId, pageSize: 1, pageToken: second.nextPageToken });
+    expect([first, second, third].flatMap((page) => page.orders.map((o) => o.orderId))).toEqual(ids.toReversed());
+    expect(third.nextPageToken).toBe("");
+
+    const token = Buffer.from(first.nextPageToken, "base64url");
+    token[token.length - 1] = (token[token.length - 1] ?? 0) ^ 0x80;
+    const refusals = [
+      v2.listOrders({ consumerId, pageSize: 1, pageToken: token.toString("base64url") }),
+      v1.listOrders({ consumerId, pageSize: 1, pageToken: token.toString("base64url") }),
+      v2.listOrders({ consumerId: "c-someone-else", pageSize: 1, pageToken: first.nextPageToken }),
+      v2.listOrders({ consumerId, pageSize: 1, pageToken: Buffer.from("seq:1").toString("base64url") }),
+    ];
+    for (const refusal of refusals) {
+      const err = await rejection(refusal);
+      expect([err.code, err.rawMessage]).toEqual([
+        Code.InvalidArgument,
+        expect.stringMatching(/^page_token: not a token ListOrders issued for this listing/),
+      ]);
+    }
+  });
+});
