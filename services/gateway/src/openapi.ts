@@ -20,14 +20,32 @@ import type { JsonSchema, Route } from "./routes.js";
 import { isWellKnown } from "./translate.js";
 
 const ERROR_STATUSES: Readonly<Record<string, string>> = {
-  "400": "Malformed request: bad JSON, wrong types, unknown fields, or a limit the contract declares",
-  "401": "Missing or invalid bearer token",
+  "400": "Malformed request: bad JSON, wrong types, unknown fields or parameters, or a limit the contract declares",
+  "401": "Missing or invalid bearer token (a public route needs none, but refuses one that does not verify)",
   "403": "The caller may not use this route",
   "404": "Not found (or not the caller's)",
   "413": "Request body too large",
+  "414": "The URL is longer than the gateway reads (8192 characters)",
+  "415": "The request body is not declared as JSON (Content-Type: application/json)",
   "429": "Rate limit exceeded: see Retry-After",
   "503": "A service the route needs is unavailable",
+  "504": "A service the route needs did not answer in time",
 };
+
+/** Which routes may answer an error status at all: who is asked for a token, who sends a body, who calls out. */
+function answers(route: Route, code: string): boolean {
+  switch (code) {
+    case "403":
+      return route.auth !== "public";
+    case "413":
+    case "415":
+      return route.method !== "GET";
+    case "504":
+      return route.kind === "grpc" || route.calls.length > 0;
+    default:
+      return true;
+  }
+}
 
 export function buildOpenApi(routes: readonly Route[], deprecations: DeprecationsConfig): JsonObject {
   const components = new Map<string, JsonSchema>();
@@ -65,8 +83,9 @@ function describeOperation(
   components: Map<string, JsonSchema>,
   deprecations: DeprecationsConfig,
 ): Record<string, unknown> {
+  const params = route.kind === "grpc" ? route.rpc.input : route.params;
   const parameters: Record<string, unknown>[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
-    const field = route.kind === "grpc" ? route.rpc.input.fields.find((f) => f.jsonName === name) : undefined;
+    const field = params?.fields.find((f) => f.jsonName === name);
     return { name, in: "path", required: true, schema: field ? fieldSchema(field, components) : { type: "string" } };
   });
   let requestSchema: JsonSchema | undefined;
@@ -79,6 +98,7 @@ function describeOperation(
         name,
         in: "query",
         required: false,
+        ...(field && OPAQUE.has(field.jsonName) ? { description: OPAQUE.get(field.jsonName) } : {}),
         schema: field ? fieldSchema(field, components) : {},
       });
     }
@@ -91,7 +111,8 @@ function describeOperation(
         description:
           "Chosen by the client, one per order it means to place (a UUID, say), and sent again unchanged " +
           "when it retries: a repeated key answers the order it first created. The IETF draft's form is " +
-          'a Structured Field String ("…"); a bare key is accepted too. Missing or malformed: 400.',
+          'a Structured Field String ("…"); a bare key is accepted too. Missing or malformed, or already ' +
+          "used for a different request: 400.",
         schema: fieldSchema(keyField, components),
       });
     }
@@ -113,8 +134,9 @@ function describeOperation(
   // A deprecated route says so in every answer, errors included.
   const headers = route.deprecated ? { headers: deprecatedHeaders(route.deprecated, deprecations) } : {};
   const errors = Object.fromEntries(
-    Object.entries(ERROR_STATUSES)
-      .filter(([code]) => route.auth !== "public" || (code !== "401" && code !== "403"))
+    Object.entries({ ...ERROR_STATUSES, ...route.statuses })
+      .filter(([code]) => answers(route, code))
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([code, description]) => [
         code,
         {
@@ -150,6 +172,14 @@ function describeOperation(
     },
   };
 }
+
+/** Parameters whose values only the server issues: any other value is refused, whatever its shape. */
+const OPAQUE: ReadonlyMap<string, string> = new Map([
+  [
+    "pageToken",
+    "The nextPageToken of the previous page, unchanged (empty or absent: the first page); any other value: 400",
+  ],
+]);
 
 /** The Deprecation, Sunset and Link headers of a deprecated route's answers, with their configured values. */
 function deprecatedHeaders(deprecation: Deprecation, deprecations: DeprecationsConfig): Record<string, unknown> {
@@ -257,8 +287,11 @@ function scalarSchema(scalar: ScalarType): JsonSchema {
     case ScalarType.FIXED64:
     case ScalarType.SFIXED64:
       return { type: "string", pattern: "^-?[0-9]+$", description: "a 64-bit integer, as a string" };
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32:
+      return { type: "integer", minimum: 0, maximum: 2 ** 32 - 1 };
     default:
-      return { type: "integer" };
+      return { type: "integer", format: "int32", minimum: -(2 ** 31), maximum: 2 ** 31 - 1 };
   }
 }
 

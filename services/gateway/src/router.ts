@@ -1,8 +1,9 @@
 // Turns the routing map into fastify routes. Every route passes the same edge functions, in this order:
 // authenticate (who is calling), authorize (may they call this route), rate-limit (per caller), then the
 // route itself: a declared gRPC call translated both ways, or the route's own handler. A deprecated route's
-// answers, whatever they are, carry its deprecation headers on the way out.
-import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+// answers, whatever they are, carry its deprecation headers on the way out. A path of the map called with a
+// method it does not serve answers 405 with `Allow`, not 404: the path exists, the method is the mistake.
+import { type JsonObject, type JsonValue, type Message, ScalarType } from "@bufbuild/protobuf";
 import type { CallOptions } from "@connectrpc/connect";
 import { REQUEST_ID_HEADER, rateLimitedRequests } from "@ftgo/platform";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -10,7 +11,7 @@ import { authorize, requireOwnOrder } from "./auth.js";
 import { sendCached } from "./cache.js";
 import type { GatewayDeps, RouteContext } from "./context.js";
 import { announceDeprecations, type Deprecation } from "./deprecation.js";
-import { invalidArgument } from "./errors.js";
+import { GatewayError, invalidArgument } from "./errors.js";
 import { readIdempotencyKey } from "./idempotency-key.js";
 import { rateLimited, rateLimitHeaders, rateLimitKey } from "./rate-limit.js";
 import type { GrpcRoute, Route } from "./routes.js";
@@ -19,9 +20,11 @@ import { toRequest, toRest } from "./translate.js";
 
 export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps: GatewayDeps): void {
   const deprecated = new Map<string, Deprecation>();
+  const served = new Map<string, string[]>();
   for (const route of routes) {
     const url = route.path.replace(/\{(\w+)\}/g, ":$1");
     if (route.deprecated) deprecated.set(url, route.deprecated);
+    served.set(url, [...(served.get(url) ?? []), route.method]);
     const serve = async (request: FastifyRequest, reply: FastifyReply) => {
       const caller = await deps.authenticator.authenticate(request.headers.authorization);
       request.caller = caller;
@@ -35,7 +38,9 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
         reply,
         callOptions: { headers: { [REQUEST_ID_HEADER]: request.id } },
       };
-      return route.kind === "grpc" ? callGrpcRoute(route, ctx) : route.handler(ctx);
+      if (route.kind === "grpc") return callGrpcRoute(route, ctx);
+      refuseQuery(request);
+      return route.handler(ctx);
     };
     app.route({
       method: route.method,
@@ -45,7 +50,40 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
         request.span ? request.span.run(() => serve(request, reply)) : serve(request, reply),
     });
   }
+  for (const [url, methods] of served) refuseOtherMethods(app, url, methods);
   announceDeprecations(app, deprecated, deps.config.deprecations);
+}
+
+/** Every method fastify knows but the path's own answers 405, naming the ones it serves (HEAD wherever GET). */
+function refuseOtherMethods(app: FastifyInstance, url: string, methods: readonly string[]): void {
+  const allowed = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort();
+  const others = app.supportedMethods.filter((method) => !allowed.includes(method));
+  const refusal = () =>
+    new GatewayError(
+      405,
+      "METHOD_NOT_ALLOWED",
+      `${url.replace(/:(\w+)/g, "{$1}")} answers ${allowed.join(", ")} only`,
+      {
+        allow: allowed.join(", "),
+      },
+    );
+  app.route({
+    method: others,
+    url,
+    // Before the body is read: a body the route would refuse does not hide that the method is wrong.
+    onRequest: async () => {
+      throw refusal();
+    },
+    handler: async () => {
+      throw refusal();
+    },
+  });
+}
+
+/** A route with a handler of its own takes no query parameters: one it would ignore is refused, as the rest are. */
+function refuseQuery(request: FastifyRequest): void {
+  const [name] = Object.keys(request.query as Record<string, unknown>);
+  if (name !== undefined) throw invalidArgument(`unknown query parameter ${name}: this route takes none`);
 }
 
 function limitRate(deps: GatewayDeps, caller: Caller, request: FastifyRequest, reply: FastifyReply): void {
@@ -112,6 +150,7 @@ function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext
   if (unknownParam) throw invalidArgument(`unknown query parameter ${unknownParam}`);
   const repeated = Object.entries(query).find(([, value]) => typeof value !== "string");
   if (repeated) throw invalidArgument(`query parameter ${repeated[0]} must be given once`);
+  refuseNonIntegers(route, query as Record<string, string>);
   const callerId = mapping.caller && caller.role === "consumer" ? { [mapping.caller]: caller.subject } : {};
   const key = mapping.idempotencyKey ? { [mapping.idempotencyKey]: idempotencyKeyOf(route, request) } : {};
   return {
@@ -122,6 +161,32 @@ function requestJson(route: GrpcRoute, { caller, params, request }: RouteContext
     ...key,
   } as JsonObject;
 }
+
+/**
+ * An integer parameter is written as one (`-?[0-9]+`), as the document's `type: integer` says: the protobuf
+ * JSON reader would also take "1e3", "0x10" or " 1", which no client should come to rely on.
+ */
+function refuseNonIntegers(route: GrpcRoute, query: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(query)) {
+    const field = route.rpc.input.fields.find((f) => f.jsonName === name);
+    if (field?.fieldKind === "scalar" && INTEGERS.has(field.scalar) && !/^-?[0-9]+$/.test(value)) {
+      throw invalidArgument(`query parameter ${name} must be an integer, written in decimal digits`);
+    }
+  }
+}
+
+const INTEGERS: ReadonlySet<ScalarType> = new Set([
+  ScalarType.INT32,
+  ScalarType.SINT32,
+  ScalarType.SFIXED32,
+  ScalarType.UINT32,
+  ScalarType.FIXED32,
+  ScalarType.INT64,
+  ScalarType.SINT64,
+  ScalarType.SFIXED64,
+  ScalarType.UINT64,
+  ScalarType.FIXED64,
+]);
 
 function idempotencyKeyOf(route: GrpcRoute, request: FastifyRequest): string {
   const field = route.rpc.input.fields.find((f) => f.jsonName === route.request.idempotencyKey);

@@ -2,10 +2,13 @@
 // becomes behind the gateway: one gRPC method with a declared request mapping (the router derives the
 // handler), or a handler of its own for what is more than one call (composition, a stream, the gateway's
 // own endpoints). The OpenAPI document is derived from the same rows, so the two cannot drift.
-import type { DescMethod, JsonObject } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonObject } from "@bufbuild/protobuf";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
+import { GetOrderRequestSchema, OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import {
+  GetOrderRequestSchema as GetOrderRequestSchemaV2,
+  OrderService as OrderServiceV2,
+} from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { ASYNCAPI_ROUTE } from "./asyncapi.js";
 import { type Access, publishKeys, signIn } from "./auth.js";
 import type { Backends } from "./clients.js";
@@ -15,7 +18,7 @@ import type { RouteContext } from "./context.js";
 import type { Deprecation } from "./deprecation.js";
 import { healthz, listServices, readyz } from "./health.js";
 import { ORDERS_V1, ORDERS_V2, type OrderApi } from "./order-api.js";
-import { orderEventsOf } from "./sse.js";
+import { orderEventsOf, orderEventsSchema } from "./sse.js";
 import { getMobileOrder, orderDetailsOf } from "./views.js";
 
 /** A JSON Schema fragment, as OpenAPI 3.1 embeds it. */
@@ -32,6 +35,8 @@ interface RouteBase {
   readonly deprecated?: Deprecation;
   /** Only with the development sign-in on (DEV_SIGN_IN=1); otherwise neither served (404) nor documented. */
   readonly devOnly?: true;
+  /** Statuses this route answers beyond every route's (openapi.ts), and why: `{ 409: "not APPROVED" }`. */
+  readonly statuses?: Readonly<Record<number, string>>;
 }
 
 /** How a REST request becomes the gRPC request message (its protobuf JSON form). */
@@ -76,6 +81,8 @@ export interface HandlerRoute extends RouteBase {
   readonly kind: "handler";
   readonly calls: readonly string[];
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
+  /** The request message whose fields of the same names the path parameters become, with their limits. */
+  readonly params?: DescMessage;
   readonly requestSchema?: JsonSchema;
   readonly responseSchema: JsonSchema;
   readonly contentType?: string;
@@ -97,6 +104,9 @@ const orderSummarySchema = ({ stateSchema }: OrderApi): JsonSchema => ({
   required: ["orderId", "state"],
   properties: { orderId: { type: "string" }, state: { $ref: `#/components/schemas/${stateSchema.typeName}` } },
 });
+/** Why a cancel is refused when the order is the caller's: Order's FAILED_PRECONDITION, as 409. */
+const NOT_APPROVED =
+  "The order is not APPROVED (still pending, rejected, or already cancelled): only an approved order can be cancelled";
 /** The v1 orders API is retired on the schedule ORDERS_V1_* configure, in favour of v2. */
 const V1_DEPRECATED: Deprecation = { successor: ORDERS_V2.path, schedule: "ordersV1" };
 
@@ -112,9 +122,15 @@ export const ROUTES: readonly Route[] = [
     calls: [],
     handler: signIn,
     requestSchema: {
-      type: "object",
-      additionalProperties: false,
-      properties: { consumerId: { type: "string", examples: ["c-1001"] }, role: { const: "admin" } },
+      oneOf: [
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["consumerId"],
+          properties: { consumerId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", examples: ["c-1001"] } },
+        },
+        { type: "object", additionalProperties: false, required: ["role"], properties: { role: { const: "admin" } } },
+      ],
     },
     responseSchema: { type: "object", required: ["accessToken"], properties: { accessToken: { type: "string" } } },
   },
@@ -186,6 +202,7 @@ export const ROUTES: readonly Route[] = [
     auth: "consumer",
     calls: ORDER_DETAILS_CALLS,
     handler: orderDetailsOf(ORDERS_V1),
+    params: GetOrderRequestSchema,
     responseSchema: { $ref: "#/components/schemas/OrderDetails" },
     deprecated: V1_DEPRECATED,
   },
@@ -201,6 +218,7 @@ export const ROUTES: readonly Route[] = [
     request: { path: ["orderId"] },
     ownOrder: ORDERS_V1,
     status: 202,
+    statuses: { 409: NOT_APPROVED },
     present: orderSummary,
     responseSchema: orderSummarySchema(ORDERS_V1),
     deprecated: V1_DEPRECATED,
@@ -214,8 +232,9 @@ export const ROUTES: readonly Route[] = [
     auth: "consumer",
     calls: ["OrderService.GetOrder", "OrderService.WatchOrder"],
     handler: orderEventsOf(ORDERS_V1),
+    params: GetOrderRequestSchema,
     contentType: "text/event-stream",
-    responseSchema: { type: "string", description: "`event: order` lines whose data is the order as JSON" },
+    responseSchema: orderEventsSchema(ORDERS_V1),
     deprecated: V1_DEPRECATED,
   },
   {
@@ -255,6 +274,7 @@ export const ROUTES: readonly Route[] = [
     auth: "consumer",
     calls: ["ftgo.order.v2.OrderService.GetOrder", ...ORDER_DETAILS_CALLS.slice(1)],
     handler: orderDetailsOf(ORDERS_V2),
+    params: GetOrderRequestSchemaV2,
     responseSchema: { $ref: "#/components/schemas/OrderDetailsV2" },
   },
   {
@@ -269,6 +289,7 @@ export const ROUTES: readonly Route[] = [
     request: { path: ["orderId"] },
     ownOrder: ORDERS_V2,
     status: 202,
+    statuses: { 409: NOT_APPROVED },
     present: orderSummary,
     responseSchema: orderSummarySchema(ORDERS_V2),
   },
@@ -281,8 +302,9 @@ export const ROUTES: readonly Route[] = [
     auth: "consumer",
     calls: ["ftgo.order.v2.OrderService.GetOrder", "ftgo.order.v2.OrderService.WatchOrder"],
     handler: orderEventsOf(ORDERS_V2),
+    params: GetOrderRequestSchemaV2,
     contentType: "text/event-stream",
-    responseSchema: { type: "string", description: "`event: order` lines whose data is the v2 order as JSON" },
+    responseSchema: orderEventsSchema(ORDERS_V2),
   },
   {
     kind: "grpc",
@@ -305,6 +327,7 @@ export const ROUTES: readonly Route[] = [
     auth: "consumer",
     calls: ORDER_DETAILS_CALLS,
     handler: getMobileOrder,
+    params: GetOrderRequestSchema,
     responseSchema: { $ref: "#/components/schemas/MobileOrder" },
   },
   {

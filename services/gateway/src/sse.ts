@@ -8,6 +8,29 @@ import type { RouteContext } from "./context.js";
 import type { OrderApi } from "./order-api.js";
 import { rateLimitKey } from "./rate-limit.js";
 
+/**
+ * What the stream carries, for the OpenAPI document: text, as Server-Sent Events are, and each event's
+ * `data` (JSON) under `x-ftgo-events`, by event name, so that a client knows what it parses.
+ */
+export function orderEventsSchema({ orderSchema }: OrderApi): Readonly<Record<string, unknown>> {
+  return {
+    type: "string",
+    contentMediaType: "text/event-stream",
+    description:
+      "Server-Sent Events (UTF-8): a comment line at once (`: watching the order`), then `event: order` whose " +
+      "`data` is the order as JSON, now and after each change; `event: end` (data `{}`) once it settles, or " +
+      '`event: error` (data `{"message"}`) when the stream is interrupted. The stream then ends.',
+    "x-ftgo-events": {
+      order: { $ref: `#/components/schemas/${orderSchema.typeName}` },
+      end: { type: "object", maxProperties: 0 },
+      error: { type: "object", required: ["message"], properties: { message: { type: "string" } } },
+    },
+    examples: [
+      ': watching the order\n\nevent: order\ndata: {"orderId":"…","state":"APPROVED"}\n\nevent: end\ndata: {}\n\n',
+    ],
+  };
+}
+
 /** GET /api/{version}/orders/{orderId}/events: `event: order` with the order's JSON, at once and on every change. */
 export function orderEventsOf(orders: OrderApi): (ctx: RouteContext) => Promise<unknown> {
   return (ctx) => streamOrderEvents(ctx, orders);
