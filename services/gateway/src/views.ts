@@ -31,8 +31,11 @@ function sendComposed(ctx: RouteContext, orders: OrderApi, view: (details: Order
       requestId: request.id,
       log: deps.log.child({ requestId: request.id, orderId }),
     });
-    // A view with a hole is not worth keeping: the next request may fill it.
-    return { value: details, cacheable: details.unavailable.length === 0 };
+    // A view with a hole is not worth keeping: the next request may fill it. Nor is one whose points are still
+    // PENDING: Loyalty settles a rejected order's points to NONE without publishing anything, so no event would
+    // drop the stale entry (the cache lives off events, cache.ts).
+    const pendingPoints = details.points?.state === "PENDING";
+    return { value: details, cacheable: details.unavailable.length === 0 && !pendingPoints };
   };
   const key = orderKey(orderId, orders.version);
   return sendCached(ctx, key, deps.config.cache.orderTtlMs, PRIVATE, compose, (details) => {
