@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@ftgo/platform/roster";
 import { isTracked, sendSignal } from "./child-processes.js";
 import { progressOf } from "./process-progress.js";
-import { waitUntilReady } from "./readiness.js";
+import { type HealthProbe, waitUntilReady } from "./readiness.js";
 import { builtMain, builtServices } from "./service-build.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
 
@@ -22,7 +22,8 @@ const INHERITED_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const;
 export type ProcessName = ServiceName | "loyalty";
 
 export interface StartServiceOptions {
-  readonly name: ProcessName;
+  /** A gRPC service, or the gateway (HTTP: give it `probe: "tcp"`). */
+  readonly name: ProcessName | "gateway";
   /**
    * The program to run instead of the service's bundle (`node node_modules/.cache/ftgo-services/<name>/main.mjs`):
    * a built Go binary, say (loyalty-process.ts), or `node --import tsx` on its sources (the start-up benchmark's
@@ -39,13 +40,15 @@ export interface StartServiceOptions {
   readonly partitions?: number;
   /** Anything else the service reads, such as REGISTRY_TTL_MS or KITCHEN_BREAKER_FAILURES. */
   readonly env?: Readonly<Record<string, string>>;
+  /** How it shows it is ready: gRPC health (default), or, for the gateway (HTTP), accepting connections. */
+  readonly probe?: HealthProbe;
   /** Abandons the start: the process is killed and startService rejects (a sibling's start failed, say). */
   readonly signal?: AbortSignal;
 }
 
 /** One running service process. */
 export interface ServiceInstance {
-  readonly name: ProcessName;
+  readonly name: ProcessName | "gateway";
   /** "order", or "kitchen#2" for a second instance. */
   readonly label: string;
   readonly port: number;
@@ -75,7 +78,8 @@ export interface ServiceInstance {
 /**
  * Starts one service as `make up` does — `node node_modules/.cache/ftgo-services/<name>/main.mjs`, the bundle
  * built from its sources (service-build.ts; built first if stale) — with PORT, DATA_DIR, NATS_URL,
- * LOG_LEVEL=warn, and resolves once `grpc.health.v1.Health/Check` answers SERVING.
+ * LOG_LEVEL=warn, and resolves once `grpc.health.v1.Health/Check` answers SERVING (or, with `probe: "tcp"`, once
+ * its port accepts connections).
  * It waits as long as the process makes progress (CPU time, output), up to a cap (readiness.ts); it
  * rejects with the process's output at once if the process exits, and kills it if it stalls, reaches the
  * cap or `signal` aborts: a start that fails leaves no process behind.
@@ -134,7 +138,10 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     if (signal?.aborted) abandon(); // while it was being spawned
     try {
       const progress = progressOf(child.pid, () => linesWritten);
-      await Promise.race([waitUntilReady(address, { progress, signal: ready.signal }), exitedEarly]);
+      await Promise.race([
+        waitUntilReady(address, { probe: options.probe, progress, signal: ready.signal }),
+        exitedEarly,
+      ]);
       readyMs = performance.now() - spawnedAt;
     } catch (err) {
       ready.abort();
