@@ -4,10 +4,10 @@
 // the process that started it, and a start that fails kills it before it rethrows.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.js";
 import { startToolProcess } from "./tool-process.js";
 
 /** The agent's ports. `-dev` defaults: http 8500, grpc 8502, serf lan 8301, serf wan 8302, server 8300. */
@@ -141,17 +141,10 @@ export async function startConsulAgent(options: ConsulAgentOptions = {}): Promis
   };
 }
 
-/** Five distinct ports that were free a moment ago (the OS picks them; a race with another process is unlikely). */
+/** Five distinct ports that were free a moment ago, outside the ephemeral range (free-port.ts). */
 async function freePorts(): Promise<ConsulPorts> {
-  const servers = await Promise.all(
-    Array.from({ length: 5 }, async () => {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => server.listen(0, "127.0.0.1", resolve).once("error", reject));
-      return server;
-    }),
+  const [http = 0, grpc = 0, serfLan = 0, serfWan = 0, server = 0] = await Promise.all(
+    Array.from({ length: 5 }, () => freePort()),
   );
-  const picked = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  const [http = 0, grpc = 0, serfLan = 0, serfWan = 0, server = 0] = picked;
   return { http, grpc, serfLan, serfWan, server };
 }

@@ -1,10 +1,10 @@
 // One service of the mesh as `make up` runs it — its own OS process — so that a test can do to it what
 // happens to real ones: SIGKILL it mid-saga, restart it on the same port and database, run two side by side.
-import { createServer } from "node:net";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@ftgo/platform/roster";
 import { isTracked, sendSignal } from "./child-processes.js";
+import { freePort } from "./free-port.js";
 import { progressOf } from "./process-progress.js";
 import { type HealthProbe, waitUntilReady } from "./readiness.js";
 import { builtMain, builtServices } from "./service-build.js";
@@ -206,17 +206,8 @@ export class StartAbandonedError extends Error {
   override readonly name = "StartAbandonedError";
 }
 
-/** A port nothing listens on right now (the kernel's pick), for a service that must keep it across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A port nothing listens on right now, for a service that must keep it across restarts (free-port.ts). */
+export { freePort };
 
 function describeReason(reason: unknown): string {
   return reason instanceof Error ? (reason.message.split("\n")[0] ?? "") : String(reason);
