@@ -24,7 +24,8 @@ import { OrderService as OrderServiceV1 } from "@ftgo/gen/ftgo/order/v1/order_pb
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { callRaw, grpcPath, type RawAnswer, rawClient } from "@ftgo/harness/fuzz-calls.js";
-import { type FuzzKind, fuzzRequest } from "@ftgo/harness/fuzz-messages.js";
+import { fuzzRequest } from "@ftgo/harness/fuzz-messages.js";
+import { createFuzzTally, fuzzSettings } from "@ftgo/harness/fuzz-run.js";
 import { startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import type { ProcessName, ServiceInstance } from "@ftgo/harness/service-instance.js";
@@ -33,9 +34,8 @@ import { status } from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const RUNS = integerFrom("FUZZ_RUNS", 100);
-const SEED = integerFrom("FUZZ_SEED", Math.floor(Math.random() * 0x7fff_ffff));
-const REPLAY = `FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`;
+const settings = fuzzSettings();
+const { runs: RUNS, seed: SEED, replay: REPLAY } = settings;
 /** Long enough for a busy 2-core machine; a server that takes longer on a bad request hangs. */
 const DEADLINE_MS = 10_000;
 /**
@@ -76,8 +76,7 @@ let loyalty: ServiceInstance;
 let orderId: string;
 const clients = new Map<Server, Client>();
 /** Per method: how many runs of each input kind ended with each status. */
-const counts = new Map<string, Map<string, number>>();
-const startedAt = Date.now();
+const tallies = createFuzzTally(settings);
 
 beforeAll(async () => {
   const { mesh } = fixture;
@@ -97,7 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of clients.values()) client.close();
   await loyalty?.stop();
-  report();
+  console.log(tallies.report("gRPC fuzz", { targets: "methods", units: "calls" }));
 });
 
 describe("every gRPC method, fuzzed from its descriptors", () => {
@@ -106,12 +105,12 @@ describe("every gRPC method, fuzzed from its descriptors", () => {
     async (server, path, method, index) => {
       const client = clientOf(server);
       const allowed = [status.OK, ...REFUSALS, ...(CONTRACT_REFUSALS[path] ?? [])];
-      const tally = tallyOf(`${server} ${path}`);
+      const tally = tallies.of(`${server} ${path}`);
       const property = fc.asyncProperty(
         fuzzRequest(method.input, { ids: domainIds(), strings: domainStrings(), fields: DOMAIN_FIELDS }),
         async (request) => {
           const answer = await callRaw(client, method, request.bytes, { deadlineMs: DEADLINE_MS });
-          tally(request.kind, answer);
+          tally(request.kind, status[answer.code] ?? String(answer.code));
           if (method === AdminService.method.setFault) await clearFaults(client);
           expect(allowed, describeAnswer(answer)).toContain(answer.code);
           if (answer.code !== status.OK) expect(answer.details.trim(), describeAnswer(answer)).not.toBe("");
@@ -283,25 +282,6 @@ function domainStrings(): string[] {
   ];
 }
 
-function integerFrom(name: "FUZZ_RUNS" | "FUZZ_SEED", fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || (name === "FUZZ_RUNS" && value < 1)) {
-    throw new Error(`${name}=${JSON.stringify(text)} is not ${name === "FUZZ_RUNS" ? "a positive" : "an"} integer`);
-  }
-  return value;
-}
-
-function tallyOf(name: string) {
-  const tally = new Map<string, number>();
-  counts.set(name, tally);
-  return (kind: FuzzKind, answer: RawAnswer) => {
-    const key = `${kind} → ${status[answer.code]}`;
-    tally.set(key, (tally.get(key) ?? 0) + 1);
-  };
-}
-
 function describeAnswer(answer: RawAnswer): string {
   return `answered ${status[answer.code]}: ${JSON.stringify(answer.details)} (${REPLAY})`;
 }
@@ -314,27 +294,4 @@ function clientOf(server: Server): Client {
   const client = clients.get(server);
   if (!client) throw new Error(`no client of ${server}: beforeAll did not run`);
   return client;
-}
-
-/** The counts and the seed, printed once the file is done: what was sent, and how the servers answered. */
-function report(): void {
-  const lines = [...counts].map(([name, tally]) => {
-    const runs = [...tally.values()].reduce((a, b) => a + b, 0);
-    const byStatus = new Map<string, number>();
-    for (const [key, n] of tally) {
-      const code = key.split(" → ")[1] as string;
-      byStatus.set(code, (byStatus.get(code) ?? 0) + n);
-    }
-    return `  ${name}: ${runs} calls (${[...byStatus].map(([code, n]) => `${code} ${n}`).join(", ")})`;
-  });
-  const byKind = new Map<string, number>();
-  for (const [key, n] of [...counts.values()].flatMap((tally) => [...tally])) {
-    const kind = key.split(" → ")[0] as string;
-    byKind.set(kind, (byKind.get(kind) ?? 0) + n);
-  }
-  lines.push(`  inputs: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(", ")}`);
-  const total = [...byKind.values()].reduce((a, b) => a + b, 0);
-  console.log(
-    `gRPC fuzz: ${REPLAY}, ${counts.size} methods, ${total} calls in ${Math.round((Date.now() - startedAt) / 1000)} s\n${lines.join("\n")}`,
-  );
 }

@@ -15,6 +15,7 @@ import {
   type Tokens,
   validRequest,
 } from "@ftgo/harness/fuzz-openapi.js";
+import { createFuzzTally, fuzzSettings } from "@ftgo/harness/fuzz-run.js";
 import {
   type Body,
   call,
@@ -27,9 +28,8 @@ import {
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const RUNS = integerFrom("FUZZ_RUNS", 100);
-const SEED = integerFrom("FUZZ_SEED", Math.floor(Math.random() * 0x7fff_ffff));
-const REPLAY = `FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`;
+const settings = fuzzSettings();
+const { runs: RUNS, seed: SEED, replay: REPLAY } = settings;
 /** Long enough for a busy 2-core machine; a request that takes longer hangs. */
 const DEADLINE_MS = 10_000;
 /** Shrinking a failure makes more requests; it stops after this long and reports the smallest case by then. */
@@ -64,8 +64,7 @@ let tokens: Tokens;
 let hints: Record<string, readonly string[]>;
 let opaque: Record<string, readonly string[]>;
 /** Per operation: how many requests of each kind got each status. */
-const counts = new Map<string, Map<string, number>>();
-const startedAt = Date.now();
+const tallies = createFuzzTally(settings);
 
 beforeAll(async () => {
   mesh = await startGatewayMesh({
@@ -95,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mesh?.stop();
-  report();
+  console.log(tallies.report("HTTP fuzz", { targets: "operations", units: "requests" }));
 });
 
 describe("every operation of /openapi.json, fuzzed from the document", () => {
@@ -107,11 +106,11 @@ describe("every operation of /openapi.json, fuzzed from the document", () => {
     "%s: valid requests get a documented status and no 400, invalid ones a 4xx, errors their shape",
     async (name, index) => {
       const op = operationOf(name);
-      const tally = tallyOf(name);
+      const tally = tallies.of(name);
       const options = { tokens, hints, opaque, fresh: ["Idempotency-Key"] };
       const valid = fc.asyncProperty(validRequest(doc, op, options), async (request) => {
         const answer = await send(request);
-        tally(request, answer.status);
+        tally(request.kind, String(answer.status));
         const said = describe_(request, answer);
         expect(answer.status, said).not.toBe(400);
         expect(documentedStatuses(op), said).toContain(answer.status);
@@ -121,7 +120,7 @@ describe("every operation of /openapi.json, fuzzed from the document", () => {
       });
       const invalid = fc.asyncProperty(invalidRequest(doc, op, options), async (request) => {
         const answer = await send(request);
-        tally(request, answer.status);
+        tally(request.kind, String(answer.status));
         const said = describe_(request, answer);
         expect(answer.status, said).toBeGreaterThanOrEqual(400);
         expect(answer.status, said).toBeLessThan(500);
@@ -326,45 +325,3 @@ function operationOf(name: string): Operation {
 }
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;
-
-function integerFrom(name: "FUZZ_RUNS" | "FUZZ_SEED", fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || (name === "FUZZ_RUNS" && value < 1)) {
-    throw new Error(`${name}=${JSON.stringify(text)} is not ${name === "FUZZ_RUNS" ? "a positive" : "an"} integer`);
-  }
-  return value;
-}
-
-function tallyOf(name: string) {
-  const tally = new Map<string, number>();
-  counts.set(name, tally);
-  return (request: HttpFuzzRequest, status: number) => {
-    const key = `${request.kind} → ${status}`;
-    tally.set(key, (tally.get(key) ?? 0) + 1);
-  };
-}
-
-/** The counts and the seed, printed once the file is done: what was sent, and how the gateway answered. */
-function report(): void {
-  const lines = [...counts].map(([name, tally]) => {
-    const byStatus = new Map<string, number>();
-    for (const [key, n] of tally) {
-      const status = key.split(" → ")[1] as string;
-      byStatus.set(status, (byStatus.get(status) ?? 0) + n);
-    }
-    const runs = [...tally.values()].reduce((a, b) => a + b, 0);
-    return `  ${name}: ${runs} requests (${[...byStatus].map(([status, n]) => `${status} ${n}`).join(", ")})`;
-  });
-  const byKind = new Map<string, number>();
-  for (const [key, n] of [...counts.values()].flatMap((tally) => [...tally])) {
-    const kind = key.split(" → ")[0] as string;
-    byKind.set(kind, (byKind.get(kind) ?? 0) + n);
-  }
-  lines.push(`  inputs: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(", ")}`);
-  const total = [...byKind.values()].reduce((a, b) => a + b, 0);
-  console.log(
-    `HTTP fuzz: ${REPLAY}, ${counts.size} operations, ${total} requests in ${Math.round((Date.now() - startedAt) / 1000)} s\n${lines.join("\n")}`,
-  );
-}
