@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SagaMode } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type GatewayProcess, startGatewayBeside } from "./gateway-process.js";
 import { startLoyaltyBeside } from "./loyalty-process.js";
 import { meshClients } from "./mesh-clients.js";
 import { type ProcessMesh, startProcessMesh } from "./process-mesh.js";
@@ -12,7 +13,6 @@ import { openSagaDatabases, readSagas, type SagaDatabases } from "./saga-audit.j
 import type { ServiceInstance } from "./service-instance.js";
 import { auditSoak, type SoakCheck, waitForSoakToSettle } from "./soak-audit.js";
 import { type ChaosEvent, planChaos, runChaos } from "./soak-chaos.js";
-import { type GatewayProcess, startGatewayProcess } from "./soak-gateway.js";
 import { type LoadStats, measureAcceptRate, signInConsumers, startOrderLoad } from "./soak-load.js";
 
 export interface SoakOptions {
@@ -63,7 +63,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     stops.push(() => loyalty.stop());
     // The seed has three consumers and the load is theirs: the per-caller limit would throttle the soak's own
     // customers. The edge limit (per address) stays at its default: that is what the flood runs into.
-    const gateway: GatewayProcess = await startGatewayProcess(mesh.nats.url, {
+    const gateway: GatewayProcess = await startGatewayBeside(mesh, {
       RATE_LIMIT_RPS: "100000",
       RATE_LIMIT_BURST: "100000",
       JWT_TTL_SECONDS: String(24 * 3600),
@@ -157,7 +157,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       crashes: [
         ...mesh.crashes(),
         ...loyalty.crashes.map((how) => `loyalty: ${how}`),
-        ...gateway.crashes.map((how) => `gateway: ${how}`),
+        ...gateway.instance.crashes.map((how) => `gateway: ${how}`),
       ],
     });
     return {
