@@ -143,7 +143,7 @@ export async function setFault(
     throw new GatewayError(503, "UNAVAILABLE", `no instance of ${request.service} is registered`);
   // AdminService checks the fault itself (a method it lacks, a fault that does nothing): its
   // INVALID_ARGUMENT reaches the page as a 400 with its message.
-  await Promise.all(instances.map((instance) => clients.of(addressOf(instance)).admin.setFault({ fault })));
+  await Promise.all(instances.map((instance) => clients.of(instance).admin.setFault({ fault })));
   return { instances: instances.length };
 }
 
@@ -159,7 +159,7 @@ export async function clearFaults(
   if (method !== undefined && typeof method !== "string") throw invalidArgument("method must be a string");
   const instances = await instancesOf(deps, name);
   const answers = await Promise.all(
-    instances.map((instance) => clients.of(addressOf(instance)).admin.clearFaults({ method: method ?? "" })),
+    instances.map((instance) => clients.of(instance).admin.clearFaults({ method: method ?? "" })),
   );
   return { cleared: answers.reduce((sum, answer) => sum + answer.clearedCount, 0) };
 }
@@ -178,7 +178,7 @@ export async function replayDeadLetter(
   }
   const [instance] = await instancesOf(deps, name);
   if (!instance) throw new GatewayError(503, "UNAVAILABLE", `no instance of ${name} is registered`);
-  const { originalSubject } = await clients.of(addressOf(instance)).admin.replayDeadLetter({ seq: BigInt(seq) });
+  const { originalSubject } = await clients.of(instance).admin.replayDeadLetter({ seq: BigInt(seq) });
   return { originalSubject };
 }
 
@@ -223,8 +223,4 @@ function objectOf(body: unknown): Record<string, unknown> {
     throw invalidArgument("the request body must be a JSON object");
   }
   return body as Record<string, unknown>;
-}
-
-function addressOf(instance: ServiceInstance): string {
-  return `${instance.address}:${instance.port}`;
 }

@@ -3,7 +3,7 @@
 import type { Client } from "@connectrpc/connect";
 import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
-import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "@ftgo/platform";
+import { createGrpcClient, createGrpcTransport, type GrpcTransport, type ServiceInstance } from "@ftgo/platform";
 
 /** What the dashboard calls on one instance. */
 export interface InstanceClients {
@@ -12,10 +12,10 @@ export interface InstanceClients {
 }
 
 export interface AdminClients {
-  /** The clients of the instance at `address` ("host:port"), its channel opened on first use. */
-  of(address: string): InstanceClients;
-  /** Closes the channels of every address not in `live`: instances the registry no longer lists. */
-  keepOnly(live: ReadonlySet<string>): void;
+  /** The clients of `instance`, its channel opened on first use. */
+  of(instance: ServiceInstance): InstanceClients;
+  /** Closes the channels of every instance not in `live`: those the registry no longer lists. */
+  keepOnly(live: readonly ServiceInstance[]): void;
   close(): void;
 }
 
@@ -25,7 +25,8 @@ export const INSTANCE_CALL_TIMEOUT_MS = 1_500;
 export function createAdminClients(): AdminClients {
   const open = new Map<string, { transport: GrpcTransport; clients: InstanceClients }>();
   return {
-    of(address) {
+    of(instance) {
+      const address = addressOf(instance);
       let entry = open.get(address);
       if (!entry) {
         const transport = createGrpcTransport({ address, defaultTimeoutMs: INSTANCE_CALL_TIMEOUT_MS });
@@ -38,8 +39,9 @@ export function createAdminClients(): AdminClients {
       return entry.clients;
     },
     keepOnly(live) {
+      const addresses = new Set(live.map(addressOf));
       for (const [address, entry] of open) {
-        if (live.has(address)) continue;
+        if (addresses.has(address)) continue;
         entry.transport.close();
         open.delete(address);
       }
@@ -49,4 +51,9 @@ export function createAdminClients(): AdminClients {
       open.clear();
     },
   };
+}
+
+/** "host:port", as an instance is dialled. */
+export function addressOf(instance: ServiceInstance): string {
+  return `${instance.address}:${instance.port}`;
 }

@@ -32,6 +32,8 @@ interface Watcher {
 export function createDashboardFeed(sources: FeedSources): DashboardFeed {
   const watchers = new Set<Watcher>();
   let picture: MeshPicture = { services: [], links: [], saga: { mode: "unknown" } };
+  /** Worked out once per tick, for every page: the history is the same for all. */
+  let charts = chartsOf([], Date.now());
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -46,7 +48,7 @@ export function createDashboardFeed(sources: FeedSources): DashboardFeed {
       links: picture.links,
       orders: rows,
       droppedOrderIds: dropped,
-      charts: chartsOf(sources.orders.rows(), Date.now()),
+      charts,
       load: sources.load(),
     };
   };
@@ -64,6 +66,7 @@ export function createDashboardFeed(sources: FeedSources): DashboardFeed {
     else sources.log.warn({ err: mesh.reason }, "dashboard: the mesh could not be read");
     if (orders.status === "rejected")
       sources.log.warn({ err: orders.reason }, "dashboard: the orders could not be read");
+    charts = chartsOf(sources.orders.rows(), Date.now());
   };
   const loop = () => {
     timer = undefined;

@@ -13,8 +13,10 @@ import {
 import { HealthCheckResponse_ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { GO_SERVICES, type MeshClientStats, type ServiceInstance } from "@ftgo/platform";
 import type { GatewayDeps } from "../context.js";
-import type { AdminClients } from "./admin-clients.js";
+import { codeName } from "../errors.js";
+import { type AdminClients, addressOf } from "./admin-clients.js";
 import { methodsOf } from "./methods.js";
+import { isoOf } from "./order-history.js";
 import type {
   BreakerStateName,
   DeadLetterView,
@@ -42,7 +44,7 @@ export async function gatherMesh(
   backends: readonly string[],
 ): Promise<MeshPicture> {
   const listed = await Promise.all(backends.map(async (name) => [name, await deps.registry.lookup(name)] as const));
-  clients.keepOnly(new Set(listed.flatMap(([, instances]) => instances.map(addressOf))));
+  clients.keepOnly(listed.flatMap(([, instances]) => instances));
   const services = await Promise.all(
     listed.map(async ([name, instances]): Promise<ServiceView> => {
       const [views, deadLetters] = await Promise.all([
@@ -63,7 +65,7 @@ export async function gatherMesh(
 }
 
 async function instanceView(clients: AdminClients, instance: ServiceInstance): Promise<InstanceView> {
-  const { admin, health } = clients.of(addressOf(instance));
+  const { admin, health } = clients.of(instance);
   const [serving, stats, faults] = await Promise.allSettled([
     health.check({ service: "" }),
     admin.getServerStats({}),
@@ -89,7 +91,7 @@ async function instanceView(clients: AdminClients, instance: ServiceInstance): P
 async function deadLettersOf(clients: AdminClients, instances: readonly ServiceInstance[]): Promise<DeadLetterView[]> {
   for (const instance of instances) {
     try {
-      const { deadLetters } = await clients.of(addressOf(instance)).admin.listDeadLetters({});
+      const { deadLetters } = await clients.of(instance).admin.listDeadLetters({});
       return deadLetters.map((letter) => deadLetterView(instance.service, letter));
     } catch {
       // the next instance may answer; a service without AdminService has nothing to show
@@ -214,14 +216,13 @@ function deadLetterView(service: string, letter: DeadLetter): DeadLetterView {
     correlationId: letter.correlationId,
     reason: letter.reason,
     deliveries: letter.deliveries,
-    time: letter.time ? new Date(Number(letter.time.seconds) * 1000 + letter.time.nanos / 1e6).toISOString() : "",
+    time: isoOf(letter.time),
   };
 }
 
-/** "UNAVAILABLE" for 14: the name a person knows a gRPC status by. */
-export function statusName(code: number): string {
-  const name = Code[code as Code];
-  return name ? name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase() : String(code);
+/** "UNAVAILABLE" for 14 (errors.ts names them); the number itself for a code gRPC does not define. */
+function statusName(code: number): string {
+  return code in Code ? codeName(code as Code) : String(code);
 }
 
 /**
@@ -267,10 +268,6 @@ function sagaModeOf(services: readonly ServiceView[]): MeshPicture["saga"]["mode
   if (channels.some(({ channel }) => channel.endsWith(".reply"))) return "orchestration";
   if (channels.some(({ channel }) => channel.endsWith(".event"))) return "choreography";
   return "unknown";
-}
-
-function addressOf(instance: ServiceInstance): string {
-  return `${instance.address}:${instance.port}`;
 }
 
 function whyNot(error: unknown): string {

@@ -1,7 +1,7 @@
 // The orders the dashboard lists: the newest ORDER_HISTORY of them, kept up to date by asking Order
 // Service (ListOrders, newest first; GetOrder for an older one whose saga still runs). Each change gets a
 // version, so every page that watches receives only what changed since it last heard.
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Money } from "@ftgo/gen/ftgo/common/v1/money_pb.js";
 import { type Order, OrderState } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import type { Backends } from "../clients.js";
@@ -124,5 +124,10 @@ function formatMoney(money: Money | undefined): string {
 }
 
 export function isoOf(time: Timestamp | undefined): string {
-  return time ? new Date(Number(time.seconds) * 1000 + Math.floor(time.nanos / 1e6)).toISOString() : "";
+  return time ? timestampDate(time).toISOString() : "";
+}
+
+/** Milliseconds since the epoch; NaN for a time not set. */
+export function msOf(time: Timestamp | undefined): number {
+  return time ? timestampMs(time) : Number.NaN;
 }

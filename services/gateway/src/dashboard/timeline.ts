@@ -7,7 +7,7 @@ import type { ServiceInstance } from "@ftgo/platform";
 import type { GatewayDeps } from "../context.js";
 import { notFound } from "../errors.js";
 import type { AdminClients } from "./admin-clients.js";
-import { isoOf, orderRow } from "./order-history.js";
+import { isoOf, msOf, orderRow } from "./order-history.js";
 import type { TimelineStep, TimelineView } from "./view.js";
 
 /**
@@ -45,9 +45,9 @@ export async function timelineOf(
     answer.ok ? answer.response.messages.map((message) => ({ ...message, service: answer.service })) : [],
   );
   const moves = answers.flatMap((answer) => (answer.ok ? answer.response.sagaMoves : []));
-  const millis = (message: Sent) => Date.parse(isoOf(message.createTime));
+  const millis = (message: Sent) => msOf(message.createTime);
   sent.sort((a, b) => millis(a) - millis(b));
-  const created = Date.parse(isoOf(order.createTime));
+  const created = msOf(order.createTime);
   const first = sent[0];
   const start = first ? Math.min(millis(first), created) : created;
   const byId = new Map(sent.map((message) => [message.messageId, message]));
@@ -72,7 +72,7 @@ export async function timelineOf(
     steps,
     moves: moves.sort(byTime).map((move) => ({
       time: isoOf(move.time),
-      offsetMs: Date.parse(isoOf(move.time)) - start,
+      offsetMs: msOf(move.time) - start,
       sagaType: move.sagaType,
       from: move.fromState,
       to: move.toState,
@@ -88,9 +88,7 @@ type Answer =
 
 async function ask(clients: AdminClients, instance: ServiceInstance, orderId: string): Promise<Answer> {
   try {
-    const response = await clients
-      .of(`${instance.address}:${instance.port}`)
-      .admin.listSentMessages({ correlationId: orderId });
+    const response = await clients.of(instance).admin.listSentMessages({ correlationId: orderId });
     return { ok: true, service: instance.service, response };
   } catch (err) {
     return { ok: false, service: instance.service, unimplemented: ConnectError.from(err).code === Code.Unimplemented };
@@ -98,5 +96,5 @@ async function ask(clients: AdminClients, instance: ServiceInstance, orderId: st
 }
 
 function byTime(a: SagaMove, b: SagaMove): number {
-  return Date.parse(isoOf(a.time)) - Date.parse(isoOf(b.time));
+  return msOf(a.time) - msOf(b.time);
 }
