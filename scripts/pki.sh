@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The mesh's own certificate authority, for SECURE=1 (docs/security.md). With the openssl CLI only:
+#
+#   scripts/pki.sh init         the CA and one certificate per mesh identity (idempotent: keeps what exists)
+#   scripts/pki.sh cert NAME    a learner's client certificate, CN=NAME, to call the services with grpcurl
+#
+# Files go to FTGO_PKI_DIR (default .pki at the repository root): ca.crt, ca.key, and <name>.crt/<name>.key
+# for each identity. A certificate's subject is /O=ftgo/OU=<role>/CN=<name>: the role (service, gateway,
+# courier, admin, learner, broker) is what the access table (proto/access.json) grants methods to, the name is
+# who the caller is. Each also carries the e-mail name <name>@ftgo.mesh, by which nats-server maps a client
+# certificate to its NATS user (verify_and_map), and localhost/127.0.0.1, so that any of them can serve.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${FTGO_PKI_DIR:-$root/.pki}"
+days=825
+
+# Every identity of the mesh, as role:name.
+identities=(
+  service:order service:consumer service:kitchen service:accounting service:delivery service:loyalty
+  gateway:gateway
+  courier:courier-1 courier:courier-2 courier:courier-3
+  admin:admin
+  broker:nats
+)
+
+die() { echo "pki: $*" >&2; exit 2; }
+
+ensure_ca() {
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  [[ -s "$dir/ca.crt" && -s "$dir/ca.key" ]] && return
+  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 -days 3650 \
+    -subj "/O=ftgo/OU=ca/CN=ftgo-mesh local CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  chmod 600 "$dir/ca.key"
+  echo "pki: created the mesh CA in $dir"
+}
+
+# issue ROLE NAME: a key and a certificate signed by the CA, for both TLS server and client use.
+issue() {
+  local role="$1" name="$2"
+  [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]] || die "NAME must be 1-64 letters, digits, '-' or '_' (got '$name')"
+  [[ -s "$dir/$name.crt" && -s "$dir/$name.key" ]] && return
+  local ext
+  ext="$(mktemp)"
+  trap 'rm -f "$ext"' RETURN
+  cat >"$ext" <<EOF
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,email:$name@ftgo.mesh
+EOF
+  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 \
+    -subj "/O=ftgo/OU=$role/CN=$name" -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days "$days" -sha256 -extfile "$ext" -out "$dir/$name.crt" 2>/dev/null
+  rm -f "$dir/$name.csr"
+  chmod 600 "$dir/$name.key"
+}
+
+command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
+case "${1:-}" in
+  init)
+    ensure_ca
+    for identity in "${identities[@]}"; do issue "${identity%%:*}" "${identity#*:}"; done
+    ;;
+  cert)
+    [[ -n "${2:-}" ]] || die "usage: scripts/pki.sh cert NAME"
+    for identity in "${identities[@]}"; do
+      [[ "${identity#*:}" == "$2" ]] && die "'$2' is a mesh identity; a learner's certificate needs another name"
+    done
+    ensure_ca
+    issue learner "$2"
+    echo "pki: $dir/$2.crt and $dir/$2.key (CN=$2, OU=learner), signed by $dir/ca.crt"
+    ;;
+  *) die "usage: scripts/pki.sh init | cert NAME" ;;
+esac
