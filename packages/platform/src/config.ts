@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type DiscoveryConfig, loadDiscoveryConfig } from "./discovery/discovery-config.js";
 import { createEnvReader, type Env, type EnvReader } from "./env.js";
 import { type GrpcServerLimits, loadGrpcServerLimits } from "./grpc/server-limits.js";
+import { loadMeshTls, type MeshTls } from "./mesh-tls.js";
 
 /** The settings every ftgo-mesh process has. Services extend it with their own (see loadConfig's `extra`). */
 export interface BaseConfig {
@@ -34,6 +35,11 @@ export interface BaseConfig {
   readonly discovery: DiscoveryConfig;
   /** What one client connection may hold of the gRPC server (GRPC_MAX_CONCURRENT_STREAMS, …; server-limits.ts). */
   readonly grpcServer: GrpcServerLimits;
+  /**
+   * The secure mode's certificates (FTGO_TLS_CA, FTGO_TLS_CERT, FTGO_TLS_KEY; mesh-tls.ts): mTLS on every gRPC
+   * call and TLS to NATS. Undefined in the learner's mode, where every local caller is trusted.
+   */
+  readonly tls: MeshTls | undefined;
 }
 
 /** The two ways to coordinate a saga (see BaseConfig.sagaMode). */
@@ -80,6 +86,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     advertiseHost: read.string("FTGO_ADVERTISE_HOST", ""),
     discovery: loadDiscoveryConfig(read),
     grpcServer: loadGrpcServerLimits(read),
+    tls: loadMeshTls(read),
   };
   // A server bound to every interface is reached through loopback on this machine.
   const advertiseHost = base.advertiseHost || (["0.0.0.0", "::"].includes(base.host) ? "127.0.0.1" : base.host);

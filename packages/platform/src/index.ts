@@ -20,6 +20,7 @@ export {
 } from "./errors.js";
 export * from "./grpc/index.js";
 export { createLogger, type LogConfig, type Logger, REDACTED, silentLogger } from "./log.js";
+export { loadMeshTls, MESH_TLS_VARIABLES, type MeshTls } from "./mesh-tls.js";
 export * from "./messaging/index.js";
 export { DEFAULT_CURRENCY, money } from "./money.js";
 export { type Participant, type ParticipantOptions, startParticipant } from "./participant.js";
