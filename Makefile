@@ -1,6 +1,6 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup consul traefik jaeger up status kill start display trace ftgo test generate lint typecheck bench clean
+.PHONY: help setup consul traefik jaeger up cert status kill start display trace ftgo test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -18,8 +18,11 @@ traefik: ## build Traefik v3.6.12 (MIT), the router of DISCOVERY=server, into .t
 jaeger: ## build Jaeger v1.75.0 (Apache-2.0), the traces back-end of `make up`, into .tools/bin/jaeger (~10 min the first time)
 	@bash scripts/jaeger.sh
 
-up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
+up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (SECURE=1: mTLS and broker permissions; REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
 	npm start
+
+cert: ## a client certificate of the mesh CA for you, to call SECURE=1 services with grpcurl (NAME=c-1001: the consumer you act as)
+	@bash scripts/pki.sh cert $(or $(NAME),$(error name the certificate: make cert NAME=c-1001))
 
 status: ## every process of the running `make up`: pid, state (ready, exited: how), restarts
 	npm run mesh -- status

@@ -61,6 +61,10 @@ EOF
 }
 
 command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
+# One writer at a time: two `make up`s or tests starting together must not each write half of a key pair.
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
+flock 9
 case "${1:-}" in
   init)
     ensure_ca

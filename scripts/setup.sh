@@ -85,6 +85,11 @@ if $with_test_tools && ! docker compose version >/dev/null 2>&1 && ! command -v 
 fi
 
 # Chromium, for the tests and `npm run docs:screenshots` only (headless, driven by playwright-core).
+# openssl: scripts/pki.sh makes the mesh CA and the certificates of the secure mode (SECURE=1) with it.
+if ! command -v openssl >/dev/null; then
+  apt_install openssl "install the openssl command-line tool."
+fi
+
 if $with_test_tools && ! command -v chromium >/dev/null && [[ ! -x ${CHROMIUM_BIN:-} ]]; then
   apt_install chromium "install Chromium and set CHROMIUM_BIN to it."
 fi
@@ -148,3 +153,6 @@ for program in go/cmd/*/; do
     bash scripts/build-go.sh "$program"
   fi
 done
+
+# The secure mode's local CA and one certificate per process of the mesh (scripts/pki.sh; kept when they exist).
+bash scripts/pki.sh init >/dev/null

@@ -15,8 +15,11 @@
 // Metrics: every process serves GET /metrics at its METRICS_PORT (the roster's METRICS_PORTS; <NAME>_METRICS_PORT
 // overrides one), and when Prometheus is installed up starts it at PROMETHEUS_PORT (default 9090), scraping them
 // all. METRICS=off: no metrics port and no Prometheus.
+// SECURE=1: the secure mode (docs/security.md): mTLS on every gRPC call with the access table of proto/access.json,
+// NATS over TLS with a user and subject permissions per process, all from the mesh CA of scripts/pki.sh (made in
+// FTGO_PKI_DIR, default .pki, on first use). Without it, the learner's mode: plaintext, every local caller trusted.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +44,7 @@ import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { createRegistrarHooks, type RegistrarHooks } from "./lib/registrar-hooks.js";
+import { type SecureMode, secureMode, secureModeWanted, TRY_LEARNER } from "./lib/secure-mode.js";
 import {
   type ControlAnswer,
   createSupervisor,
@@ -114,6 +118,8 @@ const jaegerPorts = {
   query: portFromEnv("JAEGER_QUERY_PORT", JAEGER_STANDARD_PORTS.query),
 };
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
+/** SECURE=1: certificates for every process, and the broker's users (lib/secure-mode.ts). */
+const secure: SecureMode | undefined = secureModeWanted(env.SECURE) ? secureMode(root, env) : undefined;
 /** METRICS=off: no process serves /metrics, and no Prometheus. */
 const metricsWanted = onOff("METRICS", env.METRICS);
 /** Whether up starts Prometheus: metrics on, and Prometheus installed. */
@@ -160,6 +166,7 @@ const supervisor = createSupervisor(
             probe: entry.kind === "gateway" ? "tcp" : "grpc",
             timeoutMs: READY_CAP_MS,
             signal,
+            tls: probeTls(),
           }),
       }),
     ),
@@ -174,7 +181,12 @@ const supervisor = createSupervisor(
             COURIER_MINUTES: String(courier.minutes),
             COURIER_PRICE: String(courier.price),
           }),
-        ready: (signal) => waitUntilCouriersAnswer(natsUrl, [courier.id], { timeoutMs: READY_CAP_MS, signal }),
+        ready: (signal) =>
+          waitUntilCouriersAnswer(natsUrl, [courier.id], {
+            timeoutMs: READY_CAP_MS,
+            signal,
+            tls: secure?.files("admin"),
+          }),
       }),
     ),
   ],
@@ -209,6 +221,16 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 try {
+  if (secure) {
+    if (needsConsul) {
+      throw new Error(
+        "SECURE=1 runs on the NATS KV registry, with every process calling the others directly: REGISTRY=consul " +
+          "and DISCOVERY=server are the learner's mode only (docs/security.md)",
+      );
+    }
+    secure.ensureCertificates();
+    say(`secure mode: the mesh CA and every process's certificate in ${secure.pkiDir} (scripts/pki.sh)`);
+  }
   await ensurePortsFree();
   natsStarting = ensureNats();
   nats = await natsStarting;
@@ -588,6 +610,8 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       ...(discovery === "server" && kind !== "courier" ? { DISCOVERY: "server", DISCOVERY_ROUTER: routerAddr } : {}),
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
+      // SECURE=1: the process's own certificate (a service's, the gateway's, a courier's), named as it is.
+      ...(secure ? secure.tlsEnv(name) : {}),
       // Every process sends its spans to Jaeger (or to the reader's own endpoint), as itself: a courier as the
       // courier it is. TRACING=off: nowhere, whatever the environment says.
       ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl } : {}),
@@ -668,6 +692,7 @@ function printSummary(): void {
             : "off (METRICS=off)",
       ),
       row("dashboard", dashboardLines().join(`\n${" ".repeat(width + 2)}`)),
+      row("security", securityLine()),
       row("data dir", dataDir),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
@@ -680,6 +705,20 @@ function printSummary(): void {
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/** What the mode trusts, said plainly (docs/security.md). */
+function securityLine(): string {
+  return secure
+    ? `secure (SECURE=1): mTLS on every gRPC call, checked against proto/access.json; NATS over TLS, a user per process; certificates in ${secure.pkiDir}; make cert NAME=<consumerId> for your own`
+    : "learner's mode: plaintext, and every local caller is trusted, AdminService and fault injection included (as Consul's dev agent trusts every local caller); SECURE=1 make up for mTLS";
+}
+
+/** SECURE=1: the readiness probes' credentials, the admin's (any certificate of the CA may ask Health). */
+function probeTls(): { ca: Buffer; cert: Buffer; key: Buffer } | undefined {
+  if (!secure) return undefined;
+  const files = secure.files("admin");
+  return { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
 }
 
 /** The dashboard's URL, and how to sign in: on the page itself, or with an admin token from the development sign-in. */
@@ -705,12 +744,14 @@ function startCost(name: string): string {
 /** grpcurl at each service's own address, with the schema from its server reflection. */
 function tryEachService(grpcurl: string): string[] {
   const addressOf = (name: string) => listeners.find((entry) => entry.name === name)?.address ?? `${dialHost}:?`;
+  // SECURE=1: as the learner c-1001, whose certificate up made; -plaintext would be refused.
+  const flags = secure ? secure.grpcurlFlags(TRY_LEARNER) : "-plaintext";
   return [
-    `  ${grpcurl} -plaintext -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
-    `  ${grpcurl} -plaintext -d '${ORDER_JSON}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
+    `  ${grpcurl} ${flags} -d '{"restaurantId":"r-1"}' ${addressOf("kitchen")} ftgo.kitchen.v1.KitchenService/GetMenu`,
+    `  ${grpcurl} ${flags} -d '${ORDER_JSON}' ${addressOf("order")} ftgo.order.v1.OrderService/CreateOrder`,
     ...GO_SERVICES.map(
       (service) =>
-        `  ${grpcurl} -plaintext ${addressOf(service.name)} describe ftgo.${service.name}.v1.${capitalized(service.name)}Service`,
+        `  ${grpcurl} ${flags} ${addressOf(service.name)} describe ftgo.${service.name}.v1.${capitalized(service.name)}Service`,
     ),
   ];
 }

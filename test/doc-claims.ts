@@ -57,6 +57,13 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/observability.md", marker: "9551/metrics | grep", runners: ["test/make-up-metrics.test.ts"] },
   { page: "docs/observability.md", marker: "npm run screenshots", runners: ["test/screenshots.test.ts"] },
   { page: "docs/dashboard.md", marker: "/api/v1/auth/token", runners: ["test/dashboard.test.ts"] },
+  { page: "docs/security.md", marker: "SECURE=1 make up", runners: ["test/make-up-secure.test.ts"] },
+  {
+    page: "docs/security.md",
+    marker: `c-1001.key -d '{"restaurantId": "r-1"}'`,
+    runners: ["test/make-up-secure.test.ts"],
+  },
+  { page: "docs/security.md", marker: "grpcurl -plaintext", runners: ["test/make-up-secure.test.ts"] },
   { page: "docs/benchmarks.md", marker: "make bench", runners: ["test/docs-benchmarks.test.ts"] },
   { page: "docs/evolving-order.md", marker: "*", runners: ["test/evolving-order.test.ts"] },
   { page: "docs/go-client.md", marker: "*", runners: ["test/ftgo-cli.test.ts"] },

@@ -18,6 +18,8 @@ export interface CourierProbeOptions {
   /** Default 30 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** The secure mode: the probe's certificate files (it asks as the admin identity, which may ask anything). */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
 /**
@@ -28,9 +30,13 @@ export interface CourierProbeOptions {
 export async function waitUntilCouriersAnswer(
   natsUrl: string,
   courierIds: readonly string[],
-  { timeoutMs = 30_000, signal }: CourierProbeOptions = {},
+  { timeoutMs = 30_000, signal, tls }: CourierProbeOptions = {},
 ): Promise<void> {
-  const nc = await connect({ servers: natsUrl, name: "up-courier-probe" });
+  const nc = await connect({
+    servers: natsUrl,
+    name: "up-courier-probe",
+    ...(tls ? { tls: { caFile: tls.ca, certFile: tls.cert, keyFile: tls.key } } : {}),
+  });
   const replySubject = createInbox();
   const answered = new Set<string>();
   const silent = () => courierIds.filter((id) => !answered.has(id));

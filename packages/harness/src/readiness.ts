@@ -29,6 +29,11 @@ export interface WaitUntilReadyOptions {
   /** With `progress`: how long it may stand still. Default 30 s. */
   readonly stallMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * The secure mode (SECURE=1): the probe's certificate, its key and the mesh CA (PEM), for a server that asks
+   * its callers for a certificate. Without them the probe speaks plaintext.
+   */
+  readonly tls?: { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
 }
 
 /**
@@ -56,7 +61,9 @@ export async function waitUntilReady(address: string, options: WaitUntilReadyOpt
   }
   // Reconnect quickly: grpc-js backs off up to minutes by default, far longer than a service takes to start,
   // and the time to SERVING that `make up` reports is only as fine as these retries.
-  const client = new Client(address, credentials.createInsecure(), {
+  const { tls } = options;
+  const channelCredentials = tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure();
+  const client = new Client(address, channelCredentials, {
     "grpc.initial_reconnect_backoff_ms": FIRST_POLL_MS,
     "grpc.max_reconnect_backoff_ms": POLL_MS,
   });
