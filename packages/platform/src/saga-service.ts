@@ -75,6 +75,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     services: options.services({ ...participant, registry }),
     limits: config.grpcServer,
     servingOnStart: false, // SERVING once registered: a caller that waits for health can also discover it
+    tls: config.tls, // the secure mode: mTLS and the access table; undefined in the learner's mode
     admin: createAdminSources({
       service: config.service,
       instanceId: () => instanceId,

@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { EndUser } from "./end-user.js";
+import type { MeshPeer } from "./peer.js";
 
 /** The metadata key that carries one request's id through every service it touches. */
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -11,6 +13,10 @@ export interface CallContext {
   readonly deadline: number | undefined;
   /** Aborts at the deadline, when the caller cancels, and when the call is over. */
   readonly signal: AbortSignal;
+  /** Secure mode: the caller, from its verified client certificate. Undefined in the learner's mode. */
+  readonly peer?: MeshPeer;
+  /** Secure mode: the end user the gateway signed a claim for, when it forwarded one (see actingFor). */
+  readonly endUser?: EndUser;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

@@ -8,6 +8,7 @@ import {
 } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
 import {
+  type ChannelCredentials,
   type ClientReadableStream,
   type ClientUnaryCall,
   credentials,
@@ -16,6 +17,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { context as traceContext } from "@opentelemetry/api";
+import type { MeshTls } from "../mesh-tls.js";
 import { OK, startClientSpan } from "../telemetry/rpc-spans.js";
 import { type CallContext, currentCall, REQUEST_ID_HEADER } from "./call-context.js";
 import { createMethodDefinition } from "./definition.js";
@@ -32,6 +34,12 @@ export interface GrpcTransportOptions {
   maxReceiveMessageBytes?: number;
   /** Largest request sent. Default 4 MiB (grpc-js alone would send any size). */
   maxSendMessageBytes?: number;
+  /**
+   * The secure mode (`config.tls`): mTLS, presenting this process's certificate and accepting only a server
+   * certificate of the mesh CA that names the address dialled (every mesh certificate names localhost,
+   * 127.0.0.1 and ::1). Without it, plaintext.
+   */
+  tls?: MeshTls;
 }
 
 export interface GrpcTransport {
@@ -51,7 +59,7 @@ const MiB = 1024 * 1024;
  * message sizes in both directions; and keepalive pings that notice a dead server within 80 s.
  */
 export function createGrpcTransport(options: GrpcTransportOptions): GrpcTransport {
-  const channel = new GrpcChannel(options.address, credentials.createInsecure(), {
+  const channel = new GrpcChannel(options.address, channelCredentials(options.tls), {
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * MiB,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? 4 * MiB,
     "grpc.keepalive_time_ms": 60_000,
@@ -64,6 +72,11 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
     defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
     close: () => channel.close(),
   };
+}
+
+/** mTLS with this process's certificate, verifying the server's against the mesh CA; or plaintext. */
+function channelCredentials(tls: MeshTls | undefined): ChannelCredentials {
+  return tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure();
 }
 
 /**

@@ -27,6 +27,7 @@ import { OK, startServerSpan } from "../telemetry/rpc-spans.js";
 import { assertWithinLimits } from "../validation.js";
 import { type CallContext, REQUEST_ID_HEADER, runInCall } from "./call-context.js";
 import type { FaultInjector } from "./faults.js";
+import { callerOf } from "./guard.js";
 import { headersToMetadata, metadataToHeaders } from "./metadata.js";
 import { severityOf, toConnectError, toGrpcStatus } from "./status.js";
 
@@ -211,8 +212,12 @@ function openCall(
       return values;
     },
   };
-  const context: CallContext = { requestId, deadline, signal: controller.signal };
-  const fields = () => ({ method: path, requestId, durationMs: Date.now() - startedAt });
+  // Secure mode: who called, as the access guard (guard.ts) admitted them; nothing in the learner's mode.
+  const caller = callerOf(call.metadata);
+  const context: CallContext = { requestId, deadline, signal: controller.signal, ...caller };
+  const fields = caller
+    ? () => ({ method: path, requestId, peer: caller.peer.name, durationMs: Date.now() - startedAt })
+    : () => ({ method: path, requestId, durationMs: Date.now() - startedAt });
   let headersSent = false;
 
   return {

@@ -10,9 +10,11 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
+import type { MeshTls } from "../mesh-tls.js";
 import { type AdminSources, createAdminService } from "./admin-service.js";
 import { createServiceDefinition } from "./definition.js";
 import { createFaultInjector, type FaultInjector } from "./faults.js";
+import { createAccessGuard } from "./guard.js";
 import { createMethodHandler } from "./handler.js";
 import { addHealth } from "./health.js";
 import { addReflection } from "./reflection.js";
@@ -57,6 +59,12 @@ export interface GrpcServerOptions {
    * letters (admin-sources.ts builds them from a service's live objects). Without them it tells little.
    */
   admin?: AdminSources;
+  /**
+   * The secure mode (`config.tls`): mTLS with a client certificate of the mesh CA required on every connection,
+   * and every call, health and reflection included, checked against proto/access.json (guard.ts). Without it
+   * (the learner's mode) the server is plaintext and every caller is trusted.
+   */
+  tls?: MeshTls;
 }
 
 export interface GrpcServer {
@@ -89,7 +97,10 @@ const MiB = 1024 * 1024;
 export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, log, services } = options;
   const descriptors = services.map(({ service }) => service);
-  const server = new Server(serverChannelOptions(options));
+  const server = new Server({
+    ...serverChannelOptions(options),
+    interceptors: options.tls ? [createAccessGuard(log)] : [],
+  });
   const faults = createFaultInjector();
   // Aborted by close(): ends open server streams (see createMethodHandler), which would hold shutdown up.
   const shutdown = new AbortController();
@@ -110,10 +121,11 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   );
   addReflection(server, [...descriptors, AdminService]);
 
-  const port = await bind(server, `${host}:${options.port}`);
+  const port = await bind(server, `${host}:${options.port}`, serverCredentials(options.tls));
   const address = `${host}:${port}`;
   health.setServing(options.servingOnStart ?? true);
-  log.info({ address, services: descriptors.map((service) => service.typeName) }, "grpc server listening");
+  const names = descriptors.map((service) => service.typeName);
+  log.info({ address, services: names, mtls: options.tls !== undefined }, "grpc server listening");
 
   let closing: Promise<void> | undefined;
   return {
@@ -165,10 +177,16 @@ function handlersOf(
   );
 }
 
+/** mTLS that requires and verifies a client certificate of the mesh CA, or plaintext in the learner's mode. */
+function serverCredentials(tls: MeshTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], true);
+}
+
 /** Resolves with the bound port; a server that cannot bind (port taken) is shut down, not leaked. */
-function bind(server: Server, address: string): Promise<number> {
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(address, credentials, (error, port) => {
       if (!error) return resolve(port);
       server.forceShutdown();
       reject(error);

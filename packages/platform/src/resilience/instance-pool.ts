@@ -7,6 +7,7 @@ import type { Registry, ServiceInstance } from "../discovery/index.js";
 import { ROUTER_TAG, ROUTER_TARGET_HEADER } from "../discovery/router.js";
 import { createGrpcClient, createGrpcTransport, type GrpcTransport } from "../grpc/client.js";
 import type { Logger } from "../log.js";
+import type { MeshTls } from "../mesh-tls.js";
 import { breakerState } from "../telemetry/metrics.js";
 import { type BreakerState, createInstanceBreaker, type InstanceBreaker } from "./breaker.js";
 import type { CallPolicy } from "./policy.js";
@@ -60,6 +61,8 @@ export interface InstancePoolOptions {
   readonly registry: Registry;
   readonly policy: CallPolicy;
   readonly log: Logger;
+  /** The secure mode (`config.tls`): every connection to an instance is mTLS with this identity. */
+  readonly tls?: MeshTls;
 }
 
 /**
@@ -73,7 +76,7 @@ export interface InstancePoolOptions {
  * load every count is 0 and it keeps choosing the first.
  */
 export function createInstancePool(service: DescService, options: InstancePoolOptions): InstancePool {
-  const { target, registry, policy, log } = options;
+  const { target, registry, policy, log, tls } = options;
   const entries = new Map<string, Entry>();
   let next = 0;
   let onListed = () => {};
@@ -83,7 +86,7 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
 
   const open = (instance: ServiceInstance): Entry => {
     const address = `${instance.address}:${instance.port}`;
-    const transport = createGrpcTransport({ address, defaultTimeoutMs: policy.timeoutMs });
+    const transport = createGrpcTransport({ address, defaultTimeoutMs: policy.timeoutMs, tls });
     const client = createGrpcClient(service, transport) as unknown as UntypedClient;
     const options = instance.tags.includes(ROUTER_TAG)
       ? namingTarget(target)

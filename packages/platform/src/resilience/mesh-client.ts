@@ -12,6 +12,7 @@ import {
 import type { Registry } from "../discovery/index.js";
 import { currentCall, runInCall } from "../grpc/call-context.js";
 import type { Logger } from "../log.js";
+import type { MeshTls } from "../mesh-tls.js";
 import { bulkheadInFlight, bulkheadQueued, clientRetries } from "../telemetry/metrics.js";
 import { deadlineOf, timeoutOfAttempt, withDeadline } from "./deadline.js";
 import { createInstancePool, type Endpoint, type InstancePool, type InstanceState } from "./instance-pool.js";
@@ -40,6 +41,11 @@ export interface MeshClientOptions {
    * that the stats can tell an operator; the fallback itself stays with the caller, who alone knows one.
    */
   readonly fallbacks?: Readonly<Record<string, string>>;
+  /**
+   * The secure mode (`config.tls`): calls go over mTLS, presenting this identity; the target's access table
+   * decides what it may call. Undefined in the learner's mode: plaintext.
+   */
+  readonly tls?: MeshTls;
 }
 
 /** One mesh client's view of its target, read live: the same numbers as its metrics, in one piece. */
