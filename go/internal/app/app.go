@@ -29,6 +29,7 @@ import (
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/loyalty"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/metrics"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/registry"
@@ -55,7 +56,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 			log.Error("closing the store", "err", err)
 		}
 	})
-	nc, err := nats.Connect(cfg.NatsURL, nats.Name(cfg.Service), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	// In the secure mode the connection is TLS with the service's own certificate (cfg.TLS.NatsOptions), by
+	// which the broker maps it to its NATS user and that user's subject permissions.
+	nc, err := nats.Connect(cfg.NatsURL, append([]nats.Option{nats.Name(cfg.Service), nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond)}, cfg.TLS.NatsOptions()...)...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS at %s: %w", cfg.NatsURL, err)
 	}
@@ -75,9 +79,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	// malformed: a request that does not decode is InvalidArgument, not grpc-go's Internal (malformed.go).
 	var malformed malformedRequests
 	server := grpc.NewServer(append(
-		malformed.serverOptions(metrics.UnaryServerInterceptor),
-		grpc.MaxRecvMsgSize(4<<20),
-		grpc.StatsHandler(otelgrpc.NewServerHandler()),
+		malformed.serverOptions(unaryInterceptors(cfg)...),
+		append(secureServerOptions(cfg),
+			grpc.MaxRecvMsgSize(4<<20),
+			grpc.StatsHandler(otelgrpc.NewServerHandler()),
+		)...,
 	)...)
 	healthServer := health.NewServer()
 	setServing := func(serving bool) {
@@ -95,7 +101,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 	cleanups = append(cleanups, func() { stopServer(server, log) })
-	log.Info("grpc server listening", "address", listener.Addr().String(), "services", []string{loyaltyv1.LoyaltyService_ServiceDesc.ServiceName})
+	log.Info("grpc server listening", "address", listener.Addr().String(), "services", []string{loyaltyv1.LoyaltyService_ServiceDesc.ServiceName},
+		"secure", cfg.Secure())
 
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -144,6 +151,29 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 			return fmt.Errorf("gRPC server failed: %w", err)
 		}
 		return errors.New("gRPC server stopped unexpectedly")
+	}
+}
+
+// unaryInterceptors are the server's unary interceptors before the malformed-request check: the metrics
+// (every call counted, refused ones too), then, in the secure mode, the access table's.
+func unaryInterceptors(cfg config.Config) []grpc.UnaryServerInterceptor {
+	unary := []grpc.UnaryServerInterceptor{metrics.UnaryServerInterceptor}
+	if cfg.Secure() {
+		unary = append(unary, (&mesh.Authorizer{Access: cfg.Access}).Unary)
+	}
+	return unary
+}
+
+// secureServerOptions are, in the secure mode, mTLS (a client certificate of the mesh CA required and verified)
+// and the access table on streams; none in the learner's mode, where the server is plaintext and trusts every
+// local caller.
+func secureServerOptions(cfg config.Config) []grpc.ServerOption {
+	if !cfg.Secure() {
+		return nil
+	}
+	return []grpc.ServerOption{
+		cfg.TLS.ServerCredentials(),
+		grpc.ChainStreamInterceptor((&mesh.Authorizer{Access: cfg.Access}).Stream),
 	}
 }
 

@@ -148,7 +148,7 @@ func TestRunExitCodes(t *testing.T) {
 }
 
 func TestDialAcceptsTheRetryPolicy(t *testing.T) {
-	conn, err := dial("127.0.0.1:1") // grpc.NewClient parses the service config, and fails on a bad one
+	conn, err := dial("127.0.0.1:1", noEnv) // grpc.NewClient parses the service config, and fails on a bad one
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,9 @@ addresses (flags of each command, or the environment; make up's defaults):
   --kitchen-addr  FTGO_KITCHEN_ADDR  127.0.0.1:50053
   --nats-url      NATS_URL           nats://127.0.0.1:4222
 
+secure mode (SECURE=1): FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY (all three, e.g. .pki/ca.crt, .pki/admin.crt,
+  .pki/admin.key) make every gRPC call mTLS and the NATS connection TLS with that certificate
+
 exit status: 0 done, 1 a call failed (ftgo: <what failed>: <grpc code>: <message>), 2 bad usage
 `
 

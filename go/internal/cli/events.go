@@ -114,9 +114,14 @@ func runEvents(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	// A server gone for good (nats.go gives up reconnecting after about two minutes) ends the tail with an error.
+	// In the secure mode (FTGO_TLS_*), TLS with the operator's certificate, by which the broker maps it to a user.
+	identity, err := meshTLS(io.Getenv)
+	if err != nil {
+		return err
+	}
 	closed := make(chan struct{})
-	nc, err := nats.Connect(parsed.url, nats.Name("ftgo-cli events"), nats.Timeout(parsed.timeout),
-		nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	nc, err := nats.Connect(parsed.url, append([]nats.Option{nats.Name("ftgo-cli events"), nats.Timeout(parsed.timeout),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) })}, identity.NatsOptions()...)...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", parsed.url, err)
 	}

@@ -29,7 +29,7 @@ func runMenu(ctx context.Context, args []string, io IO) error {
 	if err := positiveDuration("timeout", *timeout); err != nil {
 		return err
 	}
-	conn, err := dial(*addr)
+	conn, err := dial(*addr, io.Getenv)
 	if err != nil {
 		return err
 	}

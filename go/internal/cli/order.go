@@ -51,7 +51,7 @@ func runOrder(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	conn, err := dial(parsed.addr)
+	conn, err := dial(parsed.addr, io.Getenv)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
 )
 
 // retryPolicy lets grpc-go repeat, after UNAVAILABLE, the calls that are safe to repeat (the contract marks
@@ -26,11 +28,20 @@ const retryPolicy = `{"methodConfig": [{
   }
 }]}`
 
-// dial makes a client connection to a service of the mesh: plaintext, as make up serves it. The connection
-// is lazy; a service that is down shows as Unavailable on the first call (after the retries above).
-func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUserAgent("ftgo-cli"), grpc.WithDefaultServiceConfig(retryPolicy))
+// dial makes a client connection to a service of the mesh: plaintext, as make up serves it, or, with
+// FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY in the environment (the secure mode; an operator uses the admin
+// certificate), mTLS with that certificate. The connection is lazy; a service that is down shows as
+// Unavailable on the first call (after the retries above).
+func dial(addr string, getenv func(string) string) (*grpc.ClientConn, error) {
+	identity, err := meshTLS(getenv)
+	if err != nil {
+		return nil, err
+	}
+	creds := grpc.WithTransportCredentials(insecure.NewCredentials())
+	if identity != nil {
+		creds = identity.ClientCredentials()
+	}
+	conn, err := grpc.NewClient(addr, creds, grpc.WithUserAgent("ftgo-cli"), grpc.WithDefaultServiceConfig(retryPolicy))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
@@ -54,4 +65,13 @@ func callFailed(what string, err error) error {
 		return &rpcError{what: what, st: st}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// meshTLS is the secure mode's identity from FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY (all three or none),
+// nil without them.
+func meshTLS(getenv func(string) string) (*mesh.TLS, error) {
+	return mesh.LoadTLS(func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	})
 }

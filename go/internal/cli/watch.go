@@ -29,7 +29,7 @@ func runWatch(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	conn, err := dial(*addr)
+	conn, err := dial(*addr, io.Getenv)
 	if err != nil {
 		return err
 	}

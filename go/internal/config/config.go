@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
 )
 
 // Service is the name the Loyalty service registers, logs and consumes under.
@@ -62,7 +65,16 @@ type Config struct {
 	RegistryTTL time.Duration
 	// Heartbeat is how often the entry is renewed: a third of the TTL.
 	Heartbeat time.Duration
+	// TLS is the secure mode's identity (FTGO_TLS_CA, FTGO_TLS_CERT, FTGO_TLS_KEY, all three or none): mTLS on
+	// the gRPC server, TLS with this certificate to NATS. Nil in the learner's mode: plaintext, as before.
+	TLS *mesh.TLS
+	// Access is the access table the gRPC server enforces in the secure mode (FTGO_ACCESS_FILE, default the
+	// first proto/access.json walking up from the working directory); nil in the learner's mode.
+	Access *mesh.Access
 }
+
+// Secure reports whether the service runs in the secure mode.
+func (c Config) Secure() bool { return c.TLS != nil }
 
 // DBPath is the service's SQLite store.
 func (c Config) DBPath() string { return filepath.Join(c.DataDir, "loyalty.db") }
@@ -138,6 +150,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			c.AdvertiseHost = "127.0.0.1"
 		}
 	}
+	c.TLS, c.Access = r.secureMode()
 	if len(r.problems) > 0 {
 		return Config{}, &Error{Problems: r.problems}
 	}
@@ -152,6 +165,30 @@ func registryProblem(kind string) string {
 func IsConfigError(err error) bool {
 	var e *Error
 	return errors.As(err, &e)
+}
+
+// secureMode reads the mesh identity and, when there is one, the access table; in the learner's mode
+// neither is looked for.
+func (r *reader) secureMode() (*mesh.TLS, *mesh.Access) {
+	identity, err := mesh.LoadTLS(r.lookup)
+	if err != nil {
+		r.problems = append(r.problems, err.Error())
+		return nil, nil
+	}
+	if identity == nil {
+		return nil, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		r.problems = append(r.problems, "cannot find the access table: no working directory: "+err.Error())
+		return nil, nil
+	}
+	access, err := mesh.LoadAccess(r.lookup, wd)
+	if err != nil {
+		r.problems = append(r.problems, err.Error())
+		return nil, nil
+	}
+	return identity, access
 }
 
 type reader struct {

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
 )
 
 // Service serves LoyaltyService from the store.
@@ -25,6 +27,9 @@ func NewService(store *Store, log *slog.Logger) *Service { return &Service{store
 // GetAccount returns a consumer's points.
 func (s *Service) GetAccount(ctx context.Context, req *loyaltyv1.GetAccountRequest) (*loyaltyv1.GetAccountResponse, error) {
 	if err := validate(req); err != nil {
+		return nil, err
+	}
+	if err := ownedBy(ctx, req.GetConsumerId(), "the account of consumer "+req.GetConsumerId()); err != nil {
 		return nil, err
 	}
 	account, err := s.store.Account(ctx, req.GetConsumerId())
@@ -43,7 +48,25 @@ func (s *Service) GetOrderPoints(ctx context.Context, req *loyaltyv1.GetOrderPoi
 	if err != nil {
 		return nil, s.status(err, "order "+req.GetOrderId()+" is unknown to loyalty")
 	}
+	if err := ownedBy(ctx, points.GetConsumerId(), "the points of order "+req.GetOrderId()); err != nil {
+		return nil, err
+	}
 	return &loyaltyv1.GetOrderPointsResponse{OrderPoints: points}, nil
+}
+
+// ownedBy is the object-level rule of the secure mode: a call made for a consumer (the gateway forwarding a
+// consumer's end-user claim, or a learner's certificate) reads only that consumer's own account and orders;
+// PERMISSION_DENIED otherwise. Callers that are no consumer (the gateway on its own behalf, an admin) and the
+// learner's mode (no caller recorded) are not restricted.
+func ownedBy(ctx context.Context, owner, what string) error {
+	caller, ok := mesh.CallerFrom(ctx)
+	if !ok {
+		return nil
+	}
+	if consumer, restricted := caller.Consumer(); restricted && consumer != owner {
+		return status.Errorf(codes.PermissionDenied, "consumer %s may not read %s", consumer, what)
+	}
+	return nil
 }
 
 // validate checks a request against its contract's rules: InvalidArgument naming each field.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,6 +20,36 @@ import (
 // Start runs a nats-server for the test and returns its URL once it accepts connections.
 func Start(t *testing.T) string {
 	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", t.TempDir())
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	waitReady(t, proctest.Start(t, cmd), url)
+	return url
+}
+
+// StartTLS runs a nats-server with JetStream that speaks TLS only, with the server certificate certFile/keyFile,
+// and requires every client to present a certificate of the CA caFile (verify: true), as the secure mode's
+// broker does. It returns its tls:// URL once a client with the options `client` (its own certificate)
+// connects.
+func StartTLS(t *testing.T, caFile, certFile, keyFile string, client ...nats.Option) string {
+	t.Helper()
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	body := fmt.Sprintf(`listen: "127.0.0.1:%d"
+jetstream { store_dir: %q }
+tls { ca_file: %q, cert_file: %q, key_file: %q, verify: true, timeout: 5 }
+`, port, filepath.Join(dir, "js"), caFile, certFile, keyFile)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("tls://127.0.0.1:%d", port)
+	waitReady(t, proctest.Start(t, exec.Command(serverBinary(t), "-c", conf)), url, client...)
+	return url
+}
+
+func serverBinary(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		bin = "/usr/sbin/nats-server"
@@ -26,16 +57,18 @@ func Start(t *testing.T) string {
 			t.Fatalf("nats-server not found on PATH nor at %s: install it (apt-get install nats-server)", bin)
 		}
 	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", t.TempDir())
-	exited := proctest.Start(t, cmd)
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	return bin
+}
+
+// waitReady returns once a client connects to url, failing the test if the server exits first or 30 s pass.
+func waitReady(t *testing.T, exited <-chan struct{}, url string, opts ...nats.Option) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		nc, err := nats.Connect(url)
+		nc, err := nats.Connect(url, opts...)
 		if err == nil {
 			nc.Close()
-			return url
+			return
 		}
 		select {
 		case <-exited:

@@ -1,0 +1,74 @@
+package loyalty
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
+)
+
+// serveAs runs the handlers with every call recorded as made by caller, as the secure mode's Authorizer
+// records the caller it admitted.
+func serveAs(t *testing.T, store *Store, caller mesh.Caller) loyaltyv1.LoyaltyServiceClient {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(mesh.WithCaller(ctx, caller), req)
+	}))
+	loyaltyv1.RegisterLoyaltyServiceServer(server, NewService(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	go func() { _ = server.Serve(l) }()
+	t.Cleanup(server.Stop)
+	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return loyaltyv1.NewLoyaltyServiceClient(conn)
+}
+
+// A call made for a consumer reads only that consumer's account and orders; the gateway on its own behalf
+// and an admin read any.
+func TestAConsumerReadsOnlyTheirOwn(t *testing.T) {
+	s := openStore(t)
+	record(t, s, "o-1", message{"c", Created("c-1", 12)}, message{"a", Approved})
+	record(t, s, "o-2", message{"c2", Created("c-2", 5)}, message{"a2", Approved})
+	gateway := mesh.Peer{Name: "gateway", Role: "gateway"}
+	ctx := context.Background()
+	cases := []struct {
+		caller     mesh.Caller
+		consumer   string
+		order      string
+		wantDenied bool
+	}{
+		{mesh.Caller{Peer: gateway, EndUser: &mesh.EndUser{Role: "consumer", Subject: "c-1"}}, "c-1", "o-1", false},
+		{mesh.Caller{Peer: gateway, EndUser: &mesh.EndUser{Role: "consumer", Subject: "c-1"}}, "c-2", "o-2", true},
+		{mesh.Caller{Peer: mesh.Peer{Name: "c-2", Role: "learner"}}, "c-1", "o-1", true},
+		{mesh.Caller{Peer: mesh.Peer{Name: "c-2", Role: "learner"}}, "c-2", "o-2", false},
+		{mesh.Caller{Peer: gateway, EndUser: &mesh.EndUser{Role: "admin", Subject: "root"}}, "c-2", "o-2", false},
+		{mesh.Caller{Peer: gateway}, "c-2", "o-2", false},
+	}
+	for _, c := range cases {
+		client := serveAs(t, s, c.caller)
+		_, errAccount := client.GetAccount(ctx, &loyaltyv1.GetAccountRequest{ConsumerId: c.consumer})
+		_, errPoints := client.GetOrderPoints(ctx, &loyaltyv1.GetOrderPointsRequest{OrderId: c.order})
+		for what, err := range map[string]error{"GetAccount": errAccount, "GetOrderPoints": errPoints} {
+			if denied := status.Code(err) == codes.PermissionDenied; denied != c.wantDenied {
+				t.Errorf("%s for %+v of %s/%s: %v, want denied=%v", what, c.caller, c.consumer, c.order, err, c.wantDenied)
+			} else if !denied && err != nil {
+				t.Errorf("%s for %+v: %v", what, c.caller, err)
+			}
+		}
+	}
+}
