@@ -41,7 +41,7 @@ export interface ParticipantOptions {
  */
 export async function startParticipant(options: ParticipantOptions): Promise<Participant> {
   const { config, log, db, outbox, subscriptions } = options;
-  const nc = await connectNats({ url: config.natsUrl, name: config.service, log });
+  const nc = await connectNats({ url: config.natsUrl, name: config.service, log, tls: config.tls });
   const relay = startOutboxRelay({ db, nc, log });
   const consumers = await startConsumers({
     nc,

@@ -56,7 +56,7 @@ export interface RunningCourier {
 export async function startCourier(config: CourierConfig, rootLog: Logger): Promise<RunningCourier> {
   const { terms } = config;
   const log = rootLog.child({ courierId: terms.courierId });
-  const nc = await connectNats({ url: config.natsUrl, name: terms.courierId, log });
+  const nc = await connectNats({ url: config.natsUrl, name: terms.courierId, log, tls: config.tls });
 
   /** Answers one request on its reply subject, correlated to it. */
   function answer(msg: Msg): void {

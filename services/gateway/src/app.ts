@@ -37,7 +37,7 @@ export interface RunningGateway {
  * the clients and NATS.
  */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
-  const nc = await connectNats({ url: config.natsUrl, name: config.service, log });
+  const nc = await connectNats({ url: config.natsUrl, name: config.service, log, tls: config.tls });
   const registry = await createRegistry(config.discovery, { nc, log });
   const backends = createBackends(config, registry, log);
   const cache = createResponseCache({ maxEntries: config.cacheMaxEntries });

@@ -8,6 +8,15 @@ export {
   type MessageKind,
   type MessageParty,
 } from "./asyncapi.js";
+export {
+  type BrokerPermissions,
+  type BrokerUser,
+  type BrokerUsersOptions,
+  brokerUserName,
+  brokerUsers,
+  COURIER_IDENTITIES,
+} from "./broker-access.js";
+export { BrokerPkiError, type SecureBrokerConfigOptions, secureBrokerConfig } from "./broker-config.js";
 export { DEFAULT_MAX_PAYLOAD, MessageTooLargeError } from "./broker-limit.js";
 export {
   type ChannelKind,
@@ -45,7 +54,7 @@ export {
   readEnvelope,
 } from "./envelope.js";
 export { createSchemaCollector, type SchemaCollector } from "./json-schema.js";
-export { type ConnectNatsOptions, connectNats } from "./nats.js";
+export { type ConnectNatsOptions, connectNats, natsTls } from "./nats.js";
 export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
 export { listParkedRows, type ParkedRow } from "./parked.js";
 export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";

@@ -2,8 +2,9 @@
 // which buffers messages while their receivers are away; a service, in turn, must survive the broker
 // being away. So the connection never gives up: the outbox keeps events meanwhile, and the consumers
 // resume where their durables left off.
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type ConnectionOptions, connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
+import type { MeshTls } from "../mesh-tls.js";
 
 export interface ConnectNatsOptions {
   /** `nats://host:port`. */
@@ -11,6 +12,12 @@ export interface ConnectNatsOptions {
   /** The connection's name, shown by the server's monitoring: the service name. */
   readonly name: string;
   readonly log: Logger;
+  /**
+   * The secure mode's credentials (config.tls): the connection is TLS, trusts only the mesh CA, and presents
+   * this process's certificate, which the broker maps to its NATS user and that user's permissions
+   * (broker-access.ts). Absent, the learner's mode: plaintext, no credential.
+   */
+  readonly tls?: MeshTls;
 }
 
 /**
@@ -19,18 +26,27 @@ export interface ConnectNatsOptions {
  * fail at once (the client buffers, JetStream acks time out), which is why the relay retries and
  * JetStream de-duplicates.
  */
-export async function connectNats({ url, name, log }: ConnectNatsOptions): Promise<NatsConnection> {
-  log.info({ url }, "connecting to NATS");
+export async function connectNats({ url, name, log, tls }: ConnectNatsOptions): Promise<NatsConnection> {
+  log.info(tls ? { url, tls: true } : { url }, "connecting to NATS");
   const nc = await connect({
     servers: url,
     name,
     waitOnFirstConnect: true, // a service may start before the broker
     maxReconnectAttempts: -1, // and outlive it: never give up
     reconnectTimeWait: 1_000,
+    ...(tls && { tls: natsTls(tls) }),
   });
   log.info({ server: nc.getServer() }, "connected to NATS");
   void logStatus(nc, log);
   return nc;
+}
+
+/**
+ * nats.js's TLS options for a mesh identity: the CA to trust the broker by, and the certificate (with its
+ * key) that the broker maps to this process's NATS user. For any NATS client of the mesh, not only connectNats.
+ */
+export function natsTls(tls: MeshTls): NonNullable<ConnectionOptions["tls"]> {
+  return { ca: tls.ca.toString("utf8"), cert: tls.cert.toString("utf8"), key: tls.key.toString("utf8") };
 }
 
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import { secureBrokerConfig } from "../messaging/broker-config.js";
 import { waitFor } from "./wait.js";
 
 export interface NatsServerOptions {
@@ -25,10 +26,22 @@ export interface NatsServerOptions {
   readonly onCrash?: (how: string) => void;
   /** How long start-up (port file, then a TCP connect) may take. Default 10 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * The secure mode: the directory scripts/pki.sh init wrote. The server then speaks only TLS, with its
+   * certificate nats.crt, accepts only clients with a certificate of the mesh CA, maps each to its NATS user
+   * and enforces that user's permissions (secureBrokerConfig, messaging/broker-access.ts). The url becomes
+   * `tls://host:port`. Absent (the learner's mode): plaintext, no users, everything allowed.
+   */
+  readonly pkiDir?: string;
+  /** With pkiDir: the partitions per channel the services use (FTGO_PARTITIONS), one durable each. Default 4. */
+  readonly partitions?: number;
 }
 
 export interface NatsServerHandle {
-  /** `nats://host:port`, for `connect({ servers: url })`. Stays the same across restart(). */
+  /**
+   * `nats://host:port` (`tls://host:port` with pkiDir), for `connect({ servers: url })`. Stays the same across
+   * restart().
+   */
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
@@ -104,16 +117,20 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const bin = await findNatsServer();
   const host = options.host ?? "127.0.0.1";
   const timeoutMs = options.startTimeoutMs ?? 10_000;
+  // Before any temp dir exists: a PKI dir without the broker's files fails here, leaving nothing behind.
+  const { pkiDir, partitions } = options;
+  const secureConfig = pkiDir === undefined ? undefined : secureBrokerConfig({ pkiDir, partitions });
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), "ftgo-nats-store-")));
   await mkdir(storeDir, { recursive: true });
   // Written once the server listens, also with a fixed port: proof that it is this server that
   // answers, not another process holding the port (that server would exit, unable to bind).
   const portsDir = await mkdtemp(join(tmpdir(), "ftgo-nats-ports-"));
+  const secure = secureConfig === undefined ? [] : ["-c", await writeSecureConfig(portsDir, secureConfig)];
 
   const launch = async (port: number): Promise<{ server: ServerProcess; port: number }> => {
     const listen = ["-a", host, "-p", port === 0 ? "-1" : String(port), "--ports_file_dir", portsDir];
-    const server = spawnServer(bin, [...listen, "-js", "-sd", storeDir], options);
+    const server = spawnServer(bin, [...secure, ...listen, "-js", "-sd", storeDir], options);
     const failed = server.exited.then((how) => {
       const problems = server.tail.filter((line) => !line.includes("[INF]")); // skip the banner
       const quoted = (problems.length > 0 ? problems : server.tail.slice(-5)).join("\n  ");
@@ -144,7 +161,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   });
   let stopped = false;
   return {
-    url: `nats://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `${options.pkiDir === undefined ? "nats" : "tls"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     storeDir,
     get pid() {
@@ -165,6 +182,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       ({ server } = await launch(port));
     },
   };
+}
+
+/** Writes the secure mode's configuration beside the ports file (removed with it); returns its path. */
+async function writeSecureConfig(dir: string, config: string): Promise<string> {
+  const file = join(dir, "nats-server.conf");
+  await writeFile(file, config, { mode: 0o600 });
+  return file;
 }
 
 interface ServerProcess {

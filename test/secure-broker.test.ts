@@ -1,0 +1,177 @@
+// The broker as part of the mesh's trust boundary (issue 17 §1, docs/security.md). Each attack that worked on
+// the learner's open broker — a forged CreditCardAuthorized, a fake Kitchen put into the registry, a rogue
+// courier answering quote requests — is tried again on a secure-mode nats-server (TLS, a user per identity,
+// broker-access.ts's permissions) from a plain client and from another identity's certificate, and the broker
+// refuses it. Beside each refusal, the rightful identity does the same thing successfully, so each assertion
+// would fail if the permissions were open.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import {
+  encodeBody,
+  ensureEventStream,
+  eventSubject,
+  messageHeaders,
+  partitionOf,
+  requestSubject,
+  streamName,
+} from "@ftgo/platform";
+import { type NatsServerHandle, startNatsServer, waitFor } from "@ftgo/platform/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** The registry's KV bucket (discovery/nats-kv.ts). */
+const REGISTRY_BUCKET = "ftgo_registry";
+const pkiDir = mkdtempSync(join(tmpdir(), "ftgo-secure-broker-pki-"));
+let nats: NatsServerHandle;
+const log: string[] = [];
+const open: NatsConnection[] = [];
+
+beforeAll(async () => {
+  execFileSync("bash", ["scripts/pki.sh", "init"], { env: { ...process.env, FTGO_PKI_DIR: pkiDir }, stdio: "ignore" });
+  nats = await startNatsServer({ pkiDir, onLog: (line) => log.push(line) });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((nc) => nc.close()));
+  await nats?.stop();
+  rmSync(pkiDir, { recursive: true, force: true });
+});
+
+/** A connection presenting `identity`'s certificate from the test's PKI. */
+async function as(identity: string): Promise<NatsConnection> {
+  const file = (name: string) => readFileSync(join(pkiDir, name), "utf8");
+  const nc = await connect({
+    servers: nats.url,
+    name: `attacker-as-${identity}`,
+    tls: { ca: file("ca.crt"), cert: file(`${identity}.crt`), key: file(`${identity}.key`) },
+  });
+  open.push(nc);
+  return nc;
+}
+
+/** Waits for nats-server to log a permissions violation on `subject` (2.9: `Publish Violation - User …, Subject "…"`). */
+function violation(kind: "Publish" | "Subscription", subject: string): Promise<unknown> {
+  return waitFor(() => log.some((line) => line.includes(`${kind} Violation`) && line.includes(`"${subject}"`)), {
+    timeoutMs: 5_000,
+    message: `nats-server to log a ${kind} permissions violation on ${subject}`,
+  });
+}
+
+/** How many messages the stream holds on `subject`, read by the operator. */
+async function storedOn(stream: string, subject: string): Promise<number> {
+  const info = await (await jetstreamManager(await as("admin"))).streams.info(stream, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
+
+describe("a forged CreditCardAuthorized", () => {
+  const orderId = "o-forged-1";
+  const subject = eventSubject(CreditCardAuthorizedSchema, partitionOf(orderId, 4));
+  const forged = () => ({
+    body: encodeBody(CreditCardAuthorizedSchema, { orderId }),
+    headers: messageHeaders({
+      messageId: `forged-${Math.random()}`,
+      type: CreditCardAuthorizedSchema.typeName,
+      correlationId: orderId,
+    }),
+  });
+
+  it("cannot even connect without a certificate of the mesh CA", async () => {
+    await expect(connect({ servers: nats.url, reconnect: false, timeout: 3_000 })).rejects.toThrow();
+    const ca = readFileSync(join(pkiDir, "ca.crt"), "utf8"); // trusts the broker, but presents nothing
+    await expect(connect({ servers: nats.url, reconnect: false, timeout: 3_000, tls: { ca } })).rejects.toThrow();
+    const plaintext = nats.url.replace("tls://", "nats://");
+    await expect(connect({ servers: plaintext, reconnect: false, timeout: 3_000 })).rejects.toThrow();
+  });
+
+  it("is refused from another identity's certificate, and only Accounting's own event is stored", async () => {
+    await ensureEventStream(await as("accounting"), "accounting");
+    const stream = streamName("accounting", "event");
+    for (const identity of ["kitchen", "courier-1", "gateway", "order"]) {
+      const js = jetstream(await as(identity), { timeout: 1_500 });
+      const { body, headers } = forged();
+      await expect(js.publish(subject, body, { headers }), identity).rejects.toThrow();
+    }
+    await violation("Publish", subject);
+    expect(await storedOn(stream, subject)).toBe(0);
+
+    const { body, headers } = forged(); // the rightful publisher: stored
+    await jetstream(await as("accounting")).publish(subject, body, { headers });
+    expect(await storedOn(stream, subject)).toBe(1);
+  });
+});
+
+describe("a fake Kitchen in the registry", () => {
+  const fake = { id: "k-evil", service: "kitchen", host: "127.0.0.1", port: 1, zone: "" };
+
+  it("is refused to every identity but Kitchen's: the registry never holds it", async () => {
+    const kitchen = await new Kvm(await as("kitchen")).create(REGISTRY_BUCKET, { history: 1, ttl: 60_000 });
+    for (const identity of ["accounting", "order", "gateway", "courier-2"]) {
+      const kv = await new Kvm(jetstream(await as(identity), { timeout: 1_500 })).open(REGISTRY_BUCKET);
+      await expect(kv.put(`kitchen.${fake.id}`, JSON.stringify(fake)), identity).rejects.toThrow();
+    }
+    await violation("Publish", `$KV.${REGISTRY_BUCKET}.kitchen.${fake.id}`);
+    const operator = await new Kvm(await as("admin")).open(REGISTRY_BUCKET);
+    expect(await operator.get(`kitchen.${fake.id}`)).toBeNull();
+
+    await kitchen.put("kitchen.k-real", JSON.stringify({ ...fake, id: "k-real" })); // Kitchen's own key: stored
+    expect((await operator.get("kitchen.k-real"))?.string()).toContain("k-real");
+  });
+});
+
+describe("a rogue courier", () => {
+  const subject = requestSubject(CourierQuoteRequestSchema);
+
+  /** Delivery asks for quotes once and gathers, for a moment, who answered on its inbox. */
+  async function askForQuotes(): Promise<{ answers: string[]; inbox: string }> {
+    const delivery = await as("delivery");
+    const inbox = createInbox();
+    const answers: string[] = [];
+    delivery.subscribe(inbox, {
+      callback: (_err, msg: Msg) => void answers.push(msg.headers?.get("Ftgo-Courier") ?? "?"),
+    });
+    await delivery.flush();
+    const headers = messageHeaders({
+      messageId: "q-1",
+      type: CourierQuoteRequestSchema.typeName,
+      correlationId: "o-q-1",
+    });
+    delivery.publish(subject, encodeBody(CourierQuoteRequestSchema, { orderId: "o-q-1" }), { headers, reply: inbox });
+    return { answers, inbox };
+  }
+
+  it("cannot subscribe to the quote requests nor answer on Delivery's inbox; a courier can", async () => {
+    const heard: string[] = [];
+    for (const identity of ["kitchen", "gateway", "accounting"]) {
+      const rogue = await as(identity);
+      rogue.subscribe(subject, { callback: (err) => void (err || heard.push(identity)) }); // err: the broker refused
+    }
+    await violation("Subscription", subject);
+
+    const courier = await as("courier-1");
+    courier.subscribe(subject, {
+      callback: (_err, msg) => {
+        const headers = messageHeaders({ messageId: "a-1", type: CourierQuoteSchema.typeName, correlationId: "o-q-1" });
+        headers.set("Ftgo-Courier", "courier-1");
+        msg.respond(encodeBody(CourierQuoteSchema, { courierId: "courier-1" }), { headers });
+      },
+    });
+    await courier.flush();
+
+    const { answers, inbox } = await askForQuotes();
+    await waitFor(() => answers.includes("courier-1"), { timeoutMs: 5_000, message: "courier-1's quote" });
+    expect(heard).toEqual([]); // no rogue heard the request
+
+    const rogue = await as("kitchen"); // one that learned the inbox anyway cannot answer on it
+    const headers = messageHeaders({ messageId: "a-2", type: CourierQuoteSchema.typeName, correlationId: "o-q-1" });
+    headers.set("Ftgo-Courier", "rogue");
+    rogue.publish(inbox, encodeBody(CourierQuoteSchema, { courierId: "rogue" }), { headers });
+    await violation("Publish", inbox);
+    expect(answers).toEqual(["courier-1"]);
+  });
+});
