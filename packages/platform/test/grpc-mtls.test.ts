@@ -19,8 +19,10 @@ import {
 } from "../src/grpc/index.js";
 import { silentLogger } from "../src/log.js";
 import type { MeshTls } from "../src/mesh-tls.js";
+import { createMeshClient } from "../src/resilience/index.js";
 import { fakeKitchen, RESTAURANT, rejection } from "./grpc-fixtures.js";
 import { createMeshPki, type MeshPki } from "./mesh-pki.js";
+import { createTestRegistry, instanceOf, testPolicy } from "./resilience-fixtures.js";
 
 // A kitchen served in the secure mode, called over real sockets with real certificates of scripts/pki.sh.
 // proto/access.json lets order, the gateway, learners and admin call GetRestaurant, and only admin (or the
@@ -141,6 +143,21 @@ describe("serveGrpc in the secure mode (mTLS and the access table)", () => {
       expect((error as ConnectError).code).toBe(Code.PermissionDenied);
     });
 
+    it("guards server-streaming methods too (WatchTickets is the gateway's and admin's)", async () => {
+      const read = async (tls: MeshTls) => {
+        const events = [];
+        for await (const event of kitchenAs(tls).watchTickets({ restaurantId: RESTAURANT.restaurantId })) {
+          events.push(event);
+        }
+        return events;
+      };
+
+      const denied = await rejection(read(pki.tls("c-1001")));
+
+      expect((denied as ConnectError).code).toBe(Code.PermissionDenied);
+      expect(await read(pki.tls("admin"))).toHaveLength(1);
+    });
+
     it("keeps AdminService from a learner, and opens it to admin", async () => {
       const denied = await rejection(adminAs(pki.tls("c-1001")).listFaults({}));
       const faults = await adminAs(pki.tls("admin")).listFaults({});
@@ -156,6 +173,28 @@ describe("serveGrpc in the secure mode (mTLS and the access table)", () => {
       const health = createGrpcClient(Health, connect(pki.tls("courier-1")));
 
       expect((await health.check({ service: "" })).status).toBe(ServingStatus.SERVING);
+    });
+  });
+
+  describe("a mesh client", () => {
+    it("calls the secure server over mTLS as its own identity when given config.tls", async () => {
+      const registry = createTestRegistry();
+      registry.set("kitchen", [instanceOf(server, "kitchen-1")]);
+      const kitchen = createMeshClient(KitchenService, {
+        target: "kitchen",
+        registry,
+        policy: testPolicy(),
+        log: silentLogger(),
+        tls: pki.tls("order"),
+      });
+      try {
+        seen.length = 0;
+        await kitchen.getRestaurant(getRestaurant);
+
+        expect(seen[0]?.peer).toEqual({ name: "order", role: "service" });
+      } finally {
+        kitchen.close();
+      }
     });
   });
 
