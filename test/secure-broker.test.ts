@@ -8,15 +8,29 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
+import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
+import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
+import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
+import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import type { MeshClients } from "@ftgo/harness/mesh-clients.js";
+import { acceptedOrder, placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
+import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
+import { deliveryScheduled, readyByInMinutes } from "@ftgo/harness/test-couriers.js";
 import {
+  createGrpcClient,
+  createGrpcTransport,
   encodeBody,
   ensureEventStream,
   eventSubject,
+  type MeshTls,
   messageHeaders,
   partitionOf,
   requestSubject,
+  silentLogger,
   streamName,
 } from "@ftgo/platform";
 import { type NatsServerHandle, startNatsServer, waitFor } from "@ftgo/platform/testing";
@@ -175,3 +189,127 @@ describe("a rogue courier", () => {
     expect(answers).toEqual(["courier-1"]);
   });
 });
+
+/** The files of `identity`'s certificate, as FTGO_TLS_* (a process's environment) and as MeshTls (an in-process client). */
+function identityFiles(identity: string) {
+  const files = {
+    ca: join(pkiDir, "ca.crt"),
+    cert: join(pkiDir, `${identity}.crt`),
+    key: join(pkiDir, `${identity}.key`),
+  };
+  const env = { FTGO_TLS_CA: files.ca, FTGO_TLS_CERT: files.cert, FTGO_TLS_KEY: files.key };
+  const tls: MeshTls = {
+    ca: readFileSync(files.ca),
+    cert: readFileSync(files.cert),
+    key: readFileSync(files.key),
+    files,
+  };
+  return { env, tls };
+}
+
+/** Clients of every service over mTLS, as the operator (admin may call every method: proto/access.json). */
+function adminClients(services: Record<"order" | "consumer" | "kitchen" | "accounting" | "delivery", ServiceInstance>) {
+  const { tls } = identityFiles("admin");
+  const transports = Object.fromEntries(
+    Object.entries(services).map(([name, instance]) => [name, createGrpcTransport({ address: instance.address, tls })]),
+  ) as Record<keyof typeof services, ReturnType<typeof createGrpcTransport>>;
+  const clients: MeshClients = {
+    order: createGrpcClient(OrderService, transports.order),
+    consumer: createGrpcClient(ConsumerService, transports.consumer),
+    kitchen: createGrpcClient(KitchenService, transports.kitchen),
+    accounting: createGrpcClient(AccountingService, transports.accounting),
+    delivery: createGrpcClient(DeliveryService, transports.delivery),
+    close() {
+      for (const transport of Object.values(transports)) transport.close();
+    },
+  };
+  return clients;
+}
+
+const SAGA_SERVICES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
+
+for (const sagaMode of ["choreography", "orchestration"] as const) {
+  // The permissions checked against the real system: every service its own process with its own certificate, over
+  // TLS to the broker; a saga of each outcome, a delivery with a courier; and not one permissions violation logged.
+  describe(`a secure mesh (${sagaMode})`, () => {
+    let broker: NatsServerHandle;
+    const brokerLog: string[] = [];
+    let dataDir: string;
+    const services: ServiceInstance[] = [];
+    let courier: RunningCourier | undefined;
+    let clients: MeshClients | undefined;
+
+    beforeAll(async () => {
+      broker = await startNatsServer({ pkiDir, onLog: (line) => brokerLog.push(line) });
+      dataDir = mkdtempSync(join(tmpdir(), "ftgo-secure-mesh-"));
+      const started = await Promise.allSettled(
+        SAGA_SERVICES.map((name) =>
+          startService({
+            name,
+            dataDir,
+            natsUrl: broker.url,
+            probe: "tcp", // its gRPC health answers only a client with a certificate
+            env: { ...identityFiles(name).env, SAGA_MODE: sagaMode },
+          }),
+        ),
+      );
+      for (const result of started) if (result.status === "fulfilled") services.push(result.value);
+      const failed = started.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      courier = await startCourier(
+        loadCourierConfig({
+          NATS_URL: broker.url,
+          COURIER_ID: "courier-1",
+          LOG_LEVEL: "silent",
+          ...identityFiles("courier-1").env,
+        }),
+        silentLogger(),
+      );
+      const [order, consumer, kitchen, accounting, delivery] = services as [
+        ServiceInstance,
+        ServiceInstance,
+        ServiceInstance,
+        ServiceInstance,
+        ServiceInstance,
+      ];
+      clients = adminClients({ order, consumer, kitchen, accounting, delivery });
+    }, 240_000);
+
+    afterAll(async () => {
+      clients?.close();
+      await courier?.stop();
+      await Promise.allSettled(services.map((service) => service.stop()));
+      await broker?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }, 60_000);
+
+    it("approves, rejects, cancels and delivers orders with no permissions violation at the broker", async () => {
+      const mesh = clients as MeshClients;
+      const approved = await placeOrderOverGrpc(mesh, "c-1001");
+      const declined = await placeOrderOverGrpc(mesh, "c-1002");
+      await sagaReaches(mesh, approved.orderId, {
+        order: "APPROVED",
+        reason: "",
+        ticket: "AWAITING_ACCEPTANCE",
+        authorization: "AUTHORIZED",
+      });
+      await sagaReaches(mesh, declined.orderId, {
+        order: "REJECTED",
+        reason: "card ending 0002 was declined",
+        ticket: "CREATE_REJECTED",
+        authorization: "DECLINED",
+      });
+      await mesh.order.cancelOrder({ orderId: approved.orderId }); // the Cancel Order saga: its commands and replies
+      await sagaReaches(mesh, approved.orderId, {
+        order: "CANCELLED",
+        reason: "",
+        ticket: "CANCELLED",
+        authorization: "REVERSED",
+      });
+      const delivered = await acceptedOrder(mesh, readyByInMinutes(10));
+      expect((await deliveryScheduled(mesh, delivered)).courierId).toBe("courier-1");
+      expect(brokerLog.filter((line) => /Violation/.test(line))).toEqual([]);
+      expect(services.flatMap((service) => service.crashes)).toEqual([]);
+    }, 60_000);
+  });
+}
