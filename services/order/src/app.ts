@@ -86,6 +86,7 @@ export async function startOrder(config: OrderConfig, log: Logger): Promise<Runn
         policy: config.policies.kitchen,
         log,
         fallbacks: { GetMenu: KITCHEN_MENU_FALLBACK },
+        tls: config.tls, // the secure mode: mTLS as "order", which the access table admits to GetMenu
       });
       log.info({ policies: describePolicies(config.policies) }, "calling other services with these policies");
       orchestrator?.run(relay);

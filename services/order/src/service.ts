@@ -15,6 +15,7 @@ import {
   UnavailableError,
   withFallback,
 } from "@ftgo/platform";
+import { consumerToList, requireMayOrderFor, requireMayRead } from "./access.js";
 import { createOrderOnce, firstOrderFor } from "./idempotency.js";
 import type { PageTokens } from "./page-token.js";
 import { priceLineItems, type RequestedLine } from "./pricing.js";
@@ -62,15 +63,13 @@ const MAX_PAGE_SIZE = 500;
 export function createOrders({ store, sagas, kitchen, relay, pageTokens, log }: OrdersDeps) {
   const createOnce = createOrderOnce(store, sagas.createOrder);
 
-  const orderOrThrow = (orderId: string) => {
-    const order = store.findOrder(orderId);
-    if (!order) throw new NotFoundError(`order ${orderId} not found`);
-    return order;
-  };
+  // Each operation asks access.ts first: whose orders the call may touch (anyone's in the learner's mode).
+  const orderOrThrow = (orderId: string) => requireMayRead(store.findOrder(orderId), orderId);
 
   return {
     /** Creates the order and starts its saga, or returns the first order of a repeated idempotency key. */
     async placeOrder(request: PlaceOrder): Promise<Order> {
+      requireMayOrderFor(request.consumerId);
       const repeated = request.idempotency && firstOrderFor(store, request.idempotency);
       if (repeated) return answerRepeat(repeated);
       const { menu, stale } = await fetchMenu(kitchen, store, request.restaurantId, log);
@@ -93,13 +92,15 @@ export function createOrders({ store, sagas, kitchen, relay, pageTokens, log }: 
 
     getOrder: orderOrThrow,
 
-    listOrders({ consumerId, pageSize, pageToken }: ListQuery) {
+    listOrders({ consumerId: asked, pageSize, pageToken }: ListQuery) {
+      const consumerId = consumerToList(asked);
       const limit = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
       const page = store.listOrders({ consumerId, limit, before: pageTokens.open(pageToken, consumerId) });
       return { orders: page.orders, nextPageToken: pageTokens.seal(page.nextCursor, consumerId) };
     },
 
     cancelOrder(orderId: string): Order {
+      orderOrThrow(orderId);
       const order = sagas.cancelOrder(orderId, currentCall()?.requestId);
       relay.kick();
       log.info({ orderId: order.orderId }, "cancel requested");
@@ -111,6 +112,7 @@ export function createOrders({ store, sagas, kitchen, relay, pageTokens, log }: 
      * state: every later change follows it, once and in order. It stops listening when `signal` aborts.
      */
     async *watchOrder(orderId: string, signal: AbortSignal): AsyncGenerator<Order> {
+      orderOrThrow(orderId);
       const watch = store.watchOrder(orderId, signal);
       yield watch.current;
       if (isFinal(watch.current)) return;
