@@ -11,6 +11,7 @@ import { mountConnect } from "./connect/plugin.js";
 import type { GatewayDeps } from "./context.js";
 import { mountDashboard } from "./dashboard/plugin.js";
 import { installEdgeRateLimit } from "./edge-limit.js";
+import { createEndUserClaims } from "./end-user.js";
 import { installErrorHandler } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRateLimiter } from "./rate-limit.js";
@@ -49,6 +50,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     backends,
     registry,
     authenticator: await createAuthenticator(config.auth),
+    claims: createEndUserClaims(config.tls),
     limiter: createRateLimiter(config.rateLimit),
     cache,
     streams: createStreamSlots(config.sseMaxPerCaller),

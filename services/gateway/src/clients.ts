@@ -9,7 +9,10 @@ import { Health } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { createMeshClient, type Logger, type MeshClient, type Registry } from "@ftgo/platform";
 import { BACKENDS, type Backend, type GatewayConfig } from "./config.js";
 
-/** The gateway's clients of the services behind it: discovered through the registry, each under its policy. */
+/**
+ * The gateway's clients of the services behind it: discovered through the registry, each under its policy,
+ * over mTLS with the gateway's certificate in the secure mode (config.tls).
+ */
 export interface Backends {
   readonly order: MeshClient<typeof OrderService>;
   /** Order's v2 API, served by the same instances as v1 (discovered, and under the policy, as "order"). */
@@ -27,7 +30,7 @@ export interface Backends {
 
 export function createBackends(config: GatewayConfig, registry: Registry, log: Logger): Backends {
   const client = <S extends Parameters<typeof createMeshClient>[0]>(service: S, target: Backend) =>
-    createMeshClient(service, { target, registry, policy: config.policies[target], log });
+    createMeshClient(service, { target, registry, policy: config.policies[target], log, tls: config.tls });
   const health = Object.fromEntries(BACKENDS.map((name) => [name, client(Health, name)])) as Record<
     Backend,
     MeshClient<typeof Health>

@@ -45,6 +45,8 @@ export interface ComposeOptions {
   readonly orders: OrderApi;
   readonly legTimeoutMs: number;
   readonly requestId: string;
+  /** The caller's signed end-user claim, in the secure mode (end-user.ts); none in the learner's mode. */
+  readonly endUser?: Readonly<Record<string, string>>;
   readonly log: Logger;
 }
 
@@ -52,9 +54,9 @@ export interface ComposeOptions {
 export async function composeOrderDetails(
   backends: Backends,
   orderId: string,
-  { orders, legTimeoutMs, requestId, log }: ComposeOptions,
+  { orders, legTimeoutMs, requestId, endUser, log }: ComposeOptions,
 ): Promise<OrderDetails> {
-  const options: CallOptions = { timeoutMs: legTimeoutMs, headers: { [REQUEST_ID_HEADER]: requestId } };
+  const options: CallOptions = { timeoutMs: legTimeoutMs, headers: { [REQUEST_ID_HEADER]: requestId, ...endUser } };
   const request = { orderId };
   const [order, ticket, delivery, payment, points] = await Promise.all([
     orders.getOrder(backends, orderId, options).then(

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ResponseCache } from "./cache.js";
 import type { Backends } from "./clients.js";
 import type { GatewayConfig } from "./config.js";
+import type { EndUserClaims } from "./end-user.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { StreamSlots } from "./stream-slots.js";
 import type { Authenticator, Caller } from "./tokens.js";
@@ -18,6 +19,8 @@ export interface GatewayDeps {
   readonly backends: Backends;
   readonly registry: Registry;
   readonly authenticator: Authenticator;
+  /** The signed end-user claims its backend calls carry in the secure mode (end-user.ts). */
+  readonly claims: EndUserClaims;
   readonly limiter: RateLimiter;
   readonly cache: ResponseCache;
   /** Each caller's open event streams, bounded (sse.ts). */
@@ -33,7 +36,10 @@ export interface RouteContext {
   readonly params: Readonly<Record<string, string>>;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
-  /** Carries the request id into every gRPC call, so one id follows the request through the mesh. */
+  /**
+   * Carries the request id into every gRPC call, so one id follows the request through the mesh, and in the
+   * secure mode the caller's signed end-user claim, so the services behind know whom the call is for.
+   */
   readonly callOptions: CallOptions;
 }
 

@@ -36,7 +36,7 @@ export function mountRoutes(app: FastifyInstance, routes: readonly Route[], deps
         params: request.params as Record<string, string>,
         request,
         reply,
-        callOptions: { headers: { [REQUEST_ID_HEADER]: request.id } },
+        callOptions: { headers: { [REQUEST_ID_HEADER]: request.id, ...(await deps.claims.headersFor(caller)) } },
       };
       if (route.kind === "grpc") return callGrpcRoute(route, ctx);
       refuseQuery(request);

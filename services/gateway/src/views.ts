@@ -21,6 +21,11 @@ export function getMobileOrder(ctx: RouteContext): Promise<unknown> {
   return sendComposed(ctx, ORDERS_V1, toMobileView);
 }
 
+/**
+ * The view is composed with this caller's end-user claim (secure mode), so Order answers it only for its owner
+ * or an admin; once cached it is the same for whoever composed it, and every reader, hit or miss, passes
+ * mayReadOrdersOf before seeing it: the cache never shows one consumer's order to another.
+ */
 function sendComposed(ctx: RouteContext, orders: OrderApi, view: (details: OrderDetails) => unknown): Promise<unknown> {
   const { deps, params, request, caller } = ctx;
   const orderId = params.orderId ?? "";
@@ -29,6 +34,7 @@ function sendComposed(ctx: RouteContext, orders: OrderApi, view: (details: Order
       orders,
       legTimeoutMs: deps.config.legTimeoutMs,
       requestId: request.id,
+      endUser: await deps.claims.headersFor(caller),
       log: deps.log.child({ requestId: request.id, orderId }),
     });
     // A view with a hole is not worth keeping: the next request may fill it. Nor is one whose points are still

@@ -1,7 +1,8 @@
 // The edge functions of one /rpc call, in the order the REST routes apply them: authenticate (who is
 // calling), authorize (may they call this method: its row in rules.ts), rate-limit (the same bucket as
 // their REST requests), check the request against the contract's declared limits, then the object-level
-// check (their own order, their own consumer id). What passes is forwarded with the request id.
+// check (their own order, their own consumer id). What passes is forwarded with the request id and, in the
+// secure mode, the caller's signed end-user claim (end-user.ts).
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { type CallOptions, Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { describeViolations, REQUEST_ID_HEADER } from "@ftgo/platform";
@@ -37,7 +38,8 @@ export async function admit(
   if (rule.owns?.kind === "consumer") actAsCaller(caller, fields);
   const violations = describeViolations(input, message);
   if (violations !== undefined) throw new ConnectError(violations, Code.InvalidArgument);
-  const options: CallOptions = { headers: { [REQUEST_ID_HEADER]: request.id }, signal: ctx.signal };
+  const headers = { [REQUEST_ID_HEADER]: request.id, ...(await deps.claims.headersFor(caller)) };
+  const options: CallOptions = { headers, signal: ctx.signal };
   if (rule.owns?.kind === "order") await requireOwnOrder(deps, rule.owns.api, caller, String(fields.orderId), options);
   return options;
 }

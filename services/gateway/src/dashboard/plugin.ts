@@ -5,10 +5,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { Readable } from "node:stream";
+import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BACKENDS } from "../config.js";
 import type { GatewayDeps } from "../context.js";
+import { DASHBOARD_ADMIN } from "../end-user.js";
 import { describeError, invalidArgument, notFound } from "../errors.js";
+import { withHeaders } from "../with-headers.js";
 import {
   clearFaults,
   createLoadRunner,
@@ -66,11 +69,18 @@ export function mountDashboard(app: FastifyInstance, deps: GatewayDeps): Dashboa
   const assets = readAssets(dashboardDir());
   const page = assets.get("index.html");
   if (!page) throw new Error(`the dashboard's index.html is missing from ${dashboardDir()}`);
-  const clients = createAdminClients();
-  const orders = createOrderHistory(deps.backends);
-  const load = createLoadRunner(deps.backends, deps.log);
+  // Every call the dashboard makes is an admin's (every route of it requires one, and the feed runs only while
+  // an admin's page watches): in the secure mode each carries the dashboard's admin claim (end-user.ts).
+  // In the learner's mode the clients are used as they are.
+  const asAdmin = deps.config.tls ? () => deps.claims.headersFor(DASHBOARD_ADMIN) : undefined;
+  const clients = createAdminClients({ tls: deps.config.tls, headers: asAdmin });
+  const order = asAdmin ? withHeaders(OrderService, deps.backends.order, asAdmin) : deps.backends.order;
+  const backends = { ...deps.backends, order };
+  const adminDeps = { ...deps, backends };
+  const orders = createOrderHistory(backends);
+  const load = createLoadRunner(backends, deps.log);
   const feed = createDashboardFeed({
-    mesh: () => gatherMesh(deps, clients, BACKENDS),
+    mesh: () => gatherMesh(adminDeps, clients, BACKENDS),
     orders,
     load: () => load.view(),
     log: deps.log,
@@ -147,7 +157,7 @@ export function mountDashboard(app: FastifyInstance, deps: GatewayDeps): Dashboa
   );
   app.get(
     "/dashboard/api/orders/:orderId/timeline",
-    admin(async (request) => timelineOf(deps, clients, BACKENDS, orderIdOf(request))),
+    admin(async (request) => timelineOf(adminDeps, clients, BACKENDS, orderIdOf(request))),
   );
   app.get(
     "/dashboard/api/orders/:orderId/trace",
@@ -156,7 +166,7 @@ export function mountDashboard(app: FastifyInstance, deps: GatewayDeps): Dashboa
   app.post(
     "/dashboard/api/orders",
     action(async (request, reply) => {
-      const order = await placeScenario(deps.backends, scenarioOf(request.body), deps.log);
+      const order = await placeScenario(backends, scenarioOf(request.body), deps.log);
       orders.note(order);
       reply.status(201);
       return { orderId: order.orderId, order: orderRow(order) };
