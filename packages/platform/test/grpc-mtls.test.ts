@@ -1,9 +1,11 @@
+import { createPrivateKey } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { grpcurl } from "@ftgo/harness/grpcurl.js";
 import { credentials, Client as GrpcChannel } from "@grpc/grpc-js";
+import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CallContext,
@@ -249,6 +251,31 @@ describe("serveGrpc in the secure mode (mTLS and the access table)", () => {
 
       expect((error as ConnectError).code).toBe(Code.Unauthenticated);
       expect((error as ConnectError).rawMessage).toMatch(/expired/);
+    });
+
+    it("is an ES256 JWT for the mesh, issued in the signer's name, expiring ttlSeconds from now", async () => {
+      const token = await signEndUser({ role: "consumer", subject: "c-42" }, pki.tls("gateway"), 30);
+
+      const claims = decodeJwt(token);
+      expect(decodeProtectedHeader(token).alg).toBe("ES256");
+      expect(claims).toMatchObject({ iss: "gateway", aud: "ftgo-mesh", sub: "c-42", role: "consumer" });
+      expect((claims.exp ?? 0) - Math.floor(Date.now() / 1000)).toBeGreaterThan(25);
+    });
+
+    it("answers UNAUTHENTICATED to a claim the gateway signed for another audience", async () => {
+      const gateway = pki.tls("gateway");
+      const elsewhere = await new SignJWT({ role: "admin" })
+        .setProtectedHeader({ alg: "ES256" })
+        .setSubject("ops")
+        .setIssuer("gateway")
+        .setAudience("somewhere-else")
+        .setExpirationTime("1m")
+        .sign(createPrivateKey(gateway.key));
+
+      const error = await rejection(adminAs(gateway).listFaults({}, claim(elsewhere)));
+
+      expect((error as ConnectError).code).toBe(Code.Unauthenticated);
+      expect((error as ConnectError).rawMessage).toMatch(/"aud" claim/);
     });
 
     it("answers UNAUTHENTICATED to a claim that is no JWT", async () => {
