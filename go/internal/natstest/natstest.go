@@ -33,19 +33,37 @@ func Start(t *testing.T) string {
 // connects.
 func StartTLS(t *testing.T, caFile, certFile, keyFile string, client ...nats.Option) string {
 	t.Helper()
+	url, _ := startTLS(t, caFile, certFile, keyFile, "verify: true", "", client...)
+	return url
+}
+
+// StartTLSMapped is StartTLS with verify_and_map: a client certificate is mapped to the NATS user of its
+// e-mail name (<name>@ftgo.mesh, scripts/pki.sh), whose permissions `authorization` (an authorization { users
+// = [...] } block of nats-server's configuration) gives. It returns the URL and the server's log file, where
+// nats-server writes every permissions violation.
+func StartTLSMapped(t *testing.T, caFile, certFile, keyFile, authorization string, client ...nats.Option) (url, logFile string) {
+	t.Helper()
+	return startTLS(t, caFile, certFile, keyFile, "verify_and_map: true", authorization, client...)
+}
+
+func startTLS(t *testing.T, caFile, certFile, keyFile, verify, extra string, client ...nats.Option) (string, string) {
+	t.Helper()
 	port := freePort(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "nats.conf")
+	logFile := filepath.Join(dir, "nats.log")
 	body := fmt.Sprintf(`listen: "127.0.0.1:%d"
+log_file: %q
 jetstream { store_dir: %q }
-tls { ca_file: %q, cert_file: %q, key_file: %q, verify: true, timeout: 5 }
-`, port, filepath.Join(dir, "js"), caFile, certFile, keyFile)
+tls { ca_file: %q, cert_file: %q, key_file: %q, %s, timeout: 5 }
+%s
+`, port, logFile, filepath.Join(dir, "js"), caFile, certFile, keyFile, verify, extra)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("tls://127.0.0.1:%d", port)
 	waitReady(t, proctest.Start(t, exec.Command(serverBinary(t), "-c", conf)), url, client...)
-	return url
+	return url, logFile
 }
 
 func serverBinary(t *testing.T) string {
