@@ -4,6 +4,7 @@ import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@ftgo/gen/grpc/health/v1/health_pb.js";
 import { grpcurl } from "@ftgo/harness/grpcurl.js";
+import { createTestPki, type TestPki } from "@ftgo/harness/secure-pki.js";
 import { credentials, Client as GrpcChannel } from "@grpc/grpc-js";
 import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,22 +24,20 @@ import { silentLogger } from "../src/log.js";
 import type { MeshTls } from "../src/mesh-tls.js";
 import { createMeshClient } from "../src/resilience/index.js";
 import { fakeKitchen, RESTAURANT, rejection } from "./grpc-fixtures.js";
-import { createMeshPki, type MeshPki } from "./mesh-pki.js";
 import { createTestRegistry, instanceOf, testPolicy } from "./resilience-fixtures.js";
 
 // A kitchen served in the secure mode, called over real sockets with real certificates of scripts/pki.sh.
 // proto/access.json lets order, the gateway, learners and admin call GetRestaurant, and only admin (or the
 // gateway for an admin) call AdminService.
 describe("serveGrpc in the secure mode (mTLS and the access table)", () => {
-  let pki: MeshPki;
-  let otherPki: MeshPki;
+  let pki: TestPki;
+  let otherPki: TestPki;
   let server: GrpcServer;
   const seen: (CallContext | undefined)[] = [];
   const transports: GrpcTransport[] = [];
 
   beforeAll(async () => {
-    pki = createMeshPki(["c-1001"]);
-    otherPki = createMeshPki();
+    [pki, otherPki] = await Promise.all([createTestPki(["c-1001"]), createTestPki()]);
     const kitchen = fakeKitchen({
       getRestaurant: () => {
         seen.push(currentCall());
@@ -117,6 +116,22 @@ describe("serveGrpc in the secure mode (mTLS and the access table)", () => {
       const error = await rejection(kitchenAs(otherPki.tls("order")).getRestaurant(getRestaurant));
 
       expect((error as ConnectError).code).toBe(Code.Unavailable);
+    });
+  });
+
+  describe("the server's identity", () => {
+    it("is checked against the name a client expects: the kitchen's certificate cannot pass for consumer", async () => {
+      const dial = (serverName: string) => {
+        const transport = createGrpcTransport({ address: server.address, tls: pki.tls("order"), serverName });
+        transports.push(transport);
+        return createGrpcClient(KitchenService, transport).getRestaurant(getRestaurant);
+      };
+
+      const impostor = await rejection(dial("consumer"));
+      const genuine = await dial("kitchen");
+
+      expect((impostor as ConnectError).code).toBe(Code.Unavailable);
+      expect(genuine.restaurant?.name).toBe(RESTAURANT.name);
     });
   });
 

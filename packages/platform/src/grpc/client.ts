@@ -1,3 +1,4 @@
+import { checkServerIdentity } from "node:tls";
 import {
   create,
   type DescMessage,
@@ -40,6 +41,11 @@ export interface GrpcTransportOptions {
    * 127.0.0.1 and ::1). Without it, plaintext.
    */
   tls?: MeshTls;
+  /**
+   * With `tls`: the name (CN) the server's certificate must carry besides naming the address, e.g. "kitchen",
+   * so that a certificate of the mesh CA made for another identity cannot pose as the target.
+   */
+  serverName?: string;
 }
 
 export interface GrpcTransport {
@@ -59,7 +65,7 @@ const MiB = 1024 * 1024;
  * message sizes in both directions; and keepalive pings that notice a dead server within 80 s.
  */
 export function createGrpcTransport(options: GrpcTransportOptions): GrpcTransport {
-  const channel = new GrpcChannel(options.address, channelCredentials(options.tls), {
+  const channel = new GrpcChannel(options.address, channelCredentials(options.tls, options.serverName), {
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * MiB,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? 4 * MiB,
     "grpc.keepalive_time_ms": 60_000,
@@ -74,9 +80,21 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
   };
 }
 
-/** mTLS with this process's certificate, verifying the server's against the mesh CA; or plaintext. */
-function channelCredentials(tls: MeshTls | undefined): ChannelCredentials {
-  return tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure();
+/**
+ * mTLS with this process's certificate, verifying the server's against the mesh CA and the address dialled
+ * (Node's own check), and its CN against `serverName` when given; or plaintext.
+ */
+function channelCredentials(tls: MeshTls | undefined, serverName: string | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  if (serverName === undefined) return credentials.createSsl(tls.ca, tls.key, tls.cert);
+  return credentials.createSsl(tls.ca, tls.key, tls.cert, {
+    // grpc-js hands this to Node in place of its own check, so Node's runs first, then the name's.
+    checkServerIdentity: (host, certificate) =>
+      checkServerIdentity(host, certificate) ??
+      (certificate.subject?.CN === serverName
+        ? undefined
+        : new Error(`the server at ${host} is "${String(certificate.subject?.CN)}", not "${serverName}"`)),
+  });
 }
 
 /**

@@ -86,11 +86,13 @@ export function createInstancePool(service: DescService, options: InstancePoolOp
 
   const open = (instance: ServiceInstance): Entry => {
     const address = `${instance.address}:${instance.port}`;
-    const transport = createGrpcTransport({ address, defaultTimeoutMs: policy.timeoutMs, tls });
+    const routed = instance.tags.includes(ROUTER_TAG);
+    // In the secure mode an instance must prove it is the target: its certificate's CN is the target's name.
+    // Not so the router of server-side discovery, which answers for every target.
+    const serverName = routed ? undefined : target;
+    const transport = createGrpcTransport({ address, defaultTimeoutMs: policy.timeoutMs, tls, serverName });
     const client = createGrpcClient(service, transport) as unknown as UntypedClient;
-    const options = instance.tags.includes(ROUTER_TAG)
-      ? namingTarget(target)
-      : (callOptions: CallOptions) => callOptions;
+    const options = routed ? namingTarget(target) : (callOptions: CallOptions) => callOptions;
     const breaker = createInstanceBreaker(policy.breaker, { target, address }, log);
     const entry: Entry = {
       id: instance.id,
