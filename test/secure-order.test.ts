@@ -167,6 +167,32 @@ describe("the gateway, forwarding the signed-in caller's claim", () => {
     expect((await call(`${mesh.url}/api/v1/orders/${theirs}`, token)).status).toBe(404);
   });
 
+  it("streams a consumer's own order as Server-Sent Events (WatchOrder with its claim), and 404s another's", async () => {
+    const token = await signIn(mesh.url, { consumerId: "c-1001" });
+    const { order } = await place(orderAs("c-1001").v2, "c-1001");
+    const orderId = order?.orderId ?? "";
+    const stop = new AbortController();
+    try {
+      const response = await fetch(`${mesh.url}/api/v2/orders/${orderId}/events`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: stop.signal,
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (reader && !text.includes("event: order")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      expect(text).toContain("event: order");
+      expect(text).toContain(orderId);
+    } finally {
+      stop.abort();
+    }
+    expect((await call(`${mesh.url}/api/v2/orders/${theirs}/events`, token)).status).toBe(404);
+  });
+
   it("forwards the claim on the Connect routes (/rpc) too: c-1001 lists only its own orders", async () => {
     const token = await signIn(mesh.url, { consumerId: "c-1001" });
     const rpc = (method: string, body: unknown) =>
