@@ -25,7 +25,13 @@ export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps
   switch (config.registry) {
     case "nats-kv": {
       if (!deps.nc) throw new Error("the nats-kv registry needs a NATS connection (deps.nc)");
-      return createNatsKvRegistry({ nc: deps.nc, ttlMs: config.ttlMs, heartbeatMs: config.heartbeatMs, log });
+      return createNatsKvRegistry({
+        nc: deps.nc,
+        ttlMs: config.ttlMs,
+        heartbeatMs: config.heartbeatMs,
+        allowedHosts: config.allowedHosts,
+        log,
+      });
     }
     case "consul":
       return createConsulRegistry({ addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR, check: config.consulCheck, log });

@@ -4,6 +4,7 @@
 import type { EnvReader } from "../env.js";
 import { type ConsulCheckSettings, DEFAULT_CONSUL_ADDR, DEFAULT_CONSUL_CHECK } from "./consul.js";
 import type { RegistryKind } from "./registry.js";
+import { DEFAULT_ALLOWED_HOSTS, normalHost, parseAllowedHosts } from "./registry-hosts.js";
 import { DEFAULT_ROUTER_ADDR, parseRouterAddr } from "./router.js";
 import { InvalidInstanceError, type ServiceInstance, validateInstance } from "./service-instance.js";
 
@@ -32,6 +33,12 @@ export interface DiscoveryConfig {
   readonly staticInstances?: readonly ServiceInstance[];
   /** The router every call goes to: DISCOVERY_ROUTER, default 127.0.0.1:8090 (server only). */
   readonly routerAddr?: string;
+  /**
+   * The hosts a NATS KV registry entry may name (nats-kv only): REGISTRY_ALLOWED_HOSTS, a comma-separated list;
+   * unset, 127.0.0.1, localhost, ::1 and this process's own advertised host (FTGO_ADVERTISE_HOST, else FTGO_HOST).
+   * Absent when that is just the three defaults (DEFAULT_ALLOWED_HOSTS). Entries naming another host are skipped.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 const REGISTRY_KINDS = ["nats-kv", "consul", "static"] as const satisfies readonly RegistryKind[];
@@ -72,9 +79,27 @@ export function loadDiscoveryConfig(read: EnvReader): DiscoveryConfig {
       for (const problem of problems) read.problem(problem);
       return { ...config, staticInstances: instances };
     }
-    case "nats-kv":
-      return config;
+    case "nats-kv": {
+      const allowedHosts = readAllowedHosts(read);
+      return allowedHosts ? { ...config, allowedHosts } : config;
+    }
   }
+}
+
+/** Hosts a wildcard bind address stands for: not an address anyone dials. */
+const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
+
+/** REGISTRY_ALLOWED_HOSTS, or the defaults plus this process's own advertised host; undefined for the bare defaults. */
+function readAllowedHosts(read: EnvReader): readonly string[] | undefined {
+  const given = read.string("REGISTRY_ALLOWED_HOSTS", "");
+  if (given.trim() !== "") {
+    const { hosts, problem } = parseAllowedHosts(given);
+    if (problem) read.problem(problem);
+    return hosts;
+  }
+  const own = read.string("FTGO_ADVERTISE_HOST", "").trim() || read.string("FTGO_HOST", "").trim();
+  if (own === "" || WILDCARDS.has(own) || DEFAULT_ALLOWED_HOSTS.includes(normalHost(own))) return undefined;
+  return [...DEFAULT_ALLOWED_HOSTS, normalHost(own)];
 }
 
 /** A Go duration as Consul reads it: a whole number and a unit, `500ms`, `2s`, `1m`. */

@@ -4,6 +4,7 @@ import type { KV, KvEntry, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import { createOutageLog } from "./outage-log.js";
+import type { HostCheck } from "./registry-hosts.js";
 import { readInstance, type ServiceInstance } from "./service-instance.js";
 
 /** One entry as read back: the revision orders it against what a watcher has already reported. */
@@ -13,16 +14,20 @@ interface ListedEntry {
   readonly instance: ServiceInstance;
 }
 
-/** Where a service's keys are listed from: the bucket's stream, and the subject prefix of its keys. */
+/**
+ * Where a service's keys are listed from: the bucket's stream, and the subject prefix of its keys; and which of
+ * the instances read there may be dialled (registry-hosts.ts).
+ */
 export interface KeySource {
   readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly subjectPrefix: string;
+  readonly admits: HostCheck;
 }
 
-/** The KV bucket `bucket`'s stream, as KeySource. */
-export function keySource(jsm: JetStreamManager, bucket: string): KeySource {
-  return { jsm, stream: `KV_${bucket}`, subjectPrefix: `$KV.${bucket}.` };
+/** The KV bucket `bucket`'s stream, as KeySource, admitting the instances `admits` allows (default: all). */
+export function keySource(jsm: JetStreamManager, bucket: string, admits: HostCheck = () => true): KeySource {
+  return { jsm, stream: `KV_${bucket}`, subjectPrefix: `$KV.${bucket}.`, admits };
 }
 
 /** A service's live entries, and which incarnation of the bucket's stream they were read from. */
@@ -53,7 +58,7 @@ export async function listEntries(kv: KV, source: KeySource, service: string, lo
   const read = await Promise.all(keys.map((key) => kv.get(key)));
   const entries = read.flatMap((entry) => {
     if (entry?.operation !== "PUT") return []; // expired, or deleted since it was listed
-    const instance = readEntry(entry, log);
+    const instance = readEntry(entry, log, source.admits);
     return instance ? [{ key: entry.key, revision: entry.revision, instance }] : [];
   });
   return { streamCreated: info.created, entries };
@@ -118,7 +123,7 @@ export function watchService({ nc, kv, keys, service, relistMs, report, log }: W
     watcher = updates;
     void (async () => {
       for await (const entry of updates) {
-        learn(entry.key, entry.revision, entry.operation === "PUT" ? readEntry(entry, log) : undefined);
+        learn(entry.key, entry.revision, entry.operation === "PUT" ? readEntry(entry, log, keys.admits) : undefined);
         publish();
       }
     })()
@@ -187,13 +192,13 @@ export function watchService({ nc, kv, keys, service, relistMs, report, log }: W
   };
 }
 
-function readEntry(entry: KvEntry, log: Logger): ServiceInstance | undefined {
+function readEntry(entry: KvEntry, log: Logger, admits: HostCheck): ServiceInstance | undefined {
   const instance = readInstance(() => entry.json(), { key: entry.key, revision: entry.revision }, log);
   if (instance && keyOf(instance) !== entry.key) {
     log.warn({ key: entry.key, instanceId: instance.id }, "skipping a service registry entry filed under another key");
     return undefined;
   }
-  return instance;
+  return instance && admits(instance, { key: entry.key }) ? instance : undefined;
 }
 
 /** An instance's key in the registry bucket: `<service>.<instanceId>`, so `<service>.*` lists a service. */

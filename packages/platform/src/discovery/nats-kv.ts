@@ -11,6 +11,7 @@ import { createRegistryHandles } from "./handles.js";
 import { keyOf, keySource, listEntries, watchService } from "./nats-kv-watch.js";
 import { createOutageLog, reasonOf } from "./outage-log.js";
 import { type Registry, RegistryUnavailableError } from "./registry.js";
+import { createHostCheck, DEFAULT_ALLOWED_HOSTS } from "./registry-hosts.js";
 import { assertServiceName, byId, onListChange, validateInstance } from "./service-instance.js";
 
 /** The bucket every ftgo service registers in. Its stream is `KV_ftgo_registry`. */
@@ -22,6 +23,8 @@ export interface NatsKvRegistryOptions {
   readonly ttlMs: number;
   /** How often registrations re-put their entries; lowered to a third of the bucket's TTL if above. */
   readonly heartbeatMs: number;
+  /** The hosts an entry may name; entries naming others are skipped with a warning. Default DEFAULT_ALLOWED_HOSTS. */
+  readonly allowedHosts?: readonly string[];
   readonly log: Logger;
 }
 
@@ -32,16 +35,24 @@ export interface NatsKvRegistryOptions {
  * with the same settings is idempotent, and one that loses the race with other settings opens the
  * winner's bucket.
  */
-export async function createNatsKvRegistry({ nc, ttlMs, heartbeatMs, log }: NatsKvRegistryOptions): Promise<Registry> {
+export async function createNatsKvRegistry({
+  nc,
+  ttlMs,
+  heartbeatMs,
+  allowedHosts = DEFAULT_ALLOWED_HOSTS,
+  log,
+}: NatsKvRegistryOptions): Promise<Registry> {
   const bucket = await openBucket(nc, ttlMs, log);
   const { kv } = bucket;
-  const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET);
+  const hosts = createHostCheck(allowedHosts, log);
+  const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET, hosts.admits);
   const beatMs = Math.min(heartbeatMs, Math.floor(bucket.ttlMs / 3));
   const handles = createRegistryHandles(log);
   return {
     kind: "nats-kv",
     async register(candidate) {
       const instance = validateInstance(candidate);
+      hosts.allow(instance.address); // this process's own advertised host
       const key = keyOf(instance);
       const value = JSON.stringify(instance);
       await kv.put(key, value);
