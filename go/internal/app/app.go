@@ -79,8 +79,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	// malformed: a request that does not decode is InvalidArgument, not grpc-go's Internal (malformed.go).
 	var malformed malformedRequests
 	server := grpc.NewServer(append(
-		malformed.serverOptions(unaryInterceptors(cfg)...),
-		append(secureServerOptions(cfg),
+		malformed.serverOptions(unaryInterceptors(cfg, log)...),
+		append(secureServerOptions(cfg, log),
 			grpc.MaxRecvMsgSize(4<<20),
 			grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		)...,
@@ -156,10 +156,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 
 // unaryInterceptors are the server's unary interceptors before the malformed-request check: the metrics
 // (every call counted, refused ones too), then, in the secure mode, the access table's.
-func unaryInterceptors(cfg config.Config) []grpc.UnaryServerInterceptor {
+func unaryInterceptors(cfg config.Config, log *slog.Logger) []grpc.UnaryServerInterceptor {
 	unary := []grpc.UnaryServerInterceptor{metrics.UnaryServerInterceptor}
 	if cfg.Secure() {
-		unary = append(unary, (&mesh.Authorizer{Access: cfg.Access}).Unary)
+		unary = append(unary, (&mesh.Authorizer{Access: cfg.Access, Log: log}).Unary)
 	}
 	return unary
 }
@@ -167,13 +167,13 @@ func unaryInterceptors(cfg config.Config) []grpc.UnaryServerInterceptor {
 // secureServerOptions are, in the secure mode, mTLS (a client certificate of the mesh CA required and verified)
 // and the access table on streams; none in the learner's mode, where the server is plaintext and trusts every
 // local caller.
-func secureServerOptions(cfg config.Config) []grpc.ServerOption {
+func secureServerOptions(cfg config.Config, log *slog.Logger) []grpc.ServerOption {
 	if !cfg.Secure() {
 		return nil
 	}
 	return []grpc.ServerOption{
 		cfg.TLS.ServerCredentials(),
-		grpc.ChainStreamInterceptor((&mesh.Authorizer{Access: cfg.Access}).Stream),
+		grpc.ChainStreamInterceptor((&mesh.Authorizer{Access: cfg.Access, Log: log}).Stream),
 	}
 }
 

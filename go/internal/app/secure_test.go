@@ -142,22 +142,35 @@ func TestSecureMode(t *testing.T) {
 		expectCode(t, err, codes.PermissionDenied)
 	})
 
-	t.Run("the gateway and an admin are let through to the handler", func(t *testing.T) {
-		for _, name := range []string{"gateway", "admin"} {
-			_, err := getAccount(context.Background(), dialAs(t, addr, pki, name), "c-1001")
-			expectCode(t, err, codes.NotFound) // the handler's answer: nobody has ordered yet
+	t.Run("an admin is let through to the handler; the gateway only with an end user", func(t *testing.T) {
+		_, err := getAccount(context.Background(), dialAs(t, addr, pki, "admin"), "c-1001")
+		expectCode(t, err, codes.NotFound) // the handler's answer: nobody has ordered yet
+		_, err = getAccount(context.Background(), dialAs(t, addr, pki, "gateway"), "c-1001")
+		expectCode(t, err, codes.PermissionDenied)
+		if !strings.Contains(status.Convert(err).Message(), "end user is required") {
+			t.Fatalf("the gateway without a claim: %v", err)
 		}
 	})
 
-	t.Run("the gateway's end-user claim: a consumer reads only their own account", func(t *testing.T) {
+	t.Run("the gateway's end-user claim: a consumer reads only their own account, an admin anyone's", func(t *testing.T) {
 		gw := dialAs(t, addr, pki, "gateway")
 		own := claim(t, pki.Key("gateway"), "gateway", "c-1001", "consumer", time.Minute)
 		_, err := getAccount(withClaim(own), gw, "c-1001")
 		expectCode(t, err, codes.NotFound)
 		_, err = getAccount(withClaim(own), gw, "c-1002")
 		expectCode(t, err, codes.PermissionDenied)
+		if msg := status.Convert(err).Message(); !strings.Contains(msg, "c-1001 may not read the account of c-1002") {
+			t.Fatalf("the denial says %q", msg)
+		}
 		admin := claim(t, pki.Key("gateway"), "gateway", "root", "admin", time.Minute)
 		_, err = getAccount(withClaim(admin), gw, "c-1002")
+		expectCode(t, err, codes.NotFound)
+	})
+
+	t.Run("a claim from another peer than the gateway is ignored", func(t *testing.T) {
+		// Were the admin's own claim for consumer c-1001 believed, c-1002's account would be denied to it.
+		consumerClaim := claim(t, pki.Key("admin"), "admin", "c-1001", "consumer", time.Minute)
+		_, err := getAccount(withClaim(consumerClaim), dialAs(t, addr, pki, "admin"), "c-1002")
 		expectCode(t, err, codes.NotFound)
 	})
 

@@ -24,13 +24,18 @@ type Service struct {
 // NewService returns the gRPC handlers.
 func NewService(store *Store, log *slog.Logger) *Service { return &Service{store: store, log: log} }
 
-// GetAccount returns a consumer's points.
+// GetAccount returns a consumer's points. In the secure mode a call for a consumer reads only that
+// consumer's account (readerOf).
 func (s *Service) GetAccount(ctx context.Context, req *loyaltyv1.GetAccountRequest) (*loyaltyv1.GetAccountResponse, error) {
 	if err := validate(req); err != nil {
 		return nil, err
 	}
-	if err := ownedBy(ctx, req.GetConsumerId(), "the account of consumer "+req.GetConsumerId()); err != nil {
+	acting, consumer, err := readerOf(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if acting == mesh.ForConsumer && consumer != req.GetConsumerId() {
+		return nil, status.Errorf(codes.PermissionDenied, "%s may not read the account of %s", consumer, req.GetConsumerId())
 	}
 	account, err := s.store.Account(ctx, req.GetConsumerId())
 	if err != nil {
@@ -39,34 +44,40 @@ func (s *Service) GetAccount(ctx context.Context, req *loyaltyv1.GetAccountReque
 	return &loyaltyv1.GetAccountResponse{Account: account}, nil
 }
 
-// GetOrderPoints returns what one order earned.
+// GetOrderPoints returns what one order earned. In the secure mode a call for a consumer reads only that
+// consumer's orders: another's is answered exactly like a missing one, as Order and the gateway answer it, so
+// that a caller cannot learn which order ids exist.
 func (s *Service) GetOrderPoints(ctx context.Context, req *loyaltyv1.GetOrderPointsRequest) (*loyaltyv1.GetOrderPointsResponse, error) {
 	if err := validate(req); err != nil {
 		return nil, err
 	}
+	acting, consumer, err := readerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notFound := "order " + req.GetOrderId() + " is unknown to loyalty"
 	points, err := s.store.OrderPoints(ctx, req.GetOrderId())
 	if err != nil {
-		return nil, s.status(err, "order "+req.GetOrderId()+" is unknown to loyalty")
+		return nil, s.status(err, notFound)
 	}
-	if err := ownedBy(ctx, points.GetConsumerId(), "the points of order "+req.GetOrderId()); err != nil {
-		return nil, err
+	if acting == mesh.ForConsumer && consumer != points.GetConsumerId() {
+		return nil, status.Error(codes.NotFound, notFound)
 	}
 	return &loyaltyv1.GetOrderPointsResponse{OrderPoints: points}, nil
 }
 
-// ownedBy is the object-level rule of the secure mode: a call made for a consumer (the gateway forwarding a
-// consumer's end-user claim, or a learner's certificate) reads only that consumer's own account and orders;
-// PERMISSION_DENIED otherwise. Callers that are no consumer (the gateway on its own behalf, an admin) and the
-// learner's mode (no caller recorded) are not restricted.
-func ownedBy(ctx context.Context, owner, what string) error {
-	caller, ok := mesh.CallerFrom(ctx)
-	if !ok {
-		return nil
+// readerOf is whom a call reads for, the object-level rule of the secure mode as Order's
+// (services/order/src/access.ts, from mesh.ActingFor): a consumer (the gateway forwarding a consumer's claim,
+// a learner's certificate) reads only their own; anyone's for an admin, the gateway forwarding an admin, and
+// every caller in the learner's mode; a call for no end user (the gateway without a claim, a service) is
+// PERMISSION_DENIED before it reads anything.
+func readerOf(ctx context.Context) (mesh.Acting, string, error) {
+	acting, consumer := mesh.ActingFor(ctx)
+	if acting == mesh.ForNobody {
+		return acting, "", status.Error(codes.PermissionDenied,
+			"a verified end user is required: call through the gateway as a signed-in user, or with a learner's or the admin's certificate")
 	}
-	if consumer, restricted := caller.Consumer(); restricted && consumer != owner {
-		return status.Errorf(codes.PermissionDenied, "consumer %s may not read %s", consumer, what)
-	}
-	return nil
+	return acting, consumer, nil
 }
 
 // validate checks a request against its contract's rules: InvalidArgument naming each field.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +26,9 @@ const (
 	// GatewayAsAdmin admits the gateway only when it forwards a signed end-user claim of an admin.
 	GatewayAsAdmin = "gateway as admin"
 )
+
+// methodKey is a key of the table, as access.ts checks it.
+var methodKey = regexp.MustCompile(`^[\w.]+/(\w+|\*)$`)
 
 // Access is the access table: for each full method name ("pkg.Service/Method") or service ("pkg.Service/*"),
 // who may call it. A method's own entry wins over its service's; no entry denies.
@@ -78,10 +83,12 @@ func ReadAccess(path string) (*Access, error) {
 	if doc.Methods == nil {
 		return nil, fmt.Errorf("the access table %s has no \"methods\" object", path)
 	}
-	for key := range doc.Methods {
-		service, method, ok := strings.Cut(key, "/")
-		if !ok || service == "" || method == "" || strings.Contains(method, "/") {
+	for key, callers := range doc.Methods {
+		if !methodKey.MatchString(key) {
 			return nil, fmt.Errorf("the access table %s: %q is not \"pkg.Service/Method\" nor \"pkg.Service/*\"", path, key)
+		}
+		if len(callers) == 0 || slices.Contains(callers, "") {
+			return nil, fmt.Errorf("the access table %s: the callers of %q must be a list of names", path, key)
 		}
 	}
 	return &Access{File: path, methods: doc.Methods}, nil
@@ -99,26 +106,38 @@ func (a *Access) Callers(fullMethod string) (callers []string, ok bool) {
 	return callers, ok
 }
 
-// Allows reports whether caller may call fullMethod: an entry lists "*", the caller's role (OU) or name (CN),
-// or "gateway as admin" and the caller is the gateway forwarding an admin's verified end-user claim.
+// Roles are the certificate roles (OU) scripts/pki.sh issues; any other word of the table is a certificate
+// name (CN), as packages/platform/src/grpc/access.ts reads it.
+var Roles = []string{"service", "gateway", "courier", "admin", "learner", "broker"}
+
+// Allows reports whether caller may call fullMethod, as access.ts's mayCall decides: an entry admits it when it
+// is "*", the caller's role, the caller's name (never a learner's: a learner names its own certificate), or
+// "gateway as admin" and the caller is the gateway forwarding an admin's verified end-user claim. A method
+// without an entry, or a certificate that names no CN and OU, is denied.
 func (a *Access) Allows(fullMethod string, caller Caller) bool {
+	if caller.Peer.Name == "" || caller.Peer.Role == "" {
+		return false
+	}
 	callers, ok := a.Callers(fullMethod)
 	if !ok {
 		return false
 	}
-	for _, c := range callers {
-		switch c {
-		case AnyCaller:
+	for _, entry := range callers {
+		if admits(entry, caller) {
 			return true
-		case GatewayAsAdmin:
-			if caller.Peer.Role == RoleGateway && caller.EndUser != nil && caller.EndUser.Role == EndUserAdmin {
-				return true
-			}
-		case caller.Peer.Role, caller.Peer.Name:
-			if c != "" {
-				return true
-			}
 		}
 	}
 	return false
+}
+
+func admits(entry string, caller Caller) bool {
+	switch {
+	case entry == AnyCaller:
+		return true
+	case entry == GatewayAsAdmin:
+		return caller.Peer.Role == RoleGateway && caller.EndUser != nil && caller.EndUser.Role == EndUserAdmin
+	case slices.Contains(Roles, entry):
+		return caller.Peer.Role == entry
+	}
+	return caller.Peer.Name == entry && caller.Peer.Role != RoleLearner
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -50,17 +51,46 @@ type Caller struct {
 	EndUser *EndUser
 }
 
-// Consumer is the consumer the call is restricted to, when it is knowable: the subject of a forwarded
-// consumer's claim, or a learner's certificate name (a learner acts as the consumer it is named after). ok is
-// false for a caller that is no consumer (a service, the gateway on its own behalf, an admin).
-func (c Caller) Consumer() (id string, ok bool) {
-	if c.EndUser != nil {
-		return c.EndUser.Subject, c.EndUser.Role == EndUserConsumer
+// Acting says whose data a call may act on (packages/platform/src/grpc/acting-for.ts).
+type Acting int
+
+const (
+	// ForAnyone: the learner's mode (every local caller is trusted), an admin's certificate, or the gateway
+	// forwarding an admin.
+	ForAnyone Acting = iota
+	// ForConsumer: one consumer's data only: the gateway forwarding a signed-in consumer, or a learner (as the
+	// consumer its certificate names).
+	ForConsumer
+	// ForNobody: a caller that speaks for no end user (the gateway without a claim, a service, a courier).
+	ForNobody
+)
+
+// ActingFor is whose data the call of this caller may act on, and for ForConsumer which consumer.
+func (c Caller) ActingFor() (Acting, string) {
+	switch c.Peer.Role {
+	case "admin":
+		return ForAnyone, ""
+	case RoleGateway:
+		switch {
+		case c.EndUser == nil:
+			return ForNobody, ""
+		case c.EndUser.Role == EndUserAdmin:
+			return ForAnyone, ""
+		}
+		return ForConsumer, c.EndUser.Subject
+	case RoleLearner:
+		return ForConsumer, c.Peer.Name
 	}
-	if c.Peer.Role == RoleLearner {
-		return c.Peer.Name, true
+	return ForNobody, ""
+}
+
+// ActingFor is whose data the call of ctx may act on: ForAnyone in the learner's mode (no caller recorded).
+func ActingFor(ctx context.Context) (Acting, string) {
+	caller, ok := CallerFrom(ctx)
+	if !ok {
+		return ForAnyone, ""
 	}
-	return "", false
+	return caller.ActingFor()
 }
 
 type callerKey struct{}
@@ -79,6 +109,8 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 // Authorizer enforces the access table on every call of a gRPC server that requires client certificates.
 type Authorizer struct {
 	Access *Access
+	// Log gets a warning per refused call, as the TypeScript guard logs them; nil logs nothing.
+	Log *slog.Logger
 }
 
 // Unary is the unary server interceptor.
@@ -110,21 +142,24 @@ func (s callerStream) Context() context.Context { return s.ctx }
 // checks the access table: UNAUTHENTICATED without a certificate or with a bad claim, PERMISSION_DENIED naming
 // the caller and the method when the table does not admit it.
 func (a *Authorizer) authorize(ctx context.Context, fullMethod string) (context.Context, error) {
+	method := strings.TrimPrefix(fullMethod, "/")
 	cert := peerCertificate(ctx)
 	if cert == nil {
-		return ctx, status.Errorf(codes.Unauthenticated, "%s needs a client certificate of the mesh CA", fullMethod)
+		return ctx, status.Errorf(codes.Unauthenticated, "%s needs a client certificate of the mesh CA", method)
 	}
-	p, _ := peerOf(cert)
+	p, ok := peerOf(cert)
+	if !ok {
+		a.warn("call refused: the client certificate names no CN and OU", "method", method)
+		return ctx, status.Errorf(codes.PermissionDenied, "a certificate without a name (CN) and role (OU) may not call %s", method)
+	}
 	caller := Caller{Peer: p}
 	// The claim is trusted only from the gateway, checked against the key of the certificate it called with;
 	// from anyone else it is ignored: nothing it says is used.
-	if claims := metadata.ValueFromIncomingContext(ctx, EndUserHeader); len(claims) > 0 && p.Role == RoleGateway {
-		if len(claims) > 1 {
-			return ctx, status.Errorf(codes.Unauthenticated, "%s sent %d end-user claims; one at most", p, len(claims))
-		}
+	if claims := metadata.ValueFromIncomingContext(ctx, EndUserHeader); len(claims) > 0 && claims[0] != "" && p.Role == RoleGateway {
 		user, err := VerifyEndUser(claims[0], cert, p.Name)
 		if err != nil {
-			return ctx, status.Errorf(codes.Unauthenticated, "%s: %v", p, err)
+			a.warn("call refused: end-user claim not valid", "method", method, "peer", p.Name, "reason", err.Error())
+			return ctx, status.Errorf(codes.Unauthenticated, "%v (%s calling %s)", err, p, method)
 		}
 		caller.EndUser = &user
 	}
@@ -133,9 +168,16 @@ func (a *Authorizer) authorize(ctx context.Context, fullMethod string) (context.
 		if caller.EndUser != nil {
 			who += " for " + caller.EndUser.Role + " " + caller.EndUser.Subject
 		}
-		return ctx, status.Errorf(codes.PermissionDenied, "%s may not call %s (proto/access.json)", who, strings.TrimPrefix(fullMethod, "/"))
+		a.warn("call refused by the access table", "method", method, "peer", p.Name, "role", p.Role, "endUser", caller.EndUser)
+		return ctx, status.Errorf(codes.PermissionDenied, "%s may not call %s", who, method)
 	}
 	return WithCaller(ctx, caller), nil
+}
+
+func (a *Authorizer) warn(msg string, args ...any) {
+	if a.Log != nil {
+		a.Log.Warn(msg, args...)
+	}
 }
 
 // peerCertificate is the caller's certificate, verified against the mesh CA during the handshake; nil on a

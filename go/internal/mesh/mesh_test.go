@@ -47,8 +47,12 @@ func TestTheRepositorysAccessTable(t *testing.T) {
 		{"/ftgo.kitchen.v1.KitchenService/GetMenu", Caller{Peer: Peer{"order", "service"}}, true},
 		{"/ftgo.kitchen.v1.KitchenService/AcceptTicket", Caller{Peer: Peer{"order", "service"}}, false},
 		{"/ftgo.kitchen.v1.KitchenService/GetMenu", Caller{Peer: Peer{"consumer", "service"}}, false},
-		// "*": any certificate of the CA, even one that names nobody
-		{"/grpc.health.v1.Health/Check", Caller{}, true},
+		// "*": any certificate of the CA that names someone
+		{"/grpc.health.v1.Health/Check", Caller{Peer: Peer{"ada", "learner"}}, true},
+		{"/grpc.health.v1.Health/Check", Caller{}, false},
+		// a name admits a mesh identity, never a learner who happens to bear it
+		{"/ftgo.kitchen.v1.KitchenService/GetMenu", Caller{Peer: Peer{"order", "learner"}}, true}, // as a learner
+		{"/ftgo.kitchen.v1.KitchenService/GetTicket", Caller{Peer: Peer{"order", "learner"}}, false},
 		{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", Caller{Peer: Peer{"courier-1", "courier"}}, true},
 		// no entry: denied
 		{"/ftgo.unknown.v1.Nothing/Call", Caller{Peer: Peer{"admin", "admin"}}, false},
