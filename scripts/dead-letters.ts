@@ -4,7 +4,8 @@
 //   npm run dead-letters -- replay <seq>
 //   npm run dead-letters -- parked
 //
-// Connects to NATS_URL (default nats://127.0.0.1:4222). Replaying sends the message back to its
+// Connects to NATS_URL (default nats://127.0.0.1:4222); in the secure mode (FTGO_TLS_CA/CERT/KEY set, e.g. to
+// .pki/ca.crt, .pki/admin.crt, .pki/admin.key) over TLS as that identity: the operator's. Replaying sends the message back to its
 // original subject, and only to a channel subject; services that handled it before ignore it (same
 // Ftgo-Message-Id). `parked` reads the services' databases in DATA_DIR (default ./data), read-only:
 // the outbox rows a relay parked because the broker would never take them, each an order that waits.
@@ -46,9 +47,23 @@ async function main(args: string[]): Promise<void> {
   throw new UsageError(command ? `cannot understand: ${args.join(" ")}` : "a command is needed");
 }
 
+/** The secure mode's credentials when FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY are all set; else none. */
+function natsTlsFromEnv(env: NodeJS.ProcessEnv): { caFile: string; certFile: string; keyFile: string } | undefined {
+  const [caFile, certFile, keyFile] = [env.FTGO_TLS_CA, env.FTGO_TLS_CERT, env.FTGO_TLS_KEY];
+  if (!caFile && !certFile && !keyFile) return undefined;
+  if (!caFile || !certFile || !keyFile) {
+    throw new UsageError(
+      "FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY go together: set all three (secure mode) or none",
+    );
+  }
+  return { caFile, certFile, keyFile };
+}
+
 async function withNats(work: (nc: NatsConnection) => Promise<void>): Promise<void> {
   const url = process.env.NATS_URL || "nats://127.0.0.1:4222";
-  const nc = await connect({ servers: url, name: "dead-letters", timeout: 3_000 }).catch((err: unknown) => {
+  const tls = natsTlsFromEnv(process.env);
+  const options = { servers: url, name: "dead-letters", timeout: 3_000, ...(tls && { tls }) };
+  const nc = await connect(options).catch((err: unknown) => {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot reach NATS at ${url} (${why}); is it running? Set NATS_URL to point elsewhere.`);
   });
