@@ -5,7 +5,7 @@
 // AdminService call are refused. Through the gateway a consumer's order is approved (the end-user claim, mTLS and
 // the broker's permissions together), with no permissions violation in nats-server's log; and Ctrl-C leaves no
 // process behind.
-import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
+import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
 import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
@@ -26,7 +26,7 @@ afterAll(() => up?.dispose());
 
 /** Runs one documented line against this test's mesh. */
 function run(line: string) {
-  return runShell(withPorts(line, up.ports), { timeoutMs: COMMAND_TIMEOUT_MS, env: shellEnv() });
+  return runShell(withPorts(line, up.ports), { timeoutMs: COMMAND_TIMEOUT_MS });
 }
 
 describe("SECURE=1 make up", () => {
