@@ -5,10 +5,12 @@
 // refuses it. Beside each refusal, the rightful identity does the same thing successfully, so each assertion
 // would fail if the permissions were open.
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
+import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
@@ -16,6 +18,8 @@ import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/de
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
+import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
+import { buildLoyalty } from "@ftgo/harness/loyalty-process.js";
 import type { MeshClients } from "@ftgo/harness/mesh-clients.js";
 import { acceptedOrder, placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
 import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
@@ -57,11 +61,11 @@ afterAll(async () => {
   rmSync(pkiDir, { recursive: true, force: true });
 });
 
-/** A connection presenting `identity`'s certificate from the test's PKI. */
-async function as(identity: string): Promise<NatsConnection> {
+/** A connection presenting `identity`'s certificate from the test's PKI, to `server` (default: the attacks' broker). */
+async function as(identity: string, server: NatsServerHandle = nats): Promise<NatsConnection> {
   const file = (name: string) => readFileSync(join(pkiDir, name), "utf8");
   const nc = await connect({
-    servers: nats.url,
+    servers: server.url,
     name: `attacker-as-${identity}`,
     tls: { ca: file("ca.crt"), cert: file(`${identity}.crt`), key: file(`${identity}.key`) },
   });
@@ -237,6 +241,7 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
     let dataDir: string;
     const services: ServiceInstance[] = [];
     let courier: RunningCourier | undefined;
+    let gateway: RunningGateway | undefined;
     let clients: MeshClients | undefined;
 
     beforeAll(async () => {
@@ -265,6 +270,14 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
         }),
         silentLogger(),
       );
+      const loyalty = await startService({
+        name: "loyalty",
+        program: { file: await buildLoyalty() },
+        dataDir,
+        natsUrl: broker.url,
+        probe: "tcp",
+        env: { ...identityFiles("loyalty").env, SAGA_MODE: sagaMode },
+      });
       const [order, consumer, kitchen, accounting, delivery] = services as [
         ServiceInstance,
         ServiceInstance,
@@ -272,11 +285,23 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
         ServiceInstance,
         ServiceInstance,
       ];
+      services.push(loyalty);
       clients = adminClients({ order, consumer, kitchen, accounting, delivery });
+      const privateKeyPem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
+      const gatewayEnv = { PORT: "0", DATA_DIR: dataDir, NATS_URL: broker.url, LOG_LEVEL: "silent", DEV_SIGN_IN: "1" };
+      gateway = await startGateway(
+        loadGatewayConfig({
+          ...gatewayEnv,
+          JWT_PRIVATE_KEY: privateKeyPem.toString(),
+          ...identityFiles("gateway").env,
+        }),
+        silentLogger(),
+      );
     }, 240_000);
 
     afterAll(async () => {
       clients?.close();
+      await gateway?.stop();
       await courier?.stop();
       await Promise.allSettled(services.map((service) => service.stop()));
       await broker?.stop();
@@ -308,6 +333,26 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
       });
       const delivered = await acceptedOrder(mesh, readyByInMinutes(10));
       expect((await deliveryScheduled(mesh, delivered)).courierId).toBe("courier-1");
+
+      // Through the gateway (the registry read, domain events watched), and into Loyalty (Go) for its points.
+      const url = `http://127.0.0.1:${gateway?.port}`;
+      const token = await signIn(url, { consumerId: "c-1001" });
+      const viaGateway = await placeOrderThroughGateway(url, token);
+      await waitFor(
+        async () => (await call(`${url}/api/v1/orders/${viaGateway}`, token)).body?.order?.state === "APPROVED",
+        {
+          timeoutMs: 15_000,
+          message: `order ${viaGateway} APPROVED through the gateway`,
+        },
+      );
+      const operator = await jetstreamManager(await as("admin", broker));
+      await waitFor(
+        async () => (await operator.streams.info("FTGO_LOYALTY_EVENTS").catch(() => undefined))?.state.messages,
+        {
+          timeoutMs: 15_000,
+          message: "Loyalty to publish points for the approved orders",
+        },
+      );
       expect(brokerLog.filter((line) => /Violation/.test(line))).toEqual([]);
       expect(services.flatMap((service) => service.crashes)).toEqual([]);
     }, 60_000);
