@@ -90,7 +90,10 @@ const log = createLogMux(
 const say = (text: string) => log("up", text);
 const shout = (text: string) => log("up", paint("1;31", text));
 
-const natsUrl = env.NATS_URL || "nats://127.0.0.1:4222";
+/** SECURE=1: certificates for every process, and the broker's users (lib/secure-mode.ts). */
+const secure: SecureMode | undefined = secureModeWanted(env.SECURE) ? secureMode(root, env) : undefined;
+/** In the secure mode the broker speaks only TLS: tls://, which every client then insists on. */
+const natsUrl = (env.NATS_URL || "nats://127.0.0.1:4222").replace(/^nats:\/\//, secure ? "tls://" : "nats://");
 const dataDir = resolve(env.DATA_DIR || join(root, "data"));
 const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
@@ -118,8 +121,6 @@ const jaegerPorts = {
   query: portFromEnv("JAEGER_QUERY_PORT", JAEGER_STANDARD_PORTS.query),
 };
 const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
-/** SECURE=1: certificates for every process, and the broker's users (lib/secure-mode.ts). */
-const secure: SecureMode | undefined = secureModeWanted(env.SECURE) ? secureMode(root, env) : undefined;
 /** METRICS=off: no process serves /metrics, and no Prometheus. */
 const metricsWanted = onOff("METRICS", env.METRICS);
 /** Whether up starts Prometheus: metrics on, and Prometheus installed. */
@@ -514,7 +515,9 @@ async function ensureNats(): Promise<NatsServerHandle | undefined> {
     void stopAll(1);
   };
   // detached: its own process group, so that Ctrl-C cannot stop NATS before the services have drained into it.
-  return startNatsServer({ host, port, storeDir, detached: true, onLog, onCrash });
+  // SECURE=1: TLS only, each client's certificate mapped to its user and that user's permissions.
+  const broker = secure ? { pkiDir: secure.pkiDir, partitions: Number(env.FTGO_PARTITIONS || 4) } : {};
+  return startNatsServer({ host, port, storeDir, detached: true, onLog, onCrash, ...broker });
 }
 
 /** A port already taken would make the health check below pass against someone else's server. */

@@ -179,11 +179,21 @@ export const RELIABILITY_ROWS: readonly ReliabilityRow[] = [
     ],
   },
   {
-    promise: "Cross-service access: a service cannot use another service's subjects or data",
-    load: "-",
-    faults: "-",
-    badInputs: "-",
-    proofs: [],
+    promise: "Cross-service access (SECURE=1): a service cannot use another service's methods, subjects or data",
+    load: "the Create and Cancel Order sagas and a delivery on a secure mesh",
+    faults: NONE,
+    badInputs:
+      "no or another CA's certificate, a method the access table denies, forged or expired end-user claims, another identity's events, registry keys and courier quotes",
+    proofs: [
+      { file: "packages/platform/test/grpc-mtls.test.ts", title: "serveGrpc in the secure mode" },
+      { file: "test/secure-order.test.ts", title: "Order called directly with a service's certificate" },
+      { file: "test/secure-order.test.ts", title: "Order called directly with a learner's certificate" },
+      { file: "test/secure-broker.test.ts", title: "a forged CreditCardAuthorized" },
+      { file: "test/secure-broker.test.ts", title: "a fake Kitchen in the registry" },
+      { file: "test/secure-broker.test.ts", title: "a rogue courier" },
+      { file: "test/secure-broker.test.ts", title: "a secure mesh" },
+      { file: "test/make-up-secure.test.ts", title: "SECURE=1 make up" },
+    ],
   },
   {
     promise: "Floods: a flooding client is limited, others are not, and the flood leaves no wrong state",
