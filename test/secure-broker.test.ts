@@ -25,6 +25,7 @@ import { acceptedOrder, placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/sa
 import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
 import { deliveryScheduled, readyByInMinutes } from "@ftgo/harness/test-couriers.js";
 import {
+  brokerInboxPrefix,
   createGrpcClient,
   createGrpcTransport,
   encodeBody,
@@ -67,6 +68,7 @@ async function as(identity: string, server: NatsServerHandle = nats): Promise<Na
   const nc = await connect({
     servers: server.url,
     name: `attacker-as-${identity}`,
+    inboxPrefix: brokerInboxPrefix(identity), // as connectNats sets it: each identity reads its own inboxes only
     tls: { ca: file("ca.crt"), cert: file(`${identity}.crt`), key: file(`${identity}.key`) },
   });
   open.push(nc);
@@ -191,6 +193,17 @@ describe("a rogue courier", () => {
     rogue.publish(inbox, encodeBody(CourierQuoteSchema, { courierId: "rogue" }), { headers });
     await violation("Publish", inbox);
     expect(answers).toEqual(["courier-1"]);
+  });
+
+  it("cannot read another identity's inboxes, where its JetStream answers and pulled messages arrive", async () => {
+    const eavesdropper = await as("kitchen");
+    const heard: string[] = [];
+    const accountingInboxes = `${brokerInboxPrefix("accounting")}.>`;
+    eavesdropper.subscribe(accountingInboxes, { callback: (err, msg) => void (err || heard.push(msg.subject)) });
+    await violation("Subscription", accountingInboxes);
+    const accounting = await as("accounting"); // asks JetStream something: the answer goes to its own inbox
+    await (await jetstreamManager(accounting)).streams.info(streamName("accounting", "event"));
+    expect(heard).toEqual([]);
   });
 });
 

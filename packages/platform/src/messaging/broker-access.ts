@@ -13,6 +13,7 @@
 //                            of those; the registry's stream read-only (direct gets, watches)
 //   courier quote answers    only couriers: they alone may subscribe to the requests, and answer through
 //                            allow_responses on the request's reply subject
+//   replies to itself        its own inboxes `_INBOX_<name>.>` only (brokerInboxPrefix), not another's
 //
 // The operator (admin: the ftgo CLI, scripts/dead-letters.ts, trace, kitchen display) may do anything. A learner's
 // certificate (OU=learner) has no user: the broker refuses it.
@@ -102,6 +103,15 @@ const GATEWAY_WATCHES = ["order", "kitchen", "accounting", "delivery", "loyalty"
 /** Couriers' identities as scripts/pki.sh issues them. */
 export const COURIER_IDENTITIES = ["courier-1", "courier-2", "courier-3"] as const;
 
+/**
+ * The prefix of a mesh identity's reply inboxes in the secure mode, `_INBOX_<name>`: connectNats sets it, and each
+ * user may subscribe to its own inboxes only, so no identity reads the answers (JetStream API replies, pulled
+ * messages) meant for another. Loyalty (Go) and Delivery's quote gathering still use the shared `_INBOX.`.
+ */
+export function brokerInboxPrefix(identity: string): string {
+  return `_INBOX_${identity}`;
+}
+
 /** The NATS user a mesh certificate maps to: its e-mail SAN, `<name>@ftgo.mesh` (scripts/pki.sh). */
 export function brokerUserName(identity: string): string {
   return `${identity}@ftgo.mesh`;
@@ -170,7 +180,15 @@ function servicePermissions(service: string, access: ServiceAccess, partitions: 
     ...consumedStreams.flatMap((stream) => durableAccess(stream, service, partitions)),
     ...registryReader(),
   ];
-  return { publish: [...new Set(publish)], subscribe: ["_INBOX.>"], allowResponses: false };
+  return { publish: [...new Set(publish)], subscribe: inboxes(service), allowResponses: false };
+}
+
+/** Identities whose NATS clients do not (yet) set brokerInboxPrefix: Loyalty's Go client, Delivery's quote inbox. */
+const SHARED_INBOX = new Set(["loyalty", "delivery"]);
+
+/** The reply inboxes `identity` may subscribe to: its own, and the shared ones where its client still uses them. */
+function inboxes(identity: string): string[] {
+  return [`${brokerInboxPrefix(identity)}.>`, ...(SHARED_INBOX.has(identity) ? ["_INBOX.>"] : [])];
 }
 
 /** Options of {@link brokerUsers}. */
@@ -197,7 +215,7 @@ export function brokerUsers({ partitions = DEFAULT_PARTITIONS }: BrokerUsersOpti
     ),
     user("gateway", {
       publish: ["$JS.API.INFO", ...registryReader()],
-      subscribe: ["_INBOX.>", ...GATEWAY_WATCHES.map((domain) => `ftgo.${domain}.event.>`)],
+      subscribe: [...inboxes("gateway"), ...GATEWAY_WATCHES.map((domain) => `ftgo.${domain}.event.>`)],
       allowResponses: false,
     }),
     ...COURIER_IDENTITIES.map((courier) =>

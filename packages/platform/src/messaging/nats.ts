@@ -2,9 +2,12 @@
 // which buffers messages while their receivers are away; a service, in turn, must survive the broker
 // being away. So the connection never gives up: the outbox keeps events meanwhile, and the consumers
 // resume where their durables left off.
+
+import { X509Certificate } from "node:crypto";
 import { type ConnectionOptions, connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";
 import type { MeshTls } from "../mesh-tls.js";
+import { brokerInboxPrefix } from "./broker-access.js";
 
 export interface ConnectNatsOptions {
   /** `nats://host:port`. */
@@ -34,7 +37,7 @@ export async function connectNats({ url, name, log, tls }: ConnectNatsOptions): 
     waitOnFirstConnect: true, // a service may start before the broker
     maxReconnectAttempts: -1, // and outlive it: never give up
     reconnectTimeWait: 1_000,
-    ...(tls && { tls: natsTls(tls) }),
+    ...(tls && { tls: natsTls(tls), inboxPrefix: brokerInboxPrefix(identityOf(tls)) }),
   });
   log.info({ server: nc.getServer() }, "connected to NATS");
   void logStatus(nc, log);
@@ -47,6 +50,14 @@ export async function connectNats({ url, name, log, tls }: ConnectNatsOptions): 
  */
 export function natsTls(tls: MeshTls): NonNullable<ConnectionOptions["tls"]> {
   return { ca: tls.ca.toString("utf8"), cert: tls.cert.toString("utf8"), key: tls.key.toString("utf8") };
+}
+
+/** The identity a mesh certificate names: its subject's CN (scripts/pki.sh: /O=ftgo/OU=<role>/CN=<name>). */
+export function identityOf(tls: MeshTls): string {
+  const subject = new X509Certificate(tls.cert).subject;
+  const cn = /^CN=(.+)$/m.exec(subject)?.[1];
+  if (!cn) throw new Error(`the certificate ${tls.files.cert} names no CN (subject ${JSON.stringify(subject)})`);
+  return cn;
 }
 
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
