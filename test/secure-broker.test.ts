@@ -260,6 +260,30 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
     beforeAll(async () => {
       broker = await startNatsServer({ pkiDir, onLog: (line) => brokerLog.push(line) });
       dataDir = mkdtempSync(join(tmpdir(), "ftgo-secure-mesh-"));
+      // Loyalty (Go) first in one mode and last in the other: whichever creates the shared streams (Order's
+      // events, the dead letters, the registry), the others must manage with their own permissions.
+      const startLoyalty = async () => {
+        const loyalty = await startService({
+          name: "loyalty",
+          program: { file: await buildLoyalty() },
+          dataDir,
+          natsUrl: broker.url,
+          probe: "tcp",
+          env: { ...identityFiles("loyalty").env, SAGA_MODE: sagaMode },
+        });
+        services.push(loyalty);
+        const operator = await jetstreamManager(await as("admin", broker));
+        const registered = async () => {
+          const filter = { subjects_filter: `$KV.${REGISTRY_BUCKET}.loyalty.*` };
+          const info = await operator.streams.info(`KV_${REGISTRY_BUCKET}`, filter).catch(() => undefined);
+          return Object.keys(info?.state.subjects ?? {}).length > 0;
+        };
+        await waitFor(registered, {
+          timeoutMs: 60_000,
+          message: () => `Loyalty to register (it does once consuming)\n${loyalty.output()}`,
+        });
+      };
+      if (sagaMode === "choreography") await startLoyalty();
       const started = await Promise.allSettled(
         SAGA_SERVICES.map((name) =>
           startService({
@@ -271,7 +295,8 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
           }),
         ),
       );
-      for (const result of started) if (result.status === "fulfilled") services.push(result.value);
+      const saga = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      services.push(...saga);
       const failed = started.find((result) => result.status === "rejected");
       if (failed) throw failed.reason;
       courier = await startCourier(
@@ -283,22 +308,14 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
         }),
         silentLogger(),
       );
-      const loyalty = await startService({
-        name: "loyalty",
-        program: { file: await buildLoyalty() },
-        dataDir,
-        natsUrl: broker.url,
-        probe: "tcp",
-        env: { ...identityFiles("loyalty").env, SAGA_MODE: sagaMode },
-      });
-      const [order, consumer, kitchen, accounting, delivery] = services as [
+      if (sagaMode === "orchestration") await startLoyalty();
+      const [order, consumer, kitchen, accounting, delivery] = saga as [
         ServiceInstance,
         ServiceInstance,
         ServiceInstance,
         ServiceInstance,
         ServiceInstance,
       ];
-      services.push(loyalty);
       clients = adminClients({ order, consumer, kitchen, accounting, delivery });
       const privateKeyPem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
       const gatewayEnv = { PORT: "0", DATA_DIR: dataDir, NATS_URL: broker.url, LOG_LEVEL: "silent", DEV_SIGN_IN: "1" };
