@@ -13,6 +13,7 @@ import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/cour
 import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
 import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
+import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
@@ -375,6 +376,11 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
           message: `order ${viaGateway} APPROVED through the gateway`,
         },
       );
+      // The dashboard's view of a service's dead letters: its AdminService reads them with its own NATS identity.
+      const kitchenAddress = services.find(({ name }) => name === "kitchen")?.address ?? "";
+      const { tls } = identityFiles("admin");
+      const kitchenAdmin = createGrpcClient(AdminService, createGrpcTransport({ address: kitchenAddress, tls }));
+      expect((await kitchenAdmin.listDeadLetters({})).deadLetters).toEqual([]);
       const operator = await jetstreamManager(await as("admin", broker));
       await waitFor(
         async () => (await operator.streams.info("FTGO_LOYALTY_EVENTS").catch(() => undefined))?.state.messages,

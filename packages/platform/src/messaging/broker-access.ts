@@ -7,7 +7,8 @@
 //                                                        Consumer; Kitchen → Delivery)
 //   replies                  ftgo.<sender>.reply.<n>.*   only by the service whose events.proto declares <n>
 //   requests                 ftgo.<d>.request.>          only by <d>'s service (Delivery's courier quotes)
-//   dead letters             ftgo.deadletter.<service>   only by that service
+//   dead letters             ftgo.deadletter.<service>   only by that service; read by any service (its admin
+//                                                        desk), replayed only by the operator
 //   registry keys            $KV.ftgo_registry.<s>.*     only by service <s>
 //   JetStream API            the streams each creates or reads, the durables `<service>-p<k>` it pulls, acks
 //                            of those; the registry's stream read-only (direct gets, watches)
@@ -173,6 +174,9 @@ function servicePermissions(service: string, access: ServiceAccess, partitions: 
     ...(access.repliesTo ?? []).flatMap((owner) => replyNames.map((name) => `ftgo.${owner}.reply.${name}.*`)),
     ...(access.requests ? [`ftgo.${service}.request.>`] : []),
     `ftgo.deadletter.${service}`,
+    // Its AdminService lists its dead letters (the dashboard): direct gets, which cannot be narrowed to its own
+    // subject, so it may read every service's. Replaying is the operator's: it publishes to the original subject.
+    `$JS.API.DIRECT.GET.${DEAD_LETTER_STREAM}`,
     ...(access.registers ? [`$KV.${REGISTRY_BUCKET}.${service}.*`] : []),
     "$JS.API.INFO",
     ...touched.flatMap((stream) => [`$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.INFO.${stream}`]),
