@@ -208,6 +208,47 @@ describe("a rogue courier", () => {
   });
 });
 
+describe("the learner's open broker, for contrast", () => {
+  // What the secure mode refuses, the learner's mode (`make up`) allows any local process with a plain NATS client:
+  // the same three moves succeed there. Only the registry's readers check an entry (host and port).
+  it("takes a forged event, a fake Kitchen entry and a rogue courier's subscription from a client with no credential", async () => {
+    const open = await startNatsServer();
+    const nc = await connect({ servers: open.url });
+    try {
+      await ensureEventStream(nc, "accounting");
+      const orderId = "o-open-1";
+      const subject = eventSubject(CreditCardAuthorizedSchema, partitionOf(orderId, 4));
+      const headers = messageHeaders({
+        messageId: "forged-open",
+        type: CreditCardAuthorizedSchema.typeName,
+        correlationId: orderId,
+      });
+      await jetstream(nc).publish(subject, encodeBody(CreditCardAuthorizedSchema, { orderId }), { headers });
+      const info = await (await jetstreamManager(nc)).streams.info(streamName("accounting", "event"), {
+        subjects_filter: subject,
+      });
+      expect(info.state.subjects?.[subject]).toBe(1);
+
+      const kv = await new Kvm(nc).create(REGISTRY_BUCKET, { history: 1, ttl: 60_000 });
+      await kv.put(
+        "kitchen.k-fake",
+        JSON.stringify({ service: "kitchen", id: "k-fake", address: "127.0.0.1", port: 1 }),
+      );
+      expect(await kv.get("kitchen.k-fake")).not.toBeNull();
+
+      const heard = new Promise<string>((resolve) => {
+        nc.subscribe(requestSubject(CourierQuoteRequestSchema), { callback: (_err, msg) => resolve(msg.subject) });
+      });
+      await nc.flush();
+      nc.publish(requestSubject(CourierQuoteRequestSchema), encodeBody(CourierQuoteRequestSchema, { orderId }));
+      expect(await heard).toBe(requestSubject(CourierQuoteRequestSchema));
+    } finally {
+      await nc.close();
+      await open.stop();
+    }
+  });
+});
+
 /** The files of `identity`'s certificate, as FTGO_TLS_* (a process's environment) and as MeshTls (an in-process client). */
 function identityFiles(identity: string) {
   const files = {
