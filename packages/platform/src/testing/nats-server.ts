@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import { connect as connectNats } from "@nats-io/transport-node";
 import { secureBrokerConfig } from "../messaging/broker-config.js";
 import { waitFor } from "./wait.js";
 
@@ -140,7 +141,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     try {
       const bound = await Promise.race([readPortsFile(portsDir, server, timeoutMs), failed]);
       await Promise.race([
-        waitFor(() => canConnect(host, bound), { timeoutMs, message: `nats-server to accept connections on ${bound}` }),
+        waitFor(() => (pkiDir === undefined ? canConnect(host, bound) : canSignIn(host, bound, pkiDir)), {
+          timeoutMs,
+          message: `nats-server to accept connections on ${bound}`,
+        }),
         failed,
       ]);
       server.expectExit = false;
@@ -182,6 +186,27 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       ({ server } = await launch(port));
     },
   };
+}
+
+/**
+ * True when a NATS client presenting the operator's certificate (admin, from `pkiDir`) connects over TLS: the secure
+ * server is up, speaks TLS and maps certificates to users. A bare TCP probe would only make it log a failed handshake.
+ */
+async function canSignIn(host: string, port: number, pkiDir: string): Promise<boolean> {
+  if (!existsSync(join(pkiDir, "admin.crt"))) return canConnect(host, port); // a PKI without the operator's
+  const tls = {
+    caFile: join(pkiDir, "ca.crt"),
+    certFile: join(pkiDir, "admin.crt"),
+    keyFile: join(pkiDir, "admin.key"),
+  };
+  const servers = `tls://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  try {
+    const nc = await connectNats({ servers, tls, reconnect: false, timeout: 1_000, name: "nats-server-readiness" });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Writes the secure mode's configuration beside the ports file (removed with it); returns its path. */
