@@ -2,7 +2,6 @@
 // which buffers messages while their receivers are away; a service, in turn, must survive the broker
 // being away. So the connection never gives up: the outbox keeps events meanwhile, and the consumers
 // resume where their durables left off.
-
 import { X509Certificate } from "node:crypto";
 import { type ConnectionOptions, connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.js";

@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
-import { connect as connectNats } from "@nats-io/transport-node";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { secureBrokerConfig } from "../messaging/broker-config.js";
 import { waitFor } from "./wait.js";
 
@@ -201,7 +201,7 @@ async function canSignIn(host: string, port: number, pkiDir: string): Promise<bo
   };
   const servers = `tls://${host.includes(":") ? `[${host}]` : host}:${port}`;
   try {
-    const nc = await connectNats({ servers, tls, reconnect: false, timeout: 1_000, name: "nats-server-readiness" });
+    const nc = await natsConnect({ servers, tls, reconnect: false, timeout: 1_000, name: "nats-server-readiness" });
     await nc.close();
     return true;
   } catch {
