@@ -6,9 +6,10 @@
 #
 # Files go to FTGO_PKI_DIR (default .pki at the repository root): ca.crt, ca.key, and <name>.crt/<name>.key
 # for each identity. A certificate's subject is /O=ftgo/OU=<role>/CN=<name>: the role (service, gateway,
-# courier, admin, learner, broker) is what the access table (proto/access.json) grants methods to, the name is
-# who the caller is. Each also carries the e-mail name <name>@ftgo.mesh, by which nats-server maps a client
-# certificate to its NATS user (verify_and_map), and localhost/127.0.0.1, so that any of them can serve.
+# courier, admin, learner, broker, registry) is what the access table (proto/access.json) grants methods to, the
+# name is who the caller is. Each also carries the e-mail name <name>@ftgo.mesh, by which nats-server maps a client
+# certificate to its NATS user (verify_and_map), and localhost, 127.0.0.1 and its own name as host names, so that
+# any of them can serve on this machine or, under docker compose, at the host name of its container.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ identities=(
   gateway:gateway
   courier:courier-1 courier:courier-2 courier:courier-3
   admin:admin
-  broker:nats
+  broker:nats registry:consul
 )
 
 die() { echo "pki: $*" >&2; exit 2; }
@@ -50,7 +51,7 @@ issue() {
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth,clientAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,email:$name@ftgo.mesh
+subjectAltName=DNS:localhost,DNS:$name,IP:127.0.0.1,IP:::1,email:$name@ftgo.mesh
 EOF
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 \
     -subj "/O=ftgo/OU=$role/CN=$name" -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null

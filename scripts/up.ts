@@ -223,10 +223,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 try {
   if (secure) {
-    if (needsConsul) {
+    if (discovery === "server") {
       throw new Error(
-        "SECURE=1 runs on the NATS KV registry, with every process calling the others directly: REGISTRY=consul " +
-          "and DISCOVERY=server are the learner's mode only (docs/security.md)",
+        "SECURE=1 has every process call the others directly, each end checking the other's certificate: " +
+          "DISCOVERY=server (through Traefik) is the learner's mode only (docs/security.md)",
       );
     }
     secure.ensureCertificates();
@@ -375,6 +375,8 @@ async function ensureConsul(): Promise<ConsulAgent | undefined> {
       if (!stopping) log("consul", line);
     },
     onCrash,
+    // SECURE=1: its gRPC health checks of the services present the registry's own certificate.
+    tls: secure?.files("consul"),
   });
 }
 

@@ -184,7 +184,12 @@ func registryBackend(cfg config.Config, js jetstream.JetStream, log *slog.Logger
 	case config.RouterRegistry:
 		return registry.ByRegistrar{}, nil
 	case "consul":
-		return registry.NewConsul(cfg.ConsulAddr, log)
+		consul, err := registry.NewConsul(cfg.ConsulAddr, log)
+		if err != nil {
+			return nil, err
+		}
+		consul.TLSChecks = cfg.Secure()
+		return consul, nil
 	}
 	return registry.NatsKV{JS: js, Options: registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log}}, nil
 }

@@ -28,6 +28,9 @@ type Consul struct {
 	base *url.URL
 	http *http.Client
 	log  *slog.Logger
+	// TLSChecks asks the agent to check the instance over TLS (the secure mode, SECURE=1): the agent then
+	// presents its own certificate of the mesh CA, as the service's mTLS server requires.
+	TLSChecks bool
 }
 
 // NewConsul addresses the agent's HTTP API at addr: `host:port`, `http://host:port` or
@@ -58,13 +61,20 @@ type consulService struct {
 type consulCheck struct {
 	Name                           string `json:"Name"`
 	GRPC                           string `json:"GRPC"`
+	GRPCUseTLS                     bool   `json:"GRPCUseTLS,omitempty"`
+	TLSServerName                  string `json:"TLSServerName,omitempty"`
 	Interval                       string `json:"Interval"`
 	Timeout                        string `json:"Timeout"`
 	DeregisterCriticalServiceAfter string `json:"DeregisterCriticalServiceAfter"`
 }
 
 // serviceDefinition is what Register sends the agent for inst.
-func serviceDefinition(inst Instance) consulService {
+func serviceDefinition(inst Instance, tlsCheck bool) consulService {
+	// Over TLS, the name the instance's certificate must carry: its service's (Consul would expect its node's).
+	serverName := ""
+	if tlsCheck {
+		serverName = inst.Service
+	}
 	target := fmt.Sprintf("%s:%d", inst.Address, inst.Port)
 	if strings.Contains(inst.Address, ":") {
 		target = fmt.Sprintf("[%s]:%d", inst.Address, inst.Port)
@@ -73,7 +83,7 @@ func serviceDefinition(inst Instance) consulService {
 		Name: inst.Service, ID: inst.ID, Address: inst.Address, Port: inst.Port,
 		Tags: inst.Tags, Meta: map[string]string{"version": inst.Version},
 		Check: consulCheck{
-			Name: "gRPC health of " + inst.ID, GRPC: target,
+			Name: "gRPC health of " + inst.ID, GRPC: target, GRPCUseTLS: tlsCheck, TLSServerName: serverName,
 			Interval: checkInterval, Timeout: checkTimeout, DeregisterCriticalServiceAfter: deregisterAfter,
 		},
 	}
@@ -81,7 +91,7 @@ func serviceDefinition(inst Instance) consulService {
 
 // Register enters inst with the local agent, which starts probing its gRPC health.
 func (c *Consul) Register(ctx context.Context, inst Instance) (Entry, error) {
-	body, err := json.Marshal(serviceDefinition(inst))
+	body, err := json.Marshal(serviceDefinition(inst, c.TLSChecks))
 	if err != nil {
 		return nil, fmt.Errorf("encoding the Consul registration: %w", err)
 	}

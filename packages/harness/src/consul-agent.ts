@@ -3,7 +3,7 @@
 // `make up REGISTRY=consul` start it here; it is a tracked child (child-processes.ts), so it never outlives
 // the process that started it, and a start that fails kills it before it rethrows.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,11 @@ export interface ConsulAgentOptions {
   readonly onCrash?: (how: string) => void;
   /** How long it may take to elect itself leader. Default 60 s (a loaded two-core machine). */
   readonly startTimeoutMs?: number;
+  /**
+   * The secure mode (SECURE=1): the agent's certificate files. Its gRPC health checks of TLS services then present
+   * that certificate (`enable_agent_tls_for_checks`), as an mTLS server asks every caller to.
+   */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
 export interface ConsulAgent {
@@ -115,6 +120,7 @@ export async function startConsulAgent(options: ConsulAgentOptions = {}): Promis
     `-serf-wan-port=${ports.serfWan}`,
     `-server-port=${ports.server}`,
     "-log-level=warn",
+    ...(options.tls ? [`-config-file=${await writeTlsConfig(dataDir, options.tls)}`] : []),
   ];
   const httpAddr = `127.0.0.1:${ports.http}`;
   const agent = await startToolProcess({
@@ -147,4 +153,25 @@ async function freePorts(): Promise<ConsulPorts> {
     Array.from({ length: 5 }, () => freePort()),
   );
   return { http, grpc, serfLan, serfWan, server };
+}
+
+/**
+ * The agent's TLS settings for the secure mode, as HCL in its data dir: the CA and its own certificate, used by the
+ * health checks it runs against the services (a check registered with GRPCUseTLS presents them).
+ */
+async function writeTlsConfig(dataDir: string, tls: NonNullable<ConsulAgentOptions["tls"]>): Promise<string> {
+  const path = join(dataDir, "tls.hcl");
+  const hcl = [
+    "enable_agent_tls_for_checks = true",
+    "tls {",
+    "  defaults {",
+    `    ca_file = ${JSON.stringify(tls.ca)}`,
+    `    cert_file = ${JSON.stringify(tls.cert)}`,
+    `    key_file = ${JSON.stringify(tls.key)}`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+  await writeFile(path, hcl);
+  return path;
 }

@@ -218,10 +218,10 @@ export const RELIABILITY_ROWS: readonly ReliabilityRow[] = [
   },
   {
     promise: "Graceful shutdown under load: SIGTERM to each service while orders flow loses nothing",
-    load: "-",
-    faults: "-",
-    badInputs: "-",
-    proofs: [],
+    load: "80 orders and ticket acceptances per service stopped",
+    faults: "SIGTERM of order, consumer, kitchen, accounting and delivery in turn, then restart",
+    badInputs: NONE,
+    proofs: [{ file: "test/chaos/graceful-shutdown.test.ts", title: "exits by itself with code 0" }],
   },
   {
     promise: "Soak: every order right through 2 minutes of kills, broker restarts, faults and a flood",

@@ -66,7 +66,11 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     outbox: store.outbox,
     subscriptions: options.subscriptions,
   });
-  const registry = await createRegistry(config.discovery, { nc: participant.nc, log });
+  const registry = await createRegistry(config.discovery, {
+    nc: participant.nc,
+    log,
+    secure: config.tls !== undefined,
+  });
   let instanceId = ""; // known once registered, below
   const server = await serveGrpc({
     host: config.host,

@@ -44,6 +44,11 @@ export interface ConsulRegistryOptions {
   readonly addr: string;
   /** The health check of every registration. Default DEFAULT_CONSUL_CHECK. */
   readonly check?: ConsulCheckSettings;
+  /**
+   * The secure mode: the agent checks each instance over TLS (GRPCUseTLS), presenting its own certificate, which
+   * the instance's mTLS server requires (the agent runs with enable_agent_tls_for_checks, docs/security.md).
+   */
+  readonly tlsChecks?: boolean;
   readonly log: Logger;
 }
 
@@ -53,7 +58,12 @@ export interface ConsulRegistryOptions {
  * whose checks pass, and watches them with blocking queries: each request carries the last index seen
  * and returns as soon as the list changes (or after WATCH_WAIT with nothing new).
  */
-export function createConsulRegistry({ addr, check = DEFAULT_CONSUL_CHECK, log }: ConsulRegistryOptions): Registry {
+export function createConsulRegistry({
+  addr,
+  check = DEFAULT_CONSUL_CHECK,
+  tlsChecks = false,
+  log,
+}: ConsulRegistryOptions): Registry {
   const consul = new Consul(consulOptions(addr));
   const handles = createRegistryHandles(log);
 
@@ -61,7 +71,7 @@ export function createConsulRegistry({ addr, check = DEFAULT_CONSUL_CHECK, log }
     kind: "consul",
     async register(candidate) {
       const instance = validateInstance(candidate);
-      await consul.agent.service.register(toConsulService(instance, check));
+      await consul.agent.service.register(toConsulService(instance, check, tlsChecks));
       log.info({ instanceId: instance.id }, "registered with Consul");
       return handles.registration(instance, async () => {
         await consul.agent.service.deregister(instance.id);
@@ -115,6 +125,7 @@ export function createConsulRegistry({ addr, check = DEFAULT_CONSUL_CHECK, log }
 export function toConsulService(
   instance: ServiceInstance,
   check: ConsulCheckSettings = DEFAULT_CONSUL_CHECK,
+  tlsCheck = false,
 ): RegisterOptions {
   return {
     name: instance.service,
@@ -126,6 +137,8 @@ export function toConsulService(
     check: {
       name: `gRPC health of ${instance.id}`,
       grpc: `${instance.address}:${instance.port}`,
+      // The name the instance's certificate must carry: its service's (Consul would expect its own node's).
+      ...(tlsCheck ? { grpcusetls: true, tlsservername: instance.service } : {}),
       interval: check.interval,
       timeout: check.timeout,
       deregistercriticalserviceafter: check.deregisterAfter,

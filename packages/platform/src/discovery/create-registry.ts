@@ -12,6 +12,11 @@ export interface RegistryDeps {
   /** The service's NATS connection; needed by nats-kv. The registry uses it, never closes it. */
   readonly nc?: NatsConnection;
   readonly log: Logger;
+  /**
+   * The secure mode (the service has config.tls): Consul's health checks of its instances then run over TLS,
+   * the agent presenting its own certificate of the mesh CA.
+   */
+  readonly secure?: boolean;
 }
 
 /**
@@ -34,7 +39,12 @@ export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps
       });
     }
     case "consul":
-      return createConsulRegistry({ addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR, check: config.consulCheck, log });
+      return createConsulRegistry({
+        addr: config.consulAddr ?? DEFAULT_CONSUL_ADDR,
+        check: config.consulCheck,
+        tlsChecks: deps.secure,
+        log,
+      });
     case "static": {
       if (!config.staticInstances) throw new Error("the static registry needs config.staticInstances");
       return createStaticRegistry({ instances: config.staticInstances, log });
