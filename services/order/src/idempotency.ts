@@ -3,8 +3,9 @@
 // repeat returns the order the first call created instead of creating a second one (and a second saga,
 // and a second charge). The key is checked twice: before pricing, so that a repeat costs no call to
 // Kitchen, and again inside the transaction that creates the order, because two calls with one key can
-// both be past the first check while Kitchen prices them. The UNIQUE index on the key is the backstop
-// for a writer this process cannot see.
+// both be past the first check while Kitchen prices them. The UNIQUE index on (consumer_id, key) is the
+// backstop for a writer this process cannot see. A key is its consumer's, not global: another consumer's
+// equal key names another order, and is neither refused nor told that the key was used before.
 import { createHash } from "node:crypto";
 import { toBinary } from "@bufbuild/protobuf";
 import { type CreateOrderRequest, CreateOrderRequestSchema, type Order } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
@@ -12,22 +13,28 @@ import { InvalidArgumentError } from "@ftgo/platform";
 import type { IdempotencyKey, NewOrder, OrderStore } from "./store.js";
 
 /**
- * The request's key and a fingerprint of everything else in it: the same key with the same request is a
- * repeat, the same key with another request is a client's mistake. The fingerprint hashes the request's
- * binary form, which protobuf-es writes in field-number order, so equal requests hash alike.
+ * The request's key, the consumer it belongs to, and a fingerprint of everything else in the request: the
+ * same consumer's key with the same request is a repeat, with another request a client's mistake. The
+ * fingerprint hashes the request's binary form, which protobuf-es writes in field-number order, so equal
+ * requests hash alike.
  */
 export function idempotencyKeyOf(request: CreateOrderRequest): IdempotencyKey {
   const rest = toBinary(CreateOrderRequestSchema, { ...request, idempotencyKey: "" }, { writeUnknownFields: false });
-  return { key: request.idempotencyKey, fingerprint: createHash("sha256").update(rest).digest("base64url") };
+  return {
+    consumerId: request.consumerId,
+    key: request.idempotencyKey,
+    fingerprint: createHash("sha256").update(rest).digest("base64url"),
+  };
 }
 
 /**
- * The order a key has already created, as it is now; undefined for a new key. INVALID_ARGUMENT, naming
- * the key, when the key came with a different request: answering with that other order would hide the
- * client's bug, and creating a new one would break the promise the key makes.
+ * The order a consumer's key has already created, as it is now; undefined for a key new to that consumer
+ * (whatever other consumers did with it). INVALID_ARGUMENT, naming the key, when the consumer sent it with
+ * a different request: answering with that other order would hide the client's bug, and creating a new one
+ * would break the promise the key makes.
  */
 export function firstOrderFor(store: OrderStore, idempotency: IdempotencyKey): Order | undefined {
-  const first = store.findByIdempotencyKey(idempotency.key);
+  const first = store.findByIdempotencyKey(idempotency.consumerId, idempotency.key);
   if (!first) return undefined;
   if (first.fingerprint !== idempotency.fingerprint) {
     throw new InvalidArgumentError(
@@ -62,7 +69,7 @@ export function createOrderOnce(
     try {
       return once.immediate(order);
     } catch (err) {
-      // Another writer inserted the key between this transaction's read and its write: it won.
+      // Another writer inserted this consumer's key between this transaction's read and its write: it won.
       const first = order.idempotency && isUniqueViolation(err) ? firstOrderFor(store, order.idempotency) : undefined;
       if (first) return { order: first, created: false };
       throw err;

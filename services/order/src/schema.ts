@@ -46,6 +46,12 @@ export const MIGRATIONS = [
    ALTER TABLE orders ADD COLUMN delivery_address TEXT;
    ALTER TABLE orders ADD COLUMN deliver_at INTEGER;
    CREATE UNIQUE INDEX orders_by_idempotency_key ON orders (idempotency_key);`,
+  // An idempotency key is its consumer's: the same key from two consumers names two orders, and a key unique
+  // across all consumers refused the second one and told it the first had used the key. Each row the old index
+  // allowed is unique on (consumer_id, idempotency_key) too, so the new index builds over any database the old
+  // one guarded; NULL keys (v1 orders) stay distinct as before.
+  `DROP INDEX orders_by_idempotency_key;
+   CREATE UNIQUE INDEX orders_by_consumer_idempotency_key ON orders (consumer_id, idempotency_key);`,
 ];
 
 export interface OrderRow {

@@ -48,8 +48,12 @@ export interface NewOrder extends PricedLines {
   readonly idempotency?: IdempotencyKey | undefined;
 }
 
-/** A client-chosen idempotency key, and a fingerprint of the request it came with (see idempotency.ts). */
+/**
+ * A client-chosen idempotency key, the consumer whose key it is, and a fingerprint of the request it came with
+ * (see idempotency.ts). Keys are scoped to their consumer: two consumers' equal keys name two orders.
+ */
 export interface IdempotencyKey {
+  readonly consumerId: string;
   readonly key: string;
   readonly fingerprint: string;
 }
@@ -71,8 +75,8 @@ export interface OrderStore {
   /** Step 1 of Create Order: the order in APPROVAL_PENDING and OrderCreated, in one transaction. */
   createPending(order: NewOrder): Order;
   findOrder(orderId: string): Order | undefined;
-  /** The order created with idempotency key `key`, and the fingerprint of the request that created it. */
-  findByIdempotencyKey(key: string): { order: Order; fingerprint: string } | undefined;
+  /** The order `consumerId` created with idempotency key `key`, and the fingerprint of the request that created it. */
+  findByIdempotencyKey(consumerId: string, key: string): { order: Order; fingerprint: string } | undefined;
   /** Keeps the menu Kitchen just returned, as the fallback for when Kitchen cannot answer. */
   rememberMenu(menu: GetMenuResponse): void;
   /** The last menu seen of a restaurant, if any. */
@@ -122,7 +126,9 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
   /** The menu this process last saved, per restaurant (a few restaurants: a few entries). */
   const savedMenus = new Map<string, Buffer>();
   const byId = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE order_id = ?");
-  const byKey = db.prepare<[string], OrderRow>("SELECT * FROM orders WHERE idempotency_key = ?");
+  const byKey = db.prepare<[string, string], OrderRow>(
+    "SELECT * FROM orders WHERE consumer_id = ? AND idempotency_key = ?",
+  );
   const page = db.prepare<{ consumerId: string; before: number; limit: number }, OrderRow>(
     `SELECT * FROM orders WHERE (@consumerId = '' OR consumer_id = @consumerId) AND seq < @before
      ORDER BY seq DESC LIMIT @limit`,
@@ -155,6 +161,11 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     outbox,
     history,
     createPending: db.transaction((order: NewOrder) => {
+      // The row's consumer_id is what scopes its key: a key of another consumer's would be stored where
+      // findByIdempotencyKey never looks for it, and a repeat would create a second order.
+      if (order.idempotency && order.idempotency.consumerId !== order.consumerId) {
+        throw new Error(`idempotency key of ${order.idempotency.consumerId} on an order of ${order.consumerId}`);
+      }
       const lineItems = order.lineItems.map((line) => toJson(OrderLineItemSchema, line));
       const address = order.delivery?.address;
       const deliverAt = order.delivery?.deliverAt;
@@ -196,8 +207,8 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
       return find(order.orderId) as Order;
     }),
     findOrder: find,
-    findByIdempotencyKey(key) {
-      const row = byKey.get(key);
+    findByIdempotencyKey(consumerId, key) {
+      const row = byKey.get(consumerId, key);
       return row && { order: toOrder(row), fingerprint: row.request_fingerprint ?? "" };
     },
     rememberMenu(menu) {

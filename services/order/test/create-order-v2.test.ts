@@ -182,6 +182,61 @@ describe("v2 createOrder's idempotency_key", () => {
   });
 });
 
+describe("v2 createOrder's idempotency_key, scoped to its consumer", () => {
+  const other = () => `c-other-${randomUUID().slice(0, 8)}`;
+
+  it("creates an order for each of two consumers who send one key, and tells neither of the other's", async () => {
+    const mine = request();
+    const theirs = request({
+      idempotencyKey: mine.idempotencyKey,
+      consumerId: other(),
+      lineItems: [{ menuItemId: "m-3", quantity: 5 }],
+    });
+    const a = await create(mine);
+    const b = await create(theirs); // a different request under the same key: not the other consumer's mistake
+    expect([a.state, b.state]).toEqual([OrderState.APPROVAL_PENDING, OrderState.APPROVAL_PENDING]);
+    expect(b.orderId).not.toBe(a.orderId);
+    expect([a.consumerId, b.consumerId]).toEqual([mine.consumerId, theirs.consumerId]);
+    expect([a.idempotencyKey, b.idempotencyKey]).toEqual([mine.idempotencyKey, mine.idempotencyKey]);
+    expect(b.total?.minorUnits).toBe(1000n);
+    expect(ordersWithKey(mine.idempotencyKey)).toBe(2);
+    expect(orderCreatedOf(a.orderId)).toHaveLength(1);
+    expect(orderCreatedOf(b.orderId)).toHaveLength(1);
+  });
+
+  it("answers each consumer's repeat with that consumer's order, and refuses each one's own different request", async () => {
+    const mine = request();
+    const theirs = request({ idempotencyKey: mine.idempotencyKey, consumerId: other() });
+    const a = await create(mine);
+    const b = await create(theirs);
+    expect(await create(request({ ...mine }))).toEqual(a);
+    expect(await create(request({ ...theirs }))).toEqual(b);
+    for (const req of [mine, theirs]) {
+      const err = await rejection(v2.createOrder({ ...req, lineItems: [{ menuItemId: "m-1", quantity: 9 }] }));
+      expect([err.code, err.rawMessage]).toEqual([
+        Code.InvalidArgument,
+        `idempotency_key: ${req.idempotencyKey} was already used with a different request; use a new key for a new order`,
+      ]);
+    }
+    expect(ordersWithKey(mine.idempotencyKey)).toBe(2);
+  });
+
+  it("creates an order each when two consumers' calls with one key are priced at the same time", async () => {
+    const mine = request();
+    const theirs = request({ idempotencyKey: mine.idempotencyKey, consumerId: other() });
+    const before = fixture.menuCalls();
+    const release = fixture.holdMenus();
+    const calls = [create(mine), create(theirs)];
+    // Both calls are past the first check: the transaction and the index must not take one for the other's repeat.
+    await waitFor(() => fixture.menuCalls() === before + 2, { timeoutMs: 10_000, message: "both calls priced" });
+    release();
+    const [a, b] = await Promise.all(calls);
+    expect(a?.orderId).not.toBe(b?.orderId);
+    expect([a?.consumerId, b?.consumerId]).toEqual([mine.consumerId, theirs.consumerId]);
+    expect(ordersWithKey(mine.idempotencyKey)).toBe(2);
+  });
+});
+
 describe("v1 beside v2, over one store", () => {
   it("shows a v2 order to v1 without what only v2 knows, and v2 still has all of it", async () => {
     const order = await create();

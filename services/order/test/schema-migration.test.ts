@@ -55,7 +55,7 @@ describe("the v2 migration", () => {
     }
   });
 
-  it("lets any number of v1 orders go without a key, and no two orders share one", () => {
+  it("lets any number of v1 orders go without a key, and no two orders of one consumer share one", () => {
     const store = openOrderStore(join(dir, "order.db"));
     try {
       const insert = store.db.prepare(OLD_ROW);
@@ -63,7 +63,55 @@ describe("the v2 migration", () => {
       insert.run("o-2", "APPROVAL_PENDING", "", 0); // both keys NULL: SQLite's UNIQUE lets NULLs be
       const setKey = store.db.prepare("UPDATE orders SET idempotency_key = 'k-1' WHERE order_id = ?");
       setKey.run("o-1");
-      expect(() => setKey.run("o-2")).toThrow(/UNIQUE constraint failed: orders.idempotency_key/);
+      expect(() => setKey.run("o-2")).toThrow(/UNIQUE constraint failed: orders.consumer_id, orders.idempotency_key/);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** A v2 order row with consumer `consumerId`'s idempotency key `key`, as any schema since v2 stores it. */
+const KEYED_ROW = `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
+                                      create_time, update_time, idempotency_key, request_fingerprint)
+                   VALUES (@orderId, @consumerId, 'r-1', 'APPROVAL_PENDING', 650, 'USD',
+                           '[{"menuItemId":"m-1","name":"Pho bo","quantity":1,"price":{"currencyCode":"USD","minorUnits":"650"},"total":{"currencyCode":"USD","minorUnits":"650"}}]',
+                           1700000000000, 1700000000000, @key, @fingerprint)`;
+
+describe("the migration to keys scoped by consumer", () => {
+  it("keeps the rows of a database the global key index guarded, and lets another consumer reuse a key", () => {
+    const file = join(dir, "order.db");
+    // The schema as the releases before this migration left it: a key unique across all consumers.
+    const before = openDatabase(file, MIGRATIONS.slice(0, 3));
+    const keyed = before.prepare(KEYED_ROW);
+    keyed.run({ orderId: "o-a", consumerId: "c-1001", key: "k-shared", fingerprint: "f-a" });
+    keyed.run({ orderId: "o-b", consumerId: "c-2002", key: "k-own", fingerprint: "f-b" });
+    before.prepare(OLD_ROW).run("o-v1", "APPROVED", "", 0);
+    const otherConsumersKey = { orderId: "o-c", consumerId: "c-2002", key: "k-shared", fingerprint: "f-c" };
+    expect(() => keyed.run(otherConsumersKey)).toThrow(/UNIQUE constraint failed: orders.idempotency_key/);
+    before.close();
+
+    const store = openOrderStore(file);
+    try {
+      expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+      const count = store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM orders");
+      expect(count.get()?.n).toBe(3);
+      expect(store.findByIdempotencyKey("c-1001", "k-shared")).toMatchObject({
+        order: { orderId: "o-a", consumerId: "c-1001", idempotencyKey: "k-shared" },
+        fingerprint: "f-a",
+      });
+      expect(store.findByIdempotencyKey("c-2002", "k-own")?.order.orderId).toBe("o-b");
+      expect(store.findByIdempotencyKey("c-2002", "k-shared")).toBeUndefined();
+      expect(store.findOrder("o-v1")).toMatchObject({ state: OrderState.APPROVED, idempotencyKey: "" });
+
+      // The new uniqueness: another consumer's equal key is a row of its own, the same consumer's is refused.
+      const insert = store.db.prepare(KEYED_ROW);
+      insert.run(otherConsumersKey);
+      expect(store.findByIdempotencyKey("c-2002", "k-shared")?.order.orderId).toBe("o-c");
+      expect(store.findByIdempotencyKey("c-1001", "k-shared")?.order.orderId).toBe("o-a");
+      expect(() => insert.run({ orderId: "o-d", consumerId: "c-1001", key: "k-shared", fingerprint: "f-d" })).toThrow(
+        /UNIQUE constraint failed: orders.consumer_id, orders.idempotency_key/,
+      );
+      expect(count.get()?.n).toBe(4);
     } finally {
       store.close();
     }
