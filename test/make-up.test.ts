@@ -129,6 +129,11 @@ describe("make up", () => {
     for (const courier of COURIERS) expect(up.output()).toContain(courier.id);
   });
 
+  it("says plainly that it is the learner's mode, which trusts every local caller (docs/security.md)", () => {
+    expect(up.output()).toMatch(/security\s+learner's mode: plaintext, and every local caller is trusted/);
+    expect(up.output()).toContain("SECURE=1 make up for mTLS");
+  });
+
   it.each(lineSteps)("%s: `%s` shows what the page says", async (_page, _line, command) => {
     await runLine(command);
   });
