@@ -597,7 +597,8 @@ export const PriceSourceSchema: GenEnum<PriceSource> = /*@__PURE__*/
  * OrderService v2 owns orders, like v1, from the same store; v1 is still served beside it. What changed,
  * and why each change needed a new MAJOR version rather than a field added to v1:
  *   - CreateOrder takes a client-chosen idempotency_key and is IDEMPOTENT: a client (or its retry policy)
- *     may repeat it, and a repeated key returns the first order. v1 requests carry no key.
+ *     may repeat it, and a repeated key returns the first order. A key is its consumer's: two consumers'
+ *     equal keys name two orders. v1 requests carry no key.
  *   - An order says where and when to deliver it (delivery, required): v1 requests carry none.
  *   - Each line may carry special_instructions for the kitchen.
  *   - v1's bool priced_from_last_known_menu becomes the enum price_source, which can grow.
@@ -607,9 +608,9 @@ export const PriceSourceSchema: GenEnum<PriceSource> = /*@__PURE__*/
  */
 export const OrderService: GenService<{
   /**
-   * Creates an order in APPROVAL_PENDING and starts the Create Order saga, or, when an order was already
-   * created with this idempotency_key, returns that order and starts nothing. INVALID_ARGUMENT for a
-   * malformed request (the message names the field) and for a key already used with a different request;
+   * Creates an order in APPROVAL_PENDING and starts the Create Order saga, or, when the consumer already
+   * created an order with this idempotency_key, returns that order and starts nothing. INVALID_ARGUMENT for a
+   * malformed request (the message names the field) and for a key the consumer used with a different request;
    * NOT_FOUND for an unknown restaurant or menu item.
    *
    * @generated from rpc ftgo.order.v2.OrderService.CreateOrder
