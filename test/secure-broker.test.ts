@@ -151,7 +151,7 @@ describe("a rogue courier", () => {
   /** Delivery asks for quotes once and gathers, for a moment, who answered on its inbox. */
   async function askForQuotes(): Promise<{ answers: string[]; inbox: string }> {
     const delivery = await as("delivery");
-    const inbox = createInbox();
+    const inbox = createInbox(brokerInboxPrefix("delivery")); // as courier-quotes.ts takes it from the connection
     const answers: string[] = [];
     delivery.subscribe(inbox, {
       callback: (_err, msg: Msg) => void answers.push(msg.headers?.get("Ftgo-Courier") ?? "?"),

@@ -56,10 +56,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 			log.Error("closing the store", "err", err)
 		}
 	})
-	// In the secure mode the connection is TLS with the service's own certificate (cfg.TLS.NatsOptions), by
-	// which the broker maps it to its NATS user and that user's subject permissions.
+	secureNats, err := secureNatsOptions(cfg.TLS)
+	if err != nil {
+		return err
+	}
 	nc, err := nats.Connect(cfg.NatsURL, append([]nats.Option{nats.Name(cfg.Service), nats.MaxReconnects(-1),
-		nats.ReconnectWait(500 * time.Millisecond)}, cfg.TLS.NatsOptions()...)...)
+		nats.ReconnectWait(500 * time.Millisecond)}, secureNats...)...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS at %s: %w", cfg.NatsURL, err)
 	}
@@ -179,6 +181,22 @@ func secureServerOptions(cfg config.Config, log *slog.Logger) []grpc.ServerOptio
 
 // registryBackend opens the registry REGISTRY names: the NATS KV bucket (default) or the Consul agent;
 // none under DISCOVERY=server, where the registrar registers the service.
+// secureNatsOptions connect in the secure mode over TLS with the service's own certificate, by which the broker
+// maps it to its NATS user and that user's permissions, and with its own reply inboxes `_INBOX_<CN>` (as
+// packages/platform's connectNats): its user may subscribe to those only, so no other identity reads its JetStream
+// API replies and pulled messages (jetstream takes the prefix from the connection). The learner's mode (nil)
+// keeps nats.go's defaults, `_INBOX.` included: its broker has no permissions to honour.
+func secureNatsOptions(t *mesh.TLS) ([]nats.Option, error) {
+	if t == nil {
+		return nil, nil
+	}
+	identity, err := t.Identity()
+	if err != nil {
+		return nil, fmt.Errorf("the NATS inbox prefix: %w", err)
+	}
+	return append(t.NatsOptions(), nats.CustomInboxPrefix("_INBOX_"+identity.Name)), nil
+}
+
 func registryBackend(cfg config.Config, js jetstream.JetStream, log *slog.Logger) (registry.Backend, error) {
 	switch cfg.Registry {
 	case config.RouterRegistry:

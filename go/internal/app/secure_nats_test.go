@@ -43,7 +43,7 @@ const loyaltyNATSUser = `{ user: "loyalty@ftgo.mesh", permissions: {
     "ftgo.deadletter.loyalty",
     "$KV.ftgo_registry.loyalty.>"
   ] }
-  subscribe: { allow: ["_INBOX.>"] }
+  subscribe: { allow: ["_INBOX_loyalty.>"] }
 } }`
 
 // Loyalty in the secure mode works with exactly the NATS permissions above, mapped from its certificate by a

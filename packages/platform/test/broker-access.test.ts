@@ -59,6 +59,16 @@ describe("brokerUsers", () => {
     );
   });
 
+  it("lets each identity read its own reply inboxes only: none but the operator reaches the shared _INBOX.", () => {
+    const inboxes = (identity: string) =>
+      userOf(identity).permissions.subscribe.filter((subject) => subject.startsWith("_INBOX"));
+    for (const { identity, permissions } of users.filter(({ identity }) => identity !== "admin")) {
+      expect(permissions.subscribe, identity).not.toContain("_INBOX.>");
+    }
+    expect(inboxes("delivery")).toEqual(["_INBOX_delivery.>"]);
+    expect(inboxes("loyalty")).toEqual(["_INBOX_loyalty.>"]);
+  });
+
   it("lets a courier publish nothing but answers to the quote requests it alone may hear", () => {
     expect(userOf("courier-2").permissions).toEqual({
       publish: [],

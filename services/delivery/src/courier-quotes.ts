@@ -29,7 +29,7 @@ import {
   messageHeaders,
   requestSubject,
 } from "@ftgo/platform";
-import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { type ConnectionOptions, createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { DEFAULT_MAX_QUOTES, DEFAULT_QUOTE_RULES, type QuoteRules, quoteProblem } from "./quote-rules.js";
 
 /**
@@ -80,13 +80,22 @@ interface Gathering {
 }
 
 /**
+ * The connection's own inbox prefix: in the secure mode connectNats sets `_INBOX_<identity>`, and the broker lets
+ * Delivery subscribe to those inboxes only (broker-access.ts), so no other identity reads the quotes. nats.js
+ * keeps it on the connection's options, which its NatsConnection interface does not declare.
+ */
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  return (nc as { options?: ConnectionOptions }).options?.inboxPrefix;
+}
+
+/**
  * Subscribes to a reply inbox of this instance's own and returns the gatherer that publishes quote
  * requests with it. Replies that match no request being gathered (late, or beyond the cap) are logged at
  * debug and dropped.
  */
 export function createQuoteGatherer(options: QuoteGathererOptions): QuoteGatherer {
   const { nc, log, maxQuotes = DEFAULT_MAX_QUOTES, rules = DEFAULT_QUOTE_RULES } = options;
-  const replySubject = createInbox();
+  const replySubject = createInbox(inboxPrefixOf(nc));
   /** Requests being gathered, by correlation id (the order id). */
   const gatherings = new Map<string, Gathering>();
 

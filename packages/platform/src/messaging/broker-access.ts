@@ -107,7 +107,7 @@ export const COURIER_IDENTITIES = ["courier-1", "courier-2", "courier-3"] as con
 /**
  * The prefix of a mesh identity's reply inboxes in the secure mode, `_INBOX_<name>`: connectNats sets it, and each
  * user may subscribe to its own inboxes only, so no identity reads the answers (JetStream API replies, pulled
- * messages) meant for another. Loyalty (Go) and Delivery's quote gathering still use the shared `_INBOX.`.
+ * messages, a courier's quotes) meant for another.
  */
 export function brokerInboxPrefix(identity: string): string {
   return `_INBOX_${identity}`;
@@ -187,12 +187,12 @@ function servicePermissions(service: string, access: ServiceAccess, partitions: 
   return { publish: [...new Set(publish)], subscribe: inboxes(service), allowResponses: false };
 }
 
-/** Identities whose NATS clients do not (yet) set brokerInboxPrefix: Loyalty's Go client, Delivery's quote inbox. */
-const SHARED_INBOX = new Set(["loyalty", "delivery"]);
-
-/** The reply inboxes `identity` may subscribe to: its own, and the shared ones where its client still uses them. */
+/**
+ * The reply inboxes `identity` may subscribe to: its own only. Every client of the secure mode sets the prefix:
+ * connectNats, Delivery's quote inbox (from its connection's prefix), Loyalty's Go client (go/internal/app).
+ */
 function inboxes(identity: string): string[] {
-  return [`${brokerInboxPrefix(identity)}.>`, ...(SHARED_INBOX.has(identity) ? ["_INBOX.>"] : [])];
+  return [`${brokerInboxPrefix(identity)}.>`];
 }
 
 /** Options of {@link brokerUsers}. */
