@@ -2,12 +2,16 @@
 // which needs no Docker engine): the file is valid, it runs every process of the roster at the roster's port,
 // all of them on Consul 1.16.3 (the last MPL-2.0 release) and NATS, and the CLI refuses a broken file, so that
 // "valid" means something. No compose CLI is a failure naming the set-up that installs one, not a skip.
+// The file runs the secure mode (docs/security.md): the one-shot `pki` service is run here, for real, on this
+// machine's bash, openssl and node (its /ca and /pki moved to a temporary folder), and every /pki file the others
+// are told to read must then exist; the broker configuration it writes must satisfy nats-server (`-t`).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { COURIERS, GATEWAY, GO_SERVICES, SERVICES } from "@ftgo/platform";
+import { findNatsServer } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { commandsOf, ROOT, shBlock } from "./doc-blocks.js";
@@ -23,8 +27,18 @@ const SETUP_HINT =
 /** Every process of `make up` that listens: the saga's services, the Go services, the gateway. */
 const LISTENERS = [...SERVICES, ...GO_SERVICES, GATEWAY];
 const GRPC_SERVICES = [...SERVICES, ...GO_SERVICES];
-/** Every process of the mesh: the listeners and the couriers (the compose services but NATS and Consul). */
+/** Every process of the mesh: the listeners and the couriers (the compose services but pki, NATS and Consul). */
 const MESH = [...LISTENERS.map((entry) => entry.name), ...COURIERS.map((courier) => courier.id)];
+/** The compose services that are not a process of the mesh: the one-shot certificate maker and the infrastructure. */
+const INFRASTRUCTURE = ["pki", "nats", "consul"];
+/** What a service that reads the certificates waits for: the one-shot pki service, finished without an error. */
+const PKI_DONE = "service_completed_successfully";
+/** The identities scripts/pki.sh init issues a certificate for (its `role:name` list), by name. */
+const PKI_IDENTITIES = (() => {
+  const script = readFileSync(join(ROOT, "scripts", "pki.sh"), "utf8");
+  const list = /^identities=\(([^)]*)\)/m.exec(script)?.[1] ?? "";
+  return new Set([...list.matchAll(/\b[a-z]+:([A-Za-z0-9_-]+)/g)].map((match) => match[1]));
+})();
 
 /** A compose service as `config` prints it (normalised: long port syntax, lists as lists). */
 interface ComposeService {
@@ -34,6 +48,9 @@ interface ComposeService {
   readonly ports?: readonly (string | { published?: string | number; target?: string | number })[];
   readonly depends_on?: Record<string, { condition?: string }> | readonly string[];
   readonly healthcheck?: { readonly test?: readonly string[] | string };
+  readonly command?: readonly string[] | string;
+  readonly volumes?: readonly (string | { source?: string; target?: string; read_only?: boolean })[];
+  readonly restart?: string;
 }
 
 /** Each CLI run may wait for a busy machine: far above the second or two one takes. */
@@ -77,6 +94,24 @@ function portsOf(service: ComposeService): { published: number; target: number }
   });
 }
 
+/** The volumes a service mounts, as `source → { target, readOnly }`, whichever syntax the CLI printed. */
+function mountsOf(service: ComposeService): Record<string, { target: string; readOnly: boolean }> {
+  return Object.fromEntries(
+    (service.volumes ?? []).map((volume) => {
+      if (typeof volume === "string") {
+        const [source = "", target = "", mode = ""] = volume.split(":");
+        return [source, { target, readOnly: mode.split(",").includes("ro") }];
+      }
+      return [volume.source ?? "", { target: volume.target ?? "", readOnly: volume.read_only === true }];
+    }),
+  );
+}
+
+/** A service's command as one line (a list's words joined by spaces). */
+function commandOf(service: ComposeService | undefined): string {
+  return [service?.command ?? []].flat().join(" ");
+}
+
 function dependencies(service: ComposeService): Record<string, string> {
   const deps = service.depends_on ?? {};
   if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [name, "service_started"]));
@@ -109,7 +144,7 @@ function composeServices(): Promise<Record<string, ComposeService>> {
 describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
   it("runs every process of the roster, beside NATS and Consul", async () => {
     const services = await composeServices();
-    expect(Object.keys(services).sort()).toEqual([...MESH, "nats", "consul"].sort());
+    expect(Object.keys(services).sort()).toEqual([...MESH, ...INFRASTRUCTURE].sort());
   });
 
   it.each(LISTENERS.map((entry) => [entry.name, entry.port] as const))(
@@ -135,21 +170,122 @@ describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
     expect((await composeServices()).consul?.image).toBe(CONSUL_IMAGE);
   });
 
-  it.each(MESH)("points %s at NATS and registers it in Consul (REGISTRY=consul)", async (name) => {
+  it.each(MESH)("points %s at NATS over TLS and registers it in Consul (REGISTRY=consul)", async (name) => {
     const env = (await composeServices())[name]?.environment ?? {};
-    expect(env).toMatchObject({ REGISTRY: "consul", NATS_URL: "nats://nats:4222", CONSUL_HTTP_ADDR: "consul:8500" });
+    expect(env).toMatchObject({ REGISTRY: "consul", NATS_URL: "tls://nats:4222", CONSUL_HTTP_ADDR: "consul:8500" });
+  });
+
+  it.each(MESH)("runs %s as itself: its own certificate, from the pki volume, once pki has made it", async (name) => {
+    const service = (await composeServices())[name] as ComposeService;
+    // Named after the process, as `SECURE=1 make up` does (scripts/lib/secure-mode.ts): the identity the access
+    // table and the broker's users know it by. pki.sh must issue that identity, or the file would never exist.
+    expect(PKI_IDENTITIES.has(name), `scripts/pki.sh init issues ${name}`).toBe(true);
+    expect(service.environment).toMatchObject({
+      FTGO_TLS_CA: "/pki/ca.crt",
+      FTGO_TLS_CERT: `/pki/${name}.crt`,
+      FTGO_TLS_KEY: `/pki/${name}.key`,
+    });
+    expect(mountsOf(service).pki).toEqual({ target: "/pki", readOnly: true });
+    expect(dependencies(service)).toMatchObject({ pki: PKI_DONE, nats: "service_healthy" });
   });
 
   it.each(GRPC_SERVICES.map((entry) => [entry.name, entry.port] as const))(
-    "registers %s under its own host name, and checks its grpc.health.v1 at port %i",
+    "registers %s under its own host name, and checks its grpc.health.v1 at port %i over mTLS",
     async (name, port) => {
       const service = (await composeServices())[name] as ComposeService;
       // Consul's agent runs its gRPC check against the registered address: another container's loopback would fail.
       expect(service.environment?.FTGO_ADVERTISE_HOST).toBe(name);
-      expect([service.healthcheck?.test].flat().join(" ")).toContain(`grpc-health-probe -addr=127.0.0.1:${port}`);
-      expect(dependencies(service)).toMatchObject({ nats: "service_healthy", consul: "service_healthy" });
+      const probe = [service.healthcheck?.test].flat().join(" ");
+      expect(probe).toContain(`grpc-health-probe -addr=127.0.0.1:${port} -tls `);
+      // The server asks for a client certificate: the admin's; and its own certificate is valid for its name.
+      for (const flag of [
+        "-tls-ca-cert=/pki/ca.crt",
+        "-tls-client-cert=/pki/admin.crt",
+        "-tls-client-key=/pki/admin.key",
+        `-tls-server-name=${name}`,
+      ]) {
+        expect(probe.split(" ")).toContain(flag);
+      }
+      expect(dependencies(service)).toMatchObject({
+        pki: PKI_DONE,
+        nats: "service_healthy",
+        consul: "service_healthy",
+      });
     },
   );
+
+  it("runs nats-server with the secure configuration the pki service writes, and Consul with TLS checks", async () => {
+    const services = await composeServices();
+    const { nats, consul, pki } = services;
+    expect(commandOf(pki)).toMatch(
+      /node --import tsx scripts\/broker-config\.ts --pki-dir \/pki --out \/pki\/nats\.json/,
+    );
+    expect(commandOf(nats)).toMatch(/^-c \/pki\/nats\.json /);
+    // The registry's own certificate, presented by the gRPC checks the services register with GRPCUseTLS, as
+    // packages/harness/src/consul-agent.ts configures the agent of `SECURE=1 make up REGISTRY=consul`.
+    const hcl = [consul?.command ?? []].flat();
+    const fragment = hcl[hcl.indexOf("-hcl") + 1] ?? "";
+    expect(hcl).toContain("-hcl");
+    expect(fragment).toMatch(/^enable_agent_tls_for_checks = true$/m);
+    expect(fragment).toMatch(/^\s*ca_file = "\/pki\/ca\.crt"$/m);
+    expect(fragment).toMatch(/^\s*cert_file = "\/pki\/consul\.crt"$/m);
+    expect(fragment).toMatch(/^\s*key_file = "\/pki\/consul\.key"$/m);
+    // The image's entrypoint would otherwise run the agent as its `consul` user, who cannot read root's 0600 key.
+    expect(consul?.environment).toHaveProperty("CONSUL_DISABLE_PERM_MGMT");
+    for (const name of ["nats", "consul"]) {
+      expect(mountsOf(services[name] as ComposeService).pki, name).toEqual({ target: "/pki", readOnly: true });
+      expect(dependencies(services[name] as ComposeService), name).toEqual({ pki: PKI_DONE });
+    }
+  });
+
+  it("makes the certificates first, in a one-shot service that alone writes them and alone holds the CA's key", async () => {
+    const services = await composeServices();
+    const pki = services.pki as ComposeService;
+    expect(commandOf(pki)).toMatch(/FTGO_PKI_DIR=\/ca bash scripts\/pki\.sh init/);
+    expect(pki.restart ?? "no").toBe("no");
+    expect(pki.depends_on ?? {}).toEqual({});
+    expect(mountsOf(pki)).toEqual({
+      "pki-ca": { target: "/ca", readOnly: false },
+      pki: { target: "/pki", readOnly: false },
+    });
+    for (const [name, service] of Object.entries(services)) {
+      if (name === "pki") continue;
+      expect(mountsOf(service)["pki-ca"], `${name} mounts the CA's volume`).toBeUndefined();
+      expect(mountsOf(service).pki?.readOnly, `${name} mounts the pki volume read-only`).toBe(true);
+      expect(dependencies(service).pki, `${name} waits for pki`).toBe(PKI_DONE);
+    }
+  });
+
+  it("the pki service's script, run here, writes every /pki file the file names, and a broker configuration nats-server takes", async () => {
+    const services = await composeServices();
+    const script = [services.pki?.command ?? []].flat().at(-1) ?? "";
+    const dir = mkdtempSync(join(tmpdir(), "ftgo-compose-pki-"));
+    try {
+      const [ca, pkiDir] = [join(dir, "ca"), join(dir, "pki")];
+      mkdirSync(ca);
+      mkdirSync(pkiDir);
+      // The container's /ca and /pki, moved: every path that starts with either (after a space, a quote or an `=`).
+      const moved = script.replace(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/g, (_, volume) => join(dir, volume));
+      expect(moved, "the script names both volumes").not.toMatch(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/);
+      const result = await compose(["bash"], ROOT, "-c", moved);
+      expect(result.code, result.stderr).toBe(0);
+      // Every file the other services are told to read under /pki (environment, health checks, commands).
+      const { pki: _pki, ...readers } = services;
+      const named = new Set([...JSON.stringify(readers).matchAll(/\/pki\/([\w.-]+)/g)].map((match) => match[1] ?? ""));
+      expect(named.size).toBeGreaterThan(MESH.length * 2);
+      for (const file of named) expect(existsSync(join(pkiDir, file)), `/pki/${file}`).toBe(true);
+      expect(existsSync(join(pkiDir, "ca.key")), "the CA's key stays out of the pki volume").toBe(false);
+      expect(existsSync(join(ca, "ca.key"))).toBe(true);
+      const check = await compose([await findNatsServer()], ROOT, "-c", join(pkiDir, "nats.json"), "-t");
+      expect(check.code, check.stderr).toBe(0);
+      const config = JSON.parse(readFileSync(join(pkiDir, "nats.json"), "utf8"));
+      expect(config.tls).toMatchObject({ ca_file: join(pkiDir, "ca.crt"), verify_and_map: true });
+      const users = config.authorization.users.map((user: { user: string }) => user.user);
+      for (const name of [...MESH, "admin"]) expect(users).toContain(`${name}@ftgo.mesh`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("builds Loyalty from the Go module, without cgo, in the Dockerfile's loyalty target", async () => {
     expect((await composeServices()).loyalty?.build?.target).toBe("loyalty");
@@ -157,6 +293,22 @@ describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
     expect(dockerfile).toMatch(/^FROM \S+ AS loyalty$/m);
     expect(dockerfile).toMatch(/CGO_ENABLED=0/);
     expect(dockerfile).toMatch(/go build .*\.\/cmd\/loyalty/);
+  });
+
+  it("gives the images what the secure mode needs, and no developer's .pki", () => {
+    const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+    const stages = dockerfile.split(/^(?=FROM )/m);
+    const loyalty = stages.find((stage) => /^FROM \S+ AS loyalty$/m.test(stage)) ?? "";
+    // The distroless image holds no repository to find proto/access.json in by walking up: it is told where.
+    const copied = /^COPY proto\/access\.json (\S+)$/m.exec(loyalty)?.[1];
+    expect(copied, "the loyalty stage copies proto/access.json").toBeDefined();
+    expect(loyalty).toMatch(new RegExp(`^ENV .*\\bFTGO_ACCESS_FILE=${copied}(\\s|$)`, "m"));
+    // The default image is the pki service's: scripts/pki.sh runs the openssl CLI.
+    expect(stages.at(-1)).toMatch(/^RUN apt-get update && apt-get install -y [^\n]*\bopenssl\b/m);
+    const ignored = readFileSync(join(ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((line) => line.trim());
+    expect(ignored, "COPY . . would put a developer's CA key in the image").toContain(".pki");
   });
 
   it("starts the gateway once the saga's services are healthy, as make up does", async () => {
@@ -218,7 +370,7 @@ describe("docs/operations.md › Docker compose", CLI_TEST, () => {
         const result = await compose(["bash"], ROOT, "-c", line.replaceAll("docker compose ", `${cli.join(" ")} `));
         expect(result.code, `${line}\n${result.stderr}`).toBe(0);
         if (line.includes("--services")) {
-          expect(result.stdout.trim().split("\n").sort()).toEqual([...MESH, "nats", "consul"].sort());
+          expect(result.stdout.trim().split("\n").sort()).toEqual([...MESH, ...INFRASTRUCTURE].sort());
         }
       }
     },
