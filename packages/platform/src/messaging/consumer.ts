@@ -13,13 +13,14 @@ import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AckPolicy,
+  type ConsumerMessages,
   DeliverPolicy,
   type JetStreamManager,
   type JsMsg,
   jetstream,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import { type NatsConnection, type Subscription as NatsSubscription, nanos } from "@nats-io/transport-node";
 import { context as traceContext } from "@opentelemetry/api";
 import type { Database } from "../db.js";
 import type { Logger } from "../log.js";
@@ -49,7 +50,7 @@ const PULL_BATCH = 16;
 export interface Consumers {
   /** What each channel's consumer has done since it started, in the order of the subscriptions. */
   stats(): ChannelCounts[];
-  /** Stops pulling and lets the message in flight finish (commit and ack). */
+  /** Stops pulling; handles the message in flight and any the broker already sent (commit and ack). */
   stop(): Promise<void>;
 }
 
@@ -226,17 +227,17 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
         // A standing pull for several messages: JetStream still hands this partition out one at a time
         // (max_ack_pending), but the next message follows the ack at once instead of a new pull request.
         const messages = await (await js.consumers.get(stream, durable)).consume({ max_messages: PULL_BATCH });
-        const close = () => void messages.close();
-        if (stopped.signal.aborted) close();
-        stopped.signal.addEventListener("abort", close);
+        const drain = () => drainPull(messages);
+        if (stopped.signal.aborted) drain();
+        stopped.signal.addEventListener("abort", drain);
         try {
-          for await (const msg of messages) {
-            // A message pulled while stopping goes back at once, for another instance to take.
-            if (stopped.signal.aborted) msg.nak();
-            else await deliver(partition, msg);
-          }
+          // Also what arrives while stopping, until the drain ends the iteration: at most one message
+          // (max_ack_pending), handled rather than nak'd. A nak would not help: nats-server 2.9 takes the nak'd
+          // message for this instance's pull request, finds its interest gone and leaves the message to the
+          // ack wait.
+          for await (const msg of messages) await deliver(partition, msg);
         } finally {
-          stopped.signal.removeEventListener("abort", close);
+          stopped.signal.removeEventListener("abort", drain);
         }
       } catch (err) {
         if (stopped.signal.aborted) return;
@@ -257,6 +258,21 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
       if (!nc.isClosed()) await nc.flush().catch(() => {});
     },
   };
+}
+
+/**
+ * Ends a standing pull without losing what the broker already sent. `messages.close()` unsubscribes at once, so
+ * a message on its way then is dropped by the client: neither handled nor nak'd, it holds its partition until
+ * the ack wait runs out. Draining the pull's subscription instead (UNSUB, then a round trip) still yields every
+ * message that arrives before the broker's answer; the broker sends none after the UNSUB (a pull request
+ * without interest gets nothing), and nats.js ends the iteration once the drain is done. The subscription is
+ * not part of ConsumerMessages' API: without it (another nats.js), close() as before.
+ */
+function drainPull(messages: ConsumerMessages): void {
+  const sub = (messages as { sub?: NatsSubscription }).sub;
+  if (sub?.isDraining()) return; // already on its way out: the connection drains
+  if (sub && !sub.isClosed()) sub.drain().catch(() => messages.close());
+  else void messages.close();
 }
 
 /** The handlers of one channel's messages, by type name. */
