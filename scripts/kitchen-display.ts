@@ -4,24 +4,28 @@
 //   npm run kitchen-display -- r-1
 //   npm run kitchen-display -- --restaurant r-1
 //
-// Connects to KITCHEN_ADDR (default 127.0.0.1:50053, where `make up` runs Kitchen). Ctrl-C stops it.
+// Connects to KITCHEN_ADDR (default 127.0.0.1:50053, where `make up` runs Kitchen). In the secure mode
+// (FTGO_TLS_CA/CERT/KEY set, e.g. to .pki/ca.crt and the operator's .pki/admin.crt/.key) it calls with mTLS,
+// as that certificate, and accepts only Kitchen's. Ctrl-C stops it.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KitchenService, type Ticket, TicketState } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
+import { createGrpcClient, createGrpcTransport, MESH_TLS_VARIABLES, type MeshTls } from "@ftgo/platform";
 import { runCli, UsageError } from "./lib/cli.js";
 import { printable } from "./lib/printable.js";
 
 const USAGE = `usage:
   npm run kitchen-display -- <restaurant-id>
   npm run kitchen-display -- --restaurant <restaurant-id>
-Connects to KITCHEN_ADDR (default 127.0.0.1:50053). Ctrl-C stops it.`;
+Connects to KITCHEN_ADDR (default 127.0.0.1:50053), with mTLS when FTGO_TLS_CA, FTGO_TLS_CERT and
+FTGO_TLS_KEY are set (the secure mode). Ctrl-C stops it.`;
 
 /** Streams the display of `restaurantId` until `stop` aborts (resolves) or the stream fails (rejects). */
-async function display(address: string, restaurantId: string, stop: AbortSignal): Promise<void> {
-  // Streams have no deadline: the display runs until Ctrl-C.
-  const transport = createGrpcTransport({ address, defaultTimeoutMs: 0 });
+async function display(address: string, restaurantId: string, stop: AbortSignal, tls?: MeshTls): Promise<void> {
+  // Streams have no deadline: the display runs until Ctrl-C. With tls, the server must be Kitchen itself.
+  const transport = createGrpcTransport({ address, defaultTimeoutMs: 0, ...(tls && { tls, serverName: "kitchen" }) });
   const kitchen = createGrpcClient(KitchenService, transport);
   console.log(`kitchen display of restaurant ${restaurantId} (Kitchen at ${address}); Ctrl-C stops`);
   try {
@@ -52,6 +56,14 @@ function ticketLine(ticket: Ticket): string {
   return printable(`${at.toTimeString().slice(0, 8)}  ${ticket.orderId}  ${state.padEnd(19)}  ${items}${reason}`);
 }
 
+/** The secure mode's certificate when FTGO_TLS_CA, FTGO_TLS_CERT and FTGO_TLS_KEY are all set; else none. */
+function meshTlsFromEnv(env: NodeJS.ProcessEnv): MeshTls | undefined {
+  const [ca, cert, key] = MESH_TLS_VARIABLES.map((name) => env[name]?.trim() ?? "");
+  if (!ca && !cert && !key) return undefined;
+  if (!ca || !cert || !key) throw new UsageError(`${MESH_TLS_VARIABLES.join(", ")} go together: set all three or none`);
+  return { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), files: { ca, cert, key } };
+}
+
 function restaurantFrom(args: string[]): string {
   const { positionals, values } = parseArgs({
     args,
@@ -66,12 +78,13 @@ function restaurantFrom(args: string[]): string {
 
 async function main(args: string[]): Promise<void> {
   const restaurantId = restaurantFrom(args);
+  const tls = meshTlsFromEnv(process.env);
   const stop = new AbortController();
   const quit = () => stop.abort();
   process.once("SIGINT", quit);
   process.once("SIGTERM", quit);
   try {
-    await display(process.env.KITCHEN_ADDR || "127.0.0.1:50053", restaurantId, stop.signal);
+    await display(process.env.KITCHEN_ADDR || "127.0.0.1:50053", restaurantId, stop.signal, tls);
   } finally {
     process.off("SIGINT", quit);
     process.off("SIGTERM", quit);
