@@ -3,7 +3,7 @@
 // presents its own certificate of the mesh CA (enable_agent_tls_for_checks) and registrations ask for TLS
 // (GRPCUseTLS), so a check that went out in plaintext, or without the certificate, would leave every service
 // critical and nothing discoverable. Through the gateway, which finds every service in Consul, an order is approved.
-import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
+import { orderApprovedThroughGateway } from "@ftgo/harness/gateway-calls.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
 import { GO_SERVICES, SERVICE_NAMES } from "@ftgo/platform";
@@ -48,13 +48,7 @@ describe("SECURE=1 make up REGISTRY=consul", () => {
   });
 
   it("approves a consumer's order through the gateway, which finds every service in Consul", async () => {
-    const gateway = `http://127.0.0.1:${up.gatewayPort}`;
-    const token = await signIn(gateway, { consumerId: "c-1001" });
-    const orderId = await placeOrderThroughGateway(gateway, token);
-    await waitFor(
-      async () => (await call(`${gateway}/api/v1/orders/${orderId}`, token)).body?.order?.state === "APPROVED",
-      { timeoutMs: 30_000, message: `order ${orderId} APPROVED through the gateway` },
-    );
+    await orderApprovedThroughGateway(`http://127.0.0.1:${up.gatewayPort}`, "c-1001");
     expect(up.output()).not.toMatch(/(Permissions|Publish|Subscription) Violation/i);
   });
 

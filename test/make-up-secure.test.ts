@@ -6,7 +6,7 @@
 // the broker's permissions together), with no permissions violation in nats-server's log; and Ctrl-C leaves no
 // process behind.
 import { runShell, withPorts } from "@ftgo/harness/docs-shell.js";
-import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
+import { call, orderApprovedThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
 import { waitFor } from "@ftgo/platform/testing";
@@ -71,12 +71,7 @@ describe("SECURE=1 make up", () => {
 
   it("approves a consumer's order placed through the gateway, with no permissions violation at the broker", async () => {
     const gateway = `http://127.0.0.1:${up.gatewayPort}`;
-    const token = await signIn(gateway, { consumerId: "c-1001" });
-    const orderId = await placeOrderThroughGateway(gateway, token);
-    await waitFor(
-      async () => (await call(`${gateway}/api/v1/orders/${orderId}`, token)).body?.order?.state === "APPROVED",
-      { timeoutMs: 30_000, message: `order ${orderId} APPROVED through the gateway` },
-    );
+    const { orderId } = await orderApprovedThroughGateway(gateway, "c-1001");
     // Another consumer's token does not see it (the gateway's check, and Order's behind it).
     const other = await signIn(gateway, { consumerId: "c-1002" });
     expect((await call(`${gateway}/api/v1/orders/${orderId}`, other)).status).toBe(404);

@@ -11,17 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCourierConfig, type RunningCourier, startCourier } from "@ftgo/courier";
 import { loadGatewayConfig, type RunningGateway, startGateway } from "@ftgo/gateway";
-import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import { CreditCardAuthorizedSchema } from "@ftgo/gen/ftgo/accounting/v1/events_pb.js";
 import { AdminService } from "@ftgo/gen/ftgo/admin/v1/admin_pb.js";
-import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
-import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
-import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { call, placeOrderThroughGateway, signIn } from "@ftgo/harness/gateway-calls.js";
 import { buildLoyalty } from "@ftgo/harness/loyalty-process.js";
-import type { MeshClients } from "@ftgo/harness/mesh-clients.js";
+import { type MeshClients, meshClients } from "@ftgo/harness/mesh-clients.js";
 import { acceptedOrder, placeOrderOverGrpc, sagaReaches } from "@ftgo/harness/saga-over-grpc.js";
 import { type ServiceInstance, startService } from "@ftgo/harness/service-instance.js";
 import { deliveryScheduled, readyByInMinutes } from "@ftgo/harness/test-couriers.js";
@@ -266,25 +261,6 @@ function identityFiles(identity: string) {
   return { env, tls };
 }
 
-/** Clients of every service over mTLS, as the operator (admin may call every method: proto/access.json). */
-function adminClients(services: Record<"order" | "consumer" | "kitchen" | "accounting" | "delivery", ServiceInstance>) {
-  const { tls } = identityFiles("admin");
-  const transports = Object.fromEntries(
-    Object.entries(services).map(([name, instance]) => [name, createGrpcTransport({ address: instance.address, tls })]),
-  ) as Record<keyof typeof services, ReturnType<typeof createGrpcTransport>>;
-  const clients: MeshClients = {
-    order: createGrpcClient(OrderService, transports.order),
-    consumer: createGrpcClient(ConsumerService, transports.consumer),
-    kitchen: createGrpcClient(KitchenService, transports.kitchen),
-    accounting: createGrpcClient(AccountingService, transports.accounting),
-    delivery: createGrpcClient(DeliveryService, transports.delivery),
-    close() {
-      for (const transport of Object.values(transports)) transport.close();
-    },
-  };
-  return clients;
-}
-
 const SAGA_SERVICES = ["order", "consumer", "kitchen", "accounting", "delivery"] as const;
 
 for (const sagaMode of ["choreography", "orchestration"] as const) {
@@ -358,7 +334,8 @@ for (const sagaMode of ["choreography", "orchestration"] as const) {
         ServiceInstance,
         ServiceInstance,
       ];
-      clients = adminClients({ order, consumer, kitchen, accounting, delivery });
+      // As the operator: admin may call every method (proto/access.json).
+      clients = meshClients({ order, consumer, kitchen, accounting, delivery }, { tls: identityFiles("admin").tls });
       const privateKeyPem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
       const gatewayEnv = { PORT: "0", DATA_DIR: dataDir, NATS_URL: broker.url, LOG_LEVEL: "silent", DEV_SIGN_IN: "1" };
       gateway = await startGateway(

@@ -2,15 +2,11 @@ package loyalty
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 
 	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
@@ -20,22 +16,9 @@ import (
 // records the caller it admitted.
 func serveAs(t *testing.T, store *Store, caller mesh.Caller) loyaltyv1.LoyaltyServiceClient {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	return serve(t, store, grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(mesh.WithCaller(ctx, caller), req)
 	}))
-	loyaltyv1.RegisterLoyaltyServiceServer(server, NewService(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
-	go func() { _ = server.Serve(l) }()
-	t.Cleanup(server.Stop)
-	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return loyaltyv1.NewLoyaltyServiceClient(conn)
 }
 
 // A call made for a consumer reads only that consumer's account and orders (another's order is NOT_FOUND,

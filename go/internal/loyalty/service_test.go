@@ -15,14 +15,15 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// serve runs the handlers on a real loopback socket and returns a client of them.
-func serve(t *testing.T, store *Store) loyaltyv1.LoyaltyServiceClient {
+// serve runs the handlers on a real loopback socket and returns a client of them; options go to the server
+// (an interceptor, say).
+func serve(t *testing.T, store *Store, options ...grpc.ServerOption) loyaltyv1.LoyaltyServiceClient {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := grpc.NewServer()
+	server := grpc.NewServer(options...)
 	loyaltyv1.RegisterLoyaltyServiceServer(server, NewService(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	go func() { _ = server.Serve(l) }()
 	t.Cleanup(server.Stop)

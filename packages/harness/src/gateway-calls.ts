@@ -1,5 +1,6 @@
 // Calling the gateway as a client does, over HTTP with fetch: sign in, a JSON request, an order placed. Plain
 // functions with no test runner in them, so that scripts (scripts/screenshots.ts) use them as the tests do.
+import { waitFor } from "@ftgo/platform/testing";
 
 /**
  * A parsed JSON response body. Tests read it as the shape they expect and let the assertions judge it, as
@@ -53,4 +54,22 @@ export async function placeOrderThroughGateway(url: string, token: string, resta
   });
   if (status !== 202) throw new Error(`placing an order: ${status} ${JSON.stringify(body)}`);
   return body.orderId;
+}
+
+/**
+ * Signs in as `consumerId`, places the seed order through the gateway and waits until the gateway shows it
+ * APPROVED: the whole path, edge to saga, in one call. Its id and the consumer's token.
+ */
+export async function orderApprovedThroughGateway(
+  url: string,
+  consumerId: string,
+  timeoutMs = 30_000,
+): Promise<{ orderId: string; token: string }> {
+  const token = await signIn(url, { consumerId });
+  const orderId = await placeOrderThroughGateway(url, token);
+  await waitFor(async () => (await call(`${url}/api/v1/orders/${orderId}`, token)).body?.order?.state === "APPROVED", {
+    timeoutMs,
+    message: `order ${orderId} APPROVED through the gateway`,
+  });
+  return { orderId, token };
 }

@@ -3,7 +3,7 @@ import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
-import { createGrpcClient, createGrpcTransport } from "@ftgo/platform";
+import { createGrpcClient, createGrpcTransport, type MeshTls } from "@ftgo/platform";
 
 /** Where each service of a mesh listens. */
 export interface MeshAddresses {
@@ -14,14 +14,18 @@ export interface MeshAddresses {
   readonly delivery: { address: string };
 }
 
-/** Typed clients of every service of a mesh, as an outside caller (grpcurl, the gateway) would use them. */
-export function meshClients(mesh: MeshAddresses) {
+/**
+ * Typed clients of every service of a mesh, as an outside caller (grpcurl, the gateway) would use them; with
+ * `tls` (a secure mesh), over mTLS as the identity it names (an operator's, say).
+ */
+export function meshClients(mesh: MeshAddresses, { tls }: { tls?: MeshTls } = {}) {
+  const transport = (address: string) => createGrpcTransport({ address, tls });
   const transports = {
-    order: createGrpcTransport({ address: mesh.order.address }),
-    consumer: createGrpcTransport({ address: mesh.consumer.address }),
-    kitchen: createGrpcTransport({ address: mesh.kitchen.address }),
-    accounting: createGrpcTransport({ address: mesh.accounting.address }),
-    delivery: createGrpcTransport({ address: mesh.delivery.address }),
+    order: transport(mesh.order.address),
+    consumer: transport(mesh.consumer.address),
+    kitchen: transport(mesh.kitchen.address),
+    accounting: transport(mesh.accounting.address),
+    delivery: transport(mesh.delivery.address),
   };
   return {
     order: createGrpcClient(OrderService, transports.order),
