@@ -13,7 +13,14 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type DeadLetter, listDeadLetters, listParkedRows, replayDeadLetter, SERVICES } from "@ftgo/platform";
+import {
+  type DeadLetter,
+  listDeadLetters,
+  listParkedRows,
+  natsServers,
+  replayDeadLetter,
+  SERVICES,
+} from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
@@ -62,7 +69,7 @@ function natsTlsFromEnv(env: NodeJS.ProcessEnv): { caFile: string; certFile: str
 async function withNats(work: (nc: NatsConnection) => Promise<void>): Promise<void> {
   const url = process.env.NATS_URL || "nats://127.0.0.1:4222";
   const tls = natsTlsFromEnv(process.env);
-  const options = { servers: url, name: "dead-letters", timeout: 3_000, ...(tls && { tls }) };
+  const options = { servers: natsServers(url), name: "dead-letters", timeout: 3_000, ...(tls && { tls }) };
   const nc = await connect(options).catch((err: unknown) => {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot reach NATS at ${url} (${why}); is it running? Set NATS_URL to point elsewhere.`);

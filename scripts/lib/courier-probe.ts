@@ -5,7 +5,7 @@
 // platform's channel, never Delivery's code: a script is one more client of the mesh, like a service.
 import { randomUUID } from "node:crypto";
 import { CourierQuoteRequestSchema, CourierQuoteSchema } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
-import { decodeBody, encodeBody, MessageHeader, messageHeaders, requestSubject } from "@ftgo/platform";
+import { decodeBody, encodeBody, MessageHeader, messageHeaders, natsServers, requestSubject } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect, createInbox } from "@nats-io/transport-node";
 
@@ -33,7 +33,7 @@ export async function waitUntilCouriersAnswer(
   { timeoutMs = 30_000, signal, tls }: CourierProbeOptions = {},
 ): Promise<void> {
   const nc = await connect({
-    servers: natsUrl,
+    servers: natsServers(natsUrl),
     name: "up-courier-probe",
     ...(tls ? { tls: { caFile: tls.ca, certFile: tls.cert, keyFile: tls.key } } : {}),
   });

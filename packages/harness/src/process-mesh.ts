@@ -24,11 +24,19 @@ export interface ProcessMeshOptions {
    * test-couriers.ts does) and stopped with the mesh. None unless given: no delivery gets a courier.
    */
   readonly couriers?: readonly CourierTerms[];
+  /**
+   * A broker the caller runs and stops, e.g. a cluster's URLs comma-separated (startNatsCluster's `url`): the
+   * services get it as NATS_URL and the mesh starts no nats-server of its own; `mesh.nats` then throws.
+   */
+  readonly natsUrl?: string;
 }
 
 /** A whole mesh of service processes with a nats-server of its own and a temp data dir. */
 export interface ProcessMesh {
+  /** The mesh's own nats-server; throws when the mesh was given a broker (options.natsUrl). */
   readonly nats: NatsServerHandle;
+  /** The NATS_URL every service has: the mesh's own server's URL, or options.natsUrl. */
+  readonly natsUrl: string;
   /** Every service's SQLite file lives here: `<dataDir>/<service>.db`. */
   readonly dataDir: string;
   readonly partitions: number;
@@ -62,10 +70,14 @@ export interface ProcessMesh {
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
   const partitions = options.partitions ?? 4;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-processes-"));
-  const nats = await startNatsServer().catch((err: unknown) => {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw err;
-  });
+  const own =
+    options.natsUrl === undefined
+      ? await startNatsServer().catch((err: unknown) => {
+          rmSync(dataDir, { recursive: true, force: true });
+          throw err;
+        })
+      : undefined;
+  const natsUrl = own?.url ?? (options.natsUrl as string);
   const instances = Object.fromEntries(SERVICE_NAMES.map((name) => [name, [] as ServiceInstance[]])) as Record<
     ServiceName,
     ServiceInstance[]
@@ -80,7 +92,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   const stop = async () => {
     await Promise.allSettled(couriers.map((courier) => courier.stop()));
     await Promise.allSettled(all().map((service) => service.stop()));
-    await nats.stop();
+    await own?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -91,7 +103,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
           name,
           instance,
           dataDir,
-          natsUrl: nats.url,
+          natsUrl,
           partitions,
           env,
           signal: starting.signal,
@@ -112,7 +124,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     if (options.couriers?.length) {
       // Loaded only when asked for: the courier is service code, and the benchmark imports this file.
       const { startTestCourier } = await import("./test-couriers.js");
-      for (const terms of options.couriers) couriers.push(await startTestCourier(nats.url, terms));
+      for (const terms of options.couriers) couriers.push(await startTestCourier(natsUrl, terms));
     }
   } catch (err) {
     await stop();
@@ -122,7 +134,12 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
   }
   const first = (name: ServiceName) => instances[name][0] as ServiceInstance;
   return {
-    nats,
+    get nats() {
+      if (!own)
+        throw new Error("the mesh runs on the caller's broker (options.natsUrl): it has no nats-server of its own");
+      return own;
+    },
+    natsUrl,
     dataDir,
     partitions,
     order: first("order"),

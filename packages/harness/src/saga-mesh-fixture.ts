@@ -1,5 +1,6 @@
 // The fixture of every test that runs whole sagas on a process mesh: the mesh, clients of its services, its
 // saga databases (and a NATS connection), opened before the scope's tests and closed after them.
+import { natsServers } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
 import { type MeshClients, meshClients } from "./mesh-clients.js";
@@ -15,7 +16,7 @@ export const MESH_HOOK_TIMEOUT_MS = 2 * PROGRESS_CAP_MS + 30_000;
 import { openSagaDatabases, type SagaDatabases } from "./saga-audit.js";
 
 export interface SagaMeshFixtureOptions {
-  /** Also open `nc`, a NATS connection to the mesh's own server, once the mesh is up. Off unless given. */
+  /** Also open `nc`, a NATS connection to the mesh's broker, once the mesh is up. Off unless given. */
   readonly nats?: boolean;
 }
 
@@ -54,7 +55,7 @@ export function useSagaMesh(
     mesh = await start;
     clients = meshClients(mesh);
     dbs = openSagaDatabases(mesh.dbFile);
-    if (nats) nc = await connect({ servers: mesh.nats.url });
+    if (nats) nc = await connect({ servers: natsServers(mesh.natsUrl) });
   }, MESH_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {

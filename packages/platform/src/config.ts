@@ -14,7 +14,7 @@ export interface BaseConfig {
   readonly port: number;
   /** Where SQLite files live. DATA_DIR, default ./data. */
   readonly dataDir: string;
-  /** NATS server. NATS_URL, default nats://127.0.0.1:4222. */
+  /** NATS server, or a cluster's servers comma-separated (natsServers). NATS_URL, default nats://127.0.0.1:4222. */
   readonly natsUrl: string;
   /** pino level. LOG_LEVEL, default info. */
   readonly logLevel: string;
@@ -23,6 +23,11 @@ export interface BaseConfig {
    * for every service of a mesh: it fixes which durable consumer sees an order's messages.
    */
   readonly partitions: number;
+  /**
+   * How many copies of each stream (and of the registry bucket) JetStream keeps, on as many servers of a cluster
+   * (FTGO_STREAM_REPLICAS, default 1: a single nats-server). 3 on a three-node cluster survives losing one node.
+   */
+  readonly streamReplicas: number;
   /**
    * How the Create Order and Cancel Order sagas are coordinated, the same for the whole mesh (SAGA_MODE,
    * default choreography): participants exchange events (choreography), or Order's orchestrator sends
@@ -82,6 +87,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     natsUrl: read.string("NATS_URL", "nats://127.0.0.1:4222"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     partitions: read.int("FTGO_PARTITIONS", 4, 1),
+    streamReplicas: read.int("FTGO_STREAM_REPLICAS", 1, 1),
     sagaMode: read.oneOf("SAGA_MODE", SAGA_MODES, "choreography"),
     advertiseHost: read.string("FTGO_ADVERTISE_HOST", ""),
     discovery: loadDiscoveryConfig(read),

@@ -42,7 +42,7 @@ export interface ParticipantOptions {
 export async function startParticipant(options: ParticipantOptions): Promise<Participant> {
   const { config, log, db, outbox, subscriptions } = options;
   const nc = await connectNats({ url: config.natsUrl, name: config.service, log, tls: config.tls });
-  const relay = startOutboxRelay({ db, nc, log });
+  const relay = startOutboxRelay({ db, nc, log, streamReplicas: config.streamReplicas });
   const consumers = await startConsumers({
     nc,
     db,
@@ -52,6 +52,7 @@ export async function startParticipant(options: ParticipantOptions): Promise<Par
     service: config.service,
     subscriptions,
     partitions: config.partitions,
+    streamReplicas: config.streamReplicas,
   });
   return {
     nc,

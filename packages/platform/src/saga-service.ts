@@ -70,6 +70,7 @@ export async function startSagaService(options: SagaServiceOptions): Promise<Run
     nc: participant.nc,
     log,
     secure: config.tls !== undefined,
+    streamReplicas: config.streamReplicas,
   });
   let instanceId = ""; // known once registered, below
   const server = await serveGrpc({

@@ -39,7 +39,12 @@ export interface RunningGateway {
  */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const nc = await connectNats({ url: config.natsUrl, name: config.service, log, tls: config.tls });
-  const registry = await createRegistry(config.discovery, { nc, log, secure: config.tls !== undefined });
+  const registry = await createRegistry(config.discovery, {
+    nc,
+    log,
+    secure: config.tls !== undefined,
+    streamReplicas: config.streamReplicas,
+  });
   const backends = createBackends(config, registry, log);
   const cache = createResponseCache({ maxEntries: config.cacheMaxEntries });
   const invalidation = invalidateOnEvents(nc, cache, log);

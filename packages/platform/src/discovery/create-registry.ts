@@ -17,6 +17,8 @@ export interface RegistryDeps {
    * the agent presenting its own certificate of the mesh CA.
    */
   readonly secure?: boolean;
+  /** Copies of nats-kv's bucket, when this call creates it (config.streamReplicas). Default 1. */
+  readonly streamReplicas?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function createRegistry(config: DiscoveryConfig, deps: RegistryDeps
         ttlMs: config.ttlMs,
         heartbeatMs: config.heartbeatMs,
         allowedHosts: config.allowedHosts,
+        replicas: deps.streamReplicas,
         log,
       });
     }

@@ -3,6 +3,7 @@
 // liveness: the bucket has a TTL (its stream's max age), the owner re-puts its entry every heartbeat,
 // and an instance that stops beating (crashed, frozen, cut off) vanishes when the TTL runs out. NATS
 // 2.9 has no per-key TTL; the bucket's applies to every key alike.
+import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -25,6 +26,8 @@ export interface NatsKvRegistryOptions {
   readonly heartbeatMs: number;
   /** The hosts an entry may name; entries naming others are skipped with a warning. Default DEFAULT_ALLOWED_HOSTS. */
   readonly allowedHosts?: readonly string[];
+  /** Copies of the bucket's stream when this call creates it (config.streamReplicas). Default 1. */
+  readonly replicas?: number;
   readonly log: Logger;
 }
 
@@ -40,9 +43,10 @@ export async function createNatsKvRegistry({
   ttlMs,
   heartbeatMs,
   allowedHosts = DEFAULT_ALLOWED_HOSTS,
+  replicas = 1,
   log,
 }: NatsKvRegistryOptions): Promise<Registry> {
-  const bucket = await openBucket(nc, ttlMs, log);
+  const bucket = await openBucket(nc, ttlMs, replicas, log);
   const { kv } = bucket;
   const hosts = createHostCheck(allowedHosts, log);
   const keys = keySource(await jetstreamManager(nc), REGISTRY_BUCKET, hosts.admits);
@@ -55,7 +59,7 @@ export async function createNatsKvRegistry({
       hosts.allow(instance.address); // this process's own advertised host
       const key = keyOf(instance);
       const value = JSON.stringify(instance);
-      await kv.put(key, value);
+      await putWhenReachable(kv, key, value);
       const heartbeat = startHeartbeat({ nc, bucket, key, value, everyMs: beatMs, log: log.child({ key }) });
       log.info({ key, ttlMs: bucket.ttlMs, heartbeatMs: beatMs }, "registered in the service registry");
       return handles.registration(instance, async () => {
@@ -101,10 +105,10 @@ interface Bucket {
   recreate(): Promise<void>;
 }
 
-async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger): Promise<Bucket> {
+async function openBucket(nc: NatsConnection, ttlMs: number, replicas: number, log: Logger): Promise<Bucket> {
   const kvm = new Kvm(nc);
   // Only the latest value of a key matters to discovery, so no history is kept.
-  const settings = { history: 1, description: "ftgo service registry" };
+  const settings = { history: 1, description: "ftgo service registry", replicas };
   let kv: KV;
   try {
     // Opens the bucket if it exists, whatever its settings; creates it otherwise.
@@ -125,6 +129,28 @@ async function openBucket(nc: NatsConnection, ttlMs: number, log: Logger): Promi
     // that two of them healing at once create the same stream (adding an identical stream is a no-op).
     recreate: async () => void (await kvm.create(REGISTRY_BUCKET, { ...settings, ttl: bucketTtlMs })),
   };
+}
+
+/** How long register's first put waits for a new bucket to be reachable from this server (see putWhenReachable). */
+const REACHABLE_WITHIN_MS = 5_000;
+
+/**
+ * Puts, retrying while nothing answers the bucket's subject. On a cluster (FTGO_STREAM_REPLICAS > 1), a bucket
+ * created a moment ago has a stream whose interest reaches the other servers over the routes only shortly
+ * after: a put through one of them meets no responders (nats.js reports "jetstream is not enabled"). A single
+ * server answers at once, so this never waits there.
+ */
+async function putWhenReachable(kv: KV, key: string, value: string): Promise<void> {
+  const deadline = Date.now() + REACHABLE_WITHIN_MS;
+  for (;;) {
+    try {
+      await kv.put(key, value);
+      return;
+    } catch (err) {
+      if (!(err instanceof Error && err.name === "JetStreamNotEnabled") || Date.now() >= deadline) throw err;
+      await sleep(100); // the routes' interest update, not a synchronisation with anything of ours
+    }
+  }
 }
 
 interface HeartbeatOptions {

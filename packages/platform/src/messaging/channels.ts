@@ -186,8 +186,8 @@ function assertDomain(domain: string): void {
  * seven days of history. Both publishers and subscribers call it at start, so neither depends on the
  * other having started first; it is idempotent and safe when several instances start together.
  */
-export function ensureEventStream(nc: NatsConnection, domain: string): Promise<void> {
-  return ensureChannelStream(nc, domain, "event");
+export function ensureEventStream(nc: NatsConnection, domain: string, replicas = 1): Promise<void> {
+  return ensureChannelStream(nc, domain, "event", replicas);
 }
 
 const STREAM_DESCRIPTION: Record<ChannelKind, (domain: string) => string> = {
@@ -196,8 +196,16 @@ const STREAM_DESCRIPTION: Record<ChannelKind, (domain: string) => string> = {
   reply: (domain) => `Replies to the commands the ${domain} service sent`,
 };
 
-/** Creates (or updates) the stream behind a domain's channels of one kind, with the settings above. */
-export async function ensureChannelStream(nc: NatsConnection, domain: string, kind: ChannelKind): Promise<void> {
+/**
+ * Creates (or updates) the stream behind a domain's channels of one kind, with the settings above and `replicas`
+ * copies (config.streamReplicas: 1 on a single server, 3 on a three-node cluster).
+ */
+export async function ensureChannelStream(
+  nc: NatsConnection,
+  domain: string,
+  kind: ChannelKind,
+  replicas = 1,
+): Promise<void> {
   await ensureStream(await jetstreamManager(nc), {
     name: streamName(domain, kind),
     description: STREAM_DESCRIPTION[kind](domain),
@@ -205,6 +213,7 @@ export async function ensureChannelStream(nc: NatsConnection, domain: string, ki
     storage: StorageType.File,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     max_age: nanos(MAX_AGE_MS),
+    num_replicas: replicas,
   });
 }
 

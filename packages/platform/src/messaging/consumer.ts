@@ -80,6 +80,8 @@ export interface ConsumersOptions {
   readonly service: string;
   readonly subscriptions: readonly Subscription[];
   readonly partitions?: number;
+  /** Copies of each stream it ensures (config.streamReplicas). Default 1. */
+  readonly streamReplicas?: number;
   /** How long a delivered message may stay unacknowledged before JetStream redelivers it. Default 10 s. */
   readonly ackWaitMs?: number;
   /**
@@ -90,6 +92,15 @@ export interface ConsumersOptions {
   /** Test hook: called with each message before it is handled; e.g. to count deliveries. */
   readonly onDelivery?: (ctx: MessageContext) => void;
 }
+
+/**
+ * How long one pull request lasts when the streams are replicated on a cluster. A pull waits on the consumer's
+ * leader only; when that node dies (or freezes) another replica leads, knowing nothing of the pull, and nats.js
+ * notices just by two missed idle heartbeats (half the expiry each) before pulling again. At nats.js's default
+ * 30 s that stalled a partition for about 45 s on nats-server 2.9.10 (test/chaos/nats-cluster.test.ts); at 5 s,
+ * about 9 s. A single server keeps the default: there is no other leader to move to.
+ */
+const CLUSTER_PULL_EXPIRES_MS = 5_000;
 
 /** Deliveries, after `maxDeliver`, in which sending a message to the dead letters may still fail and be retried. */
 export const DEAD_LETTER_ATTEMPTS = 5;
@@ -104,17 +115,17 @@ export const DEAD_LETTER_ATTEMPTS = 5;
  */
 export async function startConsumers(options: ConsumersOptions): Promise<Consumers> {
   const { nc, outbox, relay, log, service, onDelivery } = options;
-  const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5 } = options;
+  const { partitions = DEFAULT_PARTITIONS, ackWaitMs = 10_000, maxDeliver = 5, streamReplicas = 1 } = options;
   const lastDelivery = maxDeliver + DEAD_LETTER_ATTEMPTS; // the durables' max_deliver
   if (!/^[\w-]+$/.test(service)) throw new Error(`service ${JSON.stringify(service)} cannot name a durable`);
   const channels = channelsOf(service, options.subscriptions);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await ensureDeadLetterStream(jsm);
+  await ensureDeadLetterStream(jsm, streamReplicas);
   const durables: Durable[] = [];
   const counts: ChannelCounts[] = [];
   for (const { domain, kind, handlers } of channels.values()) {
-    await ensureChannelStream(nc, domain, kind);
+    await ensureChannelStream(nc, domain, kind, streamReplicas);
     const channelCounts = { channel: `ftgo.${domain}.${kind}`, consumed: 0, redelivered: 0, deadLettered: 0 };
     counts.push(channelCounts);
     for (let partition = 0; partition < partitions; partition++) {
@@ -226,7 +237,10 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
       try {
         // A standing pull for several messages: JetStream still hands this partition out one at a time
         // (max_ack_pending), but the next message follows the ack at once instead of a new pull request.
-        const messages = await (await js.consumers.get(stream, durable)).consume({ max_messages: PULL_BATCH });
+        const messages = await (await js.consumers.get(stream, durable)).consume({
+          max_messages: PULL_BATCH,
+          ...(streamReplicas > 1 && { expires: CLUSTER_PULL_EXPIRES_MS }),
+        });
         const drain = () => drainPull(messages);
         if (stopped.signal.aborted) drain();
         stopped.signal.addEventListener("abort", drain);

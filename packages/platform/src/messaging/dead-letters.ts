@@ -68,7 +68,7 @@ export class DeadLetterNotFoundError extends Error {
  * operation that did not happen, and is kept until someone replays it. Direct get is on, so that
  * listing reads messages by subject without creating a consumer.
  */
-export async function ensureDeadLetterStream(jsm: JetStreamManager): Promise<void> {
+export async function ensureDeadLetterStream(jsm: JetStreamManager, replicas = 1): Promise<void> {
   await ensureStream(jsm, {
     name: DEAD_LETTER_STREAM,
     description: "Messages a service gave up on: replay them with `npm run dead-letters -- replay <seq>`",
@@ -76,6 +76,7 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager): Promise<voi
     storage: StorageType.File,
     duplicate_window: nanos(2 * 60_000),
     allow_direct: true,
+    num_replicas: replicas,
   });
 }
 

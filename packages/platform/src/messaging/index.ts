@@ -55,7 +55,7 @@ export {
   readEnvelope,
 } from "./envelope.js";
 export { createSchemaCollector, type SchemaCollector } from "./json-schema.js";
-export { type ConnectNatsOptions, connectNats, identityOf, natsTls } from "./nats.js";
+export { type ConnectNatsOptions, connectNats, identityOf, natsServers, natsTls } from "./nats.js";
 export { type CommandMeta, createOutbox, type Outbox, type OutboxMeta, OutsideTransactionError } from "./outbox.js";
 export { listParkedRows, type ParkedRow } from "./parked.js";
 export { type OutboxRelay, type OutboxRelayOptions, type OutboxStats, startOutboxRelay } from "./relay.js";

@@ -54,6 +54,8 @@ export interface BatchPublisherOptions {
   readonly parked: ReturnType<typeof parker>;
   /** Called after a row is parked. */
   readonly onParked: () => void;
+  /** Copies of each stream it ensures (config.streamReplicas). Default 1. */
+  readonly streamReplicas?: number;
 }
 
 export interface BatchPublisher {
@@ -122,7 +124,7 @@ export function createBatchPublisher(options: BatchPublisherOptions): BatchPubli
   async function ensureStreams(batch: readonly Planned[]): Promise<void> {
     for (const planned of batch) {
       if (!("stream" in planned) || ensuredStreams.has(planned.stream)) continue;
-      await ensureChannelStream(nc, planned.channel.domain, planned.channel.kind);
+      await ensureChannelStream(nc, planned.channel.domain, planned.channel.kind, options.streamReplicas);
       ensuredStreams.add(planned.stream);
     }
   }

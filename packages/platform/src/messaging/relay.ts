@@ -55,6 +55,8 @@ export interface OutboxRelayOptions {
   readonly pollIntervalMs?: number;
   /** How long published rows are kept, for inspection, before they are deleted. Default 1 h. */
   readonly retentionMs?: number;
+  /** Copies of each stream it ensures (config.streamReplicas). Default 1. */
+  readonly streamReplicas?: number;
 }
 
 const PUBLISH_TIMEOUT_MS = 3_000;
@@ -87,6 +89,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     log,
     lease,
     parked,
+    streamReplicas: options.streamReplicas,
     onParked: () => {
       for (const listener of parkedListeners) listener();
     },

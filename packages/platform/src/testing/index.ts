@@ -1,5 +1,11 @@
 export { eventContext, handleEvent, type StepStore } from "./inbox-step.js";
 export {
+  type NatsClusterHandle,
+  type NatsClusterNode,
+  type NatsClusterOptions,
+  startNatsCluster,
+} from "./nats-cluster.js";
+export {
   canConnect,
   findNatsServer,
   type NatsServerHandle,

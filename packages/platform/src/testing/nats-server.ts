@@ -216,7 +216,8 @@ async function writeSecureConfig(dir: string, config: string): Promise<string> {
   return file;
 }
 
-interface ServerProcess {
+/** One nats-server process as spawnServer started it (shared with nats-cluster.ts). */
+export interface ServerProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   /** Resolves with how the process ended ("code 1", "SIGKILL", a spawn error). */
@@ -231,7 +232,8 @@ interface ServerProcess {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function spawnServer(bin: string, args: string[], options: NatsServerOptions): ServerProcess {
+/** Spawns nats-server with `args`, remembering its last lines; killed if this process exits first. */
+export function spawnServer(bin: string, args: string[], options: NatsServerOptions): ServerProcess {
   if (!exitHookInstalled) {
     process.on("exit", () => {
       for (const child of live) child.kill("SIGKILL");
@@ -259,7 +261,7 @@ function spawnServer(bin: string, args: string[], options: NatsServerOptions): S
 }
 
 /** Once listening, the server writes `{"nats": ["nats://host:port"]}` to `<dir>/nats-server_<pid>.ports`. */
-async function readPortsFile(dir: string, server: ServerProcess, timeoutMs: number): Promise<number> {
+export async function readPortsFile(dir: string, server: ServerProcess, timeoutMs: number): Promise<number> {
   const file = join(dir, `nats-server_${server.pid}.ports`);
   const url = await waitFor(
     async () => (JSON.parse(await readFile(file, "utf8")) as { nats?: string[] }).nats?.[0], // may be half-written: retried
@@ -268,7 +270,8 @@ async function readPortsFile(dir: string, server: ServerProcess, timeoutMs: numb
   return Number(new URL(url).port);
 }
 
-async function stopProcess(server: ServerProcess, graceMs: number): Promise<void> {
+/** SIGTERM (and SIGCONT, in case it is frozen), SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopProcess(server: ServerProcess, graceMs: number): Promise<void> {
   server.expectExit = true;
   server.child.kill("SIGTERM"); // a no-op once the process has exited
   server.child.kill("SIGCONT"); // in case a test froze it with kill("SIGSTOP")
