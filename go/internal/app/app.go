@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	if err := messaging.EnsureEventStream(startCtx, js, cfg.Service); err != nil {
+	if err := messaging.EnsureEventStream(startCtx, js, cfg.Service, cfg.StreamReplicas); err != nil {
 		return err
 	}
 	relay := messaging.StartRelay(store.DB(), js, log, 500*time.Millisecond)
@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 		}
 	}
 	consumers, err := messaging.Consume(startCtx, js, messaging.ConsumerOptions{
-		Service: cfg.Service, Domain: "order", Partitions: cfg.Partitions,
+		Service: cfg.Service, Domain: "order", Partitions: cfg.Partitions, Replicas: cfg.StreamReplicas,
 		Handlers: loyalty.EventHandlers(store, log), Committed: relay.Kick, Log: log,
 	})
 	if err != nil {
@@ -209,7 +209,7 @@ func registryBackend(cfg config.Config, js jetstream.JetStream, log *slog.Logger
 		consul.TLSChecks = cfg.Secure()
 		return consul, nil
 	}
-	return registry.NatsKV{JS: js, Options: registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Log: log}}, nil
+	return registry.NatsKV{JS: js, Options: registry.Options{TTL: cfg.RegistryTTL, Heartbeat: cfg.Heartbeat, Replicas: cfg.StreamReplicas, Log: log}}, nil
 }
 
 // stopServer finishes in-flight calls, forcing the stop if they outlast a grace period.

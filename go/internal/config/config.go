@@ -39,12 +39,16 @@ type Config struct {
 	AdvertiseHost string
 	// DataDir holds loyalty.db (DATA_DIR, default ./data), made absolute.
 	DataDir string
-	// NatsURL is the NATS server (NATS_URL, default nats://127.0.0.1:4222).
+	// NatsURL is the NATS server, or a cluster's servers comma-separated, as nats.Connect takes them (NATS_URL,
+	// default nats://127.0.0.1:4222).
 	NatsURL string
 	// LogLevel is a pino level name (LOG_LEVEL, default info).
 	LogLevel string
 	// Partitions is how many partitions every channel is split into (FTGO_PARTITIONS, default 4).
 	Partitions int
+	// StreamReplicas is how many copies of each stream and of the registry bucket JetStream keeps, on as many
+	// servers of a cluster (FTGO_STREAM_REPLICAS, default 1), as the TypeScript services' config.streamReplicas.
+	StreamReplicas int
 	// SagaMode is choreography or orchestration (SAGA_MODE). Loyalty only listens to Order's events,
 	// which both modes publish alike, so it is read for validation only.
 	SagaMode string
@@ -112,17 +116,18 @@ func (e *Error) Error() string {
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	r := reader{lookup: lookup}
 	c := Config{
-		Service:       Service,
-		Host:          r.str("FTGO_HOST", "127.0.0.1"),
-		Port:          r.integer("PORT", DefaultPort, 0, 65535),
-		MetricsPort:   r.integer("METRICS_PORT", -1, 0, 65535),
-		DataDir:       r.str("DATA_DIR", "./data"),
-		NatsURL:       r.str("NATS_URL", "nats://127.0.0.1:4222"),
-		LogLevel:      r.oneOf("LOG_LEVEL", LogLevels, "info"),
-		Partitions:    r.integer("FTGO_PARTITIONS", 4, 1, 1<<20),
-		SagaMode:      r.oneOf("SAGA_MODE", sagaModes, "choreography"),
-		AdvertiseHost: r.str("FTGO_ADVERTISE_HOST", ""),
-		Discovery:     r.oneOf("DISCOVERY", discoveryModes, "client"),
+		Service:        Service,
+		Host:           r.str("FTGO_HOST", "127.0.0.1"),
+		Port:           r.integer("PORT", DefaultPort, 0, 65535),
+		MetricsPort:    r.integer("METRICS_PORT", -1, 0, 65535),
+		DataDir:        r.str("DATA_DIR", "./data"),
+		NatsURL:        r.str("NATS_URL", "nats://127.0.0.1:4222"),
+		LogLevel:       r.oneOf("LOG_LEVEL", LogLevels, "info"),
+		Partitions:     r.integer("FTGO_PARTITIONS", 4, 1, 1<<20),
+		StreamReplicas: r.integer("FTGO_STREAM_REPLICAS", 1, 1, 5),
+		SagaMode:       r.oneOf("SAGA_MODE", sagaModes, "choreography"),
+		AdvertiseHost:  r.str("FTGO_ADVERTISE_HOST", ""),
+		Discovery:      r.oneOf("DISCOVERY", discoveryModes, "client"),
 	}
 	if c.Discovery == "server" {
 		c.Registry = RouterRegistry

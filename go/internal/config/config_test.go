@@ -32,6 +32,23 @@ func TestAdvertisesLoopbackWhenBoundToEveryInterface(t *testing.T) {
 	}
 }
 
+func TestReadsStreamReplicasAndAClustersURLs(t *testing.T) {
+	if c, err := Load(env(map[string]string{})); err != nil || c.StreamReplicas != 1 {
+		t.Fatalf("want 1 replica by default (a single nats-server), got %+v, %v", c, err)
+	}
+	urls := "nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224"
+	c, err := Load(env(map[string]string{"FTGO_STREAM_REPLICAS": "3", "NATS_URL": urls}))
+	if err != nil || c.StreamReplicas != 3 || c.NatsURL != urls {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+	for _, bad := range []string{"0", "6", "three"} {
+		if _, err := Load(env(map[string]string{"FTGO_STREAM_REPLICAS": bad})); !IsConfigError(err) ||
+			!strings.Contains(err.Error(), "FTGO_STREAM_REPLICAS") {
+			t.Errorf("FTGO_STREAM_REPLICAS=%s: want a config error naming it, got %v", bad, err)
+		}
+	}
+}
+
 func TestNamesEveryProblemAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"PORT": "70000", "FTGO_PARTITIONS": "0", "LOG_LEVEL": "loud", "SAGA_MODE": "jazz", "REGISTRY": "static",

@@ -36,7 +36,7 @@ func startPipeline(t *testing.T) pipeline {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := openStore(t)
 	ctx := context.Background()
-	if err := messaging.EnsureEventStream(ctx, js, "loyalty"); err != nil {
+	if err := messaging.EnsureEventStream(ctx, js, "loyalty", 1); err != nil {
 		t.Fatal(err)
 	}
 	relay := messaging.StartRelay(store.DB(), js, log, 100*time.Millisecond)

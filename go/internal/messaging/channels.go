@@ -70,9 +70,9 @@ func PartitionFilter(domain string, partition int) string {
 }
 
 // EnsureEventStream creates the stream of a domain's events with the settings the TypeScript services
-// give it, unless it exists. An existing stream is left as it is: its publisher owns its settings, and
+// give it, `replicas` copies of it (FTGO_STREAM_REPLICAS; 0 is the server's default, 1), unless it exists. An existing stream is left as it is: its publisher owns its settings, and
 // an update with Go's zero values could differ from them in a field this code does not know.
-func EnsureEventStream(ctx context.Context, js jetstream.JetStream, domain string) error {
+func EnsureEventStream(ctx context.Context, js jetstream.JetStream, domain string, replicas int) error {
 	return ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        EventStreamName(domain),
 		Description: fmt.Sprintf("Events published by the %s service", domain),
@@ -80,6 +80,7 @@ func EnsureEventStream(ctx context.Context, js jetstream.JetStream, domain strin
 		Storage:     jetstream.FileStorage,
 		Duplicates:  duplicateWindow,
 		MaxAge:      maxAge,
+		Replicas:    replicas,
 	})
 }
 

@@ -31,6 +31,8 @@ type ConsumerOptions struct {
 	// Domain is the publisher whose events are consumed: its stream FTGO_<DOMAIN>_EVENTS.
 	Domain     string
 	Partitions int
+	// Replicas is how many copies of the streams it ensures JetStream keeps (FTGO_STREAM_REPLICAS); 0 is 1.
+	Replicas int
 	// Handlers by full type name; events of other types on the stream are acknowledged and skipped.
 	Handlers map[string]Handler
 	// AckWait before JetStream redelivers an unacknowledged message. Default 10 s.
@@ -41,6 +43,9 @@ type ConsumerOptions struct {
 	Committed func()
 	Log       *slog.Logger
 }
+
+// clusterPullExpiry is how long one pull request lasts when the streams are replicated (ConsumerOptions.Replicas > 1).
+const clusterPullExpiry = 5 * time.Second
 
 // Consumers pull a domain's events, one partition durable each, until Stop.
 type Consumers struct {
@@ -62,10 +67,10 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions) (*C
 	if o.MaxDeliver == 0 {
 		o.MaxDeliver = 5
 	}
-	if err := EnsureEventStream(ctx, js, o.Domain); err != nil {
+	if err := EnsureEventStream(ctx, js, o.Domain, o.Replicas); err != nil {
 		return nil, err
 	}
-	if err := EnsureDeadLetterStream(ctx, js); err != nil {
+	if err := EnsureDeadLetterStream(ctx, js, o.Replicas); err != nil {
 		return nil, err
 	}
 	stream := EventStreamName(o.Domain)
@@ -87,7 +92,14 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions) (*C
 			c.Stop()
 			return nil, fmt.Errorf("creating durable %s on %s: %w", name, stream, err)
 		}
-		cc, err := consumer.Consume(func(msg jetstream.Msg) { c.deliver(js, o, msg) }, jetstream.PullMaxMessages(1))
+		pull := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)}
+		if o.Replicas > 1 {
+			// A pull waits on the consumer's leader only; when that node dies, the new leader knows nothing of
+			// it and the client notices by missed idle heartbeats (half the expiry each): 5 s, not 30 s, on a
+			// cluster (consumer.ts's CLUSTER_PULL_EXPIRES_MS).
+			pull = append(pull, jetstream.PullExpiry(clusterPullExpiry))
+		}
+		cc, err := consumer.Consume(func(msg jetstream.Msg) { c.deliver(js, o, msg) }, pull...)
 		if err != nil {
 			c.Stop()
 			return nil, fmt.Errorf("consuming %s/%s: %w", stream, name, err)

@@ -24,8 +24,9 @@ const (
 	HeaderDeliveries        = "Ftgo-Deliveries"
 )
 
-// EnsureDeadLetterStream creates the dead-letter stream as the TypeScript services do, unless it exists.
-func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) error {
+// EnsureDeadLetterStream creates the dead-letter stream as the TypeScript services do, with `replicas`
+// copies (0 is the server's default, 1), unless it exists.
+func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	return ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        DeadLetterStream,
 		Description: "Messages a service gave up on: replay them with `npm run dead-letters -- replay <seq>`",
@@ -33,6 +34,7 @@ func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) error {
 		Storage:     jetstream.FileStorage,
 		Duplicates:  duplicateWindow,
 		AllowDirect: true,
+		Replicas:    replicas,
 	})
 }
 

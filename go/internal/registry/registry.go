@@ -66,7 +66,10 @@ func (b NatsKV) Register(ctx context.Context, inst Instance) (Entry, error) {
 type Options struct {
 	TTL       time.Duration
 	Heartbeat time.Duration
-	Log       *slog.Logger
+	// Replicas is how many copies of the bucket JetStream keeps when Register creates it
+	// (FTGO_STREAM_REPLICAS); 0 means the server's default, 1.
+	Replicas int
+	Log      *slog.Logger
 }
 
 // Registration is an instance in the registry until Deregister.
@@ -75,6 +78,7 @@ type Registration struct {
 	kv       jetstream.KeyValue
 	js       jetstream.JetStream
 	ttl      time.Duration
+	replicas int
 	stop     chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -84,7 +88,7 @@ type Registration struct {
 // Register opens (or creates) the bucket, puts the instance and starts its heartbeat, every
 // min(Heartbeat, TTL/3) of the bucket's actual TTL.
 func Register(ctx context.Context, js jetstream.JetStream, inst Instance, o Options) (*Registration, error) {
-	kv, err := openBucket(ctx, js, o.TTL)
+	kv, err := openBucket(ctx, js, o.TTL, o.Replicas)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +108,7 @@ func Register(ctx context.Context, js jetstream.JetStream, inst Instance, o Opti
 		return nil, fmt.Errorf("registering %s: %w", inst.Key(), err)
 	}
 	beat := min(o.Heartbeat, ttl/3)
-	r := &Registration{Instance: inst, kv: kv, js: js, ttl: ttl, stop: make(chan struct{}), done: make(chan struct{}), log: o.Log.With("key", inst.Key())}
+	r := &Registration{Instance: inst, kv: kv, js: js, ttl: ttl, replicas: o.Replicas, stop: make(chan struct{}), done: make(chan struct{}), log: o.Log.With("key", inst.Key())}
 	go r.heartbeat(beat, value)
 	r.log.Info("registered in the service registry", "ttlMs", ttl.Milliseconds(), "heartbeatMs", beat.Milliseconds())
 	return r, nil
@@ -112,7 +116,7 @@ func Register(ctx context.Context, js jetstream.JetStream, inst Instance, o Opti
 
 // openBucket opens the bucket if it exists, whatever its settings, and creates it otherwise, as
 // nats-kv.ts does; a creation race lost to another service opens the winner's bucket.
-func openBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration) (jetstream.KeyValue, error) {
+func openBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, Bucket)
 	if err == nil {
 		return kv, nil
@@ -120,7 +124,7 @@ func openBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration) 
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("opening the registry bucket: %w", err)
 	}
-	kv, err = createBucket(ctx, js, ttl)
+	kv, err = createBucket(ctx, js, ttl, replicas)
 	if err != nil {
 		if kv, openErr := js.KeyValue(ctx, Bucket); openErr == nil {
 			return kv, nil
@@ -130,9 +134,10 @@ func openBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration) 
 	return kv, nil
 }
 
-func createBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration) (jetstream.KeyValue, error) {
+func createBucket(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
 	// Only the latest value of a key matters to discovery: no history.
-	return js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: Bucket, Description: "ftgo service registry", History: 1, TTL: ttl})
+	return js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: Bucket, Description: "ftgo service registry", History: 1, TTL: ttl,
+		Replicas: replicas})
 }
 
 // heartbeat re-puts the entry every `every`, each beat after the previous one ended. A beat that cannot
@@ -163,7 +168,7 @@ func (r *Registration) renew(value []byte) error {
 	if _, err := r.kv.Put(ctx, r.Instance.Key(), value); err == nil {
 		return nil
 	}
-	kv, err := createBucket(ctx, r.js, r.ttl)
+	kv, err := createBucket(ctx, r.js, r.ttl, r.replicas)
 	if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
 		return fmt.Errorf("renewing the entry; recreating the bucket failed: %w", err)
 	}
