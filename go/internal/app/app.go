@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
@@ -60,8 +61,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(cfg.NatsURL, append([]nats.Option{nats.Name(cfg.Service), nats.MaxReconnects(-1),
-		nats.ReconnectWait(500 * time.Millisecond)}, secureNats...)...)
+	natsOptions := append([]nats.Option{nats.Name(cfg.Service), nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond)}, secureNats...)
+	if strings.Contains(cfg.NatsURL, ",") {
+		// A cluster: a frozen server keeps its socket open and only unanswered pings tell (default 2 × 2 min);
+		// with others to fail over to, notice within seconds, as connectNats does.
+		natsOptions = append(natsOptions, nats.PingInterval(3*time.Second), nats.MaxPingsOutstanding(2))
+	}
+	nc, err := nats.Connect(cfg.NatsURL, natsOptions...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS at %s: %w", cfg.NatsURL, err)
 	}
