@@ -1,5 +1,6 @@
 // startNatsCluster against real nats-server processes: three nodes that elect a JetStream meta leader, hold a
-// stream's three replicas, and take a killed node back on its own store. And NATS_URL's list of servers.
+// stream's three replicas, take a killed node back on its own store, and drop a frozen node's routes in seconds.
+// And NATS_URL's list of servers.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
@@ -51,6 +52,34 @@ describe("startNatsCluster", () => {
       await nc.close();
     }
   }, 60_000);
+
+  it("drops a frozen node's routes within seconds, and takes it back when it thaws", async () => {
+    cluster = await startNatsCluster({ nodes: 3 });
+    const [frozen, peer] = cluster.nodes;
+    if (!frozen || !peer) throw new Error("fewer than two nodes");
+    const routesOf = async (node: typeof peer) => {
+      const response = await fetch(`http://127.0.0.1:${node.monitorPort}/routez`);
+      return ((await response.json()) as { num_routes: number }).num_routes;
+    };
+    await waitFor(async () => (await routesOf(peer)) === 2, {
+      timeoutMs: 20_000,
+      message: `${peer.name}'s two routes`,
+    });
+    frozen.kill("SIGSTOP");
+    try {
+      // nats-server's default (ping every 2 min, two missed) would keep the route for minutes.
+      await waitFor(async () => (await routesOf(peer)) === 1, {
+        timeoutMs: 30_000,
+        message: `${peer.name} to drop its route to the frozen ${frozen.name}`,
+      });
+    } finally {
+      frozen.kill("SIGCONT");
+    }
+    await waitFor(async () => (await routesOf(peer)) === 2, {
+      timeoutMs: 30_000,
+      message: `${peer.name} to route to ${frozen.name} again`,
+    });
+  }, 90_000);
 
   it("refuses a cluster of no nodes before starting anything", async () => {
     await expect(startNatsCluster({ nodes: 0 })).rejects.toThrow(RangeError);

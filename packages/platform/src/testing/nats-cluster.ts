@@ -2,7 +2,7 @@
 // name, full-mesh routes between them, each node its own store. Streams created with num_replicas 3 (the platform's
 // FTGO_STREAM_REPLICAS) then live on all three, and a test can kill, freeze or restart one node at a time while
 // clients hold all the URLs. Each node runs as nats-server.ts runs a single server (same spawn, logs and stop).
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,13 @@ import {
   stopProcess,
 } from "./nats-server.js";
 import { waitFor } from "./wait.js";
+
+/**
+ * Every node pings its clients and its routes every 2 s and drops one that misses two. The default (2 min, two
+ * missed) leaves a frozen node's routes up for minutes: its peers keep routing requests to its queue subscribers
+ * (a direct get of the registry's bucket, a JetStream API call) and those requests go unanswered.
+ */
+const NODE_CONFIG = 'ping_interval: "2s"\nping_max: 2\n';
 
 export interface NatsClusterOptions {
   /** How many nodes. Default 3 (the fewest for a JetStream quorum that survives losing one). */
@@ -101,8 +108,11 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     await mkdir(storeDir, { recursive: true });
     await rm(portsDir, { recursive: true, force: true }); // a killed node leaves its ports file behind
     await mkdir(portsDir, { recursive: true });
+    const configFile = join(root, `${name}.conf`);
+    await writeFile(configFile, NODE_CONFIG);
     const routes = ports.filter((_, i) => i !== index).map((other) => `nats://${host}:${other.cluster}`);
     const args = [
+      ...["-c", configFile],
       ...["--server_name", name, "-a", host, "-p", String(own.client), "-m", String(own.monitor)],
       ...["--cluster_name", CLUSTER_NAME, "--cluster", `nats://${host}:${own.cluster}`],
       ...(routes.length > 0 ? ["--routes", routes.join(",")] : []),
