@@ -224,6 +224,26 @@ export const RELIABILITY_ROWS: readonly ReliabilityRow[] = [
     proofs: [{ file: "test/chaos/graceful-shutdown.test.ts", title: "exits by itself with code 0" }],
   },
   {
+    promise: "Scale-out: with two instances of every service, one of each killed mid-run, the twins finish every saga",
+    load: "60 orders per saga mode; watchers on one instance while the other changes the order or ticket",
+    faults: "SIGKILL of the second instance of order, consumer, kitchen, accounting and delivery, not restarted",
+    badInputs: NONE,
+    proofs: [
+      { file: "test/chaos/instance-kill.test.ts", title: "when one instance of each service is killed mid-run" },
+      { file: "test/watch-across-instances.test.ts", title: "" },
+    ],
+  },
+  {
+    promise: "A broker node lost: on three NATS nodes with three replicas per stream, every saga ends, none twice",
+    load: "30 orders around a kill, 12 while a node is frozen",
+    faults: "SIGKILL of the order events stream's leader node, then restart; SIGSTOP of one node",
+    badInputs: NONE,
+    proofs: [
+      { file: "test/chaos/nats-cluster.test.ts", title: "" },
+      { file: "packages/platform/test/nats-cluster.test.ts", title: "drops a frozen node's routes" },
+    ],
+  },
+  {
     promise: "Soak: every order right through 2 minutes of kills, broker restarts, faults and a flood",
     load: "half the measured capacity for 2 minutes",
     faults: "participant kills, broker restarts, latency and errors, a flood",

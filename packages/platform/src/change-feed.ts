@@ -1,6 +1,11 @@
-// An in-process feed of committed changes, for server-streaming "Watch" RPCs (WatchOrder, WatchTickets):
-// a store publishes each change inside the transaction that makes it; watchers receive it once that
-// transaction has committed, in commit order, and never a change that was rolled back.
+// A feed of committed changes, for server-streaming "Watch" RPCs (WatchOrder, WatchTickets): a store
+// publishes each change inside the transaction that makes it; watchers receive it once that transaction
+// has committed, in commit order, and never a change that was rolled back — whichever instance of the
+// service made it. Instances of a service share its database, so the feed lives there too: each change is
+// a row of the change_log table, written in the change's own transaction. A process reads the rows after
+// the last it read when it commits one itself, and when `PRAGMA data_version` says another connection
+// committed (polled only while someone here watches). A watcher on one instance thereby sees the changes
+// the other instances make, not only its own process's.
 import type { Database } from "./db.js";
 
 /** A watch that has begun: the state read when it began, then every change committed after that read. */
@@ -10,74 +15,107 @@ export interface Watch<S, T> {
   readonly changes: AsyncIterable<T>;
 }
 
-/** Committed changes of a store's entities, keyed (by order id, by restaurant id…), to in-process watchers. */
+/** Committed changes of a store's entities, keyed (by order id, by restaurant id…), to watchers. */
 export interface ChangeFeed<T> {
   /**
    * Announces a change of `key` whose new state is `value` (read inside the transaction, so it is the state
-   * this change made, not whatever a later one made). Call inside the transaction that makes the change.
-   * Costs nothing when nobody watches `key`; check `listenerCount` first if reading `value` costs something.
+   * this change made, not whatever a later one made). Call inside the transaction that makes the change. It
+   * is stored whether or not anyone watches: a watcher may be on another instance.
    */
   publish(key: string, value: T): void;
   /**
-   * Starts watching `key`: listens first, then calls `readCurrent` (outside any transaction), so that every
-   * change committed after that read is delivered exactly once and none committed before it is delivered
-   * at all. If `readCurrent` throws (NOT_FOUND, say) nothing stays subscribed. The listener goes when
-   * `signal` aborts (a gRPC handler's signal aborts when its call ends) or when the loop over the changes ends.
+   * Starts watching `key`: reads the current state with `readCurrent` and the feed's position in one read
+   * transaction, so that every change committed after that read is delivered exactly once and none
+   * committed before it is delivered at all. If `readCurrent` throws (NOT_FOUND, say) nothing stays
+   * subscribed. The watcher goes when `signal` aborts (a gRPC handler's signal aborts when its call ends) or
+   * when the loop over the changes ends.
    */
   watch<S>(key: string, signal: AbortSignal, readCurrent: () => S): Watch<S, T>;
-  /** How many watchers listen to `key`, or to any key: the way to check that no watch leaks. */
+  /** How many watchers listen here to `key`, or to any key: the way to check that no watch leaks. */
   listenerCount(key?: string): number;
   /** Ends every watch and drops undelivered changes: the database is closing. */
   close(): void;
 }
 
+/** How a feed's values are stored in the change_log (a protobuf message's toBinary/fromBinary, say). */
+export interface ChangeCodec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export interface ChangeFeedOptions<T> {
+  /** The feed's name in the change_log: one database may hold several feeds. */
+  readonly name: string;
+  readonly codec: ChangeCodec<T>;
+  /** How often a process with watchers asks whether another connection committed. Default 50 ms. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Changes are kept this long, then deleted: far longer than any instance with watchers takes to read them
+ * (it polls every 50 ms), and a watch only ever wants the changes after it began.
+ */
+const KEEP_MS = 60_000;
+/** Every this many publishes, the publishing process deletes the changes older than KEEP_MS. */
+const PRUNE_EVERY = 500;
+
 interface Watcher<T> {
-  /** The publish number at the time the watch read its current state: older changes are in that read. */
+  /** The change_log position when the watch read its current state: older changes are in that read. */
   readonly after: number;
   push(value: T): void;
   end(): void;
 }
 
-interface Pending<T> {
-  readonly n: number;
+interface Row {
+  readonly seq: number;
   readonly key: string;
-  readonly value: T;
+  readonly value: Buffer;
 }
 
-let feeds = 0;
-
 /**
- * Makes a change feed over `db`. Whether a change committed is known without hooking SQLite's commit:
- * `publish` also inserts its number into a TEMP table in the same transaction, so a rollback removes it.
- * Once the transaction is over (a microtask later: better-sqlite3 transactions are synchronous), the
- * numbers still in that table are the committed changes; they go out in publish order, which within one
- * connection is commit order. Only this process's commits are seen: a watcher of one instance does not hear
- * about changes another instance (sharing the database file) makes.
+ * Makes a change feed over `db`. A change's position is its change_log seq: SQLite has one writer at a
+ * time, so seq order is commit order across every instance, and a reader sees a transaction's rows all or
+ * none. Reading the rows after the last one read therefore delivers every committed change once, in order.
  */
-export function createChangeFeed<T>(db: Database): ChangeFeed<T> {
-  const table = `temp.change_feed_${++feeds}`;
-  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (n INTEGER PRIMARY KEY)`);
-  const mark = db.prepare<[number]>(`INSERT INTO ${table} (n) VALUES (?)`);
-  const committed = db.prepare<[], number>(`SELECT n FROM ${table}`).pluck();
-  const forget = db.prepare(`DELETE FROM ${table}`);
+export function createChangeFeed<T>(db: Database, options: ChangeFeedOptions<T>): ChangeFeed<T> {
+  const { name, codec } = options;
+  const pollMs = options.pollMs ?? 50;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS change_log (
+      seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+      feed  TEXT NOT NULL,
+      key   TEXT NOT NULL,
+      value BLOB NOT NULL,
+      at    INTEGER NOT NULL
+    )
+  `);
+  const append = db.prepare<[string, string, Uint8Array, number]>(
+    "INSERT INTO change_log (feed, key, value, at) VALUES (?, ?, ?, ?)",
+  );
+  const since = db.prepare<[string, number], Row>(
+    "SELECT seq, key, value FROM change_log WHERE feed = ? AND seq > ? ORDER BY seq",
+  );
+  const position = db.prepare<[], number>("SELECT coalesce(max(seq), 0) FROM change_log").pluck();
+  const prune = db.prepare<[string, number]>("DELETE FROM change_log WHERE feed = ? AND at < ?");
   const watchers = new Map<string, Set<Watcher<T>>>();
-  let pending: Pending<T>[] = [];
-  let published = 0;
+  let read = position.get() ?? 0;
+  let publishes = 0;
   let scheduled = false;
   let closed = false;
+  let poll: NodeJS.Timeout | undefined;
+  let dataVersion = 0;
 
   const deliver = () => {
     scheduled = false;
     if (closed || !db.open) return;
     // A transaction held open across ticks (not something our stores do): wait for it, without spinning.
     if (db.inTransaction) return schedule(setImmediate);
-    const done = new Set(committed.all());
-    forget.run();
-    const batch = pending;
-    pending = [];
-    for (const change of batch) {
-      if (!done.has(change.n)) continue; // rolled back
-      for (const watcher of watchers.get(change.key) ?? []) if (change.n > watcher.after) watcher.push(change.value);
+    for (const row of since.all(name, read)) {
+      read = row.seq;
+      const set = watchers.get(row.key);
+      if (!set) continue;
+      const value = codec.decode(row.value);
+      for (const watcher of set) if (row.seq > watcher.after) watcher.push(value);
     }
   };
   const schedule = (later: (run: () => void) => unknown = queueMicrotask) => {
@@ -85,33 +123,57 @@ export function createChangeFeed<T>(db: Database): ChangeFeed<T> {
     scheduled = true;
     later(deliver);
   };
+  /** Another connection committed (data_version moved): maybe a change of another instance. */
+  const checkOthers = () => {
+    if (closed || !db.open) return;
+    const version = db.pragma("data_version", { simple: true }) as number;
+    if (version !== dataVersion) {
+      dataVersion = version;
+      schedule();
+    }
+  };
+  const pollWhileWatched = () => {
+    if (watchers.size > 0 && !poll && !closed) {
+      dataVersion = db.pragma("data_version", { simple: true }) as number;
+      poll = setInterval(checkOthers, pollMs);
+      poll.unref();
+    } else if (watchers.size === 0 && poll) {
+      clearInterval(poll);
+      poll = undefined;
+    }
+  };
+  /** The current state and the feed's position, read in one snapshot. */
+  const begin = db.transaction((readCurrent: () => unknown) => ({
+    current: readCurrent(),
+    after: position.get() ?? 0,
+  }));
 
   return {
     publish(key, value) {
-      // Nobody watches `key`: nothing to deliver, and nobody can start watching before this transaction
-      // ends (watch() refuses to run inside one), so the change needs no tracking at all.
-      if (closed || !watchers.has(key)) return;
-      const n = ++published;
-      mark.run(n);
-      pending.push({ n, key, value });
-      schedule();
+      if (closed) return;
+      const now = Date.now();
+      append.run(name, key, codec.encode(value), now);
+      if (++publishes % PRUNE_EVERY === 0) prune.run(name, now - KEEP_MS);
+      if (watchers.size > 0) schedule(); // runs once this transaction is over: committed, or rolled back
     },
     watch(key, signal, readCurrent) {
       if (db.inTransaction) throw new Error("watch() reads the current state, so it must not run inside a transaction");
+      const { current, after } = begin(readCurrent); // throws before anything subscribes
+      // The first watcher here: nobody needs the changes before its position (none were read while unwatched).
+      if (watchers.size === 0) read = Math.max(read, after);
       const set = watchers.get(key) ?? new Set<Watcher<T>>();
-      const { watcher, changes } = subscribe<T>(published, signal, () => {
+      const { watcher, changes } = subscribe<T>(after, signal, () => {
         set.delete(watcher);
         if (set.size === 0 && watchers.get(key) === set) watchers.delete(key);
+        pollWhileWatched();
       });
       watchers.set(key, set.add(watcher));
+      pollWhileWatched();
       if (closed || signal.aborted) watcher.end();
       else signal.addEventListener("abort", watcher.end, { once: true });
-      try {
-        return { current: readCurrent(), changes };
-      } catch (err) {
-        watcher.end();
-        throw err;
-      }
+      // Changes committed between `read` and this watch's position are read on the next delivery.
+      if (after > read) schedule();
+      return { current: current as ReturnType<typeof readCurrent>, changes };
     },
     listenerCount(key) {
       if (key !== undefined) return watchers.get(key)?.size ?? 0;
@@ -121,8 +183,9 @@ export function createChangeFeed<T>(db: Database): ChangeFeed<T> {
     },
     close() {
       closed = true;
-      pending = [];
       for (const set of [...watchers.values()]) for (const watcher of [...set]) watcher.end();
+      if (poll) clearInterval(poll);
+      poll = undefined;
     },
   };
 }

@@ -6,7 +6,13 @@ export {
   type RecordedSagaMove,
   type SagaMovesReader,
 } from "./admin-sources.js";
-export { type ChangeFeed, createChangeFeed, type Watch } from "./change-feed.js";
+export {
+  type ChangeCodec,
+  type ChangeFeed,
+  type ChangeFeedOptions,
+  createChangeFeed,
+  type Watch,
+} from "./change-feed.js";
 export { type BaseConfig, ConfigError, loadConfig, SAGA_MODES, type SagaMode } from "./config.js";
 export { type Database, openDatabase } from "./db.js";
 export * from "./discovery/index.js";

@@ -1,18 +1,28 @@
 // The change feed behind the Watch RPCs: committed changes only, in commit order, each once, none from
-// before the watch began, and no watcher left behind.
+// before the watch began, and no watcher left behind; and a watcher on one connection (one instance of a
+// service) sees the changes another connection to the same database file commits.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ChangeFeed, createChangeFeed } from "../src/change-feed.js";
+import { type ChangeCodec, type ChangeFeed, createChangeFeed } from "../src/change-feed.js";
 import { type Database, openDatabase } from "../src/db.js";
 import { waitFor } from "../src/testing/wait.js";
+
+const text: ChangeCodec<string> = {
+  encode: (value) => Buffer.from(value),
+  decode: (bytes) => Buffer.from(bytes).toString(),
+};
+const SCHEMA = ["CREATE TABLE things (id TEXT PRIMARY KEY, state TEXT NOT NULL)"];
 
 let db: Database;
 let feed: ChangeFeed<string>;
 let calls: AbortController;
 
 beforeEach(() => {
-  db = openDatabase(":memory:", ["CREATE TABLE things (id TEXT PRIMARY KEY, state TEXT NOT NULL)"]);
+  db = openDatabase(":memory:", SCHEMA);
   db.prepare("INSERT INTO things (id, state) VALUES ('t-1', 'A')").run();
-  feed = createChangeFeed<string>(db);
+  feed = createChangeFeed(db, { name: "things", codec: text });
   calls = new AbortController();
 });
 afterEach(() => {
@@ -118,5 +128,64 @@ describe("createChangeFeed", () => {
     feed.close();
     await done;
     expect(feed.listenerCount()).toBe(0);
+  });
+});
+
+describe("createChangeFeed across instances sharing one database file", () => {
+  let dir: string;
+  let other: Database;
+  let otherFeed: ChangeFeed<string>;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "change-feed-"));
+    const file = join(dir, "things.db");
+    // Replaces the in-memory database of the outer beforeEach: both "instances" open the same file.
+    feed.close();
+    db.close();
+    db = openDatabase(file, SCHEMA);
+    db.prepare("INSERT INTO things (id, state) VALUES ('t-1', 'A')").run();
+    feed = createChangeFeed(db, { name: "things", codec: text });
+    other = openDatabase(file, SCHEMA);
+    otherFeed = createChangeFeed(other, { name: "things", codec: text, pollMs: 10 });
+  });
+  afterEach(() => {
+    otherFeed.close();
+    other.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers to a watcher on one connection the changes another commits, once each, in commit order", async () => {
+    const watch = otherFeed.watch(
+      "t-1",
+      calls.signal,
+      () => (other.prepare("SELECT state FROM things WHERE id = 't-1'").get() as { state: string }).state,
+    );
+    const { seen } = collect(watch.changes);
+    change("B");
+    expect(() =>
+      db.transaction(() => {
+        feed.publish("t-1", "ROLLED-BACK");
+        throw new Error("the handler failed");
+      })(),
+    ).toThrow("the handler failed");
+    change("C");
+    change("D");
+    await waitFor(() => seen.length === 3);
+    expect([watch.current, ...seen]).toEqual(["A", "B", "C", "D"]);
+  });
+
+  it("interleaves both connections' changes in the order they committed", async () => {
+    const watch = feed.watch("t-1", calls.signal, currentState);
+    const { seen } = collect(watch.changes);
+    const changeOn = (conn: Database, on: ChangeFeed<string>, state: string) =>
+      conn.transaction(() => {
+        conn.prepare("UPDATE things SET state = ? WHERE id = 't-1'").run(state);
+        on.publish("t-1", state);
+      })();
+    changeOn(other, otherFeed, "B");
+    change("C");
+    changeOn(other, otherFeed, "D");
+    await waitFor(() => seen.length === 3);
+    expect(seen).toEqual(["B", "C", "D"]);
+    expect(otherFeed.listenerCount()).toBe(0); // nobody watches there, yet its changes reached this watcher
   });
 });

@@ -1,15 +1,17 @@
 // Kitchen Service's own database: restaurants, menus, tickets, their state history, the outbox and the
 // processed-messages table. Persistence only: what the saga steps decide is in steps.ts.
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   type MenuItem,
   MenuItemSchema,
   type Restaurant,
   RestaurantSchema,
   type Ticket,
+  TicketSchema,
   TicketState,
 } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import {
+  type ChangeCodec,
   createChangeFeed,
   createOutbox,
   createStateMachine,
@@ -49,6 +51,16 @@ export interface TicketChange {
   readonly ticket: Ticket;
   readonly from: TicketState | undefined;
 }
+
+/** A TicketChange as the change feed stores it: one byte for `from` (0: none, else the state + 1), then the ticket. */
+const ticketChangeCodec: ChangeCodec<TicketChange> = {
+  encode: ({ ticket, from }) =>
+    Buffer.concat([Uint8Array.of(from === undefined ? 0 : from + 1), toBinary(TicketSchema, ticket)]),
+  decode: (bytes) => ({
+    from: bytes[0] ? ((bytes[0] - 1) as TicketState) : undefined,
+    ticket: fromBinary(TicketSchema, bytes.subarray(1)),
+  }),
+};
 
 /**
  * The persistence of Kitchen Service. Writes belong inside the handler's (or caller's) transaction; every
@@ -96,8 +108,9 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
        JOIN state_transitions h ON h.entity = 'ticket' AND h.entity_id = t.order_id AND h.to_state = t.state
      WHERE t.restaurant_id = ? AND t.state = 'AWAITING_ACCEPTANCE' ORDER BY h.seq`,
   );
-  // In-process change feed for WatchTickets, keyed by restaurant: each change publishes the ticket it made.
-  const feed = createChangeFeed<TicketChange>(db);
+  // WatchTickets' change feed, keyed by restaurant: each change publishes the ticket it made, for watchers on
+  // any instance.
+  const feed = createChangeFeed(db, { name: "tickets", codec: ticketChangeCodec });
   const insert = db.prepare(
     `INSERT INTO tickets (order_id, restaurant_id, state, reason, line_items, create_time, update_time)
      VALUES (@orderId, @restaurantId, @state, @reason, @lineItems, @now, @now)`,
@@ -109,7 +122,6 @@ export function openKitchenStore(file: string, options: { partitions?: number } 
   };
   /** A change that the restaurant's displays hear about once committed; read here, inside its transaction. */
   const changed = (orderId: string, from: TicketStateName | null) => {
-    if (feed.listenerCount() === 0) return; // no display is watching: not worth reading the ticket
     const now = findTicket(orderId) as Ticket;
     feed.publish(now.restaurantId, { ticket: now, from: from === null ? undefined : TicketState[from] });
   };

@@ -6,7 +6,13 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { AddressSchema } from "@ftgo/gen/ftgo/common/v1/address_pb.js";
 import { type GetMenuResponse, GetMenuResponseSchema } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderCancelRequestedSchema, OrderCreatedSchema } from "@ftgo/gen/ftgo/order/v1/events_pb.js";
-import { type Delivery, type Order, OrderLineItemSchema, OrderState } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
+import {
+  type Delivery,
+  type Order,
+  OrderLineItemSchema,
+  OrderSchema,
+  OrderState,
+} from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   createChangeFeed,
   createOutbox,
@@ -108,8 +114,15 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, { entity: "order", table: "orders", transitions: ORDER_TRANSITIONS });
   const history = machine.history;
-  // In-process change feed for WatchOrder: each transition publishes the order it made; watchers get it after commit.
-  const feed = createChangeFeed<Order>(db);
+  // WatchOrder's change feed: each transition publishes the order it made; watchers, on any instance, get it
+  // once it has committed.
+  const feed = createChangeFeed(db, {
+    name: "order",
+    codec: {
+      encode: (order: Order) => toBinary(OrderSchema, order),
+      decode: (bytes) => fromBinary(OrderSchema, bytes),
+    },
+  });
 
   const insert = db.prepare(
     `INSERT INTO orders (order_id, consumer_id, restaurant_id, state, total_minor, currency, line_items,
@@ -152,7 +165,7 @@ export function openOrderStore(file: string, options: { partitions?: number } = 
     messageId?: string,
   ) => {
     const moved = machine.transition(orderId, from, to, reason, messageId);
-    if (moved && feed.listenerCount(orderId) > 0) feed.publish(orderId, find(orderId) as Order);
+    if (moved) feed.publish(orderId, find(orderId) as Order);
     return moved;
   };
 
