@@ -8,6 +8,7 @@ import { gateway } from "./suites/gateway.js";
 import { mesh } from "./suites/mesh.js";
 import { polyglot } from "./suites/polyglot.js";
 import { type SagaSuiteSettings, sagaSuite } from "./suites/saga.js";
+import { scaleSuite } from "./suites/scale.js";
 import { startup } from "./suites/startup.js";
 import { telemetry } from "./suites/telemetry.js";
 import { unary } from "./suites/unary.js";
@@ -65,6 +66,7 @@ try {
     mesh,
     discovery,
     sagaSuite(options.saga),
+    scaleSuite(options.saga),
     gateway,
     polyglot,
     startup,
