@@ -1,10 +1,10 @@
 # Aliases of the package.json scripts (the real interface, so the two cannot drift), plus set-up.
 # `make` alone lists the targets.
-.PHONY: help setup consul traefik jaeger up cert status kill start display trace ftgo test generate lint typecheck bench clean
+.PHONY: help setup consul traefik jaeger up up-cluster cert status kill start display trace ftgo test generate lint typecheck bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 
 setup: ## install what `make up` needs: npm dependencies, nats-server, Jaeger (built from source the first time; TRACING=off skips it)
 	@bash scripts/setup.sh
@@ -20,6 +20,9 @@ jaeger: ## build Jaeger v1.75.0 (Apache-2.0), the traces back-end of `make up`, 
 
 up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (SECURE=1: mTLS and broker permissions; REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
 	npm start
+
+up-cluster: setup ## `make up` scaled out: two instances of every TypeScript service on SQLite, a three-node NATS cluster with three replicas per stream (PostgreSQL is not part of it yet)
+	SCALE=2 NATS_NODES=3 npm start
 
 cert: ## a client certificate of the mesh CA for you, to call SECURE=1 services with grpcurl (NAME=c-1001: the consumer you act as)
 	@bash scripts/pki.sh cert $(or $(NAME),$(error name the certificate: make cert NAME=c-1001))

@@ -9,7 +9,9 @@
 # courier, admin, learner, broker, registry) is what the access table (proto/access.json) grants methods to, the
 # name is who the caller is. Each also carries the e-mail name <name>@ftgo.mesh, by which nats-server maps a client
 # certificate to its NATS user (verify_and_map), and localhost, 127.0.0.1 and its own name as host names, so that
-# any of them can serve on this machine or, under docker compose, at the host name of its container.
+# any of them can serve on this machine or, under docker compose, at the host name of its container. The broker's
+# (nats) also names nats-2 and nats-3: docker-compose.cluster.yml runs three broker nodes under those host names,
+# and their routes to each other present this one certificate, checked against the host name each route dials.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +29,18 @@ identities=(
 
 die() { echo "pki: $*" >&2; exit 2; }
 
+# extra_hosts NAME: host names NAME's certificate carries beyond localhost and NAME (the broker's cluster nodes).
+extra_hosts() { [[ "$1" == nats ]] && echo "nats-2 nats-3" || true; }
+
+# current NAME: its key and certificate exist, and the certificate names every extra host. A broker certificate
+# from before the cluster nodes is issued again rather than kept: routes to nats-2 would fail its host name check.
+current() {
+  local name="$1" have host
+  [[ -s "$dir/$name.crt" && -s "$dir/$name.key" ]] || return 1
+  have="$(openssl x509 -in "$dir/$name.crt" -noout -ext subjectAltName 2>/dev/null | tr -d ' \n')," || return 1
+  for host in $(extra_hosts "$name"); do [[ "$have" == *[:,]"DNS:$host,"* ]] || return 1; done
+}
+
 ensure_ca() {
   mkdir -p "$dir"
   chmod 700 "$dir"
@@ -43,15 +57,16 @@ ensure_ca() {
 issue() {
   local role="$1" name="$2"
   [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]] || die "NAME must be 1-64 letters, digits, '-' or '_' (got '$name')"
-  [[ -s "$dir/$name.crt" && -s "$dir/$name.key" ]] && return
-  local ext
+  current "$name" && return
+  local ext dns="DNS:localhost,DNS:$name" host
+  for host in $(extra_hosts "$name"); do dns+=",DNS:$host"; done
   ext="$(mktemp)"
   trap 'rm -f "$ext"' RETURN
   cat >"$ext" <<EOF
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth,clientAuth
-subjectAltName=DNS:localhost,DNS:$name,IP:127.0.0.1,IP:::1,email:$name@ftgo.mesh
+subjectAltName=$dns,IP:127.0.0.1,IP:::1,email:$name@ftgo.mesh
 EOF
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 \
     -subj "/O=ftgo/OU=$role/CN=$name" -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null

@@ -18,6 +18,11 @@
 // SECURE=1: the secure mode (docs/security.md): mTLS on every gRPC call with the access table of proto/access.json,
 // NATS over TLS with a user and subject permissions per process, all from the mesh CA of scripts/pki.sh (made in
 // FTGO_PKI_DIR, default .pki, on first use). Without it, the learner's mode: plaintext, every local caller trusted.
+// SCALE=N (1-4, default 1): N instances of each TypeScript service, sharing its database; instance k ≥ 2 is
+// `<service>-k`, at the first one's ports + 100·(k−1) (lib/instances.ts; ORDER_2_PORT overrides one). The Go
+// service runs once. NATS_NODES=3 (default 1): a three-node JetStream cluster (startNatsCluster) at NATS_CLUSTER_PORT
+// (default 4222) and the next two, stores in DATA_DIR/nats-cluster, every stream with three replicas; not with
+// NATS_URL or SECURE=1. `make up-cluster` is SCALE=2 NATS_NODES=3 (docs/operations.md).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -38,10 +43,26 @@ import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
 import { buildServices, builtMain } from "@ftgo/harness/service-build.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
-import { COURIERS, createRegistrar, GATEWAY, GO_SERVICES, METRICS_PORTS, SERVICES, silentLogger } from "@ftgo/platform";
-import { canConnect, type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
+import {
+  COURIERS,
+  createRegistrar,
+  GATEWAY,
+  GO_SERVICES,
+  METRICS_PORTS,
+  SERVICE_NAMES,
+  SERVICES,
+  silentLogger,
+} from "@ftgo/platform";
+import {
+  canConnect,
+  type NatsClusterHandle,
+  type NatsServerHandle,
+  startNatsCluster,
+  startNatsServer,
+} from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
+import { type Instance, instancePort, instancesOf, natsNodesFrom, SettingError, scaleFrom } from "./lib/instances.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { createRegistrarHooks, type RegistrarHooks } from "./lib/registrar-hooks.js";
 import { type SecureMode, secureMode, secureModeWanted, TRY_LEARNER } from "./lib/secure-mode.js";
@@ -66,9 +87,20 @@ const ORDER_JSON = `{"consumerId":"c-1001","restaurantId":"r-1","lineItems":[{"m
 /** Listed by `make status` but not supervised: every service needs them. */
 const UNSUPERVISED = new Set(["nats-server", "consul", "traefik", "jaeger", "prometheus"]);
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
+/** How long the NATS cluster's three nodes may take to elect a JetStream meta leader on a loaded machine. */
+const CLUSTER_START_MS = 60_000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
+/** A value of SCALE or NATS_NODES up refuses: said (all of them) as soon as the log can, before anything starts. */
+const refused: string[] = [];
+/** SCALE: instances of each TypeScript service (lib/instances.ts). */
+const scale = setting(() => scaleFrom(env.SCALE), 1);
+/** NATS_NODES: one nats-server, or a cluster of three started here. */
+const natsNodes = setting(
+  () => natsNodesFrom(env.NATS_NODES, { natsUrl: env.NATS_URL, secure: secureModeWanted(env.SECURE) }),
+  1,
+);
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
 const log = createLogMux(
@@ -79,7 +111,9 @@ const log = createLogMux(
     "traefik",
     "jaeger",
     "prometheus",
-    ...[...SERVICES, ...GO_SERVICES].map((s) => s.name),
+    ...(natsNodes === 3 ? ["nats n1", "nats n2", "nats n3"] : []),
+    ...SERVICES.flatMap((s) => instancesOf(s.name, scale).map((instance) => instance.name)),
+    ...GO_SERVICES.map((s) => s.name),
     GATEWAY.name,
     ...COURIERS.map((c) => c.id),
   ],
@@ -89,11 +123,23 @@ const log = createLogMux(
 );
 const say = (text: string) => log("up", text);
 const shout = (text: string) => log("up", paint("1;31", text));
+if (refused.length > 0) {
+  for (const problem of refused) shout(problem);
+  process.exit(1);
+}
 
 /** SECURE=1: certificates for every process, and the broker's users (lib/secure-mode.ts). */
 const secure: SecureMode | undefined = secureModeWanted(env.SECURE) ? secureMode(root, env) : undefined;
-/** In the secure mode the broker speaks only TLS: tls://, which every client then insists on. */
-const natsUrl = (env.NATS_URL || "nats://127.0.0.1:4222").replace(/^nats:\/\//, secure ? "tls://" : "nats://");
+/** NATS_NODES=3: the cluster's client ports, NATS_CLUSTER_PORT and the next two (4222, the tools' default, first). */
+const clusterPorts = natsNodes === 3 ? [0, 1, 2].map((i) => portFromEnv("NATS_CLUSTER_PORT", 4222) + i) : [];
+/**
+ * What every process gets as NATS_URL: the cluster's servers comma-separated, or the one server. In the secure
+ * mode the broker speaks only TLS: tls://, which every client then insists on.
+ */
+const natsUrl =
+  natsNodes === 3
+    ? clusterPorts.map((port) => `nats://127.0.0.1:${port}`).join(",")
+    : (env.NATS_URL || "nats://127.0.0.1:4222").replace(/^nats:\/\//, secure ? "tls://" : "nats://");
 const dataDir = resolve(env.DATA_DIR || join(root, "data"));
 const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
@@ -125,20 +171,29 @@ const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
 const metricsWanted = onOff("METRICS", env.METRICS);
 /** Whether up starts Prometheus: metrics on, and Prometheus installed. */
 const startsPrometheus = metricsWanted && prometheusBinary() !== undefined;
-/** Each process's /metrics port, by name (none for the Go services). */
+/** Each process's /metrics port, by name: a TypeScript service's instance k at its first one's + 100·(k−1). */
 const metricsPorts = new Map(
   metricsWanted
-    ? Object.entries(METRICS_PORTS).map(([name, port]) => [name, portFromEnv(`${envName(name)}_METRICS_PORT`, port)])
+    ? Object.entries(METRICS_PORTS).flatMap(([name, port]) =>
+        scaledInstances(name).map((instance): [string, number] => [
+          instance.name,
+          portFromEnv(`${envName(instance.name)}_METRICS_PORT`, instancePort(port, instance.index)),
+        ]),
+      )
     : [],
 );
 const prometheusPort = portFromEnv("PROMETHEUS_PORT", PROMETHEUS_STANDARD_PORT);
-/** The services (TypeScript, then Go), then the gateway (HTTP: ready once it accepts connections), each at its port. */
-const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].map((entry) => {
-  const port = portFromEnv(`${envName(entry.name)}_PORT`, entry.port);
-  const kind: ProcessKind =
-    entry.name === GATEWAY.name ? "gateway" : goNames.has(entry.name) ? "go-service" : "service";
-  return { name: entry.name, port, address: `${dialHost}:${port}`, kind };
-});
+/**
+ * The services (TypeScript, each instance of it, then Go), then the gateway (HTTP: ready once it accepts
+ * connections), each at its port.
+ */
+const listeners = [...SERVICES, ...GO_SERVICES, GATEWAY].flatMap((entry) =>
+  scaledInstances(entry.name).map(({ name, service, index }) => {
+    const port = portFromEnv(`${envName(name)}_PORT`, instancePort(entry.port, index));
+    const kind: ProcessKind = name === GATEWAY.name ? "gateway" : goNames.has(service) ? "go-service" : "service";
+    return { name, service, index, port, address: `${dialHost}:${port}`, kind };
+  }),
+);
 
 /** DISCOVERY=server: the supervisor is the registrar of every process the router calls (not the gateway, not couriers). */
 const supervisorHooks: RegistrarHooks | undefined =
@@ -147,7 +202,7 @@ const supervisorHooks: RegistrarHooks | undefined =
         registrar: createRegistrar({ consulAddr, log: silentLogger() }),
         addressOf: (name) => {
           const entry = listeners.find((listener) => listener.name === name && listener.kind !== "gateway");
-          return entry && { address: dialHost, port: entry.port };
+          return entry && { service: entry.service, address: dialHost, port: entry.port };
         },
         say,
         shout,
@@ -161,7 +216,9 @@ const supervisor = createSupervisor(
         name: entry.name,
         kind: entry.kind,
         address: entry.address,
-        spawn: () => startProcess(entry.name, entry.kind, { PORT: String(entry.port) }),
+        // A second instance starts once the first is ready, so that one alone creates their database's schema.
+        after: entry.index > 1 ? entry.service : undefined,
+        spawn: () => startProcess(entry.name, entry.kind, { PORT: String(entry.port) }, entry.service),
         ready: (signal) =>
           waitUntilReady(entry.address, {
             probe: entry.kind === "gateway" ? "tcp" : "grpc",
@@ -197,6 +254,9 @@ const supervisor = createSupervisor(
 let nats: NatsServerHandle | undefined;
 /** Set while nats-server starts, so that a Ctrl-C meanwhile still stops it. */
 let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
+/** NATS_NODES=3: the cluster, and its start (so that a Ctrl-C meanwhile still stops it). */
+let natsCluster: NatsClusterHandle | undefined;
+let natsClusterStarting: Promise<NatsClusterHandle> | undefined;
 let consul: ConsulAgent | undefined;
 /** Set while the Consul agent starts, so that a Ctrl-C meanwhile still stops it. */
 let consulStarting: Promise<ConsulAgent | undefined> | undefined;
@@ -233,8 +293,13 @@ try {
     say(`secure mode: the mesh CA and every process's certificate in ${secure.pkiDir} (scripts/pki.sh)`);
   }
   await ensurePortsFree();
-  natsStarting = ensureNats();
-  nats = await natsStarting;
+  if (natsNodes === 3) {
+    natsClusterStarting = startCluster();
+    natsCluster = await natsClusterStarting;
+  } else {
+    natsStarting = ensureNats();
+    nats = await natsStarting;
+  }
   if (stopping) await stopping;
   if (needsConsul) {
     consulStarting = ensureConsul();
@@ -293,6 +358,8 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
     if (agent) await agent.stop();
     const started = nats ?? (await natsStarting?.catch(() => undefined));
     if (started) await started.stop();
+    const cluster = natsCluster ?? (await natsClusterStarting?.catch(() => undefined));
+    if (cluster) await cluster.stop();
     say(exitCode === 0 ? "everything stopped" : "everything stopped after the failure above");
     process.exit(exitCode);
   })();
@@ -303,7 +370,14 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
 function status(): ProcessStatus[] {
   const natsRow: ProcessStatus[] = nats
     ? [{ name: "nats-server", kind: "nats-server", address: natsUrl, pid: nats.pid, state: "ready", restarts: 0 }]
-    : [];
+    : (natsCluster?.nodes ?? []).map((node) => ({
+        name: `nats-${node.name}`,
+        kind: "nats-server",
+        address: node.url,
+        pid: node.pid,
+        state: "ready",
+        restarts: 0,
+      }));
   const consulRow: ProcessStatus[] = consul
     ? [{ name: "consul", kind: "consul", address: consulAddr, pid: consul.pid, state: "ready", restarts: 0 }]
     : [];
@@ -329,11 +403,16 @@ function status(): ProcessStatus[] {
 }
 
 function start(name: string): Promise<ControlAnswer> {
-  return UNSUPERVISED.has(name) ? notSupervised(name) : supervisor.start(name);
+  return unsupervised(name) ? notSupervised(name) : supervisor.start(name);
 }
 
 function kill(name: string, signal: NodeJS.Signals): Promise<ControlAnswer> {
-  return UNSUPERVISED.has(name) ? notSupervised(name) : supervisor.kill(name, signal);
+  return unsupervised(name) ? notSupervised(name) : supervisor.kill(name, signal);
+}
+
+/** nats-server, a node of the cluster (`nats-n2`), Consul, …: what every service needs. */
+function unsupervised(name: string): boolean {
+  return UNSUPERVISED.has(name) || /^nats-n\d$/.test(name);
 }
 
 async function notSupervised(name: string): Promise<ControlAnswer> {
@@ -460,8 +539,9 @@ async function ensurePrometheus(): Promise<Prometheus | undefined> {
     );
     return undefined;
   }
-  const targets: ScrapeTarget[] = [...metricsPorts].map(([service, port]) => ({
-    service,
+  // Every instance of a service under its service's name: Prometheus tells them apart by their `instance` label.
+  const targets: ScrapeTarget[] = [...metricsPorts].map(([name, port]) => ({
+    service: listeners.find((entry) => entry.name === name)?.service ?? name,
     address: `${dialHost}:${port}`,
   }));
   say(`starting Prometheus at http://127.0.0.1:${prometheusPort}, scraping ${targets.length} processes' /metrics`);
@@ -522,6 +602,33 @@ async function ensureNats(): Promise<NatsServerHandle | undefined> {
   return startNatsServer({ host, port, storeDir, detached: true, onLog, onCrash, ...broker });
 }
 
+/**
+ * NATS_NODES=3: a three-node JetStream cluster (startNatsCluster, tested with the chaos tests) at the client ports
+ * of clusterPorts, its route and monitoring ports free ones, each node's store in data/nats-cluster/n1… (kept, so a
+ * restart finds its streams again; their groups take a few seconds to elect leaders then, which the services wait
+ * out). Stopped after the services, as the single server is.
+ */
+async function startCluster(): Promise<NatsClusterHandle> {
+  const storeDir = join(dataDir, "nats-cluster");
+  say(`starting a three-node NATS cluster with JetStream at ${natsUrl} (stores in ${storeDir})`);
+  return startNatsCluster({
+    nodes: 3,
+    clientPorts: clusterPorts,
+    storeDir,
+    startTimeoutMs: CLUSTER_START_MS,
+    // detached: their own process groups, so that Ctrl-C cannot stop NATS before the services have drained into it.
+    detached: true,
+    onLog: (node, line) => {
+      // Warnings and errors only; and not, while the nodes start together, those about routes not up yet.
+      const startUpNoise = !natsCluster && /connect to route|routing to be established/.test(line);
+      if (!line.includes("[INF]") && !startUpNoise) log(`nats ${node}`, line);
+    },
+    onCrash: (node, how) => {
+      shout(`NATS node ${node} ended (${how}), unexpectedly: the other two keep the cluster going`);
+    },
+  });
+}
+
 /** A port already taken would make the health check below pass against someone else's server. */
 async function ensurePortsFree(): Promise<void> {
   const router =
@@ -541,7 +648,9 @@ async function ensurePortsFree(): Promise<void> {
         { name: "jaeger's query API", host: "127.0.0.1", port: jaegerPorts.query },
       ]
     : [];
+  const cluster = clusterPorts.map((port, i) => ({ name: `nats n${i + 1}`, host: "127.0.0.1", port }));
   const wanted = [
+    ...cluster,
     ...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })),
     ...router,
     ...traces,
@@ -590,9 +699,10 @@ async function buildTypeScriptServices(): Promise<void> {
  * (dir `courier` for couriers; with TSX=1 the sources through tsx), a Go service from its binary in go/bin.
  * Its log lines go to this terminal.
  */
-function startProcess(name: string, kind: ProcessKind, own: Record<string, string>): ServiceProcess {
-  const addresses = Object.fromEntries(listeners.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
-  const dir = kind === "courier" ? "courier" : name;
+function startProcess(name: string, kind: ProcessKind, own: Record<string, string>, service = name): ServiceProcess {
+  const firsts = listeners.filter((s) => s.index === 1);
+  const addresses = Object.fromEntries(firsts.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
+  const dir = kind === "courier" ? "courier" : service;
   const [command, args] =
     kind === "go-service"
       ? [join(root, "go", "bin", name), []]
@@ -610,17 +720,20 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       ...own,
       DATA_DIR: dataDir,
       NATS_URL: natsUrl,
+      // The cluster: every stream (channels, dead letters, the registry's bucket) on all three nodes.
+      ...(natsCluster ? { FTGO_STREAM_REPLICAS: "3" } : {}),
       ...(registry === "consul" ? { REGISTRY: registry, CONSUL_HTTP_ADDR: consulAddr } : {}),
       // Every caller dials the router; and the services, which it calls, register nothing (up.ts does).
       ...(discovery === "server" && kind !== "courier" ? { DISCOVERY: "server", DISCOVERY_ROUTER: routerAddr } : {}),
       LOG_LEVEL: logLevel,
       FTGO_HOST: bindHost,
-      // SECURE=1: the process's own certificate (a service's, the gateway's, a courier's), named as it is.
-      ...(secure ? secure.tlsEnv(name) : {}),
+      // SECURE=1: the process's own certificate (a service's, the gateway's, a courier's), named as it is: every
+      // instance of a service as that service.
+      ...(secure ? secure.tlsEnv(service) : {}),
       // Every process sends its spans to Jaeger (or to the reader's own endpoint), as itself: a courier as the
-      // courier it is. TRACING=off: nowhere, whatever the environment says.
+      // courier it is, `order-2` as order. TRACING=off: nowhere, whatever the environment says.
       ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl } : {}),
-      ...(jaeger || ownTracesEndpoint ? { OTEL_SERVICE_NAME: name } : { OTEL_SDK_DISABLED: "true" }),
+      ...(jaeger || ownTracesEndpoint ? { OTEL_SERVICE_NAME: service } : { OTEL_SDK_DISABLED: "true" }),
       // The development sign-in (POST /api/v1/auth/token, the dashboard's button), off unless asked for: the
       // README's and the docs' flows sign in with it.
       ...(kind === "gateway" ? { DEV_SIGN_IN: "1" } : {}),
@@ -633,7 +746,7 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
 }
 
 function printSummary(): void {
-  const names = [...listeners.map((s) => s.name), ...COURIERS.map((c) => c.id), "saga mode"];
+  const names = [...listeners.map((s) => s.name), ...COURIERS.map((c) => c.id), "saga mode", "instances"];
   const width = Math.max(...names.map((name) => name.length)) + 2;
   const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
   const grpcurl = findGrpcurl();
@@ -653,7 +766,16 @@ function printSummary(): void {
           `no port; quotes ${c.minutes} min after pickup for ${c.price} cents (NATS ftgo.delivery.courier.*)${startCost(c.id)}`,
         ),
       ),
-      row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
+      ...natsRows(row),
+      ...(scale > 1
+        ? [
+            row(
+              "instances",
+              `${scale} of each TypeScript service (SCALE=${scale}), each registered under its service's name and ` +
+                "sharing its database (the outbox relay's lease lets one publish); loyalty runs once (its Go outbox has no relay lease)",
+            ),
+          ]
+        : []),
       ...(discovery === "server"
         ? [
             row(
@@ -707,9 +829,25 @@ function printSummary(): void {
       ...hint,
       "Break it and watch, from another terminal (docs/break-it-and-watch.md):",
       "  make status · make kill SVC=kitchen · make start SVC=kitchen",
+      ...(scale > 1 ? ["  make kill SVC=kitchen-2: orders still go through, to kitchen"] : []),
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/** The broker's rows: the one server, or each node of the cluster and the NATS_URL every process has. */
+function natsRows(row: (label: string, value: string) => string): string[] {
+  if (!natsCluster) {
+    return [
+      row("nats", `${natsUrl}${nats ? ` (started here, store ${join(dataDir, "nats")})` : " (already running)"}`),
+    ];
+  }
+  return [
+    ...natsCluster.nodes.map((node) =>
+      row(`nats ${node.name}`, `${node.url}  (cluster node, store ${join(dataDir, "nats-cluster", node.name)})`),
+    ),
+    row("nats", `NATS_URL=${natsCluster.url}; FTGO_STREAM_REPLICAS=3: every stream on all three nodes (NATS_NODES=3)`),
+  ];
 }
 
 /** What the mode trusts, said plainly (docs/security.md). */
@@ -788,6 +926,22 @@ function findGrpcurl(): string | undefined {
   if (onPath) return "grpcurl";
   const installed = join(env.GOPATH?.split(delimiter)[0] || join(homedir(), "go"), "bin", "grpcurl");
   return existsSync(installed) ? installed : undefined;
+}
+
+/** The instances up runs of a process: SCALE of each TypeScript service (`order`, `order-2`), one of anything else. */
+function scaledInstances(name: string): Instance[] {
+  return instancesOf(name, (SERVICE_NAMES as readonly string[]).includes(name) ? scale : 1);
+}
+
+/** A setting of lib/instances.ts, or its fallback with the refusal noted in `refused` (said once the log is up). */
+function setting<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    refused.push(err.message);
+    return fallback;
+  }
 }
 
 /** "loyalty" → "Loyalty". */

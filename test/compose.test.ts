@@ -19,6 +19,11 @@ import { claimsOf } from "./doc-claims.js";
 
 const run = promisify(execFile);
 const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
+/** The override that runs NATS as three nodes: `docker compose -f docker-compose.yml -f docker-compose.cluster.yml`. */
+const CLUSTER_FILE = join(ROOT, "docker-compose.cluster.yml");
+/** The cluster's nodes, by compose service (host) name, and the configuration file each runs. */
+const CLUSTER_NODES = { nats: "nats-1.json", "nats-2": "nats-2.json", "nats-3": "nats-3.json" } as const;
+const CLUSTER_NATS_URL = "tls://nats:4222,tls://nats-2:4222,tls://nats-3:4222";
 const CONSUL_IMAGE = "hashicorp/consul:1.16.3";
 const SETUP_HINT =
   "no docker compose CLI on this machine: run `bash scripts/setup.sh --with-test-tools` (`make test` does; it " +
@@ -141,6 +146,26 @@ function composeServices(): Promise<Record<string, ComposeService>> {
   return normalised;
 }
 
+/** The services of docker-compose.yml with docker-compose.cluster.yml over it, as the CLI merges them, read once. */
+let merged: Promise<Record<string, ComposeService>> | undefined;
+function clusterServices(): Promise<Record<string, ComposeService>> {
+  merged ??= composeCli().then(async (cli) => {
+    const config = await compose(cli, ROOT, "-f", COMPOSE_FILE, "-f", CLUSTER_FILE, "config");
+    if (config.code !== 0) throw new Error(`${cli.join(" ")} config refuses the cluster override:\n${config.stderr}`);
+    return parse(config.stdout).services;
+  });
+  return merged;
+}
+
+/** The pki service's script (its command's last word), with its /ca and /pki moved under `dir`. */
+function movedScript(service: ComposeService | undefined, dir: string): string {
+  const script = [service?.command ?? []].flat().at(-1) ?? "";
+  // The container's /ca and /pki, moved: every path that starts with either (after a space, a quote or an `=`).
+  const moved = script.replace(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/g, (_, volume) => join(dir, volume));
+  expect(moved, "the script names both volumes").not.toMatch(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/);
+  return moved;
+}
+
 describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
   it("runs every process of the roster, beside NATS and Consul", async () => {
     const services = await composeServices();
@@ -258,15 +283,12 @@ describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
 
   it("the pki service's script, run here, writes every /pki file the file names, and a broker configuration nats-server takes", async () => {
     const services = await composeServices();
-    const script = [services.pki?.command ?? []].flat().at(-1) ?? "";
     const dir = mkdtempSync(join(tmpdir(), "ftgo-compose-pki-"));
     try {
       const [ca, pkiDir] = [join(dir, "ca"), join(dir, "pki")];
       mkdirSync(ca);
       mkdirSync(pkiDir);
-      // The container's /ca and /pki, moved: every path that starts with either (after a space, a quote or an `=`).
-      const moved = script.replace(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/g, (_, volume) => join(dir, volume));
-      expect(moved, "the script names both volumes").not.toMatch(/(?<=[\s='"])\/(ca|pki)(?=[/\s'"]|$)/);
+      const moved = movedScript(services.pki, dir);
       const result = await compose(["bash"], ROOT, "-c", moved);
       expect(result.code, result.stderr).toBe(0);
       // Every file the other services are told to read under /pki (environment, health checks, commands).
@@ -314,6 +336,93 @@ describe("docker-compose.yml, as the compose CLI reads it", CLI_TEST, () => {
   it("starts the gateway once the saga's services are healthy, as make up does", async () => {
     const deps = dependencies((await composeServices()).gateway as ComposeService);
     for (const { name } of SERVICES) expect(deps[name], name).toBe("service_healthy");
+  });
+});
+
+describe("docker-compose.cluster.yml over docker-compose.yml, as the compose CLI merges them", CLI_TEST, () => {
+  it("is an override the CLI accepts (config --quiet)", async () => {
+    const result = await compose(await composeCli(), ROOT, "-f", COMPOSE_FILE, "-f", CLUSTER_FILE, "config", "--quiet");
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("runs three NATS nodes beside the mesh, each on its own store, with ports published by the first only", async () => {
+    const services = await clusterServices();
+    expect(Object.keys(services).sort()).toEqual([...MESH, ...INFRASTRUCTURE, "nats-2", "nats-3"].sort());
+    const stores = new Set<string>();
+    for (const [name, file] of Object.entries(CLUSTER_NODES)) {
+      const node = services[name] as ComposeService;
+      expect(node.image, name).toBe(services.nats?.image);
+      expect(commandOf(node), name).toMatch(new RegExp(`^-c /pki/${file.replace(".", "\\.")} -m 8222$`));
+      expect(mountsOf(node).pki, name).toEqual({ target: "/pki", readOnly: true });
+      expect(dependencies(node), name).toEqual({ pki: PKI_DONE });
+      expect([node.healthcheck?.test].flat().join(" "), name).toContain("/healthz");
+      const store = Object.entries(mountsOf(node)).find(([, mount]) => mount.target === "/data")?.[0];
+      expect(store, `${name} keeps its store in a volume at /data`).toBeDefined();
+      stores.add(store ?? "");
+    }
+    expect(stores.size, "one store volume per node").toBe(3);
+    expect(portsOf(services.nats as ComposeService)).toEqual([
+      { published: 4222, target: 4222 },
+      { published: 8222, target: 8222 },
+    ]);
+    expect(portsOf(services["nats-2"] as ComposeService)).toEqual([]);
+    expect(portsOf(services["nats-3"] as ComposeService)).toEqual([]);
+  });
+
+  it.each(MESH)(
+    "points %s at all three nodes, keeps three copies of each stream, and waits for the nodes",
+    async (name) => {
+      const service = (await clusterServices())[name] as ComposeService;
+      expect(service.environment).toMatchObject({
+        NATS_URL: CLUSTER_NATS_URL,
+        FTGO_STREAM_REPLICAS: "3",
+        REGISTRY: "consul",
+        FTGO_TLS_CERT: `/pki/${name}.crt`,
+      });
+      for (const node of Object.keys(CLUSTER_NODES)) expect(dependencies(service)[node], node).toBe("service_healthy");
+    },
+  );
+
+  it("runs docker-compose.yml's pki script, then writes each node's configuration: routes over TLS, the broker's certificate only", async () => {
+    const [single, services] = await Promise.all([composeServices(), clusterServices()]);
+    const script = (service: ComposeService | undefined) => [service?.command ?? []].flat().at(-1) ?? "";
+    // Not two scripts that could drift: the override's is the file's, and then the cluster's configurations.
+    expect(script(services.pki).startsWith(script(single.pki).trimEnd())).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "ftgo-compose-cluster-pki-"));
+    try {
+      const [ca, pkiDir] = [join(dir, "ca"), join(dir, "pki")];
+      mkdirSync(ca);
+      mkdirSync(pkiDir);
+      const result = await compose(["bash"], ROOT, "-c", movedScript(services.pki, dir));
+      expect(result.code, result.stderr).toBe(0);
+      const nodeNames = Object.keys(CLUSTER_NODES);
+      // Every route dials a node by its compose host name: the broker's certificate must be valid for each.
+      const sans = await run("openssl", ["x509", "-in", join(pkiDir, "nats.crt"), "-noout", "-ext", "subjectAltName"]);
+      for (const host of nodeNames)
+        expect(sans.stdout, `nats.crt names ${host}`).toMatch(new RegExp(`DNS:${host}(,|$)`, "m"));
+      const names = new Set<string>();
+      for (const [host, file] of Object.entries(CLUSTER_NODES)) {
+        const path = join(pkiDir, file);
+        const check = await compose([await findNatsServer()], ROOT, "-c", path, "-t");
+        expect(check.code, `${file}: ${check.stderr}`).toBe(0);
+        const config = JSON.parse(readFileSync(path, "utf8"));
+        names.add(config.server_name);
+        expect(config).toMatchObject({ ping_interval: "2s", ping_max: 2, jetstream: { store_dir: "/data" } });
+        expect(config.tls).toMatchObject({ verify_and_map: true, cert_file: join(pkiDir, "nats.crt") });
+        expect(config.cluster).toMatchObject({
+          name: "ftgo",
+          listen: "0.0.0.0:6222",
+          advertise: `${host}:6222`,
+          tls: { verify_and_map: true, ca_file: join(pkiDir, "ca.crt"), cert_file: join(pkiDir, "nats.crt") },
+          authorization: { user: "nats@ftgo.mesh" },
+        });
+        const others = nodeNames.filter((other) => other !== host).map((other) => `nats-route://${other}:6222`);
+        expect(config.cluster.routes, file).toEqual(others);
+      }
+      expect(names.size, "a server_name per node").toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -370,7 +479,9 @@ describe("docs/operations.md › Docker compose", CLI_TEST, () => {
         const result = await compose(["bash"], ROOT, "-c", line.replaceAll("docker compose ", `${cli.join(" ")} `));
         expect(result.code, `${line}\n${result.stderr}`).toBe(0);
         if (line.includes("--services")) {
-          expect(result.stdout.trim().split("\n").sort()).toEqual([...MESH, ...INFRASTRUCTURE].sort());
+          const nodes = line.includes("docker-compose.cluster.yml") ? Object.keys(CLUSTER_NODES) : ["nats"];
+          const expected = new Set([...MESH, ...INFRASTRUCTURE, ...nodes]);
+          expect(result.stdout.trim().split("\n").sort()).toEqual([...expected].sort());
         }
       }
     },

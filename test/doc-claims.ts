@@ -32,6 +32,7 @@ export const DOC_CLAIMS: readonly DocClaim[] = [
   { page: "docs/operations.md", marker: "dead-letters -- list", runners: [MAKE_UP] },
   { page: "docs/operations.md", marker: "docker compose config --services", runners: ["test/compose.test.ts"] },
   { page: "docs/operations.md", marker: "npm run soak", runners: ["test/soak.test.ts"] },
+  { page: "docs/operations.md", marker: "make up-cluster", runners: ["test/make-up-cluster.test.ts"] },
   { page: "docs/gateway.md", marker: "/api/v1/auth/token", runners: [MAKE_UP, "test/make-up-tracing.test.ts"] },
   { page: "docs/gateway.md", marker: "Idempotency-Key", runners: ["test/gateway-versions.test.ts"] },
   { page: "docs/gateway.md", marker: `'{"restaurantId":"r-1"}'`, runners: [MAKE_UP] },

@@ -2,14 +2,21 @@
 // knows before anyone when one is ready and when one goes; these hooks make it the registrar. A service is
 // registered in Consul (with the router's tags) once it is ready, after every start; it is deregistered before
 // it is asked to stop, so the router sends it no new call while it drains, and as soon as it exits unasked (a
-// crash, `make kill`), rather than when Consul's check of it has failed long enough.
+// crash, `make kill`), rather than when Consul's check of it has failed long enough. With SCALE=2 each instance
+// (`order`, `order-2`) is registered under its service's name, as an instance of its own (its port in its id), and
+// the router balances over them.
 import type { Registrar, Registration } from "@ftgo/platform";
 import type { SupervisorHooks } from "./supervisor.js";
 
 export interface RegistrarHooksOptions {
   readonly registrar: Registrar;
-  /** Where a process that is registered listens; undefined for one the router never calls (gateway, couriers). */
-  readonly addressOf: (name: string) => { readonly address: string; readonly port: number } | undefined;
+  /**
+   * The service a process serves (`order` for `order-2`) and where it listens; undefined for one the router never
+   * calls (gateway, couriers).
+   */
+  readonly addressOf: (
+    name: string,
+  ) => { readonly service: string; readonly address: string; readonly port: number } | undefined;
   /** A line for the `up` log, and one in red for what went wrong. */
   readonly say: (text: string) => void;
   readonly shout: (text: string) => void;
@@ -42,7 +49,7 @@ export function createRegistrarHooks({ registrar, addressOf, say, shout }: Regis
     async onReady(name) {
       const at = addressOf(name);
       if (!at) return;
-      const pending = registrar.register({ service: name, ...at });
+      const pending = registrar.register(at);
       registrations.set(name, pending);
       const { instance } = await pending.catch((err: unknown) => {
         if (registrations.get(name) === pending) registrations.delete(name);

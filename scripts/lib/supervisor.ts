@@ -22,6 +22,11 @@ export interface ProcessSpec {
   readonly kind: ProcessKind;
   /** Where it listens ("127.0.0.1:50051"); couriers have none. */
   readonly address?: string;
+  /**
+   * A process that must be ready before startAll starts this one: `order` for `order-2`, so that one instance
+   * alone creates the schema of the database they share. Later starts (`make start`, RESTART=always) do not wait.
+   */
+  readonly after?: string;
   spawn(): ServiceProcess;
   /** Resolves once the process serves; rejects when `signal` aborts (the process exited, or everything stops). */
   ready(signal: AbortSignal): Promise<void>;
@@ -238,14 +243,25 @@ export function createSupervisor(specs: readonly ProcessSpec[], options: Supervi
   };
 
   return {
-    /** Starts every process at once; rejects as soon as one of them exits or will not be ready. */
+    /**
+     * Starts every process at once, each one that comes `after` another once that one is ready; rejects as soon as
+     * one of them exits or will not be ready (one waiting for it is then never started).
+     */
     async startAll(): Promise<void> {
-      await Promise.all(
-        [...slots.values()].map(async (slot) => {
+      const starts = new Map<string, Promise<void>>();
+      const startOf = (slot: Slot): Promise<void> => {
+        const known = starts.get(slot.spec.name);
+        if (known) return known;
+        const first = slot.spec.after ? startOf(slotOf(slot.spec.after)) : Promise.resolve();
+        const start = first.then(async () => {
+          if (stopping.signal.aborted) throw new Error(`${slot.spec.name}: everything is stopping`);
           const answer = await launch(slot);
           if (!answer.ok) throw new Error(answer.message);
-        }),
-      );
+        });
+        starts.set(slot.spec.name, start);
+        return start;
+      };
+      await Promise.all([...slots.values()].map(startOf));
     },
 
     /** From now on a death is the learner's experiment: the rest keep running. */

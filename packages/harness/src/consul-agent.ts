@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port.js";
+import { freePort } from "@ftgo/platform/testing";
 import { startToolProcess } from "./tool-process.js";
 
 /** The agent's ports. `-dev` defaults: http 8500, grpc 8502, serf lan 8301, serf wan 8302, server 8300. */

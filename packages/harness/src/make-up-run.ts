@@ -1,13 +1,14 @@
 // `make up` as a test runs it: the real scripts/up.ts, with free ports (<NAME>_PORT), its own nats-server
 // (NATS_URL at a free port, so up.ts starts one with its store in the data dir) and a temp DATA_DIR. The test
-// talks to it as a reader would, and checks at the end that Ctrl-C left no process behind.
+// talks to it as a reader would, and checks at the end that Ctrl-C left no process behind. With `scale` and
+// `natsNodes: 3`, `make up-cluster`'s configuration: every instance and the cluster's nodes at free ports too.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MESH_SERVICES, METRICS_PORTS, type MeshServiceName } from "@ftgo/platform";
-import { waitFor } from "@ftgo/platform/testing";
+import { MESH_SERVICES, METRICS_PORTS, type MeshServiceName, SERVICE_NAMES } from "@ftgo/platform";
+import { canConnect, waitFor } from "@ftgo/platform/testing";
 import { freePort } from "./service-instance.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -15,10 +16,12 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export interface MakeUpRun {
   /** The pid of up.ts. */
   readonly pid: number;
-  /** The nats-server up.ts started, at a free port. */
+  /** The nats-server up.ts started, at a free port; with `natsNodes: 3` the cluster's nodes, comma-separated. */
   readonly natsUrl: string;
   /** The port of each service (TypeScript and Go); the gateway's is gatewayPort. */
   readonly ports: Readonly<Record<MeshServiceName, number>>;
+  /** With `scale` ≥ 2: the port of every instance after the first, by name (`order-2`). */
+  readonly instancePorts: Readonly<Record<string, number>>;
   readonly gatewayPort: number;
   readonly dataDir: string;
   /**
@@ -42,7 +45,7 @@ export interface MakeUpRun {
   processTree(): number[];
   /** The processes up.ts started itself, now, each with its command line (tsx's esbuild helpers left out). */
   children(): { pid: number; command: string }[];
-  /** The nats-server up.ts started (its own process group, so found by its store). */
+  /** The nats-server up.ts started, or the cluster's nodes (their own process groups, so found by their stores). */
   natsPids(): number[];
   /** The Consul agent up.ts started (its own process group, so found by its data dir). */
   consulPids(): number[];
@@ -82,26 +85,44 @@ export interface MakeUpOptions {
    * other things do not each run a Prometheus.
    */
   readonly metrics?: boolean;
+  /** SCALE: instances of each TypeScript service, every one at a free port (`ORDER_2_PORT`, …). Default: unset. */
+  readonly scale?: number;
+  /** NATS_NODES=3: up.ts starts a three-node cluster, its client ports three consecutive free ones. Default 1. */
+  readonly natsNodes?: 1 | 3;
 }
 
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
 export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   const { env = {}, readyTimeoutMs, consul = false, discovery = "client", tracing = false, metrics = false } = options;
+  const { scale, natsNodes = 1 } = options;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-up-"));
   const names = MESH_SERVICES.map((service) => service.name as MeshServiceName);
   const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
   const ports = Object.fromEntries(names.map((name, i) => [name, free[i]])) as Record<MeshServiceName, number>;
   const gatewayPort = free[names.length + 1] as number;
-  const natsUrl = `nats://127.0.0.1:${free[names.length]}`;
+  /** Instances after the first of each TypeScript service: `order-2`, …, as up.ts names them. */
+  const later = SERVICE_NAMES.flatMap((name) =>
+    Array.from({ length: Math.max(0, (scale ?? 1) - 1) }, (_, i) => `${name}-${i + 2}`),
+  );
+  const instancePorts = Object.fromEntries(await Promise.all(later.map(async (name) => [name, await freePort()])));
+  const clusterPort = natsNodes === 3 ? await freePortRun(3) : undefined;
+  const natsUrl =
+    clusterPort === undefined
+      ? `nats://127.0.0.1:${free[names.length]}`
+      : [0, 1, 2].map((i) => `nats://127.0.0.1:${clusterPort + i}`).join(",");
   const upEnv: NodeJS.ProcessEnv = {
     ...process.env,
     ...env,
     DATA_DIR: dataDir,
-    NATS_URL: natsUrl,
     GATEWAY_PORT: String(gatewayPort),
     NO_COLOR: "1",
   };
+  // The cluster is up.ts's own: NATS_URL names no server then (up.ts refuses both).
+  if (clusterPort === undefined) upEnv.NATS_URL = natsUrl;
+  else Object.assign(upEnv, { NATS_NODES: "3", NATS_CLUSTER_PORT: String(clusterPort) });
+  if (scale !== undefined) upEnv.SCALE = String(scale);
   for (const name of names) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+  for (const name of later) upEnv[`${envName(name)}_PORT`] = String(instancePorts[name]);
   const server = discovery === "server";
   const consulAddr = options.consulAddr ?? (consul || server ? `127.0.0.1:${await freePort()}` : undefined);
   if (consulAddr) upEnv.CONSUL_HTTP_ADDR = consulAddr;
@@ -123,9 +144,9 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   const metricsUrls: Record<string, string> = {};
   let prometheusUrl: string | undefined;
   if (metrics) {
-    for (const name of Object.keys(METRICS_PORTS)) {
+    for (const name of [...Object.keys(METRICS_PORTS), ...later]) {
       const port = await freePort();
-      upEnv[`${name.toUpperCase().replaceAll("-", "_")}_METRICS_PORT`] = String(port);
+      upEnv[`${envName(name)}_METRICS_PORT`] = String(port);
       metricsUrls[name] = `http://127.0.0.1:${port}/metrics`;
     }
     const port = await freePort();
@@ -163,6 +184,7 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     pid: up.pid as number,
     natsUrl,
     ports,
+    instancePorts,
     gatewayPort,
     dataDir,
     consulAddr,
@@ -211,6 +233,25 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     run.dispose();
     throw new Error(`${(err as Error).message}\n${output}`, { cause: err });
   }
+}
+
+/** "order-2" → "ORDER_2", as up.ts reads `<NAME>_PORT`. */
+function envName(name: string): string {
+  return name.toUpperCase().replaceAll("-", "_");
+}
+
+/**
+ * The first of `count` consecutive free ports (up.ts runs the cluster's nodes at NATS_CLUSTER_PORT and the next
+ * ones): a free port whose next ones nothing listens on either.
+ */
+async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await freePort();
+    const next = Array.from({ length: count - 1 }, (_, i) => first + i + 1);
+    const taken = await Promise.all(next.map((port) => canConnect("127.0.0.1", port, 300)));
+    if (next.every((port) => port < 65536) && !taken.some(Boolean)) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 /** `pid` and every process under it. */

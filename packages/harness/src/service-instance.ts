@@ -3,8 +3,8 @@
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@ftgo/platform/roster";
+import { freePort } from "@ftgo/platform/testing";
 import { isTracked, sendSignal } from "./child-processes.js";
-import { freePort } from "./free-port.js";
 import { progressOf } from "./process-progress.js";
 import { type HealthProbe, waitUntilReady } from "./readiness.js";
 import { builtMain, builtServices } from "./service-build.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrokerUser, brokerUsers } from "../src/messaging/broker-access.js";
-import { BrokerPkiError, secureBrokerConfig } from "../src/messaging/broker-config.js";
+import { BrokerPkiError, secureBrokerConfig, secureClusterNodeConfig } from "../src/messaging/broker-config.js";
 import { findNatsServer } from "../src/testing/nats-server.js";
 
 const users = brokerUsers();
@@ -98,6 +98,31 @@ describe("secureBrokerConfig", () => {
     writeFileSync(file, text);
     const checked = execFileSync(await findNatsServer(), ["-c", file, "-t"], { encoding: "utf8", stdio: "pipe" });
     expect(checked).toBe("");
+  });
+
+  it("gives a cluster node the single server's users, its name, store and TLS routes to the other nodes", async () => {
+    const nodes = [
+      { name: "nats-1", host: "nats" },
+      { name: "nats-2", host: "nats-2", routePort: 6223 },
+      { name: "nats-3", host: "::1", routePort: 6224 },
+    ];
+    const text = secureClusterNodeConfig({ pkiDir, nodes, node: "nats-2", storeDir: "/data" });
+    const config = JSON.parse(text);
+    const single = JSON.parse(secureBrokerConfig({ pkiDir }));
+    expect(config).toMatchObject({ server_name: "nats-2", jetstream: { store_dir: "/data" }, ...single });
+    expect(config.cluster).toEqual({
+      name: "ftgo",
+      listen: "0.0.0.0:6223",
+      advertise: "nats-2:6223",
+      routes: ["nats-route://nats:6222", "nats-route://[::1]:6224"],
+      tls: { ...single.tls, verify_and_map: true },
+      authorization: { user: "nats@ftgo.mesh" }, // the broker's certificate alone opens a route
+    });
+    const file = join(pkiDir, "nats-2.json");
+    writeFileSync(file, text);
+    const checked = execFileSync(await findNatsServer(), ["-c", file, "-t"], { encoding: "utf8", stdio: "pipe" });
+    expect(checked).toBe("");
+    expect(() => secureClusterNodeConfig({ pkiDir, nodes, node: "nats-4", storeDir: "/data" })).toThrow(/nats-4/);
   });
 
   it("names the missing files when the PKI directory lacks the broker's", () => {

@@ -1,6 +1,11 @@
 // startNatsCluster against real nats-server processes: three nodes that elect a JetStream meta leader, hold a
 // stream's three replicas, take a killed node back on its own store, and drop a frozen node's routes in seconds.
-// And NATS_URL's list of servers.
+// And a cluster at given client ports whose stores a second start finds again (`make up-cluster`'s). And NATS_URL's
+// list of servers.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
@@ -81,10 +86,56 @@ describe("startNatsCluster", () => {
     });
   }, 90_000);
 
+  it("listens at the client ports given, and keeps its streams in storeDir across a stop and a start", async () => {
+    const storeDir = await mkdtemp(join(tmpdir(), "ftgo-cluster-store-"));
+    try {
+      const clientPorts = await freeClientPorts(3);
+      cluster = await startNatsCluster({ nodes: 3, storeDir, clientPorts });
+      expect(cluster.urls).toEqual(clientPorts.map((port) => `nats://127.0.0.1:${port}`));
+      const stream = async (publish: number) => {
+        const nc = await connect({ servers: [...(cluster as NatsClusterHandle).urls] });
+        try {
+          const jsm = await jetstreamManager(nc);
+          await jsm.streams.add({ name: "KEPT", subjects: ["kept.>"], num_replicas: 3 });
+          for (let i = 0; i < publish; i++) await jsm.jetstream().publish("kept.a", `m${i}`);
+          return (await jsm.streams.info("KEPT")).state.messages;
+        } finally {
+          await nc.close();
+        }
+      };
+      expect(await stream(2)).toBe(2);
+      await cluster.stop();
+      expect((await readdir(storeDir)).sort()).toEqual(expect.arrayContaining(["n1", "n2", "n3"]));
+      cluster = await startNatsCluster({ nodes: 3, storeDir, clientPorts });
+      // The stream's own group elects a leader after the meta leader is up: its first calls may time out.
+      expect(await waitFor(() => stream(1).catch(() => undefined), { timeoutMs: 30_000, message: "KEPT again" })).toBe(
+        3,
+      );
+    } finally {
+      await cluster?.stop();
+      cluster = undefined;
+      await rm(storeDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it("refuses a cluster of no nodes before starting anything", async () => {
     await expect(startNatsCluster({ nodes: 0 })).rejects.toThrow(RangeError);
   });
 });
+
+/** `count` free ports, held open together so that none is handed out twice, then released. */
+async function freeClientPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      return server;
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
 
 describe("natsServers", () => {
   it("splits NATS_URL's comma-separated servers, trimming blanks", () => {

@@ -17,7 +17,15 @@ export {
   brokerUsers,
   COURIER_IDENTITIES,
 } from "./broker-access.js";
-export { BrokerPkiError, type SecureBrokerConfigOptions, secureBrokerConfig } from "./broker-config.js";
+export {
+  type BrokerClusterNode,
+  BrokerPkiError,
+  DEFAULT_ROUTE_PORT,
+  type SecureBrokerConfigOptions,
+  type SecureClusterNodeConfigOptions,
+  secureBrokerConfig,
+  secureClusterNodeConfig,
+} from "./broker-config.js";
 export { DEFAULT_MAX_PAYLOAD, MessageTooLargeError } from "./broker-limit.js";
 export {
   type ChannelKind,

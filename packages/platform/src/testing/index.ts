@@ -1,3 +1,4 @@
+export { freePort } from "./free-port.js";
 export { eventContext, handleEvent, type StepStore } from "./inbox-step.js";
 export {
   type NatsClusterHandle,

@@ -2,10 +2,11 @@
 // name, full-mesh routes between them, each node its own store. Streams created with num_replicas 3 (the platform's
 // FTGO_STREAM_REPLICAS) then live on all three, and a test can kill, freeze or restart one node at a time while
 // clients hold all the URLs. Each node runs as nats-server.ts runs a single server (same spawn, logs and stop).
+// `make up-cluster` (scripts/up.ts, NATS_NODES=3) runs one too: at fixed client ports, its stores kept in DATA_DIR.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 import {
   canConnect,
   findNatsServer,
@@ -32,6 +33,20 @@ export interface NatsClusterOptions {
   readonly onLog?: (node: string, line: string) => void;
   /** How long the cluster may take to elect a JetStream meta leader (and a restarted node to join). Default 30 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Each node's client port, one per node (`make up-cluster`: 4222, 4223, 4224, so that a tool's default NATS_URL
+   * reaches the first node). Default: free ports. The route and monitoring ports are always free ones.
+   */
+  readonly clientPorts?: readonly number[];
+  /**
+   * Where the nodes keep their stores (`<storeDir>/n1`, …) and config, kept by stop(): a cluster started again on
+   * the same dir has its streams back, as `make up`'s single server has. Default: a temp dir, removed by stop().
+   */
+  readonly storeDir?: string;
+  /** Every node in its own process group, so that a terminal's Ctrl-C reaches them only through stop(). */
+  readonly detached?: boolean;
+  /** Called when a node exits other than through stop() or restart(), with its name and how. */
+  readonly onCrash?: (node: string, how: string) => void;
 }
 
 /** One node of a started cluster. */
@@ -62,7 +77,7 @@ export interface NatsClusterHandle {
   readonly nodes: readonly NatsClusterNode[];
   /** The node with this server_name (a stream's `cluster.leader`); throws for an unknown name. */
   node(name: string): NatsClusterNode;
-  /** Stops every node (SIGTERM, SIGKILL after 10 s) and removes the stores. */
+  /** Stops every node (SIGTERM, SIGKILL after 10 s) and removes the stores (unless options.storeDir named them). */
   stop(): Promise<void>;
 }
 
@@ -95,7 +110,12 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`nodes must be ≥ 1, not ${count}`);
   const host = options.host ?? "127.0.0.1";
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const root = await mkdtemp(join(tmpdir(), "ftgo-nats-cluster-"));
+  if (options.clientPorts && options.clientPorts.length !== count) {
+    throw new RangeError(`clientPorts names ${options.clientPorts.length} ports for ${count} nodes`);
+  }
+  const keep = options.storeDir !== undefined;
+  const root = options.storeDir ?? (await mkdtemp(join(tmpdir(), "ftgo-nats-cluster-")));
+  await mkdir(root, { recursive: true });
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
   const servers = new Map<string, ServerProcess>();
   let ports: Ports[] = [];
@@ -118,7 +138,11 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       ...(routes.length > 0 ? ["--routes", routes.join(",")] : []),
       ...["-js", "-sd", storeDir, "--ports_file_dir", portsDir],
     ];
-    const server = spawnServer(bin, args, { onLog: (line) => options.onLog?.(name, line) });
+    const server = spawnServer(bin, args, {
+      onLog: (line) => options.onLog?.(name, line),
+      detached: options.detached,
+      onCrash: options.onCrash && ((how) => options.onCrash?.(name, how)),
+    });
     servers.set(name, server);
     const failed = server.exited.then((how) => {
       const problems = server.tail.filter((line) => !line.includes("[INF]"));
@@ -141,11 +165,15 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
 
   const stopAll = async () => {
     await Promise.all([...servers.values()].map((server) => stopProcess(server, STOP_GRACE_MS)));
-    await rm(root, { recursive: true, force: true });
+    if (keep) {
+      await Promise.all(names.map((name) => rm(join(root, `${name}-ports`), { recursive: true, force: true })));
+    } else {
+      await rm(root, { recursive: true, force: true });
+    }
   };
 
   try {
-    ports = await freePorts(host, count);
+    ports = await freePorts(count, options.clientPorts);
     await Promise.all(names.map((_, i) => launch(i)));
     await waitFor(() => hasMetaLeader(host, ports), {
       timeoutMs,
@@ -215,28 +243,14 @@ async function hasMetaLeader(host: string, ports: readonly Ports[]): Promise<boo
 }
 
 /**
- * Three free ports per node (client, route, monitoring), all held open at once so none is handed out twice, then
- * released for the nodes to bind. Another process could take one in between; the start then fails loudly.
+ * Three free ports per node (client, route, monitoring), picked outside the ephemeral range and never twice
+ * (free-port.ts), for the nodes to bind; `clientPorts`, when given, replace the client ones.
  */
-async function freePorts(host: string, nodes: number): Promise<Ports[]> {
-  const held = await Promise.all(
-    Array.from({ length: nodes * 3 }, async () => {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, resolve);
-      });
-      return server;
-    }),
-  );
-  const numbers = held.map((server) => {
-    const address = server.address();
-    return typeof address === "object" && address ? address.port : 0;
-  });
-  await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+async function freePorts(nodes: number, clientPorts?: readonly number[]): Promise<Ports[]> {
+  const picked = await Promise.all(Array.from({ length: nodes * 3 }, () => freePort()));
   return Array.from({ length: nodes }, (_, i) => ({
-    client: numbers[3 * i] as number,
-    cluster: numbers[3 * i + 1] as number,
-    monitor: numbers[3 * i + 2] as number,
+    client: clientPorts?.[i] ?? (picked[3 * i] as number),
+    cluster: picked[3 * i + 1] as number,
+    monitor: picked[3 * i + 2] as number,
   }));
 }
