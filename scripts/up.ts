@@ -18,9 +18,9 @@
 // SECURE=1: the secure mode (docs/security.md): mTLS on every gRPC call with the access table of proto/access.json,
 // NATS over TLS with a user and subject permissions per process, all from the mesh CA of scripts/pki.sh (made in
 // FTGO_PKI_DIR, default .pki, on first use). Without it, the learner's mode: plaintext, every local caller trusted.
-// SCALE=N (1-4, default 1): N instances of each TypeScript service, sharing its database; instance k ≥ 2 is
-// `<service>-k`, at the first one's ports + 100·(k−1) (lib/instances.ts; ORDER_2_PORT overrides one). The Go
-// service runs once. NATS_NODES=3 (default 1): a three-node JetStream cluster (startNatsCluster) at NATS_CLUSTER_PORT
+// SCALE=N (1-4, default 1): N instances of each service, Go's Loyalty too, sharing its database; instance k ≥ 2
+// is `<service>-k`, at the first one's ports + 100·(k−1) (lib/instances.ts; ORDER_2_PORT overrides one).
+// NATS_NODES=3 (default 1): a three-node JetStream cluster (startNatsCluster) at NATS_CLUSTER_PORT
 // (default 4222) and the next two, stores in DATA_DIR/nats-cluster, every stream with three replicas; not with
 // NATS_URL or SECURE=1. `make up-cluster` is SCALE=2 NATS_NODES=3 (docs/operations.md).
 import { spawn } from "node:child_process";
@@ -48,8 +48,8 @@ import {
   createRegistrar,
   GATEWAY,
   GO_SERVICES,
+  MESH_SERVICES,
   METRICS_PORTS,
-  SERVICE_NAMES,
   SERVICES,
   silentLogger,
 } from "@ftgo/platform";
@@ -94,7 +94,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const env = process.env;
 /** A value of SCALE or NATS_NODES up refuses: said (all of them) as soon as the log can, before anything starts. */
 const refused: string[] = [];
-/** SCALE: instances of each TypeScript service (lib/instances.ts). */
+/** SCALE: instances of each service (lib/instances.ts). */
 const scale = setting(() => scaleFrom(env.SCALE), 1);
 /** NATS_NODES: one nats-server, or a cluster of three started here. */
 const natsNodes = setting(
@@ -112,8 +112,7 @@ const log = createLogMux(
     "jaeger",
     "prometheus",
     ...(natsNodes === 3 ? ["nats n1", "nats n2", "nats n3"] : []),
-    ...SERVICES.flatMap((s) => instancesOf(s.name, scale).map((instance) => instance.name)),
-    ...GO_SERVICES.map((s) => s.name),
+    ...[...SERVICES, ...GO_SERVICES].flatMap((s) => instancesOf(s.name, scale).map((instance) => instance.name)),
     GATEWAY.name,
     ...COURIERS.map((c) => c.id),
   ],
@@ -171,7 +170,7 @@ const goNames = new Set<string>(GO_SERVICES.map((s) => s.name));
 const metricsWanted = onOff("METRICS", env.METRICS);
 /** Whether up starts Prometheus: metrics on, and Prometheus installed. */
 const startsPrometheus = metricsWanted && prometheusBinary() !== undefined;
-/** Each process's /metrics port, by name: a TypeScript service's instance k at its first one's + 100·(k−1). */
+/** Each process's /metrics port, by name: a service's instance k at its first one's + 100·(k−1). */
 const metricsPorts = new Map(
   metricsWanted
     ? Object.entries(METRICS_PORTS).flatMap(([name, port]) =>
@@ -705,7 +704,7 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
   const dir = kind === "courier" ? "courier" : service;
   const [command, args] =
     kind === "go-service"
-      ? [join(root, "go", "bin", name), []]
+      ? [join(root, "go", "bin", service), []]
       : withTsx
         ? [process.execPath, ["--import", "tsx", join("services", dir, "src", "main.ts")]]
         : [process.execPath, [relative(root, builtMain(dir))]];
@@ -757,7 +756,7 @@ function printSummary(): void {
       ...listeners.map((entry) =>
         row(
           entry.name,
-          `${entry.kind === "go-service" ? `${entry.address}  (Go: go/cmd/${entry.name})` : entry.address}${startCost(entry.name)}`,
+          `${entry.kind === "go-service" ? `${entry.address}  (Go: go/cmd/${entry.service})` : entry.address}${startCost(entry.name)}`,
         ),
       ),
       ...COURIERS.map((c) =>
@@ -771,8 +770,8 @@ function printSummary(): void {
         ? [
             row(
               "instances",
-              `${scale} of each TypeScript service (SCALE=${scale}), each registered under its service's name and ` +
-                "sharing its database (the outbox relay's lease lets one publish); loyalty runs once (its Go outbox has no relay lease)",
+              `${scale} of each service (SCALE=${scale}), each registered under its service's name and ` +
+                "sharing its database (the outbox relay's lease lets one publish)",
             ),
           ]
         : []),
@@ -928,9 +927,9 @@ function findGrpcurl(): string | undefined {
   return existsSync(installed) ? installed : undefined;
 }
 
-/** The instances up runs of a process: SCALE of each TypeScript service (`order`, `order-2`), one of anything else. */
+/** The instances up runs of a process: SCALE of each service (`order`, `order-2`), one of anything else. */
 function scaledInstances(name: string): Instance[] {
-  return instancesOf(name, (SERVICE_NAMES as readonly string[]).includes(name) ? scale : 1);
+  return instancesOf(name, MESH_SERVICES.some((service) => service.name === name) ? scale : 1);
 }
 
 /** A setting of lib/instances.ts, or its fallback with the refusal noted in `refused` (said once the log is up). */

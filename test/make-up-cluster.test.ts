@@ -1,5 +1,5 @@
 // `make up-cluster` as a reader runs it (docs/operations.md, "Several instances"): scripts/up.ts with SCALE=2 and
-// NATS_NODES=3 starts two instances of every TypeScript service and a three-node NATS cluster, at free ports here.
+// NATS_NODES=3 starts two instances of every service (Go's Loyalty too) and a three-node NATS cluster, at free ports here.
 // The ready table lists them; every instance is in the registry under its service's name; an order through the
 // gateway is approved; the page's block (`make status`, `make kill SVC=kitchen-2`) does what the page says, and the
 // next order is approved too; Ctrl-C leaves nothing behind. With DISCOVERY=server, each instance is its own entry in
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
-import { natsServers, SERVICE_NAMES } from "@ftgo/platform";
+import { MESH_SERVICES, type MeshServiceName, natsServers } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -21,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandsOf, shBlock } from "./doc-blocks.js";
 import { claimsOf } from "./doc-claims.js";
 
+/** Every service, Go's Loyalty included: up-cluster runs two of each. */
+const SERVICES = MESH_SERVICES.map((service) => service.name as MeshServiceName);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const THIS_TEST = "test/make-up-cluster.test.ts";
 /** The registry's bucket (packages/platform/src/discovery/nats-kv.ts). */
@@ -55,24 +57,22 @@ describe("make up-cluster", () => {
 
   it("lists every instance and the three NATS nodes in the ready table, and runs them", () => {
     const table = up.output().slice(up.output().indexOf("ftgo-mesh is up"));
-    for (const name of SERVICE_NAMES) {
+    for (const name of SERVICES) {
       expect(table).toMatch(new RegExp(`\\n\\S* +│ +${name} +127\\.0\\.0\\.1:${up.ports[name]}\\b`));
       expect(table).toMatch(new RegExp(`│ +${name}-2 +127\\.0\\.0\\.1:${up.instancePorts[`${name}-2`]}\\b`));
     }
-    expect(table).not.toMatch(/loyalty-2/);
     const urls = natsServers(up.natsUrl);
     expect(urls).toHaveLength(3);
     urls.forEach((url, i) => {
       expect(table).toMatch(new RegExp(`│ +nats n${i + 1} +${url.replaceAll(".", "\\.")} `));
     });
     expect(table).toContain(`NATS_URL=${up.natsUrl}; FTGO_STREAM_REPLICAS=3`);
-    expect(table).toContain("loyalty runs once");
     expect(up.natsPids()).toHaveLength(3);
   });
 
-  it("registers two instances of each TypeScript service, under its name, at their two ports, on three replicas", async () => {
+  it("registers two instances of each service, under its name, at their two ports, on three replicas", async () => {
     const kv = await new Kvm(nc as NatsConnection).open(REGISTRY_BUCKET);
-    for (const name of SERVICE_NAMES) {
+    for (const name of SERVICES) {
       const expected = [up.ports[name], up.instancePorts[`${name}-2`]].sort();
       const ports = await waitFor(
         async () => {
@@ -96,9 +96,9 @@ describe("make up-cluster", () => {
     const env = { DATA_DIR: up.dataDir };
     const status = await runShell("make -s status", { timeoutMs: COMMAND_TIMEOUT_MS, env });
     expect(status.code, status.stderr).toBe(0);
-    for (const name of SERVICE_NAMES) {
-      expect(status.stdout).toMatch(new RegExp(`^${name} +service +\\d+ +ready`, "m"));
-      expect(status.stdout).toMatch(new RegExp(`^${name}-2 +service +\\d+ +ready`, "m"));
+    for (const name of SERVICES) {
+      expect(status.stdout).toMatch(new RegExp(`^${name} +(go-)?service +\\d+ +ready`, "m"));
+      expect(status.stdout).toMatch(new RegExp(`^${name}-2 +(go-)?service +\\d+ +ready`, "m"));
     }
     for (const node of ["n1", "n2", "n3"]) expect(status.stdout).toMatch(new RegExp(`^nats-${node} +nats-server`, "m"));
 
@@ -140,7 +140,7 @@ describe("make up SCALE=2 DISCOVERY=server", () => {
     async () => {
       up = await launchMakeUp({ scale: 2, discovery: "server", readyTimeoutMs: PROGRESS_CAP_MS });
       const run = up;
-      for (const name of SERVICE_NAMES) {
+      for (const name of SERVICES) {
         const expected = [run.ports[name], run.instancePorts[`${name}-2`]].sort();
         await waitFor(
           async () => {

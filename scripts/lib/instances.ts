@@ -1,4 +1,4 @@
-// `make up SCALE=N` and `make up-cluster`: several instances of each TypeScript service, and a NATS cluster in
+// `make up SCALE=N` and `make up-cluster`: several instances of each service, and a NATS cluster in
 // place of one server. What up.ts needs to know about them, apart from starting them: which values it accepts
 // (checked before anything starts), what each instance is called, and where it listens.
 //
@@ -6,9 +6,9 @@
 // instance's port + 100·(k−1), its /metrics likewise (order-2: 50151 and 9651). `<NAME>_PORT` and
 // `<NAME>_METRICS_PORT` override any of them (ORDER_2_PORT=7051). Every instance of a service shares its
 // database file, `<DATA_DIR>/<service>.db`: the outbox relay's lease (packages/platform/src/messaging/lease.ts)
-// lets one of them publish. The Go service runs once: its outbox has no such lease, so two would both publish.
+// lets one of them publish (Go's Loyalty holds the same lease, go/internal/messaging/lease.go).
 
-/** The most instances of a service up.ts runs: four of each is twenty TypeScript processes, some 2 GB of memory. */
+/** The most instances of a service up.ts runs: four of each is twenty-four processes, some 2 GB of memory. */
 export const MAX_SCALE = 4;
 /** Instance k listens at its service's port + PORT_STEP·(k−1). */
 export const PORT_STEP = 100;
@@ -31,13 +31,13 @@ export class SettingError extends Error {
   override readonly name = "SettingError";
 }
 
-/** SCALE: how many instances of each TypeScript service; 1 unless set. */
+/** SCALE: how many instances of each service; 1 unless set. */
 export function scaleFrom(value: string | undefined): number {
   if (!value) return 1;
   const scale = Number(value);
   if (Number.isInteger(scale) && scale >= 1 && scale <= MAX_SCALE) return scale;
   throw new SettingError(
-    `SCALE=${JSON.stringify(value)}: give 1 to ${MAX_SCALE} instances of each TypeScript service ` +
+    `SCALE=${JSON.stringify(value)}: give 1 to ${MAX_SCALE} instances of each service ` +
       `(SCALE=2 runs order and order-2, …; make up-cluster is SCALE=2 NATS_NODES=3)`,
   );
 }

@@ -118,7 +118,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 	if err := messaging.EnsureEventStream(startCtx, js, cfg.Service, cfg.StreamReplicas); err != nil {
 		return err
 	}
-	relay := messaging.StartRelay(store.DB(), js, log, 500*time.Millisecond)
+	relay, err := messaging.StartRelay(store.DB(), js, log, 500*time.Millisecond)
+	if err != nil {
+		return err
+	}
 	cleanups = append(cleanups, relay.Stop)
 	if cfg.MetricsPort >= 0 {
 		metrics.Outbox(func() (int, time.Duration) { return messaging.Backlog(store.DB()) })

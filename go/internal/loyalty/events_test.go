@@ -39,7 +39,10 @@ func startPipeline(t *testing.T) pipeline {
 	if err := messaging.EnsureEventStream(ctx, js, "loyalty", 1); err != nil {
 		t.Fatal(err)
 	}
-	relay := messaging.StartRelay(store.DB(), js, log, 100*time.Millisecond)
+	relay, err := messaging.StartRelay(store.DB(), js, log, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
 	consumers, err := messaging.Consume(ctx, js, messaging.ConsumerOptions{
 		Service: "loyalty", Domain: "order", Partitions: 4, Handlers: EventHandlers(store, log),
 		Committed: relay.Kick, Log: log, AckWait: 5 * time.Second,

@@ -76,22 +76,34 @@ func AppendEvent(tx *sql.Tx, typeName string, payload []byte, caused Caused, par
 // Relay publishes committed outbox rows to JetStream in order, marking each published only once
 // JetStream stored it. A crash in between publishes the row again at the next start; its Nats-Msg-Id
 // (the message id) makes JetStream drop the copy, and receivers' processed-messages tables drop
-// anything that still gets through. At least once on the wire, once in effect.
+// anything that still gets through. At least once on the wire, once in effect. Of several instances
+// sharing the database, only the one holding the lease publishes; the others poll, and take over
+// within LeaseDuration of the holder's death.
 type Relay struct {
-	db   *sql.DB
-	js   jetstream.JetStream
-	log  *slog.Logger
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	db    *sql.DB
+	js    jetstream.JetStream
+	log   *slog.Logger
+	lease *Lease
+	// renewedAt is when this relay last renewed its lease: it renews again past half a lease, mid-batch too.
+	renewedAt time.Time
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	once      sync.Once
 }
 
 // StartRelay starts publishing; it looks for rows every `poll` as well as when kicked.
-func StartRelay(db *sql.DB, js jetstream.JetStream, log *slog.Logger, poll time.Duration) *Relay {
-	r := &Relay{db: db, js: js, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func StartRelay(db *sql.DB, js jetstream.JetStream, log *slog.Logger, poll time.Duration) (*Relay, error) {
+	lease, err := NewLease(db, uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	r := &Relay{
+		db: db, js: js, log: log, lease: lease,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
 	go r.run(poll)
-	return r
+	return r, nil
 }
 
 // Kick asks for a publish now: call after committing a transaction that appended events.
@@ -120,6 +132,9 @@ func (r *Relay) run(poll time.Duration) {
 			if err := r.publishPending(); err != nil {
 				r.log.Warn("outbox rows left unpublished at stop; they go at the next start", "err", err)
 			}
+			if err := r.lease.Release(); err != nil {
+				r.log.Warn("could not release the outbox lease; another instance takes it once it expires", "err", err)
+			}
 			return
 		case <-r.kick:
 		case <-ticker.C:
@@ -136,12 +151,33 @@ type outboxRow struct {
 	createdAt int64 // ms since the epoch: its commit
 }
 
+// holdsLease renews the lease when half of it has gone by (or it is not held): true while this relay may publish.
+func (r *Relay) holdsLease() (bool, error) {
+	if !r.renewedAt.IsZero() && time.Since(r.renewedAt) < LeaseDuration/2 {
+		return true, nil
+	}
+	held, err := r.lease.Renew()
+	if err != nil || !held {
+		r.renewedAt = time.Time{}
+		return false, err
+	}
+	r.renewedAt = time.Now()
+	return true, nil
+}
+
 func (r *Relay) publishPending() error {
+	if held, err := r.holdsLease(); err != nil || !held {
+		return err // another instance's relay publishes; this one asks again at the next poll
+	}
 	rows, err := r.pending()
 	if err != nil {
 		return err
 	}
 	for _, row := range rows {
+		// A batch may outlast half a lease (each publish may wait seconds for its ack): renew as it goes.
+		if held, err := r.holdsLease(); err != nil || !held {
+			return err
+		}
 		var headers map[string]string
 		if err := json.Unmarshal([]byte(row.headers), &headers); err != nil {
 			return fmt.Errorf("outbox row %d has unreadable headers: %w", row.seq, err)

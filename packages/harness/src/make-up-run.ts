@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MESH_SERVICES, METRICS_PORTS, type MeshServiceName, SERVICE_NAMES } from "@ftgo/platform";
+import { MESH_SERVICES, METRICS_PORTS, type MeshServiceName } from "@ftgo/platform";
 import { canConnect, waitFor } from "@ftgo/platform/testing";
 import { freePort } from "./service-instance.js";
 
@@ -85,7 +85,7 @@ export interface MakeUpOptions {
    * other things do not each run a Prometheus.
    */
   readonly metrics?: boolean;
-  /** SCALE: instances of each TypeScript service, every one at a free port (`ORDER_2_PORT`, …). Default: unset. */
+  /** SCALE: instances of each service, every one at a free port (`ORDER_2_PORT`, …). Default: unset. */
   readonly scale?: number;
   /** NATS_NODES=3: up.ts starts a three-node cluster, its client ports three consecutive free ones. Default 1. */
   readonly natsNodes?: 1 | 3;
@@ -100,8 +100,8 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   const free = await Promise.all([...names, "nats", "gateway"].map(() => freePort()));
   const ports = Object.fromEntries(names.map((name, i) => [name, free[i]])) as Record<MeshServiceName, number>;
   const gatewayPort = free[names.length + 1] as number;
-  /** Instances after the first of each TypeScript service: `order-2`, …, as up.ts names them. */
-  const later = SERVICE_NAMES.flatMap((name) =>
+  /** Instances after the first of each service: `order-2`, …, `loyalty-2`, as up.ts names them. */
+  const later = names.flatMap((name) =>
     Array.from({ length: Math.max(0, (scale ?? 1) - 1) }, (_, i) => `${name}-${i + 2}`),
   );
   const instancePorts = Object.fromEntries(await Promise.all(later.map(async (name) => [name, await freePort()])));
