@@ -83,7 +83,10 @@ export function readSagas(dbs: SagaDatabases, orderIds?: readonly string[]): Rec
     )
     .all();
   const tickets = stateMap(dbs.kitchen, "SELECT order_id, state FROM tickets");
-  const authorizations = stateMap(dbs.accounting, "SELECT order_id, state FROM authorizations");
+  // An authorization a message opened before OrderCreated reached Accounting (a rejection can overtake it, on
+  // another stream) is not one Accounting answers for yet: GetAuthorization says NOT_FOUND until OrderCreated
+  // arrives, and the saga has not ended while that message is still on its way.
+  const authorizations = stateMap(dbs.accounting, "SELECT order_id, state FROM authorizations WHERE order_known = 1");
   const charges = new Map(
     dbs.accounting
       .prepare<[], { order_id: string; charges: number; approved: number }>(
