@@ -5,7 +5,7 @@
 //
 // Only the workspace's own TypeScript (the service, @ftgo/platform, @ftgo/gen) goes into the bundle; every
 // npm package stays a plain import, resolved from node_modules at run time. That keeps native addons
-// (better-sqlite3) and packages that read files beside their own code (grpc-health-check's .proto) working
+// (better-sqlite3) and packages that read files beside their own code (@grpc/reflection's .proto) working
 // unchanged, and the bundle small enough to build all seven services in well under a second.
 //
 // Why node_modules/.cache: it is a build cache (as Babel's and ESLint's are), which git, Biome and every
