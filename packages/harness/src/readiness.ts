@@ -59,18 +59,25 @@ export async function waitUntilReady(address: string, options: WaitUntilReadyOpt
     );
     return;
   }
-  // Reconnect quickly: grpc-js backs off up to minutes by default, far longer than a service takes to start,
-  // and the time to SERVING that `make up` reports is only as fine as these retries.
+  // grpc-js dials only once something listens (canConnect): a dial to a port in the ephemeral range that nobody
+  // listens on yet can connect to itself and keep the port from the server about to bind it. Then reconnect
+  // quickly: grpc-js backs off up to minutes by default, far longer than a service takes to start, and the time
+  // to SERVING that `make up` reports is only as fine as these retries.
   const { tls } = options;
+  const { host, port } = splitAddress(address);
   const channelCredentials = tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure();
-  const client = new Client(address, channelCredentials, {
-    "grpc.initial_reconnect_backoff_ms": FIRST_POLL_MS,
-    "grpc.max_reconnect_backoff_ms": POLL_MS,
-  });
+  let client: Client | undefined;
   let heard = "";
   try {
     await pollWhileProgressing(
       async () => {
+        if (!client) {
+          if (!(await canConnect(host, port))) return false;
+          client = new Client(address, channelCredentials, {
+            "grpc.initial_reconnect_backoff_ms": FIRST_POLL_MS,
+            "grpc.max_reconnect_backoff_ms": POLL_MS,
+          });
+        }
         heard = await checkHealth(client);
         return heard === "SERVING";
       },
@@ -78,7 +85,7 @@ export async function waitUntilReady(address: string, options: WaitUntilReadyOpt
       () => `${address} answering SERVING to Health/Check${heard ? ` (last answer: ${heard})` : ""}`,
     );
   } finally {
-    client.close();
+    client?.close();
   }
 }
 

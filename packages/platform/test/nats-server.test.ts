@@ -1,7 +1,10 @@
+import { once } from "node:events";
+import { createServer, connect as netConnect } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
+import { canConnect, freePort, type NatsServerHandle, startNatsServer } from "../src/testing/index.js";
+import { connectedToItself } from "../src/testing/nats-server.js";
 
 describe("startNatsServer", () => {
   const servers: NatsServerHandle[] = [];
@@ -62,6 +65,31 @@ describe("globalSetup", () => {
       await nc.flush();
     } finally {
       await nc.close();
+    }
+  });
+});
+
+describe("canConnect", () => {
+  it("takes a listener for one, and a connection to itself for none", async () => {
+    const port = await freePort();
+    // Nobody listens: a connection whose source port is the very port it dials meets itself (a simultaneous
+    // open), as a probe's may when the kernel happens to pick that port in the ephemeral range.
+    const looped = netConnect({ host: "127.0.0.1", port, localAddress: "127.0.0.1", localPort: port });
+    await once(looped, "connect");
+    expect(connectedToItself(looped)).toBe(true);
+    looped.destroy();
+    expect(await canConnect("127.0.0.1", port)).toBe(false);
+
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    try {
+      const real = netConnect({ host: "127.0.0.1", port });
+      await once(real, "connect");
+      expect(connectedToItself(real)).toBe(false);
+      real.destroy();
+      expect(await canConnect("127.0.0.1", port)).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

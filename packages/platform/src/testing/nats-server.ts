@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants, existsSync } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -86,7 +86,13 @@ export async function findNatsServer(env: NodeJS.ProcessEnv = process.env): Prom
   throw new NatsServerNotFoundError(`on PATH nor in ${SBIN_DIRS.join(", ")}`);
 }
 
-/** True when a TCP connection to host:port succeeds within `timeoutMs`. */
+/**
+ * True when something listening at host:port accepts a TCP connection within `timeoutMs`. A connection to a local
+ * port nobody listens on, when that port is in the ephemeral range (`make up`'s 50051…), can connect to itself:
+ * the kernel picks the very port as its source, and the two ends meet (a "simultaneous open"). That is not a
+ * listener, and the socket, held open, would take the port from the server about to bind it (EADDRINUSE): it is
+ * closed at once and counts as nothing listening.
+ */
 export function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs });
@@ -94,10 +100,15 @@ export function canConnect(host: string, port: number, timeoutMs = 1_000): Promi
       socket.destroy();
       resolve(ok);
     };
-    socket.once("connect", () => done(true));
+    socket.once("connect", () => done(!connectedToItself(socket)));
     socket.once("error", () => done(false));
     socket.once("timeout", () => done(false));
   });
+}
+
+/** Whether `socket` is connected to itself (see canConnect). */
+export function connectedToItself(socket: Socket): boolean {
+  return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
 
 /**
