@@ -206,15 +206,7 @@ export async function ensureChannelStream(
   kind: ChannelKind,
   replicas = 1,
 ): Promise<void> {
-  await ensureStream(await jetstreamManager(nc), channelStreamConfig(domain, kind, replicas));
-}
-
-/**
- * The settings of the stream behind a domain's channels of one kind (see ensureChannelStream), for a caller that
- * already holds a JetStreamManager: opening another costs a round trip to the broker (its account info).
- */
-export function channelStreamConfig(domain: string, kind: ChannelKind, replicas = 1): StreamConfigToEnsure {
-  return {
+  await ensureStream(await jetstreamManager(nc), {
     name: streamName(domain, kind),
     description: STREAM_DESCRIPTION[kind](domain),
     subjects: [`ftgo.${domain}.${kind}.>`],
@@ -222,11 +214,8 @@ export function channelStreamConfig(domain: string, kind: ChannelKind, replicas 
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     max_age: nanos(MAX_AGE_MS),
     num_replicas: replicas,
-  };
+  });
 }
-
-/** What ensureStream takes: a stream's name and whichever settings it cares about. */
-export type StreamConfigToEnsure = Partial<StreamConfig> & Pick<StreamConfig, "name">;
 
 /** Error code of "stream name already in use with a different configuration". */
 const STREAM_NAME_IN_USE = 10058;
@@ -235,7 +224,10 @@ const STREAM_NAME_IN_USE = 10058;
  * Adds a stream, or updates it when it exists with other settings. Adding a stream that exists with the
  * same settings succeeds, so two instances starting together both succeed.
  */
-export async function ensureStream(jsm: JetStreamManager, config: StreamConfigToEnsure): Promise<void> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & Pick<StreamConfig, "name">,
+): Promise<void> {
   try {
     await jsm.streams.add(config);
   } catch (err) {

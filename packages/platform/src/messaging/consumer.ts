@@ -30,10 +30,9 @@ import { describeViolations } from "../validation.js";
 import { MessageTooLargeError } from "./broker-limit.js";
 import {
   type ChannelKind,
-  channelStreamConfig,
   DEFAULT_PARTITIONS,
   domainOf,
-  ensureStream,
+  ensureChannelStream,
   partitionFilter,
   replyChannelDomain,
   streamName,
@@ -122,26 +121,25 @@ export async function startConsumers(options: ConsumersOptions): Promise<Consume
   const channels = channelsOf(service, options.subscriptions);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  // Every stream and durable is created by an idempotent request of its own, so they go out together, not one
-  // after another: a service's start waits about one round trip for its streams and one for its durables
-  // instead of one per stream and per partition. A durable still waits for its own stream; nothing is pulled
-  // until all are in place.
-  const consumed = [...channels.values()].map((channel) => ({
-    ...channel,
-    counts: { channel: `ftgo.${channel.domain}.${channel.kind}`, consumed: 0, redelivered: 0, deadLettered: 0 },
-  }));
-  const counts: ChannelCounts[] = consumed.map((channel) => channel.counts);
-  const [, ...durablesByChannel] = await Promise.all([
-    ensureDeadLetterStream(jsm, streamReplicas),
-    ...consumed.map(async ({ domain, kind, handlers, counts }) => {
-      await ensureStream(jsm, channelStreamConfig(domain, kind, streamReplicas));
-      const ensured = Array.from({ length: partitions }, (_, partition) =>
-        ensurePartitionDurable(jsm, { service, domain, kind, partition, ackWaitMs, maxDeliver: lastDelivery }),
-      );
-      return (await Promise.all(ensured)).map((durable) => ({ ...durable, handlers, counts }));
-    }),
-  ]);
-  const durables: Durable[] = durablesByChannel.flat();
+  await ensureDeadLetterStream(jsm, streamReplicas);
+  const durables: Durable[] = [];
+  const counts: ChannelCounts[] = [];
+  for (const { domain, kind, handlers } of channels.values()) {
+    await ensureChannelStream(nc, domain, kind, streamReplicas);
+    const channelCounts = { channel: `ftgo.${domain}.${kind}`, consumed: 0, redelivered: 0, deadLettered: 0 };
+    counts.push(channelCounts);
+    for (let partition = 0; partition < partitions; partition++) {
+      const durable = await ensurePartitionDurable(jsm, {
+        service,
+        domain,
+        kind,
+        partition,
+        ackWaitMs,
+        maxDeliver: lastDelivery,
+      });
+      durables.push({ ...durable, handlers, counts: channelCounts });
+    }
+  }
   const inbox = createInbox(options.db);
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal); // one listener per partition durable, and a service may have many
