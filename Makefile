@@ -21,8 +21,8 @@ jaeger: ## build Jaeger v1.75.0 (Apache-2.0), the traces back-end of `make up`, 
 up: setup ## run the whole mesh here, logs in this terminal; Ctrl-C stops it (SECURE=1: mTLS and broker permissions; REGISTRY=consul: on a Consul agent; DISCOVERY=server: through Traefik)
 	npm start
 
-up-cluster: setup ## `make up` scaled out: two instances of every service on SQLite, a three-node NATS cluster with three replicas per stream (PostgreSQL is not part of it yet)
-	SCALE=2 NATS_NODES=3 npm start
+up-cluster: setup ## `make up` scaled out: two instances of every service, each service a schema of one PostgreSQL server, a three-node NATS cluster with three replicas per stream
+	SCALE=2 NATS_NODES=3 DATABASE=postgres npm start
 
 cert: ## a client certificate of the mesh CA for you, to call SECURE=1 services with grpcurl (NAME=c-1001: the consumer you act as)
 	@bash scripts/pki.sh cert $(or $(NAME),$(error name the certificate: make cert NAME=c-1001))

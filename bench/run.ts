@@ -3,6 +3,7 @@
 import { killServerChildren } from "./lib/child.js";
 import { formatReport, saveReport } from "./lib/report.js";
 import type { BenchOptions, Suite } from "./lib/suite.js";
+import { database } from "./suites/database.js";
 import { discovery } from "./suites/discovery.js";
 import { gateway } from "./suites/gateway.js";
 import { mesh } from "./suites/mesh.js";
@@ -67,6 +68,7 @@ try {
     discovery,
     sagaSuite(options.saga),
     scaleSuite(options.saga),
+    database,
     gateway,
     polyglot,
     startup,

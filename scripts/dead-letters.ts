@@ -7,22 +7,25 @@
 // Connects to NATS_URL (default nats://127.0.0.1:4222); in the secure mode (FTGO_TLS_CA/CERT/KEY set, e.g. to
 // .pki/ca.crt, .pki/admin.crt, .pki/admin.key) over TLS as that identity: the operator's. Replaying sends the message back to its
 // original subject, and only to a channel subject; services that handled it before ignore it (same
-// Ftgo-Message-Id). `parked` reads the services' databases in DATA_DIR (default ./data), read-only:
+// Ftgo-Message-Id). `parked` reads the services' databases (DATA_DIR, default ./data, or DATABASE_URL), read-only:
 // the outbox rows a relay parked because the broker would never take them, each an order that waits.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
+  type Database,
   type DeadLetter,
+  databaseLocation,
   listDeadLetters,
   listParkedRows,
+  MissingDatabaseError,
   natsServers,
+  openExistingDatabase,
   replayDeadLetter,
   SERVICES,
 } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import Database from "better-sqlite3";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
 
 const USAGE = `usage:
@@ -100,19 +103,29 @@ function printTable(letters: readonly DeadLetter[]): void {
   console.log(formatTable(["SEQ", "TIME", "SERVICE", "TYPE", "ORDER", "TRIES", "REASON"], rows));
 }
 
-/** The parked outbox rows of every service database in DATA_DIR (or of `service`'s). */
+/**
+ * The parked outbox rows of every service's database (or of `service`'s): its SQLite file in DATA_DIR, or its schema
+ * of the PostgreSQL database at DATABASE_URL.
+ */
 function printParked(service: string | undefined): void {
   // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
   const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
+  const databaseUrl = process.env.DATABASE_URL || undefined;
   const names = SERVICES.filter((s) => s.database && (service === undefined || s.name === service)).map((s) => s.name);
   if (names.length === 0) throw new UsageError(`no service ${JSON.stringify(service)} with a database`);
   const found = names
-    .map((name) => [name, join(dataDir, `${name}.db`)] as const)
-    .filter(([, file]) => existsSync(file));
+    .map((name) => [name, databaseLocation({ dataDir, databaseUrl }, name)] as const)
+    .filter(([, where]) => (where.engine === "sqlite" ? existsSync(where.file) : true));
   if (found.length === 0) throw new Error(`no service database in ${dataDir}: is DATA_DIR right?`);
   const rows: string[][] = [];
-  for (const [name, file] of found) {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+  for (const [name, where] of found) {
+    let db: Database;
+    try {
+      db = openExistingDatabase(where, { readonly: true });
+    } catch (err) {
+      if (err instanceof MissingDatabaseError) continue; // a service that never ran on this PostgreSQL database
+      throw err;
+    }
     try {
       for (const row of listParkedRows(db)) {
         rows.push([name, row.parkedAt.toISOString(), row.type, row.correlationId, row.messageId, row.reason]);

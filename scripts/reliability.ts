@@ -44,6 +44,7 @@ function runTests(): VitestJsonReport {
       [
         "vitest",
         "run",
+        "--project=sqlite", // the engine `make up` runs; the suites' PostgreSQL run is `make test`'s
         ...reliabilityFiles(),
         "--reporter=default",
         "--reporter=json",

@@ -33,14 +33,6 @@ node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
   process.exit(major > 20 || (major === 20 && minor >= 11) ? 0 : 1)' ||
   die "Node $(node --version) is too old: ftgo-mesh needs Node 20.11 or newer."
 
-# npm dependencies: npm ci writes node_modules/.package-lock.json, so a newer package-lock.json means stale.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm dependencies (npm ci)"
-  # Once more on failure: better-sqlite3 compiles from source here, and node-gyp has been seen to fail after a
-  # good build (ENOENT on its build/node_gyp_bins); a second npm ci starts from a clean node_modules.
-  npm ci || { say "npm ci failed; trying once more"; npm ci; }
-fi
-
 # apt_install <package> <what it is, and where else to get it>: installs a Debian/Ubuntu package as root, or
 # with sudo when that needs no password or can ask on this terminal; otherwise says what to run. Without its
 # recommends: docker-compose would bring a whole Docker engine, and validating a file needs none.
@@ -58,6 +50,30 @@ apt_install() {
   "${as_root[@]}" apt-get update -qq
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package"
 }
+
+# PostgreSQL, the second engine the services run on (DATABASE=postgres, `make up-cluster`; docs/scaling.md): the
+# server, which up.ts and the tests start as a throwaway cluster, and libpq's headers, which the optional npm
+# package pg-native compiles against (so before npm ci below). `make up` on SQLite runs without them.
+postgres_missing() { ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && [[ -z ${POSTGRES_BIN_DIR:-} ]]; }
+for package in postgresql libpq-dev; do
+  if { [[ $package == postgresql ]] && postgres_missing; } ||
+    { [[ $package == libpq-dev ]] && ! command -v pg_config >/dev/null; }; then
+    if $with_test_tools; then
+      apt_install "$package" "install PostgreSQL 15 or newer (server, and libpq's headers) from https://www.postgresql.org/download/."
+    else
+      (apt_install "$package" "install PostgreSQL 15 or newer from https://www.postgresql.org/download/.") ||
+        say "no $package: \`make up\` runs on SQLite without it; \`make up-cluster\` (PostgreSQL) needs it"
+    fi
+  fi
+done
+
+# npm dependencies: npm ci writes node_modules/.package-lock.json, so a newer package-lock.json means stale.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm dependencies (npm ci)"
+  # Once more on failure: better-sqlite3 compiles from source here, and node-gyp has been seen to fail after a
+  # good build (ENOENT on its build/node_gyp_bins); a second npm ci starts from a clean node_modules.
+  npm ci || { say "npm ci failed; trying once more"; npm ci; }
+fi
 
 # nats-server: Debian and Ubuntu package it (into /usr/sbin, which is not on every user's PATH).
 if ! command -v nats-server >/dev/null && [[ ! -x /usr/sbin/nats-server && ! -x ${NATS_SERVER_BIN:-} ]]; then

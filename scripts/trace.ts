@@ -4,19 +4,26 @@
 //
 //   npm run trace -- <orderId>          (or: make trace ORDER=<orderId>)
 //
-// Reads DATA_DIR (default ./data, where `make up` keeps them), each database read-only: safe while the mesh
+// Reads DATA_DIR (default ./data, where `make up` keeps them) or DATABASE_URL, each database read-only: safe while the mesh
 // runs. A message is a row of its sender's `outbox` table (correlation id = the order id), but not forever:
 // the relay deletes a row an hour after it was published (retention), so an older order shows no messages.
 // Then, when Jaeger answers at JAEGER_QUERY_URL (default http://127.0.0.1:16686, where `make up` starts it), the
 // order's trace: every span of every process it went through, as a tree.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { jaegerAnswers } from "@ftgo/harness/jaeger.js";
 import { drawTrace, tracesOfOrder } from "@ftgo/harness/jaeger-traces.js";
-import { MessageHeader, SERVICES } from "@ftgo/platform";
-import Database from "better-sqlite3";
+import {
+  type Database,
+  databaseLocation,
+  hasTable,
+  MessageHeader,
+  MissingDatabaseError,
+  openExistingDatabase,
+  SERVICES,
+} from "@ftgo/platform";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
 import { printable } from "./lib/printable.js";
 
@@ -44,7 +51,7 @@ interface OutboxRow {
 }
 
 /** The order's messages across every service database, oldest first (then by each outbox's own order). */
-function messagesOf(databases: ReadonlyMap<string, Database.Database>, orderId: string): Table {
+function messagesOf(databases: ReadonlyMap<string, Database>, orderId: string): Table {
   const messages = [...databases].flatMap(([sender, db]) =>
     hasTable(db, "outbox")
       ? db
@@ -70,12 +77,12 @@ function messagesOf(databases: ReadonlyMap<string, Database.Database>, orderId: 
 }
 
 /** The orchestrator's records of the order (services/order/src/orchestration/saga-store.ts), if it ever ran. */
-function sagasOf(order: Database.Database | undefined, orderId: string): { sagas: Table; history: Table } | undefined {
+function sagasOf(order: Database | undefined, orderId: string): { sagas: Table; history: Table } | undefined {
   if (!order || !hasTable(order, "sagas") || !hasTable(order, "saga_history")) return undefined;
   const sagas = order
     .prepare<[string], Cell[]>(
       `SELECT saga_type, state, step, pending_command_id, deadline, reason, ended
-       FROM sagas WHERE order_id = ? ORDER BY create_time, rowid`,
+       FROM sagas WHERE order_id = ? ORDER BY create_time, (SELECT min(seq) FROM saga_history h WHERE h.saga_id = sagas.saga_id)`,
     )
     .raw()
     .all(orderId);
@@ -110,10 +117,6 @@ function sagasOf(order: Database.Database | undefined, orderId: string): { sagas
       ]),
     },
   };
-}
-
-function hasTable(db: Database.Database, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
 /** Columns padded to their widest cell, two spaces apart; no trailing blanks. */
@@ -162,15 +165,21 @@ async function main(args: string[]): Promise<void> {
   const orderId = orderIdFrom(args);
   // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
   const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
-  const files = SENDERS.map((sender) => [sender, join(dataDir, `${sender}.db`)] as const);
-  const found = files.filter(([, file]) => existsSync(file));
-  if (found.length === 0) {
-    const names = SENDERS.map((sender) => `${sender}.db`).join(", ");
-    throw new Error(`no service database (${names}) in ${dataDir}: is DATA_DIR right?`);
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  const databases = new Map<string, Database>();
+  for (const sender of SENDERS) {
+    const where = databaseLocation({ dataDir, databaseUrl }, sender);
+    if (where.engine === "sqlite" && !existsSync(where.file)) continue;
+    try {
+      databases.set(sender, openExistingDatabase(where, { readonly: true }));
+    } catch (err) {
+      if (!(err instanceof MissingDatabaseError)) throw err; // a service that never ran on this PostgreSQL database
+    }
   }
-  const databases = new Map(
-    found.map(([sender, file]) => [sender, new Database(file, { readonly: true, fileMustExist: true })]),
-  );
+  if (databases.size === 0) {
+    const names = SENDERS.map((sender) => `${sender}.db`).join(", ");
+    throw new Error(`no service database (${names}) in ${databaseUrl ? "DATABASE_URL" : dataDir}: is DATA_DIR right?`);
+  }
   try {
     const messages = messagesOf(databases, orderId);
     const sagas = sagasOf(databases.get("order"), orderId);

@@ -22,7 +22,10 @@
 // is `<service>-k`, at the first one's ports + 100·(k−1) (lib/instances.ts; ORDER_2_PORT overrides one).
 // NATS_NODES=3 (default 1): a three-node JetStream cluster (startNatsCluster) at NATS_CLUSTER_PORT
 // (default 4222) and the next two, stores in DATA_DIR/nats-cluster, every stream with three replicas; not with
-// NATS_URL or SECURE=1. `make up-cluster` is SCALE=2 NATS_NODES=3 (docs/operations.md).
+// NATS_URL or SECURE=1. DATABASE=postgres: every service keeps its data in its own schema of a PostgreSQL server
+// started here (data in DATA_DIR/postgres, port POSTGRES_PORT, default 5432) instead of a SQLite file;
+// DATABASE_URL=postgres://… uses a server of yours. `make up-cluster` is SCALE=2 NATS_NODES=3 DATABASE=postgres
+// (docs/scaling.md).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -57,12 +60,22 @@ import {
   canConnect,
   type NatsClusterHandle,
   type NatsServerHandle,
+  type PostgresServerHandle,
   startNatsCluster,
   startNatsServer,
+  startPostgresServer,
 } from "@ftgo/platform/testing";
 import { type ControlServer, startControlServer } from "./lib/control.js";
 import { waitUntilCouriersAnswer } from "./lib/courier-probe.js";
-import { type Instance, instancePort, instancesOf, natsNodesFrom, SettingError, scaleFrom } from "./lib/instances.js";
+import {
+  databaseFrom,
+  type Instance,
+  instancePort,
+  instancesOf,
+  natsNodesFrom,
+  SettingError,
+  scaleFrom,
+} from "./lib/instances.js";
 import { createLogMux, formatLogLine, painter } from "./lib/log-format.js";
 import { createRegistrarHooks, type RegistrarHooks } from "./lib/registrar-hooks.js";
 import { type SecureMode, secureMode, secureModeWanted, TRY_LEARNER } from "./lib/secure-mode.js";
@@ -101,6 +114,8 @@ const natsNodes = setting(
   () => natsNodesFrom(env.NATS_NODES, { natsUrl: env.NATS_URL, secure: secureModeWanted(env.SECURE) }),
   1,
 );
+/** DATABASE: SQLite files (default), or a PostgreSQL server started here; "external" with DATABASE_URL. */
+const database = setting(() => databaseFrom(env.DATABASE, env.DATABASE_URL), "sqlite");
 const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
 const paint = painter(color);
 const log = createLogMux(
@@ -111,6 +126,7 @@ const log = createLogMux(
     "traefik",
     "jaeger",
     "prometheus",
+    ...(database === "postgres" ? ["postgres"] : []),
     ...(natsNodes === 3 ? ["nats n1", "nats n2", "nats n3"] : []),
     ...[...SERVICES, ...GO_SERVICES].flatMap((s) => instancesOf(s.name, scale).map((instance) => instance.name)),
     GATEWAY.name,
@@ -140,6 +156,7 @@ const natsUrl =
     ? clusterPorts.map((port) => `nats://127.0.0.1:${port}`).join(",")
     : (env.NATS_URL || "nats://127.0.0.1:4222").replace(/^nats:\/\//, secure ? "tls://" : "nats://");
 const dataDir = resolve(env.DATA_DIR || join(root, "data"));
+const postgresPort = portFromEnv("POSTGRES_PORT", 5432);
 const logLevel = env.LOG_LEVEL || "info";
 const bindHost = env.FTGO_HOST || "127.0.0.1";
 const dialHost = bindHost === "0.0.0.0" || bindHost === "::" ? "127.0.0.1" : bindHost;
@@ -250,6 +267,11 @@ const supervisor = createSupervisor(
   { restart, say, shout, hooks: supervisorHooks },
 );
 
+/** DATABASE=postgres: the server, and its start (so that a Ctrl-C meanwhile still stops it). */
+let postgres: PostgresServerHandle | undefined;
+let postgresStarting: Promise<PostgresServerHandle> | undefined;
+/** What every process gets as DATABASE_URL; unset on SQLite. */
+let databaseUrl: string | undefined = env.DATABASE_URL || undefined;
 let nats: NatsServerHandle | undefined;
 /** Set while nats-server starts, so that a Ctrl-C meanwhile still stops it. */
 let natsStarting: Promise<NatsServerHandle | undefined> | undefined;
@@ -292,6 +314,12 @@ try {
     say(`secure mode: the mesh CA and every process's certificate in ${secure.pkiDir} (scripts/pki.sh)`);
   }
   await ensurePortsFree();
+  if (database === "postgres") {
+    postgresStarting = startPostgres();
+    postgres = await postgresStarting;
+    databaseUrl = postgres.url;
+  }
+  if (stopping) await stopping;
   if (natsNodes === 3) {
     natsClusterStarting = startCluster();
     natsCluster = await natsClusterStarting;
@@ -359,6 +387,8 @@ function stopAll(exitCode: number, options: { alreadySignalled?: boolean } = {})
     if (started) await started.stop();
     const cluster = natsCluster ?? (await natsClusterStarting?.catch(() => undefined));
     if (cluster) await cluster.stop();
+    const pg = postgres ?? (await postgresStarting?.catch(() => undefined));
+    if (pg) await pg.stop();
     say(exitCode === 0 ? "everything stopped" : "everything stopped after the failure above");
     process.exit(exitCode);
   })();
@@ -649,6 +679,7 @@ async function ensurePortsFree(): Promise<void> {
     : [];
   const cluster = clusterPorts.map((port, i) => ({ name: `nats n${i + 1}`, host: "127.0.0.1", port }));
   const wanted = [
+    ...(database === "postgres" ? [{ name: "postgres", host: "127.0.0.1", port: postgresPort }] : []),
     ...cluster,
     ...listeners.map((entry) => ({ name: entry.name, host: dialHost, port: entry.port })),
     ...router,
@@ -718,6 +749,7 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
       ...addresses,
       ...own,
       DATA_DIR: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       NATS_URL: natsUrl,
       // The cluster: every stream (channels, dead letters, the registry's bucket) on all three nodes.
       ...(natsCluster ? { FTGO_STREAM_REPLICAS: "3" } : {}),
@@ -820,6 +852,7 @@ function printSummary(): void {
       row("dashboard", dashboardLines().join(`\n${" ".repeat(width + 2)}`)),
       row("security", securityLine()),
       row("data dir", dataDir),
+      row("database", databaseLine()),
       row("saga mode", `${env.SAGA_MODE || "choreography"} (SAGA_MODE=choreography|orchestration)`),
       row("restart", `${restart} (RESTART=no|always: whether a process that dies is started again)`),
       "",
@@ -847,6 +880,28 @@ function natsRows(row: (label: string, value: string) => string): string[] {
     ),
     row("nats", `NATS_URL=${natsCluster.url}; FTGO_STREAM_REPLICAS=3: every stream on all three nodes (NATS_NODES=3)`),
   ];
+}
+
+/** Where the services keep their data. */
+function databaseLine(): string {
+  if (postgres) {
+    return `PostgreSQL ${postgres.url} (started here, data in ${postgres.dataDir}): one schema per service (DATABASE=postgres)`;
+  }
+  if (databaseUrl)
+    return `PostgreSQL ${databaseUrl.replace(/:[^:@/]*@/, ":***@")} (DATABASE_URL): one schema per service`;
+  return `SQLite, a file per service in ${dataDir} (DATABASE=postgres for PostgreSQL)`;
+}
+
+/** DATABASE=postgres: a PostgreSQL server of the mesh's own, its data kept in DATA_DIR/postgres across runs. */
+function startPostgres(): Promise<PostgresServerHandle> {
+  say(`starting PostgreSQL at 127.0.0.1:${postgresPort} (data in ${join(dataDir, "postgres")})`);
+  return startPostgresServer({
+    dataDir: join(dataDir, "postgres"),
+    port: postgresPort,
+    durable: true,
+    detached: true, // a Ctrl-C reaches it through stopAll, after the services
+    onLog: (line) => log("postgres", line),
+  });
 }
 
 /** What the mode trusts, said plainly (docs/security.md). */

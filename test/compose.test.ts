@@ -24,6 +24,8 @@ const CLUSTER_FILE = join(ROOT, "docker-compose.cluster.yml");
 /** The cluster's nodes, by compose service (host) name, and the configuration file each runs. */
 const CLUSTER_NODES = { nats: "nats-1.json", "nats-2": "nats-2.json", "nats-3": "nats-3.json" } as const;
 const CLUSTER_NATS_URL = "tls://nats:4222,tls://nats-2:4222,tls://nats-3:4222";
+/** The override's PostgreSQL server, as its services reach it (POSTGRES_PASSWORD unset: the default). */
+const CLUSTER_DATABASE_URL = "postgres://ftgo:ftgo-local@postgres:5432/ftgo";
 const CONSUL_IMAGE = "hashicorp/consul:1.16.3";
 const SETUP_HINT =
   "no docker compose CLI on this machine: run `bash scripts/setup.sh --with-test-tools` (`make test` does; it " +
@@ -347,7 +349,7 @@ describe("docker-compose.cluster.yml over docker-compose.yml, as the compose CLI
 
   it("runs three NATS nodes beside the mesh, each on its own store, with ports published by the first only", async () => {
     const services = await clusterServices();
-    expect(Object.keys(services).sort()).toEqual([...MESH, ...INFRASTRUCTURE, "nats-2", "nats-3"].sort());
+    expect(Object.keys(services).sort()).toEqual([...MESH, ...INFRASTRUCTURE, "nats-2", "nats-3", "postgres"].sort());
     const stores = new Set<string>();
     for (const [name, file] of Object.entries(CLUSTER_NODES)) {
       const node = services[name] as ComposeService;
@@ -380,8 +382,21 @@ describe("docker-compose.cluster.yml over docker-compose.yml, as the compose CLI
         FTGO_TLS_CERT: `/pki/${name}.crt`,
       });
       for (const node of Object.keys(CLUSTER_NODES)) expect(dependencies(service)[node], node).toBe("service_healthy");
+      // The services that keep data keep it in PostgreSQL (a schema each), once it accepts connections.
+      const keepsData = [...SERVICES, ...GO_SERVICES].some((entry) => entry.name === name && entry.database);
+      expect(service.environment?.DATABASE_URL, name).toBe(keepsData ? CLUSTER_DATABASE_URL : undefined);
+      expect(dependencies(service).postgres, name).toBe(keepsData ? "service_healthy" : undefined);
     },
   );
+
+  it("runs PostgreSQL with its data in a volume, no published port, and a health check the services wait for", async () => {
+    const postgres = (await clusterServices()).postgres as ComposeService;
+    expect(postgres.image).toMatch(/^postgres:15/);
+    expect(postgres.environment).toMatchObject({ POSTGRES_USER: "ftgo", POSTGRES_DB: "ftgo" });
+    expect(Object.values(mountsOf(postgres)).map((mount) => mount.target)).toEqual(["/var/lib/postgresql/data"]);
+    expect(portsOf(postgres)).toEqual([]);
+    expect([postgres.healthcheck?.test].flat().join(" ")).toContain("pg_isready");
+  });
 
   it("runs docker-compose.yml's pki script, then writes each node's configuration: routes over TLS, the broker's certificate only", async () => {
     const [single, services] = await Promise.all([composeServices(), clusterServices()]);
@@ -479,7 +494,9 @@ describe("docs/operations.md › Docker compose", CLI_TEST, () => {
         const result = await compose(["bash"], ROOT, "-c", line.replaceAll("docker compose ", `${cli.join(" ")} `));
         expect(result.code, `${line}\n${result.stderr}`).toBe(0);
         if (line.includes("--services")) {
-          const nodes = line.includes("docker-compose.cluster.yml") ? Object.keys(CLUSTER_NODES) : ["nats"];
+          const nodes = line.includes("docker-compose.cluster.yml")
+            ? [...Object.keys(CLUSTER_NODES), "postgres"]
+            : ["nats"];
           const expected = new Set([...MESH, ...INFRASTRUCTURE, ...nodes]);
           expect(result.stdout.trim().split("\n").sort()).toEqual([...expected].sort());
         }

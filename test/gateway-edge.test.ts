@@ -9,11 +9,10 @@ import {
   signIn,
   startGatewayMesh,
 } from "@ftgo/harness/gateway-mesh.js";
-import { createOutbox } from "@ftgo/platform";
+import { createOutbox, openExistingDatabase } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { connect, headers } from "@nats-io/transport-node";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("the gateway's edge functions", () => {
@@ -247,7 +246,7 @@ describe("the gateway's readiness when a service's outbox parks a row", () => {
     expect(before.degraded).toBeUndefined();
     // A row no broker will ever take (its subject is not a channel), written to Accounting's outbox as a
     // transaction of Accounting's own would be: the relay parks it and Accounting serves on.
-    const db = new Database(join(mesh.mesh.dataDir, "accounting.db"));
+    const db = openExistingDatabase(join(mesh.mesh.dataDir, "accounting.db"));
     try {
       const orderId = randomUUID();
       db.transaction(() => {

@@ -1,5 +1,6 @@
-// `make up-cluster` as a reader runs it (docs/operations.md, "Several instances"): scripts/up.ts with SCALE=2 and
-// NATS_NODES=3 starts two instances of every service (Go's Loyalty too) and a three-node NATS cluster, at free ports here.
+// `make up-cluster` as a reader runs it (docs/operations.md, "Several instances"): scripts/up.ts with SCALE=2,
+// NATS_NODES=3 and DATABASE=postgres starts two instances of every service (Go's Loyalty too), a three-node NATS
+// cluster and a PostgreSQL server (a schema per service), at free ports here.
 // The ready table lists them; every instance is in the registry under its service's name; an order through the
 // gateway is approved; the page's block (`make status`, `make kill SVC=kitchen-2`) does what the page says, and the
 // next order is approved too; Ctrl-C leaves nothing behind. With DISCOVERY=server, each instance is its own entry in
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { runShell } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
-import { MESH_SERVICES, type MeshServiceName, natsServers } from "@ftgo/platform";
+import { MESH_SERVICES, type MeshServiceName, natsServers, openExistingDatabase } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -37,7 +38,7 @@ describe("make up-cluster", () => {
   let nc: NatsConnection | undefined;
 
   beforeAll(async () => {
-    up = await launchMakeUp({ scale: 2, natsNodes: 3, readyTimeoutMs: PROGRESS_CAP_MS });
+    up = await launchMakeUp({ scale: 2, natsNodes: 3, database: "postgres", readyTimeoutMs: PROGRESS_CAP_MS });
     nc = await connect({ servers: natsServers(up.natsUrl), name: "make-up-cluster-test" });
   }, PROGRESS_CAP_MS + 60_000);
 
@@ -46,9 +47,9 @@ describe("make up-cluster", () => {
     up?.dispose();
   });
 
-  it("is SCALE=2 NATS_NODES=3 make up, with the same setup, and the page's block starts with it", () => {
+  it("is SCALE=2 NATS_NODES=3 DATABASE=postgres make up, with the same setup, and the page's block starts with it", () => {
     const makefile = readFileSync(join(ROOT, "Makefile"), "utf8");
-    expect(makefile).toMatch(/^up-cluster: setup ## .+\n\tSCALE=2 NATS_NODES=3 npm start$/m);
+    expect(makefile).toMatch(/^up-cluster: setup ## .+\n\tSCALE=2 NATS_NODES=3 DATABASE=postgres npm start$/m);
     const [claim] = claimsOf(THIS_TEST);
     expect(claim?.page).toBe("docs/operations.md");
     const lines = commandsOf(shBlock("docs/operations.md", "make up-cluster")).map((command) => command.line);
@@ -68,6 +69,12 @@ describe("make up-cluster", () => {
     });
     expect(table).toContain(`NATS_URL=${up.natsUrl}; FTGO_STREAM_REPLICAS=3`);
     expect(up.natsPids()).toHaveLength(3);
+    expect(table).toMatch(
+      new RegExp(
+        `│ +database +PostgreSQL ${up.databaseUrl} \\(started here, data in ${join(up.dataDir, "postgres")}\\)`,
+      ),
+    );
+    expect(up.postgresPids().length).toBeGreaterThan(0);
   });
 
   it("registers two instances of each service, under its name, at their two ports, on three replicas", async () => {
@@ -88,8 +95,23 @@ describe("make up-cluster", () => {
     expect((await jsm.streams.info(`KV_${REGISTRY_BUCKET}`)).config.num_replicas).toBe(3);
   });
 
-  it("places an order through the gateway that reaches APPROVED", async () => {
-    await expect(placeOrderThroughGateway(up)).resolves.toBe("APPROVED");
+  it("places an order through the gateway that reaches APPROVED, kept in each participant's PostgreSQL schema", async () => {
+    const { orderId, state } = await placeOrderThroughGateway(up);
+    expect(state).toBe("APPROVED");
+    const where = (schema: string) => ({ engine: "postgres", url: up.databaseUrl as string, schema }) as const;
+    for (const [schema, table] of [
+      ["order", "orders"],
+      ["kitchen", "tickets"],
+      ["accounting", "authorizations"],
+    ] as const) {
+      const db = openExistingDatabase(where(schema), { readonly: true });
+      try {
+        expect(db.prepare(`SELECT count(*) FROM ${table} WHERE order_id = ?`).pluck().get(orderId), schema).toBe(1);
+      } finally {
+        db.close();
+      }
+    }
+    expect(readdirSync(up.dataDir).filter((file) => file.endsWith(".db"))).toEqual([]); // no SQLite file
   }, 120_000);
 
   it("runs the page's block: make status shows every instance and node; make kill SVC=kitchen-2; orders still approved", async () => {
@@ -110,7 +132,7 @@ describe("make up-cluster", () => {
     expect(after.stdout).toMatch(/^kitchen-2 +service +-? *exited/m);
     expect(after.stdout).toMatch(/^kitchen +service +\d+ +ready/m);
 
-    await expect(placeOrderThroughGateway(up)).resolves.toBe("APPROVED");
+    expect((await placeOrderThroughGateway(up)).state).toBe("APPROVED");
     // Its registry entry goes once its heartbeats stop (REGISTRY_TTL_MS, 10 s): kitchen alone is left.
     const kv = await new Kvm(nc as NatsConnection).open(REGISTRY_BUCKET);
     await waitFor(async () => (await registeredPorts(kv, "kitchen")).join() === String(up.ports.kitchen), {
@@ -119,8 +141,8 @@ describe("make up-cluster", () => {
     });
   }, 240_000);
 
-  it("stops everything on Ctrl-C (SIGINT), the cluster's nodes too, keeping their stores", async () => {
-    const tracked = [...up.processTree(), ...up.natsPids()];
+  it("stops everything on Ctrl-C (SIGINT), the cluster's nodes and PostgreSQL too, keeping their data", async () => {
+    const tracked = [...up.processTree(), ...up.natsPids(), ...up.postgresPids()];
     expect(await up.interrupt(60_000)).toBe(0);
     await waitFor(() => tracked.every((pid) => !alive(pid)), {
       timeoutMs: 30_000,
@@ -128,6 +150,7 @@ describe("make up-cluster", () => {
     });
     expect(up.output()).toContain("everything stopped");
     expect(readdirSync(join(up.dataDir, "nats-cluster"))).toEqual(expect.arrayContaining(["n1", "n2", "n3"]));
+    expect(readdirSync(join(up.dataDir, "postgres"))).toContain("PG_VERSION");
   }, 120_000);
 });
 
@@ -152,7 +175,7 @@ describe("make up SCALE=2 DISCOVERY=server", () => {
           { timeoutMs: 60_000, message: `Consul to list ${name} at ${expected.join(" and ")}, both passing` },
         );
       }
-      await expect(placeOrderThroughGateway(run)).resolves.toBe("APPROVED");
+      expect((await placeOrderThroughGateway(run)).state).toBe("APPROVED");
       expect(await run.interrupt(60_000)).toBe(0);
     },
     PROGRESS_CAP_MS + 180_000,
@@ -204,7 +227,7 @@ async function registeredPorts(kv: Awaited<ReturnType<Kvm["open"]>>, service: st
 }
 
 /** A consumer's token, an order through the gateway's v1 API, and its state once APPROVED. */
-async function placeOrderThroughGateway(up: MakeUpRun): Promise<string> {
+async function placeOrderThroughGateway(up: MakeUpRun): Promise<{ orderId: string; state: string }> {
   const gateway = `http://127.0.0.1:${up.gatewayPort}`;
   const json = { "content-type": "application/json" };
   const signIn = await fetch(`${gateway}/api/v1/auth/token`, {
@@ -223,7 +246,7 @@ async function placeOrderThroughGateway(up: MakeUpRun): Promise<string> {
   });
   expect(placed.status, await placed.clone().text()).toBe(202);
   const { orderId } = (await placed.json()) as { orderId: string };
-  return waitFor(
+  const state = await waitFor(
     async () => {
       // Bounded: a read that hangs counts as "not yet", and the next one is tried.
       const read = await fetch(`${gateway}/api/v1/orders/${orderId}`, {
@@ -235,4 +258,5 @@ async function placeOrderThroughGateway(up: MakeUpRun): Promise<string> {
     },
     { timeoutMs: APPROVED_WITHIN_MS, intervalMs: 300, message: `order ${orderId} to reach APPROVED` },
   );
+  return { orderId, state };
 }

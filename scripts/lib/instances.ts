@@ -66,6 +66,27 @@ export function natsNodesFrom(value: string | undefined, context: { natsUrl?: st
   return 3;
 }
 
+/**
+ * DATABASE: "sqlite" (the default, a file per service) or "postgres" (a PostgreSQL server up.ts starts). With
+ * DATABASE_URL, "external": the reader's server, up starts none (DATABASE beside it is refused as ambiguous).
+ */
+export function databaseFrom(
+  value: string | undefined,
+  databaseUrl: string | undefined,
+): "sqlite" | "postgres" | "external" {
+  if (databaseUrl) {
+    if (value) {
+      throw new SettingError(
+        `DATABASE=${value} with DATABASE_URL: DATABASE_URL names the server to use already; give either, not both`,
+      );
+    }
+    return "external";
+  }
+  if (!value || value === "sqlite") return "sqlite";
+  if (value === "postgres") return "postgres";
+  throw new SettingError(`DATABASE=${JSON.stringify(value)}: give sqlite (the default) or postgres`);
+}
+
 /** The instances of `service`, the first one first: `order`, `order-2`, … */
 export function instancesOf(service: string, scale: number): Instance[] {
   return Array.from({ length: scale }, (_, i) => ({

@@ -24,9 +24,8 @@ import {
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
 import { describeExit } from "@ftgo/harness/service-process.js";
-import { listDeadLetters } from "@ftgo/platform";
+import { type DatabaseLocation, listDeadLetters, openExistingDatabase } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 
 /** The harness SIGKILLs a process that outlives this after SIGTERM (service-instance.ts): a graceful stop ends sooner. */
@@ -109,7 +108,7 @@ describe(`SAGA_MODE=${MODE}`, () => {
         expect(await grpcDisagreements(clients, sagas)).toEqual([]);
 
         // Every accepted ticket reached Delivery exactly once, and Delivery announced it once.
-        const deliveries = await deliveriesOf(mesh.dbFile("delivery"), toAccept);
+        const deliveries = await deliveriesOf(mesh.database("delivery"), toAccept);
         expect(deliveries.scheduled.sort()).toEqual([...toAccept].sort());
         expect(deliveries.publishedTwice).toEqual([]);
         const ticketState = dbs.kitchen.prepare<[string], { state: string }>(
@@ -175,10 +174,10 @@ async function acceptTickets(clients: MeshClients, orderIds: readonly string[]):
 
 /** Waits until Delivery has recorded a delivery for each of `orderIds`; reads its own database, read-only. */
 async function deliveriesOf(
-  dbFile: string,
+  where: DatabaseLocation,
   orderIds: readonly string[],
 ): Promise<{ scheduled: string[]; publishedTwice: string[] }> {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  const db = openExistingDatabase(where, { readonly: true });
   try {
     const wanted = new Set(orderIds);
     const scheduled = await waitFor(
@@ -194,7 +193,7 @@ async function deliveriesOf(
     );
     const publishedTwice = db
       .prepare<[], { correlation_id: string; type: string; copies: number }>(
-        "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING copies > 1",
+        "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING count(*) > 1",
       )
       .all()
       .filter((row) => wanted.has(row.correlation_id))

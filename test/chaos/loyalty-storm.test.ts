@@ -2,7 +2,6 @@
 // stream, Order's events and Loyalty's own PointsEarned included, is delivered three times with the same
 // Ftgo-Message-Id. Only Loyalty's processed_messages stands between a copy and a second credit: each order
 // must be credited once and announced once, in both saga modes.
-import { join } from "node:path";
 import { LoyaltyService, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { meshIsQuiet, type Republisher, startRepublisher } from "@ftgo/harness/jetstream-streams.js";
 import {
@@ -16,10 +15,15 @@ import { startLoyaltyBeside } from "@ftgo/harness/loyalty-process.js";
 import { placeOrders, sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import type { ServiceInstance } from "@ftgo/harness/service-instance.js";
-import { createGrpcClient, createGrpcTransport, listDeadLetters, SAGA_MODES } from "@ftgo/platform";
+import {
+  createGrpcClient,
+  createGrpcTransport,
+  listDeadLetters,
+  openExistingDatabase,
+  SAGA_MODES,
+} from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** The Order events Loyalty handles (go/internal/loyalty/events.go). */
@@ -79,7 +83,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
 
     const approved = [...expected].filter(([, e]) => e.approved);
     expect(approved).toHaveLength(3);
-    const outbox = loyaltyOutboxCounts(join(mesh.dataDir, "loyalty.db"));
+    const outbox = loyaltyOutboxCounts(mesh.database("loyalty"));
     const announced = countBy(await pointsEarnedInStream(nc), (event) => event.orderId);
     for (const [orderId] of approved) {
       expect(outbox.get(orderId), `${orderId}'s PointsEarned rows`).toBe(1);
@@ -90,7 +94,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
     expect(account?.ordersRewarded).toBe(3n);
 
     // Each Order event Loyalty handles is recorded once, and no copy as a message of its own.
-    const db = new Database(join(mesh.dataDir, "loyalty.db"), { readonly: true, fileMustExist: true });
+    const db = openExistingDatabase(mesh.database("loyalty"), { readonly: true });
     try {
       const processed = db
         .prepare<[], { message_id: string }>("SELECT message_id FROM processed_messages")

@@ -13,9 +13,8 @@ import { checkHealth } from "@ftgo/harness/readiness.js";
 import { sagasSettleInDatabases, unexpectedOutcomes } from "@ftgo/harness/saga-load.js";
 import { useSagaMesh } from "@ftgo/harness/saga-mesh-fixture.js";
 import { placeOrderOverGrpc } from "@ftgo/harness/saga-over-grpc.js";
-import { OUTBOX_HEALTH } from "@ftgo/platform";
+import { OUTBOX_HEALTH, openExistingDatabase } from "@ftgo/platform";
 import { Client, credentials } from "@grpc/grpc-js";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 
 const fixture = useSagaMesh();
@@ -39,7 +38,7 @@ describe.sequential("an outbox message the broker will never take", () => {
     await mesh.order.kill("SIGKILL");
     const stuckOrder = `order-${randomUUID()}`;
     const stuckMessage = randomUUID();
-    const writable = new Database(mesh.dbFile("order"));
+    const writable = openExistingDatabase(mesh.database("order"));
     try {
       const model = writable
         .prepare<[string], OutboxRow>(
@@ -102,7 +101,7 @@ describe.sequential("an outbox message the broker will never take", () => {
 
     const listed = await run(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "parked"], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: mesh.dataDir },
+      env: { ...process.env, DATA_DIR: mesh.dataDir, ...mesh.databaseEnv },
     });
     expect(listed.stdout).toMatch(/^SERVICE\s+PARKED\s+TYPE\s+ORDER\s+MESSAGE\s+REASON\n/);
     expect(listed.stdout).toMatch(

@@ -36,7 +36,7 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/registry"
 )
 
-// startTimeout bounds each start-up step that talks to NATS.
+// startTimeout bounds the start-up steps that talk to NATS or PostgreSQL.
 const startTimeout = 30 * time.Second
 
 // Run starts the service and serves until ctx is cancelled (SIGTERM/SIGINT), then shuts down
@@ -48,7 +48,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
 			cleanups[i]()
 		}
 	}()
-	store, err := loyalty.Open(cfg.DBPath(), cfg.Partitions)
+	openCtx, cancelOpen := context.WithTimeout(ctx, startTimeout)
+	store, err := loyalty.Open(openCtx, cfg.DatabaseURL, cfg.DBPath(), cfg.Partitions)
+	cancelOpen()
 	if err != nil {
 		return err
 	}

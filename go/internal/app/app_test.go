@@ -51,6 +51,16 @@ func TestRegistersNowhereUnderServerSideDiscovery(t *testing.T) {
 	}
 	r := startRun(t, env)
 
+	r.waitServing(t, port)
+	if entries := consultest.Health(t, consulAddr, "loyalty", false); len(entries) != 0 {
+		t.Fatalf("loyalty registered itself under DISCOVERY=server: %+v", entries)
+	}
+	r.shutDown(t)
+}
+
+// waitServing waits until the run's health check on port says SERVING (failing if the run returns first).
+func (r *run) waitServing(t *testing.T, port int) {
+	t.Helper()
 	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -63,10 +73,6 @@ func TestRegistersNowhereUnderServerSideDiscovery(t *testing.T) {
 		res, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
 		return err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
-	if entries := consultest.Health(t, consulAddr, "loyalty", false); len(entries) != 0 {
-		t.Fatalf("loyalty registered itself under DISCOVERY=server: %+v", entries)
-	}
-	r.shutDown(t)
 }
 
 func freePort(t *testing.T) int {

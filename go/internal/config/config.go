@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/sqldb"
 )
 
 // Service is the name the Loyalty service registers, logs and consumes under.
@@ -37,8 +38,11 @@ type Config struct {
 	// AdvertiseHost is the address registered for callers (FTGO_ADVERTISE_HOST, default the bind host,
 	// or 127.0.0.1 when bound to every interface).
 	AdvertiseHost string
-	// DataDir holds loyalty.db (DATA_DIR, default ./data), made absolute.
+	// DataDir holds loyalty.db (DATA_DIR, default ./data), made absolute; unused under PostgreSQL.
 	DataDir string
+	// DatabaseURL is PostgreSQL's postgres:// or postgresql:// URL (DATABASE_URL), where Loyalty keeps its
+	// tables in the schema `loyalty`; "" (unset) keeps them in SQLite at DBPath.
+	DatabaseURL string
 	// NatsURL is the NATS server, or a cluster's servers comma-separated, as nats.Connect takes them (NATS_URL,
 	// default nats://127.0.0.1:4222).
 	NatsURL string
@@ -80,7 +84,10 @@ type Config struct {
 // Secure reports whether the service runs in the secure mode.
 func (c Config) Secure() bool { return c.TLS != nil }
 
-// DBPath is the service's SQLite store.
+// Postgres reports whether the store is PostgreSQL (DATABASE_URL) rather than SQLite.
+func (c Config) Postgres() bool { return c.DatabaseURL != "" }
+
+// DBPath is the service's SQLite store, when DATABASE_URL is unset.
 func (c Config) DBPath() string { return filepath.Join(c.DataDir, "loyalty.db") }
 
 // LogLevels are the accepted LOG_LEVEL values, pino's names.
@@ -128,6 +135,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		SagaMode:       r.oneOf("SAGA_MODE", sagaModes, "choreography"),
 		AdvertiseHost:  r.str("FTGO_ADVERTISE_HOST", ""),
 		Discovery:      r.oneOf("DISCOVERY", discoveryModes, "client"),
+		DatabaseURL:    r.databaseURL("DATABASE_URL"),
 	}
 	if c.Discovery == "server" {
 		c.Registry = RouterRegistry
@@ -237,6 +245,21 @@ func (r *reader) hostPort(name, fallback string) string {
 		return fallback
 	}
 	return v
+}
+
+// databaseURL reads a PostgreSQL URL, or "" for SQLite. A problem names the scheme only: the URL may
+// hold a password, and the problems are logged.
+func (r *reader) databaseURL(name string) string {
+	v := r.raw(name)
+	if v == "" || sqldb.IsPostgres(v) {
+		return v
+	}
+	scheme, _, found := strings.Cut(v, "://")
+	if !found {
+		scheme = "none"
+	}
+	r.problems = append(r.problems, fmt.Sprintf("%s (scheme %q) is not a PostgreSQL URL: set postgres:// or postgresql://…, or unset it to keep the SQLite store in DATA_DIR", name, scheme))
+	return ""
 }
 
 func (r *reader) oneOf(name string, allowed []string, fallback string) string {

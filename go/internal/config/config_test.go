@@ -52,12 +52,12 @@ func TestReadsStreamReplicasAndAClustersURLs(t *testing.T) {
 func TestNamesEveryProblemAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"PORT": "70000", "FTGO_PARTITIONS": "0", "LOG_LEVEL": "loud", "SAGA_MODE": "jazz", "REGISTRY": "static",
-		"REGISTRY_TTL_MS": "5",
+		"REGISTRY_TTL_MS": "5", "DATABASE_URL": "mysql://db/ftgo",
 	}))
 	if !IsConfigError(err) {
 		t.Fatalf("want a config error, got %v", err)
 	}
-	for _, name := range []string{"PORT", "FTGO_PARTITIONS", "LOG_LEVEL", "SAGA_MODE", "REGISTRY=\"static\"", "REGISTRY_TTL_MS"} {
+	for _, name := range []string{"PORT", "FTGO_PARTITIONS", "LOG_LEVEL", "SAGA_MODE", "REGISTRY=\"static\"", "REGISTRY_TTL_MS", "DATABASE_URL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
@@ -99,6 +99,28 @@ func TestRejectsAnUnknownDiscoveryAndARouterThatIsNotHostPort(t *testing.T) {
 		_, err := Load(env(map[string]string{"DISCOVERY": "server", "DISCOVERY_ROUTER": bad}))
 		if !IsConfigError(err) || !strings.Contains(err.Error(), "DISCOVERY_ROUTER=") {
 			t.Errorf("DISCOVERY_ROUTER=%q: want a config error naming it, got %v", bad, err)
+		}
+	}
+}
+
+func TestDatabaseURLChoosesPostgresOrKeepsSQLite(t *testing.T) {
+	c, err := Load(env(map[string]string{}))
+	if err != nil || c.DatabaseURL != "" || c.Postgres() {
+		t.Fatalf("without DATABASE_URL the store is SQLite at DATA_DIR: %+v, %v", c, err)
+	}
+	for _, url := range []string{"postgres://loyalty:pw@db:5432/ftgo", "postgresql://db/ftgo?sslmode=disable"} {
+		c, err := Load(env(map[string]string{"DATABASE_URL": url}))
+		if err != nil || c.DatabaseURL != url || !c.Postgres() {
+			t.Errorf("DATABASE_URL=%s: %+v, %v; want PostgreSQL", url, c, err)
+		}
+	}
+	for _, bad := range []string{"mysql://root:secret@db/ftgo", "sqlite:///data/loyalty.db", "db:5432"} {
+		_, err := Load(env(map[string]string{"DATABASE_URL": bad}))
+		if !IsConfigError(err) || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "postgres://") {
+			t.Errorf("DATABASE_URL=%s: want a config error naming it and what it takes, got %v", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("the error shows the URL's password: %v", err)
 		}
 	}
 }

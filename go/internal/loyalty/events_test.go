@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pgtest"
 )
 
 // pipeline is Loyalty's messaging against a real nats-server: consumers of Order's events and the relay.
@@ -26,7 +27,7 @@ type pipeline struct {
 	store *Store
 }
 
-func startPipeline(t *testing.T) pipeline {
+func startPipeline(t *testing.T, store *Store) pipeline {
 	t.Helper()
 	nc := natstest.Connect(t)
 	js, err := jetstream.New(nc)
@@ -34,7 +35,6 @@ func startPipeline(t *testing.T) pipeline {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := openStore(t)
 	ctx := context.Background()
 	if err := messaging.EnsureEventStream(ctx, js, "loyalty", 1); err != nil {
 		t.Fatal(err)
@@ -97,7 +97,10 @@ func (p pipeline) stateOf(orderID string) State {
 }
 
 func TestOrderEventsEarnPointsOnceAndPublishPointsEarnedOnce(t *testing.T) {
-	p := startPipeline(t)
+	pgtest.ForEachEngine(t, func(t *testing.T, e pgtest.Engine) { orderEventsEarnPointsOnce(t, startPipeline(t, openFresh(t, e))) })
+}
+
+func orderEventsEarnPointsOnce(t *testing.T, p pipeline) {
 	created := orderCreated("o-1", "c-1001", 1550)
 	// Approval first, then a duplicate of every message: the end is the same as in order, once.
 	p.publish(t, "o-1", "m-approved", &orderv1.OrderApproved{OrderId: "o-1"})
@@ -135,7 +138,7 @@ func TestOrderEventsEarnPointsOnceAndPublishPointsEarnedOnce(t *testing.T) {
 }
 
 func TestAMalformedMessageIsDeadLetteredAndThePartitionMovesOn(t *testing.T) {
-	p := startPipeline(t)
+	p := startPipeline(t, openStore(t))
 	p.publish(t, "o-1", "m-bad", &orderv1.OrderApproved{OrderId: "o-1"}, "Content-Type", "application/json")
 	p.publish(t, "o-1", "m-too-long", &orderv1.OrderApproved{OrderId: "not an id"})
 	p.publish(t, "o-1", "m-created", orderCreated("o-1", "c-1", 1000))

@@ -5,15 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	loyaltyv1 "github.com/ftgo-mesh/ftgo-mesh/gen/go/ftgo/loyalty/v1"
 	"google.golang.org/protobuf/proto"
-	_ "modernc.org/sqlite" // the "sqlite" driver: pure Go, no cgo
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/sqldb"
 )
 
 // ErrNotFound is returned for an order or account Loyalty does not know.
@@ -21,58 +19,26 @@ var ErrNotFound = errors.New("not found")
 
 // Store is Loyalty's own database: order points, accounts, processed messages and the outbox.
 type Store struct {
-	db         *sql.DB
+	db         *sqldb.DB
 	partitions int
 }
 
-// Open opens (creating if needed) the store at path. `partitions` places the outbox's events.
-func Open(path string, partitions int) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the data directory: %w", err)
-	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
+// Open opens (creating and migrating if needed) the store: PostgreSQL's schema `loyalty` when databaseURL
+// is a postgres:// URL, else SQLite at sqlitePath. `partitions` places the outbox's events.
+func Open(ctx context.Context, databaseURL, sqlitePath string, partitions int) (*Store, error) {
+	db, err := sqldb.Open(ctx, sqldb.Options{URL: databaseURL, Path: sqlitePath, Schema: Schema, LockKey: WriteLockKey})
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(1) // one writer; SQLite serialises them anyway, this avoids SQLITE_BUSY between our own
-	s := &Store{db: db, partitions: partitions}
-	if err := s.migrate(); err != nil {
+	if err := sqldb.Migrate(ctx, db, migrations); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-func (s *Store) migrate() error {
-	_, err := s.db.Exec(`
-		CREATE TABLE IF NOT EXISTS order_points (
-			order_id    TEXT PRIMARY KEY,
-			consumer_id TEXT NOT NULL DEFAULT '',
-			points      INTEGER NOT NULL DEFAULT 0,
-			state       INTEGER NOT NULL,
-			created     INTEGER NOT NULL DEFAULT 0,
-			approved    INTEGER NOT NULL DEFAULT 0,
-			rejected    INTEGER NOT NULL DEFAULT 0,
-			cancelled   INTEGER NOT NULL DEFAULT 0,
-			updated_at  INTEGER NOT NULL
-		);
-		CREATE TABLE IF NOT EXISTS accounts (
-			consumer_id     TEXT PRIMARY KEY,
-			points_balance  INTEGER NOT NULL,
-			orders_rewarded INTEGER NOT NULL
-		);`)
-	if err != nil {
-		return fmt.Errorf("creating loyalty tables: %w", err)
-	}
-	if err := messaging.CreateInboxTable(s.db); err != nil {
-		return err
-	}
-	return messaging.CreateOutboxTable(s.db)
+	return &Store{db: db, partitions: partitions}, nil
 }
 
 // DB is the database, for the outbox relay.
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -97,9 +63,9 @@ var (
 // balance and appends PointsEarned or PointsRevoked to the outbox. Nothing of it exists unless all of it
 // commits.
 func (s *Store) Record(ctx context.Context, env messaging.Envelope, orderID string, fact Fact) (bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginWrite(ctx)
 	if err != nil {
-		return false, fmt.Errorf("beginning a transaction: %w", err)
+		return false, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	first, err := messaging.MarkProcessed(tx, env)
@@ -120,12 +86,12 @@ func (s *Store) Record(ctx context.Context, env messaging.Envelope, orderID stri
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO order_points
 		(order_id, consumer_id, points, state, created, approved, rejected, cancelled, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (order_id) DO UPDATE SET consumer_id = excluded.consumer_id, points = excluded.points,
 			state = excluded.state, created = excluded.created, approved = excluded.approved,
 			rejected = excluded.rejected, cancelled = excluded.cancelled, updated_at = excluded.updated_at`,
-		orderID, facts.ConsumerID, facts.Points, int32(next), facts.Created, facts.Approved, facts.Rejected,
-		facts.Cancelled, time.Now().UnixMilli())
+		orderID, facts.ConsumerID, facts.Points, int32(next), flag(facts.Created), flag(facts.Approved),
+		flag(facts.Rejected), flag(facts.Cancelled), time.Now().UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("saving order %s: %w", orderID, err)
 	}
@@ -139,7 +105,7 @@ func loadFacts(ctx context.Context, tx *sql.Tx, orderID string) (Facts, State, e
 	var f Facts
 	state := Pending
 	err := tx.QueryRowContext(ctx, `SELECT consumer_id, points, state, created, approved, rejected, cancelled
-		FROM order_points WHERE order_id = ?`, orderID).
+		FROM order_points WHERE order_id = $1`, orderID).
 		Scan(&f.ConsumerID, &f.Points, &state, &f.Created, &f.Approved, &f.Rejected, &f.Cancelled)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Facts{}, 0, fmt.Errorf("reading order %s: %w", orderID, err)
@@ -153,9 +119,9 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, env messaging.Envel
 		return nil
 	}
 	var balance int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO accounts (consumer_id, points_balance, orders_rewarded) VALUES (?, ?, ?)
-		ON CONFLICT (consumer_id) DO UPDATE SET points_balance = points_balance + excluded.points_balance,
-			orders_rewarded = orders_rewarded + excluded.orders_rewarded
+	err := tx.QueryRowContext(ctx, `INSERT INTO accounts (consumer_id, points_balance, orders_rewarded) VALUES ($1, $2, $3)
+		ON CONFLICT (consumer_id) DO UPDATE SET points_balance = accounts.points_balance + excluded.points_balance,
+			orders_rewarded = accounts.orders_rewarded + excluded.orders_rewarded
 		RETURNING points_balance`, f.ConsumerID, c.Delta, c.Orders).Scan(&balance)
 	if err != nil {
 		return fmt.Errorf("updating %s's balance: %w", f.ConsumerID, err)
@@ -178,7 +144,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, env messaging.Envel
 // OrderPoints returns what an order earned; ErrNotFound until its OrderCreated has been handled.
 func (s *Store) OrderPoints(ctx context.Context, orderID string) (*loyaltyv1.OrderPoints, error) {
 	op := &loyaltyv1.OrderPoints{OrderId: orderID}
-	err := s.db.QueryRowContext(ctx, `SELECT consumer_id, points, state FROM order_points WHERE order_id = ? AND created = 1`, orderID).
+	err := s.db.QueryRowContext(ctx, `SELECT consumer_id, points, state FROM order_points WHERE order_id = $1 AND created = 1`, orderID).
 		Scan(&op.ConsumerId, &op.Points, &op.State)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -192,7 +158,7 @@ func (s *Store) OrderPoints(ctx context.Context, orderID string) (*loyaltyv1.Ord
 // Account returns a consumer's account; ErrNotFound when none of their orders was ever credited.
 func (s *Store) Account(ctx context.Context, consumerID string) (*loyaltyv1.Account, error) {
 	a := &loyaltyv1.Account{ConsumerId: consumerID}
-	err := s.db.QueryRowContext(ctx, `SELECT points_balance, orders_rewarded FROM accounts WHERE consumer_id = ?`, consumerID).
+	err := s.db.QueryRowContext(ctx, `SELECT points_balance, orders_rewarded FROM accounts WHERE consumer_id = $1`, consumerID).
 		Scan(&a.PointsBalance, &a.OrdersRewarded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

@@ -8,11 +8,25 @@ import (
 	"testing"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pgtest"
 )
 
+// openStore opens a fresh store in SQLite, as the service does without DATABASE_URL.
 func openStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "loyalty.db"), 4)
+	return openOn(t, "", filepath.Join(t.TempDir(), "loyalty.db"))
+}
+
+// openFresh opens a fresh store on the engine.
+func openFresh(t *testing.T, e pgtest.Engine) *Store {
+	t.Helper()
+	databaseURL, sqlitePath := e.Fresh(t)
+	return openOn(t, databaseURL, sqlitePath)
+}
+
+func openOn(t *testing.T, databaseURL, sqlitePath string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), databaseURL, sqlitePath, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +52,7 @@ func record(t *testing.T, s *Store, orderID string, msgs ...message) {
 
 func outboxTypes(t *testing.T, s *Store, orderID string) []string {
 	t.Helper()
-	rows, err := s.DB().Query(`SELECT type FROM outbox WHERE correlation_id = ? ORDER BY seq`, orderID)
+	rows, err := s.DB().Query(`SELECT type FROM outbox WHERE correlation_id = $1 ORDER BY seq`, orderID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +69,10 @@ func outboxTypes(t *testing.T, s *Store, orderID string) []string {
 }
 
 func TestAMessageTakesEffectOnce(t *testing.T) {
-	s := openStore(t)
+	pgtest.ForEachEngine(t, func(t *testing.T, e pgtest.Engine) { aMessageTakesEffectOnce(t, openFresh(t, e)) })
+}
+
+func aMessageTakesEffectOnce(t *testing.T, s *Store) {
 	created, approved := message{"m-1", Created("c-1", 15)}, message{"m-2", Approved}
 	record(t, s, "o-1", created, approved, approved, created)
 	env := messaging.Envelope{MessageID: "m-2", Type: "ftgo.order.v1.OrderApproved", CorrelationID: "o-1"}
@@ -72,6 +89,10 @@ func TestAMessageTakesEffectOnce(t *testing.T) {
 }
 
 func TestEveryArrivalOrderEndsTheSame(t *testing.T) {
+	pgtest.ForEachEngine(t, everyArrivalOrderEndsTheSame)
+}
+
+func everyArrivalOrderEndsTheSame(t *testing.T, e pgtest.Engine) {
 	created, approved, cancelled, rejected := message{"c", Created("c-1", 20)}, message{"a", Approved}, message{"x", Cancelled}, message{"r", Rejected}
 	for _, c := range []struct {
 		name    string
@@ -90,7 +111,7 @@ func TestEveryArrivalOrderEndsTheSame(t *testing.T) {
 		{"created last after approval and cancellation", []message{approved, cancelled, created}, Revoked, -1, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := openStore(t)
+			s := openFresh(t, e)
 			record(t, s, "o-1", c.msgs...)
 			op, err := s.OrderPoints(context.Background(), "o-1")
 			if err != nil || op.GetState() != c.state || op.GetPoints() != 20 || op.GetConsumerId() != "c-1" {
@@ -111,7 +132,10 @@ func TestEveryArrivalOrderEndsTheSame(t *testing.T) {
 }
 
 func TestAnOrderNotCreatedYetIsNotFound(t *testing.T) {
-	s := openStore(t)
+	pgtest.ForEachEngine(t, func(t *testing.T, e pgtest.Engine) { anOrderNotCreatedYetIsNotFound(t, openFresh(t, e)) })
+}
+
+func anOrderNotCreatedYetIsNotFound(t *testing.T, s *Store) {
 	record(t, s, "o-1", message{"a", Approved})
 	if _, err := s.OrderPoints(context.Background(), "o-1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound until OrderCreated is heard", err)

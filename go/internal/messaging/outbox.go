@@ -18,26 +18,20 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/telemetry"
 )
 
-// CreateOutboxTable creates the outbox: events written in the transaction that makes the change they
-// announce, published afterwards by the relay (outbox.ts). `seq` is the publishing order; `headers`
-// (JSON) and `payload` are exactly what goes on the wire.
-func CreateOutboxTable(db *sql.DB) error {
-	_, err := db.Exec(`CREATE TABLE IF NOT EXISTS outbox (
-		seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-		message_id     TEXT NOT NULL UNIQUE,
-		subject        TEXT NOT NULL,
-		type           TEXT NOT NULL,
-		correlation_id TEXT NOT NULL,
-		headers        TEXT NOT NULL,
-		payload        BLOB NOT NULL,
-		created_at     INTEGER NOT NULL,
-		published_at   INTEGER
-	)`)
-	if err != nil {
-		return fmt.Errorf("creating the outbox table: %w", err)
-	}
-	return nil
-}
+// OutboxTable is the outbox (a sqldb DDL template): events written in the transaction that makes the
+// change they announce, published afterwards by the relay (outbox.ts). `seq` is the publishing order;
+// `headers` (JSON) and `payload` are exactly what goes on the wire. Times are ms since the epoch.
+const OutboxTable = `CREATE TABLE IF NOT EXISTS outbox (
+	seq            {{serial}},
+	message_id     TEXT NOT NULL UNIQUE,
+	subject        TEXT NOT NULL,
+	type           TEXT NOT NULL,
+	correlation_id TEXT NOT NULL,
+	headers        TEXT NOT NULL,
+	payload        {{bytes}} NOT NULL,
+	created_at     BIGINT NOT NULL,
+	published_at   BIGINT
+)`
 
 // Caused is what an appended event inherits from the message that caused it.
 type Caused struct {
@@ -66,7 +60,7 @@ func AppendEvent(tx *sql.Tx, typeName string, payload []byte, caused Caused, par
 		return "", fmt.Errorf("encoding headers: %w", err)
 	}
 	_, err = tx.Exec(`INSERT INTO outbox (message_id, subject, type, correlation_id, headers, payload, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, env.MessageID, subject, typeName, env.CorrelationID, string(headers), payload, time.Now().UnixMilli())
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, env.MessageID, subject, typeName, env.CorrelationID, string(headers), payload, time.Now().UnixMilli())
 	if err != nil {
 		return "", fmt.Errorf("appending %s to the outbox: %w", typeName, err)
 	}
@@ -94,10 +88,7 @@ type Relay struct {
 
 // StartRelay starts publishing; it looks for rows every `poll` as well as when kicked.
 func StartRelay(db *sql.DB, js jetstream.JetStream, log *slog.Logger, poll time.Duration) (*Relay, error) {
-	lease, err := NewLease(db, uuid.NewString())
-	if err != nil {
-		return nil, err
-	}
+	lease := NewLease(db, uuid.NewString())
 	r := &Relay{
 		db: db, js: js, log: log, lease: lease,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
@@ -199,13 +190,13 @@ func (r *Relay) publishPending() error {
 			return fmt.Errorf("publishing %s: %w", row.subject, err)
 		}
 		metrics.Published(time.UnixMilli(row.createdAt))
-		if _, err := r.db.Exec(`UPDATE outbox SET published_at = ? WHERE seq = ?`, time.Now().UnixMilli(), row.seq); err != nil {
+		if _, err := r.db.Exec(`UPDATE outbox SET published_at = $1 WHERE seq = $2`, time.Now().UnixMilli(), row.seq); err != nil {
 			return fmt.Errorf("marking outbox row %d published: %w", row.seq, err)
 		}
 	}
 	// Published rows stay an hour, for inspection, as relay.ts keeps them.
 	cutoff := time.Now().Add(-retention).UnixMilli()
-	if _, err := r.db.Exec(`DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?`, cutoff); err != nil {
+	if _, err := r.db.Exec(`DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1`, cutoff); err != nil {
 		return fmt.Errorf("deleting published outbox rows: %w", err)
 	}
 	return nil

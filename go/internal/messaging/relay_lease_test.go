@@ -2,45 +2,46 @@ package messaging_test
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	_ "modernc.org/sqlite"
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pgtest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/sqldb"
 )
 
-// Two instances of a service share its database file: one relay publishes, the other stands by, and takes the
-// outbox over when the first stops (at once: it releases its lease) or dies (once the lease has expired). The
-// second test is the one that fails when a relay publishes without the lease.
+// Two instances of a service share its database (a SQLite file, a PostgreSQL schema): one relay publishes,
+// the other stands by, and takes the outbox over when the first stops (at once: it releases its lease) or
+// dies (once the lease has expired). The second test is the one that fails when a relay publishes without
+// the lease.
 
 const leaseTestType = "ftgo.loyalty.v1.PointsCredited"
 
-func openShared(t *testing.T, path string) *sql.DB {
+// openShared opens the database as one more instance of a service would, migrated to the messaging tables.
+func openShared(t *testing.T, databaseURL, sqlitePath string) *sqldb.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, sqldb.Options{URL: databaseURL, Path: sqlitePath, Schema: "relay_test", LockKey: 42})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { _ = db.Close() })
-	if err := messaging.CreateOutboxTable(db); err != nil {
+	if err := sqldb.Migrate(ctx, db, []sqldb.Migration{{Version: 1, Statements: messaging.Tables}}); err != nil {
 		t.Fatal(err)
 	}
 	return db
 }
 
-func appendEvents(t *testing.T, db *sql.DB, n int) {
+func appendEvents(t *testing.T, db *sqldb.DB, n int) {
 	t.Helper()
-	tx, err := db.Begin()
+	tx, err := db.BeginWrite(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func delivered(t *testing.T, nc *nats.Conn, sub *nats.Subscription) {
 	})
 }
 
-func unpublished(t *testing.T, db *sql.DB) int {
+func unpublished(t *testing.T, db *sqldb.DB) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE published_at IS NULL`).Scan(&n); err != nil {
@@ -90,6 +91,10 @@ func unpublished(t *testing.T, db *sql.DB) int {
 }
 
 func TestOneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T) {
+	pgtest.ForEachEngine(t, oneRelayPublishesPerDatabaseAndTheOtherTakesOver)
+}
+
+func oneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T, e pgtest.Engine) {
 	nc := natstest.Connect(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -105,11 +110,11 @@ func TestOneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T) {
 	if err := messaging.EnsureEventStream(context.Background(), js, "loyalty", 1); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "loyalty.db")
-	first, second := openShared(t, path), openShared(t, path)
+	databaseURL, sqlitePath := e.Fresh(t)
+	first, second := openShared(t, databaseURL, sqlitePath), openShared(t, databaseURL, sqlitePath)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	leader, err := messaging.StartRelay(first, js, log, 50*time.Millisecond)
+	leader, err := messaging.StartRelay(first.DB, js, log, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,7 @@ func TestOneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T) {
 		_ = first.QueryRow(`SELECT COUNT(*) FROM outbox_lease`).Scan(&holders)
 		return holders == 1
 	})
-	standby, err := messaging.StartRelay(second, js, log, 50*time.Millisecond)
+	standby, err := messaging.StartRelay(second.DB, js, log, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +152,10 @@ func TestOneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T) {
 }
 
 func TestAStandbyWaitsOutTheLeaseOfADeadHolder(t *testing.T) {
+	pgtest.ForEachEngine(t, aStandbyWaitsOutTheLeaseOfADeadHolder)
+}
+
+func aStandbyWaitsOutTheLeaseOfADeadHolder(t *testing.T, e pgtest.Engine) {
 	js, err := jetstream.New(natstest.Connect(t))
 	if err != nil {
 		t.Fatal(err)
@@ -154,18 +163,16 @@ func TestAStandbyWaitsOutTheLeaseOfADeadHolder(t *testing.T) {
 	if err := messaging.EnsureEventStream(context.Background(), js, "loyalty", 1); err != nil {
 		t.Fatal(err)
 	}
-	db := openShared(t, filepath.Join(t.TempDir(), "loyalty.db"))
+	databaseURL, sqlitePath := e.Fresh(t)
+	db := openShared(t, databaseURL, sqlitePath)
 	// A holder that took the lease and died without releasing it.
-	ghost, err := messaging.NewLease(db, "dead-instance")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ghost := messaging.NewLease(db.DB, "dead-instance")
 	if held, err := ghost.Renew(); err != nil || !held {
 		t.Fatalf("the ghost could not take the lease: %v %v", held, err)
 	}
 	taken := time.Now()
 	appendEvents(t, db, 3)
-	relay, err := messaging.StartRelay(db, js, slog.New(slog.NewTextHandler(io.Discard, nil)), 50*time.Millisecond)
+	relay, err := messaging.StartRelay(db.DB, js, slog.New(slog.NewTextHandler(io.Discard, nil)), 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import { type DiscoveryMode, type RunningService, type ServiceName, silentLogger
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { registerWithRouter, routedByRouter } from "./router-registrations.js";
 import { type ServerSideDiscovery, startServerSideDiscovery } from "./server-side-discovery.js";
+import { type MeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
 
 /** The five services of the mesh, running in this process on free ports, each with its own database. */
 export interface TestMesh {
@@ -19,6 +20,8 @@ export interface TestMesh {
   readonly accounting: RunningService;
   readonly delivery: RunningService;
   readonly dataDir: string;
+  /** Where the services keep their data: files in dataDir, or schemas of a PostgreSQL server of the mesh's own. */
+  readonly database: MeshDatabase;
   /** The mesh's own nats-server: durable consumer names are per server, so meshes never share one. */
   readonly nats: NatsServerHandle;
   /** Under `discovery: "server"`: the Consul agent, the router (Traefik) and the registrar the mesh runs on. */
@@ -37,7 +40,7 @@ export interface TestMeshOptions {
 
 /**
  * Starts every service in-process on port 0 (real gRPC servers on real sockets, real SQLite files in a
- * temp folder) with a nats-server of its own, Kitchen first because Order prices orders from it.
+ * temp folder, or a PostgreSQL server of its own under FTGO_TEST_DATABASE=postgres) with a nats-server of its own, Kitchen first because Order prices orders from it.
  * `stop()` stops them (deregistering each first under server-side discovery), then the router, Consul and
  * NATS, and removes the folder; a start that fails does the same before it rethrows.
  */
@@ -49,13 +52,16 @@ export async function startTestMesh(
   const started: RunningService[] = [];
   let nats: NatsServerHandle | undefined;
   let serverSide: ServerSideDiscovery | undefined;
+  let database: MeshDatabase | undefined;
   const stopAll = async () => {
     await Promise.allSettled(started.map((service) => service.stop()));
     await serverSide?.stop();
     await nats?.stop();
+    await database?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    database = await startMeshDatabase(testDatabaseEngine(), dataDir);
     nats = await startNatsServer();
     if (discovery === "server") serverSide = await startServerSideDiscovery();
     const env = {
@@ -64,6 +70,7 @@ export async function startTestMesh(
       NATS_URL: nats.url,
       LOG_LEVEL: "silent",
       ...serverSide?.env,
+      ...database.env,
       ...extraEnv,
     };
     const log = silentLogger();
@@ -84,7 +91,7 @@ export async function startTestMesh(
     ]);
     const services = { order, consumer, kitchen, accounting, delivery };
     if (serverSide) await routedByRouter(serverSide, services);
-    return { ...services, dataDir, nats, serverSide, stop: stopAll };
+    return { ...services, dataDir, database, nats, serverSide, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

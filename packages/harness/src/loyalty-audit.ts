@@ -5,10 +5,10 @@ import { fromBinary } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { PointsEarnedSchema } from "@ftgo/gen/ftgo/loyalty/v1/events_pb.js";
 import { type LoyaltyService, type OrderPoints, OrderPointsState } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
+import { type DatabaseLocation, openExistingDatabase } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import Database from "better-sqlite3";
 import type { SagaDatabases } from "./saga-audit.js";
 
 /** Whether each of `orderIds` was APPROVED, and the points its total is worth (whole units: USD 15.99 → 15). */
@@ -62,8 +62,8 @@ export async function pointsEarnedInStream(nc: NatsConnection): Promise<Announce
 }
 
 /** Loyalty's database, read-only: how many PointsEarned rows each order put in the outbox. */
-export function loyaltyOutboxCounts(dbFile: string): Map<string, number> {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+export function loyaltyOutboxCounts(where: string | DatabaseLocation): Map<string, number> {
+  const db = openExistingDatabase(where, { readonly: true });
   try {
     const rows = db
       .prepare<[], { correlation_id: string; n: number }>(

@@ -44,12 +44,25 @@ export async function startLoyalty(options: StartLoyaltyOptions): Promise<Servic
   return startService({ ...options, name: "loyalty", program: { file } });
 }
 
-/** Starts Loyalty beside a process mesh: its nats-server, its data dir (`loyalty.db` beside the others), its partitions. */
+/**
+ * Starts Loyalty beside a process mesh: its nats-server, its partitions, and its engine — `loyalty.db` beside the
+ * others in its data dir, or schema `loyalty` of its PostgreSQL server.
+ */
 export function startLoyaltyBeside(
-  mesh: { readonly dataDir: string; readonly nats: { readonly url: string }; readonly partitions: number },
+  mesh: {
+    readonly dataDir: string;
+    readonly nats: { readonly url: string };
+    readonly partitions: number;
+    readonly databaseEnv?: Readonly<Record<string, string>>;
+  },
   env: Readonly<Record<string, string>> = {},
 ): Promise<ServiceInstance> {
-  return startLoyalty({ dataDir: mesh.dataDir, natsUrl: mesh.nats.url, partitions: mesh.partitions, env });
+  return startLoyalty({
+    dataDir: mesh.dataDir,
+    natsUrl: mesh.nats.url,
+    partitions: mesh.partitions,
+    env: { ...mesh.databaseEnv, ...env },
+  });
 }
 
 /** A TypeScript mesh client of Loyalty, as the gateway makes one: it finds the instances in `registry`. */

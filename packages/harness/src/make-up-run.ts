@@ -24,6 +24,8 @@ export interface MakeUpRun {
   readonly instancePorts: Readonly<Record<string, number>>;
   readonly gatewayPort: number;
   readonly dataDir: string;
+  /** DATABASE=postgres: the URL of the PostgreSQL server up.ts started (its data in `<dataDir>/postgres`). */
+  readonly databaseUrl?: string;
   /**
    * With `consul: true` or `discovery: "server"`: the HTTP address (`127.0.0.1:port`) of the Consul agent up.ts
    * uses, the one it started or the one the options gave.
@@ -49,6 +51,8 @@ export interface MakeUpRun {
   natsPids(): number[];
   /** The Consul agent up.ts started (its own process group, so found by its data dir). */
   consulPids(): number[];
+  /** DATABASE=postgres: the PostgreSQL server's processes (its postmaster and backends). */
+  postgresPids(): number[];
   /** The Traefik up.ts started (its own process group, so found by its entry point's port). */
   traefikPids(): number[];
   /** The Jaeger up.ts started (its own process group, so found by its configuration in the data dir). */
@@ -89,6 +93,8 @@ export interface MakeUpOptions {
   readonly scale?: number;
   /** NATS_NODES=3: up.ts starts a three-node cluster, its client ports three consecutive free ones. Default 1. */
   readonly natsNodes?: 1 | 3;
+  /** DATABASE=postgres: up.ts starts a PostgreSQL server at a free POSTGRES_PORT. Default: SQLite. */
+  readonly database?: "sqlite" | "postgres";
 }
 
 /** Starts scripts/up.ts and resolves once it reports the mesh up; on failure, leaves nothing running and throws. */
@@ -121,6 +127,8 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   if (clusterPort === undefined) upEnv.NATS_URL = natsUrl;
   else Object.assign(upEnv, { NATS_NODES: "3", NATS_CLUSTER_PORT: String(clusterPort) });
   if (scale !== undefined) upEnv.SCALE = String(scale);
+  const postgresPort = options.database === "postgres" ? await freePort() : undefined;
+  if (postgresPort !== undefined) Object.assign(upEnv, { DATABASE: "postgres", POSTGRES_PORT: String(postgresPort) });
   for (const name of names) upEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
   for (const name of later) upEnv[`${envName(name)}_PORT`] = String(instancePorts[name]);
   const server = discovery === "server";
@@ -175,6 +183,8 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
   };
   const natsPids = () => pgrep(["-f", `nats-server.*${dataDir}`]);
   const consulPids = () => pgrep(["-f", `consul agent.*${dataDir}`]);
+  const postgresPids = () =>
+    postgresPort === undefined ? [] : pgrep(["-f", `postgres -D ${join(dataDir, "postgres")}`]);
   const traefikPids = () =>
     server ? pgrep(["-f", `traefik .*--entryPoints.grpc.address=127.0.0.1:${routerPort} `]) : [];
   const jaegerPids = () => (tracing ? pgrep(["-f", `jaeger --config ${join(dataDir, "jaeger")}`]) : []);
@@ -187,6 +197,7 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     instancePorts,
     gatewayPort,
     dataDir,
+    ...(postgresPort === undefined ? {} : { databaseUrl: `postgres://postgres@127.0.0.1:${postgresPort}/ftgo` }),
     consulAddr,
     routerAddr: server ? `127.0.0.1:${routerPort}` : undefined,
     routerApiUrl: server ? `http://127.0.0.1:${routerApiPort}` : undefined,
@@ -201,6 +212,7 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
         .filter((child) => !child.command.includes("esbuild")),
     natsPids,
     consulPids,
+    postgresPids,
     traefikPids,
     jaegerPids,
     prometheusPids,
@@ -214,7 +226,15 @@ export async function launchMakeUp(options: MakeUpOptions): Promise<MakeUpRun> {
     },
     dispose() {
       processTree();
-      const left = [...seen, ...natsPids(), ...consulPids(), ...traefikPids(), ...jaegerPids(), ...prometheusPids()];
+      const left = [
+        ...seen,
+        ...natsPids(),
+        ...consulPids(),
+        ...postgresPids(),
+        ...traefikPids(),
+        ...jaegerPids(),
+        ...prometheusPids(),
+      ];
       for (const pid of left) if (alive(pid)) process.kill(pid, "SIGKILL");
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningCourier } from "@ftgo/courier";
+import type { DatabaseLocation, Engine } from "@ftgo/platform";
 import { type CourierTerms, SERVICE_NAMES, type ServiceName } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ServiceInstance, StartAbandonedError, startService } from "./service-instance.js";
+import { type MeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
 
 export interface ProcessMeshOptions {
   /** How many processes of each service; 1 unless given. They share the service's database (its data dir). */
@@ -29,6 +31,11 @@ export interface ProcessMeshOptions {
    * services get it as NATS_URL and the mesh starts no nats-server of its own; `mesh.nats` then throws.
    */
   readonly natsUrl?: string;
+  /**
+   * Where the services keep their data: SQLite files in the data dir, or a PostgreSQL server the mesh starts
+   * (each service its own schema). Default: the run's engine, FTGO_TEST_DATABASE (test-database.ts).
+   */
+  readonly database?: Engine;
 }
 
 /** A whole mesh of service processes with a nats-server of its own and a temp data dir. */
@@ -37,8 +44,10 @@ export interface ProcessMesh {
   readonly nats: NatsServerHandle;
   /** The NATS_URL every service has: the mesh's own server's URL, or options.natsUrl. */
   readonly natsUrl: string;
-  /** Every service's SQLite file lives here: `<dataDir>/<service>.db`. */
+  /** The services' data dir: on SQLite, every service's file lives here, `<dataDir>/<service>.db`. */
   readonly dataDir: string;
+  /** The engine the services keep their data in. */
+  readonly engine: Engine;
   readonly partitions: number;
   /** The first instance of each service (the one order calls for menus, and the one tests call). */
   readonly order: ServiceInstance;
@@ -50,7 +59,13 @@ export interface ProcessMesh {
   readonly instances: Readonly<Record<ServiceName, readonly ServiceInstance[]>>;
   /** The couriers asked for, in the order given. */
   readonly couriers: readonly RunningCourier[];
-  /** The service's database file, for read-only audits. */
+  /** Where the service keeps its data, for audits (openExistingDatabase) on either engine. */
+  database(name: ServiceName | "loyalty"): DatabaseLocation;
+  /** The PostgreSQL server's process on PostgreSQL (its backends below it); undefined on SQLite. */
+  readonly databasePid: number | undefined;
+  /** What a service started beside the mesh needs to share its engine: DATABASE_URL on PostgreSQL. */
+  readonly databaseEnv: Readonly<Record<string, string>>;
+  /** The service's SQLite file; throws on PostgreSQL, where there is none (use database()). */
   dbFile(name: ServiceName): string;
   /** Every crash (an exit no test asked for) so far, as "kitchen#2: exited with code 1". */
   crashes(): string[];
@@ -70,13 +85,20 @@ export interface ProcessMesh {
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
   const partitions = options.partitions ?? 4;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-processes-"));
-  const own =
-    options.natsUrl === undefined
-      ? await startNatsServer().catch((err: unknown) => {
-          rmSync(dataDir, { recursive: true, force: true });
-          throw err;
-        })
-      : undefined;
+  let database: MeshDatabase;
+  let own: NatsServerHandle | undefined;
+  try {
+    database = await startMeshDatabase(options.database ?? testDatabaseEngine(), dataDir);
+    try {
+      own = options.natsUrl === undefined ? await startNatsServer() : undefined;
+    } catch (err) {
+      await database.stop();
+      throw err;
+    }
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const natsUrl = own?.url ?? (options.natsUrl as string);
   const instances = Object.fromEntries(SERVICE_NAMES.map((name) => [name, [] as ServiceInstance[]])) as Record<
     ServiceName,
@@ -93,12 +115,13 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     await Promise.allSettled(couriers.map((courier) => courier.stop()));
     await Promise.allSettled(all().map((service) => service.stop()));
     await own?.stop();
+    await database.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     const start = async (name: ServiceName, instance: number) => {
       try {
-        const env = { ...options.env, ...options.serviceEnv?.[name] };
+        const env = { ...database.env, ...options.env, ...options.serviceEnv?.[name] };
         const started = await startService({
           name,
           instance,
@@ -141,6 +164,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     },
     natsUrl,
     dataDir,
+    engine: database.engine,
     partitions,
     order: first("order"),
     consumer: first("consumer"),
@@ -149,7 +173,14 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     delivery: first("delivery"),
     instances,
     couriers,
-    dbFile: (name) => join(dataDir, `${name}.db`),
+    database: (name) => database.location(name),
+    databaseEnv: database.env,
+    databasePid: database.pid,
+    dbFile(name) {
+      const location = database.location(name);
+      if (location.engine !== "sqlite") throw new Error(`this mesh keeps ${name}'s data in PostgreSQL: use database()`);
+      return location.file;
+    },
     crashes: () => all().flatMap((service) => service.crashes.map((how) => `${service.label}: ${how}`)),
     output: () =>
       all()

@@ -57,6 +57,11 @@ export function residentBytes(pid: number): number {
   return kilobytes * 1024;
 }
 
+/** The CPU time, in ms, of `pid` and of the processes below it now (a PostgreSQL server and its backends). */
+export function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, id) => sum + cpuMs(id), 0);
+}
+
 /** `pid` and the processes below it, as /proc lists them now. */
 function processTree(pid: number): number[] {
   const seen: number[] = [];

@@ -9,10 +9,9 @@
 import { AUTHORIZATION_TRANSITIONS } from "@ftgo/accounting/store";
 import { TICKET_TRANSITIONS } from "@ftgo/kitchen/store";
 import { ORDER_TRANSITIONS } from "@ftgo/order/store";
-import type { SagaMode } from "@ftgo/platform";
-import Database from "better-sqlite3";
+import { type Database, type DatabaseLocation, openExistingDatabase, type SagaMode } from "@ftgo/platform";
 
-type Db = Database.Database;
+type Db = Database;
 
 /** The services that keep the Create Order saga's state, each in its own database (Delivery comes after it). */
 export const SAGA_PARTICIPANTS = ["order", "consumer", "kitchen", "accounting"] as const;
@@ -24,11 +23,12 @@ export interface SagaDatabases extends Readonly<Record<SagaParticipant, Db>> {
 }
 
 /**
- * Opens each service's SQLite file read-only, beside the running services (WAL lets a reader in while
- * they write). Every query sees the latest committed state; nothing here can change it.
+ * Opens each service's database read-only, beside the running services: its SQLite file (WAL lets a reader
+ * in while they write) or its PostgreSQL schema. Every query sees the latest committed state; nothing here
+ * can change it.
  */
-export function openSagaDatabases(dbFile: (service: SagaParticipant) => string) {
-  const open = (service: SagaParticipant) => new Database(dbFile(service), { readonly: true, fileMustExist: true });
+export function openSagaDatabases(database: (service: SagaParticipant) => string | DatabaseLocation) {
+  const open = (service: SagaParticipant) => openExistingDatabase(database(service), { readonly: true });
   const dbs = Object.fromEntries(SAGA_PARTICIPANTS.map((service) => [service, open(service)])) as Record<
     SagaParticipant,
     Db
@@ -294,7 +294,7 @@ export function eventsPublishedTwice(dbs: SagaDatabases, orderIds?: readonly str
   return SAGA_PARTICIPANTS.flatMap((service) =>
     dbs[service]
       .prepare<[], { correlation_id: string; type: string; copies: number }>(
-        "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING copies > 1",
+        "SELECT correlation_id, type, count(*) AS copies FROM outbox GROUP BY correlation_id, type HAVING count(*) > 1",
       )
       .all()
       .filter((row) => !wanted || wanted.has(row.correlation_id))
@@ -311,8 +311,8 @@ export function auditOrchestrator(dbs: SagaDatabases, sagas: readonly RecordedSa
     "SELECT saga_id, state, ended FROM sagas WHERE order_id = ? AND saga_type = 'CreateOrderSaga'",
   );
   const entered = dbs.order.prepare<[string], { to_state: string; times: number }>(
-    `SELECT to_state, count(*) AS times FROM saga_history WHERE saga_id = ? AND from_state IS NOT to_state
-     GROUP BY to_state HAVING times > 1`,
+    `SELECT to_state, count(*) AS times FROM saga_history WHERE saga_id = ? AND from_state IS DISTINCT FROM to_state
+     GROUP BY to_state HAVING count(*) > 1`,
   );
   return sagas.flatMap((saga) => {
     const rows = byOrder.all(saga.orderId);

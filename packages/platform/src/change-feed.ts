@@ -73,8 +73,9 @@ interface Row {
 }
 
 /**
- * Makes a change feed over `db`. A change's position is its change_log seq: SQLite has one writer at a
- * time, so seq order is commit order across every instance, and a reader sees a transaction's rows all or
+ * Makes a change feed over `db`. A change's position is its change_log seq: a service's writers commit one
+ * at a time (SQLite's one writer; PostgreSQL's writer lock, db/postgres.ts), so seq order is commit order
+ * across every instance, and a reader sees a transaction's rows all or
  * none. Reading the rows after the last one read therefore delivers every committed change once, in order.
  */
 export function createChangeFeed<T>(db: Database, options: ChangeFeedOptions<T>): ChangeFeed<T> {
@@ -123,18 +124,24 @@ export function createChangeFeed<T>(db: Database, options: ChangeFeedOptions<T>)
     scheduled = true;
     later(deliver);
   };
-  /** Another connection committed (data_version moved): maybe a change of another instance. */
+  /**
+   * Whether another connection may have committed since the last look: SQLite's data_version moved (cheap,
+   * no read), or, on PostgreSQL, the log's position moved past what was read.
+   */
+  const othersCommitted = (): boolean => {
+    const version = db.commitsByOthers();
+    if (version === undefined) return (position.get() ?? 0) > read;
+    if (version === dataVersion) return false;
+    dataVersion = version;
+    return true;
+  };
   const checkOthers = () => {
     if (closed || !db.open) return;
-    const version = db.pragma("data_version", { simple: true }) as number;
-    if (version !== dataVersion) {
-      dataVersion = version;
-      schedule();
-    }
+    if (othersCommitted()) schedule();
   };
   const pollWhileWatched = () => {
     if (watchers.size > 0 && !poll && !closed) {
-      dataVersion = db.pragma("data_version", { simple: true }) as number;
+      dataVersion = db.commitsByOthers() ?? 0;
       poll = setInterval(checkOthers, pollMs);
       poll.unref();
     } else if (watchers.size === 0 && poll) {

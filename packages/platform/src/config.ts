@@ -14,6 +14,11 @@ export interface BaseConfig {
   readonly port: number;
   /** Where SQLite files live. DATA_DIR, default ./data. */
   readonly dataDir: string;
+  /**
+   * A PostgreSQL database (DATABASE_URL, `postgres://…`) in which each service keeps its own schema, instead of
+   * a SQLite file in dataDir; absent (the default), SQLite. See databaseLocation().
+   */
+  readonly databaseUrl: string | undefined;
   /** NATS server, or a cluster's servers comma-separated (natsServers). NATS_URL, default nats://127.0.0.1:4222. */
   readonly natsUrl: string;
   /** pino level. LOG_LEVEL, default info. */
@@ -84,6 +89,7 @@ export function loadConfig<Extra extends object = Record<never, never>>(
     host: read.string("FTGO_HOST", "127.0.0.1"),
     port: read.port("PORT", defaults.port),
     dataDir: resolve(read.string("DATA_DIR", "./data")),
+    databaseUrl: readDatabaseUrl(read.string("DATABASE_URL", ""), problems),
     natsUrl: read.string("NATS_URL", "nats://127.0.0.1:4222"),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     partitions: read.int("FTGO_PARTITIONS", 4, 1),
@@ -99,4 +105,14 @@ export function loadConfig<Extra extends object = Record<never, never>>(
   const more = extra ? extra(read) : ({} as Extra);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...base, advertiseHost, ...more });
+}
+
+/** DATABASE_URL: empty for SQLite, else a PostgreSQL URL (the one other engine the stores run on). */
+function readDatabaseUrl(value: string, problems: string[]): string | undefined {
+  if (value === "") return undefined;
+  if (/^postgres(ql)?:\/\//.test(value)) return value;
+  problems.push(
+    `DATABASE_URL must be a PostgreSQL URL (postgres://user@host:port/database), or unset for SQLite; got ${JSON.stringify(value.replace(/:[^:@/]*@/, ":***@"))}`,
+  );
+  return undefined;
 }

@@ -1,37 +1,64 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+// A service's own database, on one of two engines: an embedded SQLite file (the default, what `make up`
+// runs) or a schema of a PostgreSQL database (DATABASE_URL). Both are driven synchronously, so a store's
+// code path is the same on either: a handler's reads, its writes, its outbox rows and its inbox row run
+// in one transaction that no other callback of the process can interleave with, as the stores assume.
+import { openPostgres } from "./db/postgres.js";
+import { openSqlite } from "./db/sqlite.js";
+import type { Database, DatabaseLocation } from "./db/types.js";
 
-export type { Database } from "better-sqlite3";
+export type {
+  Database,
+  DatabaseLocation,
+  Engine,
+  Params,
+  RunResult,
+  Statement,
+  Transaction,
+} from "./db/types.js";
+export { MissingDatabaseError } from "./db/types.js";
 
 /**
- * Opens (creating if needed) a service's own SQLite database and brings its schema up to date.
- *
- * `migrations` is the service's schema history, oldest first; each entry runs once, in a transaction,
- * and SQLite's `user_version` records how many have run. WAL mode lets readers run beside the one
- * writer; `synchronous = NORMAL` in WAL mode keeps every committed transaction across a process crash
- * (SIGKILL), which is the failure the saga tests inflict — only a power cut could lose the last commits.
+ * Opens (creating if needed) a service's database and brings its schema up to date. `where` is a file
+ * path (SQLite) or a location. `migrations` is the schema's history, oldest first, written once in the
+ * SQL both engines read (see db/dialect.ts for the few types PostgreSQL spells differently); each runs
+ * once, in a transaction, and the database records how many have run.
  */
-export function openDatabase(file: string, migrations: readonly string[]): Database.Database {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  migrate(db, migrations);
-  return db;
+export function openDatabase(where: string | DatabaseLocation, migrations: readonly string[]): Database {
+  const location: DatabaseLocation = typeof where === "string" ? { engine: "sqlite", file: where } : where;
+  return location.engine === "sqlite"
+    ? openSqlite(location.file, migrations)
+    : openPostgres(location.url, location.schema, migrations);
 }
 
-function migrate(db: Database.Database, migrations: readonly string[]): void {
-  const applied = db.pragma("user_version", { simple: true }) as number;
-  if (applied > migrations.length) {
-    throw new Error(`database schema version ${applied} is newer than this code knows (${migrations.length})`);
-  }
-  for (let version = applied; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version] as string);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+/** Whether the database has a table `name` (on PostgreSQL, in the service's schema). */
+export function hasTable(db: Database, name: string): boolean {
+  const sql =
+    db.engine === "sqlite"
+      ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+      : "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?";
+  return db.prepare(sql).get(name) !== undefined;
+}
+
+/**
+ * Opens a database a service made, as it is (no migration): for a tool or an audit that reads it, or a
+ * test that writes a row the way a service would. `readonly` refuses writes.
+ */
+export function openExistingDatabase(
+  where: string | DatabaseLocation,
+  options: { readonly readonly?: boolean } = {},
+): Database {
+  const location: DatabaseLocation = typeof where === "string" ? { engine: "sqlite", file: where } : where;
+  return location.engine === "sqlite"
+    ? openSqlite(location.file, undefined, options)
+    : openPostgres(location.url, location.schema, undefined, options);
+}
+
+/** The location of `service`'s data: its schema when DATABASE_URL names a PostgreSQL database, else `<dataDir>/<service>.db`. */
+export function databaseLocation(
+  config: { readonly dataDir: string; readonly databaseUrl?: string | undefined },
+  service: string,
+): DatabaseLocation {
+  return config.databaseUrl
+    ? { engine: "postgres", url: config.databaseUrl, schema: service }
+    : { engine: "sqlite", file: `${config.dataDir}/${service}.db` };
 }

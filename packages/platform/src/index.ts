@@ -14,7 +14,17 @@ export {
   type Watch,
 } from "./change-feed.js";
 export { type BaseConfig, ConfigError, loadConfig, SAGA_MODES, type SagaMode } from "./config.js";
-export { type Database, openDatabase } from "./db.js";
+export {
+  type Database,
+  type DatabaseLocation,
+  databaseLocation,
+  type Engine,
+  hasTable,
+  MissingDatabaseError,
+  openDatabase,
+  openExistingDatabase,
+  type Statement,
+} from "./db.js";
 export * from "./discovery/index.js";
 export type { Env, EnvReader } from "./env.js";
 export {

@@ -1,7 +1,7 @@
 // An entity's state machine (orders, tickets, authorizations): the transitions it allows, each change
 // guarded so that a duplicate, late or competing message can never move a row twice, and every change
 // recorded in the entity's append-only state history (below the machine, which writes to it).
-import type { Database } from "better-sqlite3";
+import type { Database } from "./db.js";
 
 /** One recorded state change of an entity (an order, a ticket, an authorization). */
 export interface StateTransition {

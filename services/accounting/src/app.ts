@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { AccountingService } from "@ftgo/gen/ftgo/accounting/v1/accounting_pb.js";
 import {
   type BaseConfig,
+  databaseLocation,
   type Env,
   implement,
   type Logger,
@@ -22,7 +22,7 @@ export function loadAccountingConfig(env: Env): AccountingConfig {
 
 /** Starts Accounting Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startAccounting(config: AccountingConfig, log: Logger): Promise<RunningService> {
-  const store = openAccountingStore(join(config.dataDir, "accounting.db"), config);
+  const store = openAccountingStore(databaseLocation(config, "accounting"), config);
   return startSagaService({
     config,
     log,

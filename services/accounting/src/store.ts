@@ -6,6 +6,7 @@ import {
   createOutbox,
   createStateMachine,
   type Database,
+  type DatabaseLocation,
   money,
   type Outbox,
   openDatabase,
@@ -95,8 +96,11 @@ export interface AccountingStore {
 }
 
 /** Opens the accounting database at `file`, creating the schema and the seed accounts on first start. */
-export function openAccountingStore(file: string, options: { partitions?: number } = {}): AccountingStore {
-  const db = openDatabase(file, MIGRATIONS);
+export function openAccountingStore(
+  where: string | DatabaseLocation,
+  options: { partitions?: number } = {},
+): AccountingStore {
+  const db = openDatabase(where, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, {
     entity: "authorization",

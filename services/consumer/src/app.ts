@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { ConsumerService } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
 import {
   type BaseConfig,
+  databaseLocation,
   type Env,
   implement,
   type Logger,
@@ -22,7 +22,7 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
 
 /** Starts Consumer Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startConsumer(config: ConsumerConfig, log: Logger): Promise<RunningService> {
-  const store = openConsumerStore(join(config.dataDir, "consumer.db"), config);
+  const store = openConsumerStore(databaseLocation(config, "consumer"), config);
   return startSagaService({
     config,
     log,

@@ -2,7 +2,7 @@
 // table. Persistence only: the verification rule and the step it belongs to are in steps.ts.
 import { create } from "@bufbuild/protobuf";
 import { type Consumer, ConsumerSchema, ConsumerState } from "@ftgo/gen/ftgo/consumer/v1/consumer_pb.js";
-import { createOutbox, type Database, type Outbox, openDatabase } from "@ftgo/platform";
+import { createOutbox, type Database, type DatabaseLocation, type Outbox, openDatabase } from "@ftgo/platform";
 import { SEED_CONSUMERS } from "./seed.js";
 
 const MIGRATIONS = [
@@ -45,8 +45,11 @@ export interface ConsumerStore {
 }
 
 /** Opens the consumer database at `file`, creating the schema and the seed consumers on first start. */
-export function openConsumerStore(file: string, options: { partitions?: number } = {}): ConsumerStore {
-  const db = openDatabase(file, MIGRATIONS);
+export function openConsumerStore(
+  where: string | DatabaseLocation,
+  options: { partitions?: number } = {},
+): ConsumerStore {
+  const db = openDatabase(where, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const insert = db.prepare("INSERT INTO consumers (consumer_id, name, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
   db.transaction(() => {

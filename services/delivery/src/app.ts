@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { DeliveryService } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import {
   type BaseConfig,
+  databaseLocation,
   type Env,
   implement,
   type Logger,
@@ -40,7 +40,7 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
  * assigns couriers to PENDING deliveries by publish/async responses.
  */
 export async function startDelivery(config: DeliveryConfig, log: Logger): Promise<RunningService> {
-  const store = openDeliveryStore(join(config.dataDir, "delivery.db"), {
+  const store = openDeliveryStore(databaseLocation(config, "delivery"), {
     partitions: config.partitions,
     maxQuotes: config.courierMaxQuotes,
   });

@@ -31,6 +31,9 @@ export const MIGRATIONS = [
      received_at             INTEGER NOT NULL,
      PRIMARY KEY (order_id, courier_id)
    );`,
+  // A quote's place in the ranking, stored rather than implied by insertion order (SQLite's rowid, which
+  // PostgreSQL has no equivalent of). Quotes kept before this migration all rank 0.
+  `ALTER TABLE courier_quotes ADD COLUMN ranking INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type DeliveryStateName = keyof typeof DeliveryState;

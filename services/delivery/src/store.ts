@@ -8,7 +8,14 @@ import type { ScheduleDelivery } from "@ftgo/gen/ftgo/delivery/v1/commands_pb.js
 import type { CourierQuote } from "@ftgo/gen/ftgo/delivery/v1/couriers_pb.js";
 import type { Delivery } from "@ftgo/gen/ftgo/delivery/v1/delivery_pb.js";
 import { DeliveryScheduledSchema } from "@ftgo/gen/ftgo/delivery/v1/events_pb.js";
-import { createOutbox, type Database, type MessageContext, type Outbox, openDatabase } from "@ftgo/platform";
+import {
+  createOutbox,
+  type Database,
+  type DatabaseLocation,
+  type MessageContext,
+  type Outbox,
+  openDatabase,
+} from "@ftgo/platform";
 import { DEFAULT_MAX_QUOTES } from "./quote-rules.js";
 import { type DeliveryRow, MIGRATIONS, millis, type QuoteRow, toDelivery } from "./schema.js";
 
@@ -59,13 +66,13 @@ export interface DeliveryStoreOptions {
 }
 
 /** Opens the delivery database at `file`, creating or upgrading the schema. */
-export function openDeliveryStore(file: string, options: DeliveryStoreOptions = {}): DeliveryStore {
+export function openDeliveryStore(where: string | DatabaseLocation, options: DeliveryStoreOptions = {}): DeliveryStore {
   const { maxQuotes = DEFAULT_MAX_QUOTES } = options;
-  const db = openDatabase(file, MIGRATIONS);
+  const db = openDatabase(where, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const byOrder = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE order_id = ?");
   const quotesOf = db.prepare<[string, number], QuoteRow>(
-    "SELECT * FROM courier_quotes WHERE order_id = ? ORDER BY rowid LIMIT ?", // inserted best first (rankQuotes)
+    "SELECT * FROM courier_quotes WHERE order_id = ? ORDER BY ranking LIMIT ?", // ranked by rankQuotes
   );
   const insertPending = db.prepare(
     `INSERT INTO deliveries (order_id, restaurant_id, state, ready_by, schedule_message_id)
@@ -83,9 +90,13 @@ export function openDeliveryStore(file: string, options: DeliveryStoreOptions = 
      WHERE order_id = ? AND state = 'PENDING'`,
   );
   const insertQuote = db.prepare(
-    `INSERT OR REPLACE INTO courier_quotes
-       (order_id, courier_id, estimated_delivery_time, price_minor, currency, chosen, received_at)
-     VALUES (@orderId, @courierId, @eta, @priceMinor, @currency, @chosen, @now)`,
+    `INSERT INTO courier_quotes
+       (order_id, courier_id, estimated_delivery_time, price_minor, currency, chosen, received_at, ranking)
+     VALUES (@orderId, @courierId, @eta, @priceMinor, @currency, @chosen, @now, @ranking)
+     ON CONFLICT (order_id, courier_id) DO UPDATE SET
+       estimated_delivery_time = excluded.estimated_delivery_time, price_minor = excluded.price_minor,
+       currency = excluded.currency, chosen = excluded.chosen, received_at = excluded.received_at,
+       ranking = excluded.ranking`,
   );
   const postpone = db.prepare<[string, number, string]>(
     `UPDATE deliveries SET reason = ?, attempts = attempts + 1, next_attempt_at = ?
@@ -121,8 +132,9 @@ export function openDeliveryStore(file: string, options: DeliveryStoreOptions = 
       const eta = millis(chosen.estimatedDeliveryTime);
       if (schedule.run(chosen.courierId, eta, orderId).changes === 0) return false;
       const now = Date.now();
-      for (const quote of quotes.slice(0, maxQuotes)) {
+      for (const [ranking, quote] of quotes.slice(0, maxQuotes).entries()) {
         insertQuote.run({
+          ranking,
           orderId,
           courierId: quote.courierId,
           eta: millis(quote.estimatedDeliveryTime),

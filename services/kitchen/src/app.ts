@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import {
   type BaseConfig,
+  databaseLocation,
   type Env,
   implement,
   type Logger,
@@ -22,7 +22,7 @@ export function loadKitchenConfig(env: Env): KitchenConfig {
 
 /** Starts Kitchen Service: its database, its part in the sagas, its gRPC API. Used by main.ts and by tests. */
 export async function startKitchen(config: KitchenConfig, log: Logger): Promise<RunningService> {
-  const store = openKitchenStore(join(config.dataDir, "kitchen.db"), config);
+  const store = openKitchenStore(databaseLocation(config, "kitchen"), config);
   return startSagaService({
     config,
     log,

@@ -16,6 +16,7 @@ import {
   createOutbox,
   createStateMachine,
   type Database,
+  type DatabaseLocation,
   money,
   type Outbox,
   openDatabase,
@@ -89,8 +90,11 @@ export interface KitchenStore {
 }
 
 /** Opens the kitchen database at `file`, creating the schema and the seed restaurants on first start. */
-export function openKitchenStore(file: string, options: { partitions?: number } = {}): KitchenStore {
-  const db = openDatabase(file, MIGRATIONS);
+export function openKitchenStore(
+  where: string | DatabaseLocation,
+  options: { partitions?: number } = {},
+): KitchenStore {
+  const db = openDatabase(where, MIGRATIONS);
   seedRestaurants(db);
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, { entity: "ticket", table: "tickets", transitions: TICKET_TRANSITIONS });

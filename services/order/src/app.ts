@@ -1,10 +1,10 @@
-import { join } from "node:path";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { OrderService as OrderServiceV1 } from "@ftgo/gen/ftgo/order/v1/order_pb.js";
 import { OrderService as OrderServiceV2 } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import {
   type BaseConfig,
   createMeshClient,
+  databaseLocation,
   describePolicies,
   type Env,
   type EnvReader,
@@ -67,7 +67,7 @@ function loadPageTokenKey(read: EnvReader): Buffer | undefined {
  * instances through the service registry and calls them under Order's policies.
  */
 export async function startOrder(config: OrderConfig, log: Logger): Promise<RunningService> {
-  const store = openOrderStore(join(config.dataDir, "order.db"), config);
+  const store = openOrderStore(databaseLocation(config, "order"), config);
   const orchestrator =
     config.sagaMode === "orchestration"
       ? createOrchestrator({ store, log, stepTimeoutMs: config.sagaStepTimeoutMs })

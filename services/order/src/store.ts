@@ -18,6 +18,7 @@ import {
   createOutbox,
   createStateMachine,
   type Database,
+  type DatabaseLocation,
   FailedPreconditionError,
   type MessageContext,
   NotFoundError,
@@ -109,8 +110,8 @@ export interface OrderStore {
 }
 
 /** Opens the order database at `file`, creating the schema on first start. */
-export function openOrderStore(file: string, options: { partitions?: number } = {}): OrderStore {
-  const db = openDatabase(file, MIGRATIONS);
+export function openOrderStore(where: string | DatabaseLocation, options: { partitions?: number } = {}): OrderStore {
+  const db = openDatabase(where, MIGRATIONS);
   const outbox = createOutbox(db, options);
   const machine = createStateMachine(db, { entity: "order", table: "orders", transitions: ORDER_TRANSITIONS });
   const history = machine.history;

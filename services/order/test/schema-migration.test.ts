@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrderState, PriceSource } from "@ftgo/gen/ftgo/order/v2/order_pb.js";
 import { openDatabase } from "@ftgo/platform";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../src/schema.js";
 import { openOrderStore } from "../src/store.js";
@@ -92,7 +93,7 @@ describe("the migration to keys scoped by consumer", () => {
 
     const store = openOrderStore(file);
     try {
-      expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+      expect(userVersion(file)).toBe(MIGRATIONS.length);
       const count = store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM orders");
       expect(count.get()?.n).toBe(3);
       expect(store.findByIdempotencyKey("c-1001", "k-shared")).toMatchObject({
@@ -117,3 +118,13 @@ describe("the migration to keys scoped by consumer", () => {
     }
   });
 });
+
+/** SQLite's count of the migrations run on `file`, read beside the store's own connection. */
+function userVersion(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma("user_version", { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}

@@ -30,7 +30,7 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import { errors, type NatsConnection, nanos } from "@nats-io/transport-node";
 
 /**
  * How many partitions every event channel has. One system-wide constant: a publisher and its
@@ -220,11 +220,34 @@ export async function ensureChannelStream(
 /** Error code of "stream name already in use with a different configuration". */
 const STREAM_NAME_IN_USE = 10058;
 
+/** How long a start keeps asking JetStream for a stream while it does not answer (a cluster electing, say). */
+const ENSURE_STREAM_WITHIN_MS = 60_000;
+
 /**
  * Adds a stream, or updates it when it exists with other settings. Adding a stream that exists with the
- * same settings succeeds, so two instances starting together both succeed.
+ * same settings succeeds, so two instances starting together both succeed. A request JetStream leaves
+ * unanswered (a cluster still electing its leaders, or too busy to answer within the request's timeout) is
+ * asked again, for up to a minute: adding is idempotent, and a service that gave up here would not start.
  */
 export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & Pick<StreamConfig, "name">,
+): Promise<void> {
+  const deadline = Date.now() + ENSURE_STREAM_WITHIN_MS;
+  for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 4_000)) {
+    try {
+      return await addOrUpdateStream(jsm, config);
+    } catch (err) {
+      // A timeout, or no responder at all (which the client reports as JetStream not enabled).
+      const unanswered =
+        err instanceof errors.TimeoutError || (err instanceof Error && err.name === "JetStreamNotEnabled");
+      if (!unanswered || Date.now() + pauseMs > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+async function addOrUpdateStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & Pick<StreamConfig, "name">,
 ): Promise<void> {

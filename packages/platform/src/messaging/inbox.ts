@@ -29,7 +29,7 @@ export function createInbox(db: Database): Inbox {
     )
   `);
   const remember = db.prepare<[string, string, number]>(
-    "INSERT OR IGNORE INTO processed_messages (message_id, type, processed_at) VALUES (?, ?, ?)",
+    "INSERT INTO processed_messages (message_id, type, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
   const once = db.transaction((ctx: MessageContext, handle: () => void): boolean => {
     if (remember.run(ctx.messageId, ctx.type, Date.now()).changes === 0) return false; // a duplicate

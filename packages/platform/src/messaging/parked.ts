@@ -4,7 +4,7 @@
 // `outbox` to `outbox_parked` with the reason, and the relay goes on with the next. Its order's saga
 // is stuck where that message should have taken it: the table is indexed by correlation id (the order
 // id) so a person can find what to fix, and `npm run dead-letters -- parked` lists them.
-import type { Database } from "../db.js";
+import { type Database, hasTable } from "../db.js";
 
 /** A parked row, as `listParkedRows` shows it. */
 export interface ParkedRow {
@@ -62,9 +62,10 @@ export function createParkedTable(db: Database): void {
 export function parker(db: Database): { park(seq: number, reason: string): void; count(): number } {
   createParkedTable(db);
   const copy = db.prepare<[string, number, number]>(
-    `INSERT OR IGNORE INTO outbox_parked
+    `INSERT INTO outbox_parked
        SELECT seq, message_id, subject, type, correlation_id, causation_id, request_id, headers, payload, created_at, ?, ?
-       FROM outbox WHERE seq = ?`,
+       FROM outbox WHERE seq = ?
+     ON CONFLICT DO NOTHING`,
   );
   const remove = db.prepare<[number]>("DELETE FROM outbox WHERE seq = ?");
   const count = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox_parked");
@@ -79,7 +80,7 @@ export function parker(db: Database): { park(seq: number, reason: string): void;
 
 /** The parked rows of a service's database, oldest first; none if it never parked one. */
 export function listParkedRows(db: Database): ParkedRow[] {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_parked'").get();
+  const exists = hasTable(db, "outbox_parked");
   if (!exists) return [];
   const rows = db
     .prepare(

@@ -14,5 +14,12 @@ export {
   type NatsServerOptions,
   startNatsServer,
 } from "./nats-server.js";
+export {
+  findPostgresBinDir,
+  PostgresNotFoundError,
+  type PostgresServerHandle,
+  type PostgresServerOptions,
+  startPostgresServer,
+} from "./postgres-server.js";
 export { type BrokenRegistry, breakRegistry, deleteRegistryStream } from "./registry-faults.js";
 export { type Truthy, type WaitForOptions, WaitTimeoutError, waitFor } from "./wait.js";

@@ -128,7 +128,11 @@ export function openSagaStore(db: Database): SagaStore {
   );
   const byId = db.prepare<[string], SagaRow>("SELECT * FROM sagas WHERE saga_id = ?");
   const active = db.prepare<[string], SagaRow>("SELECT * FROM sagas WHERE order_id = ? AND ended = 0");
-  const ofOrder = db.prepare<[string], SagaRow>("SELECT * FROM sagas WHERE order_id = ? ORDER BY create_time, rowid");
+  // Ties in create_time broken by creation order: each saga's first history row.
+  const ofOrder = db.prepare<[string], SagaRow>(
+    `SELECT * FROM sagas WHERE order_id = ?
+     ORDER BY create_time, (SELECT min(seq) FROM saga_history h WHERE h.saga_id = sagas.saga_id)`,
+  );
   const move = db.prepare(
     `UPDATE sagas SET state = @to, step = step + 1, pending_command_id = NULL, deadline = NULL,
                       reason = @reason, ended = @ended, update_time = @now
