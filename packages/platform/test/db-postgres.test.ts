@@ -1,6 +1,8 @@
 // The PostgreSQL engine on a real server: the same store code as on SQLite — migrations, parameters,
 // transactions — and what several instances of a service need from it: one writer at a time, a change
 // feed and a lease that work across connections, an inbox that handles a message once.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ChangeCodec, createChangeFeed } from "../src/change-feed.js";
 import { loadConfig } from "../src/config.js";
@@ -198,6 +200,22 @@ describe("the PostgreSQL engine", () => {
       feed.close();
       otherFeed.close();
     }
+  });
+});
+
+describe("closing a connection", () => {
+  it("never aborts the process, even when the closed client is collected at once", async () => {
+    // libpq's addon closes its socket watcher asynchronously, inside the client object: collected before the
+    // close completes, the process aborted in libuv (uv__finish_close). endClient holds it until then.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const where = freshLocation();
+    for (let i = 0; i < 50; i++) {
+      openDatabase(where, SCHEMA).close();
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(track(openDatabase(where, SCHEMA)).open).toBe(true); // and this process is still here to say so
   });
 });
 

@@ -42,7 +42,7 @@ export function openPostgres(
   try {
     return new PostgresDatabase(client, schema, migrations, options.readonly ?? false);
   } catch (err) {
-    client.end();
+    endClient(client);
     throw err;
   }
 }
@@ -68,6 +68,21 @@ function connect(url: string): NativeClient {
   const client = new Client({ types: parsers });
   client.connectSync(url);
   return client;
+}
+
+/**
+ * Clients closed by this process, held until libuv has finished closing their socket watcher. libpq's addon
+ * closes the watcher asynchronously, and the watcher lives inside the client object: a client collected in
+ * between aborts the whole process (`uv__finish_close: Assertion ... failed`), as a CLI did once right after
+ * closing its databases. The close finishes within the loop's current turn; a second keeps it well clear.
+ */
+const closing = new Set<{ end(): void }>();
+
+/** Ends a pg-native client's connection without letting it be collected while libuv still closes it. */
+export function endClient(client: { end(): void }): void {
+  client.end();
+  closing.add(client);
+  setTimeout(() => closing.delete(client), 1_000).unref();
 }
 
 let statementNames = 0;
@@ -157,7 +172,7 @@ class PostgresDatabase implements Database {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    this.#client.end();
+    endClient(this.#client);
   }
 
   #inTransaction<T>(fn: () => T): T {

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import { endClient } from "../db/postgres.js";
 import { freePort } from "./free-port.js";
 
 export interface PostgresServerOptions {
@@ -223,7 +224,7 @@ async function createDatabase(adminUrl: string, database: string): Promise<void>
     const found = client.querySync("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
     if (found.length === 0) client.querySync(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
   } finally {
-    client.end();
+    endClient(client);
   }
 }
 
