@@ -4,7 +4,6 @@ package natstest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 // Start runs a nats-server for the test and returns its URL once it accepts connections.
 func Start(t *testing.T) string {
 	t.Helper()
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", t.TempDir())
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	waitReady(t, proctest.Start(t, cmd), url)
@@ -48,7 +47,7 @@ func StartTLSMapped(t *testing.T, caFile, certFile, keyFile, authorization strin
 
 func startTLS(t *testing.T, caFile, certFile, keyFile, verify, extra string, client ...nats.Option) (string, string) {
 	t.Helper()
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "nats.conf")
 	logFile := filepath.Join(dir, "nats.log")
@@ -121,13 +120,4 @@ func Eventually(t *testing.T, within time.Duration, what string, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // BinDir holds initdb and postgres (Debian's postgresql-15).
@@ -42,12 +43,12 @@ func Start(t *testing.T) *Server {
 	if out, err := runAs(initdb, dir, owner).CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	s := &Server{port: freePort(t)}
+	s := &Server{port: proctest.FreePort(t)}
 	postgres := exec.Command(BinDir+"/postgres", "-D", dir, "-p", strconv.Itoa(s.port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
 	var out output
 	postgres.Stdout, postgres.Stderr = &out, &out
-	exited := start(t, runAs(postgres, dir, owner))
+	exited := proctest.StartWithStop(t, runAs(postgres, dir, owner), fastShutdown)
 	s.waitReady(t, exited, &out)
 	return s
 }
@@ -94,13 +95,4 @@ func (s *Server) waitReady(t *testing.T, exited <-chan struct{}, out *output) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling for readiness, bounded by the deadline above
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -10,10 +10,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
-// stopWithin is how long postgres gets to shut down before it is killed.
-const stopWithin = 10 * time.Second
+// fastShutdown is how t.Cleanup stops the server: SIGINT, which is postgres' fast shutdown (SIGTERM, its
+// smart shutdown, would wait for every client to disconnect), then SIGKILL to its whole process group if it
+// is still running after 10 s.
+var fastShutdown = proctest.Stop{Signal: syscall.SIGINT, Within: 10 * time.Second}
 
 // credential is the OS user the server runs as: postgres refuses to run as root, so under root (the test
 // containers) it is the `postgres` user; otherwise whoever runs the test (nil: no switch).
@@ -60,34 +64,6 @@ func runAs(cmd *exec.Cmd, dir string, owner credential) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: owner}
 	return cmd
-}
-
-// start starts the server and returns a channel closed when it exits. t.Cleanup stops it: SIGINT, which
-// is postgres' fast shutdown (SIGTERM, its smart shutdown, would wait for every client to disconnect),
-// then SIGKILL to its whole process group if it is still running after stopWithin.
-func start(t *testing.T, cmd *exec.Cmd) <-chan struct{} {
-	t.Helper()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid // Setpgid: the group is the postmaster's pid
-		_ = syscall.Kill(pgid, syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(stopWithin):
-			t.Logf("postgres did not stop within %v; killing it", stopWithin)
-		}
-		// Also after a clean exit: a backend outliving its postmaster would be a process left behind.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-exited
-	})
-	return exited
 }
 
 // output collects the server's log, for a failed start to show why: written by exec's copying goroutine,
