@@ -5,14 +5,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ChangeCodec, type ChangeFeed, createChangeFeed } from "../src/change-feed.js";
+import { type ChangeFeed, createChangeFeed } from "../src/change-feed.js";
 import { type Database, openDatabase } from "../src/db.js";
 import { waitFor } from "../src/testing/wait.js";
+import { changeOn, collect, text } from "./change-feed-fixtures.js";
 
-const text: ChangeCodec<string> = {
-  encode: (value) => Buffer.from(value),
-  decode: (bytes) => Buffer.from(bytes).toString(),
-};
 const SCHEMA = ["CREATE TABLE things (id TEXT PRIMARY KEY, state TEXT NOT NULL)"];
 
 let db: Database;
@@ -31,23 +28,10 @@ afterEach(() => {
   db.close();
 });
 
-/** A state change of t-1 and its announcement, in one transaction, as the stores make them. */
-const change = (state: string) =>
-  db.transaction(() => {
-    db.prepare("UPDATE things SET state = ? WHERE id = 't-1'").run(state);
-    feed.publish("t-1", state);
-  })();
+/** A change made on this test's connection and feed (changeOn another's, for the tests across instances). */
+const change = (state: string) => changeOn(db, feed, state);
 
 const currentState = () => (db.prepare("SELECT state FROM things WHERE id = 't-1'").get() as { state: string }).state;
-
-/** Collects what a watch receives, in the background. */
-function collect(changes: AsyncIterable<string>) {
-  const seen: string[] = [];
-  const done = (async () => {
-    for await (const value of changes) seen.push(value);
-  })();
-  return { seen, done };
-}
 
 describe("createChangeFeed", () => {
   it("delivers each committed change once, in commit order, even several committed in one tick", async () => {
@@ -176,11 +160,6 @@ describe("createChangeFeed across instances sharing one database file", () => {
   it("interleaves both connections' changes in the order they committed", async () => {
     const watch = feed.watch("t-1", calls.signal, currentState);
     const { seen } = collect(watch.changes);
-    const changeOn = (conn: Database, on: ChangeFeed<string>, state: string) =>
-      conn.transaction(() => {
-        conn.prepare("UPDATE things SET state = ? WHERE id = 't-1'").run(state);
-        on.publish("t-1", state);
-      })();
     changeOn(other, otherFeed, "B");
     change("C");
     changeOn(other, otherFeed, "D");

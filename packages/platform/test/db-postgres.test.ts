@@ -4,7 +4,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ChangeCodec, createChangeFeed } from "../src/change-feed.js";
+import { createChangeFeed } from "../src/change-feed.js";
 import { loadConfig } from "../src/config.js";
 import { type Database, type DatabaseLocation, openDatabase, openExistingDatabase } from "../src/db.js";
 import { createInbox } from "../src/messaging/inbox.js";
@@ -12,6 +12,7 @@ import { createLease } from "../src/messaging/lease.js";
 import type { MessageContext } from "../src/messaging/subscriptions.js";
 import { type PostgresServerHandle, startPostgresServer } from "../src/testing/postgres-server.js";
 import { waitFor } from "../src/testing/wait.js";
+import { changeOn, collect, text } from "./change-feed-fixtures.js";
 
 const SCHEMA = [
   "CREATE TABLE things (id TEXT PRIMARY KEY, state TEXT NOT NULL, at INTEGER NOT NULL DEFAULT 0, body BLOB)",
@@ -161,10 +162,6 @@ describe("the PostgreSQL engine", () => {
   });
 
   it("feeds a watcher on one instance the changes another commits, once each, in commit order", async () => {
-    const text: ChangeCodec<string> = {
-      encode: (value) => Buffer.from(value),
-      decode: (bytes) => Buffer.from(bytes).toString(),
-    };
     const where = freshLocation();
     const db = track(openDatabase(where, SCHEMA));
     const other = track(openDatabase(where, SCHEMA));
@@ -176,23 +173,15 @@ describe("the PostgreSQL engine", () => {
       const watch = otherFeed.watch("t-1", calls.signal, () =>
         other.prepare("SELECT state FROM things WHERE id = 't-1'").pluck().get(),
       );
-      const seen: string[] = [];
-      void (async () => {
-        for await (const value of watch.changes) seen.push(value);
-      })();
-      const change = (state: string) =>
-        db.transaction(() => {
-          db.prepare("UPDATE things SET state = ? WHERE id = 't-1'").run(state);
-          feed.publish("t-1", state);
-        })();
-      change("B");
+      const { seen } = collect(watch.changes);
+      changeOn(db, feed, "B");
       expect(() =>
         db.transaction(() => {
           feed.publish("t-1", "ROLLED-BACK");
           throw new Error("the handler failed");
         })(),
       ).toThrow("the handler failed");
-      change("C");
+      changeOn(db, feed, "C");
       await waitFor(() => seen.length === 2);
       expect([watch.current, ...seen]).toEqual(["A", "B", "C"]);
     } finally {

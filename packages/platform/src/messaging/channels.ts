@@ -31,6 +31,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { errors, type NatsConnection, nanos } from "@nats-io/transport-node";
+import { ExponentialBackoff, handleWhen, noJitterGenerator, retry } from "cockatiel";
 
 /**
  * How many partitions every event channel has. One system-wide constant: a publisher and its
@@ -222,6 +223,8 @@ const STREAM_NAME_IN_USE = 10058;
 
 /** How long a start keeps asking JetStream for a stream while it does not answer (a cluster electing, say). */
 const ENSURE_STREAM_WITHIN_MS = 60_000;
+/** The pauses between those requests: 250 ms, doubling up to 4 s (no jitter: one start, no herd to spread). */
+const ENSURE_STREAM_BACKOFF = { initialDelay: 250, maxDelay: 4_000, generator: noJitterGenerator } as const;
 
 /**
  * Adds a stream, or updates it when it exists with other settings. Adding a stream that exists with the
@@ -234,17 +237,17 @@ export async function ensureStream(
   config: Partial<StreamConfig> & Pick<StreamConfig, "name">,
 ): Promise<void> {
   const deadline = Date.now() + ENSURE_STREAM_WITHIN_MS;
-  for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 4_000)) {
-    try {
-      return await addOrUpdateStream(jsm, config);
-    } catch (err) {
-      // A timeout, or no responder at all (which the client reports as JetStream not enabled).
-      const unanswered =
-        err instanceof errors.TimeoutError || (err instanceof Error && err.name === "JetStreamNotEnabled");
-      if (!unanswered || Date.now() + pauseMs > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
+  // The minute bounds the attempts, not a count: how many fit depends on how long each request waits.
+  const askAgain = retry(
+    handleWhen((err) => unanswered(err) && Date.now() < deadline),
+    { maxAttempts: Number.POSITIVE_INFINITY, backoff: new ExponentialBackoff(ENSURE_STREAM_BACKOFF) },
+  );
+  await askAgain.execute(() => addOrUpdateStream(jsm, config));
+}
+
+/** A timeout, or no responder at all (which the client reports as JetStream not enabled). */
+function unanswered(err: unknown): boolean {
+  return err instanceof errors.TimeoutError || (err instanceof Error && err.name === "JetStreamNotEnabled");
 }
 
 async function addOrUpdateStream(

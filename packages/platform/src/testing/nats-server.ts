@@ -1,13 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { constants, existsSync } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { createInterface } from "node:readline";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { secureBrokerConfig } from "../messaging/broker-config.js";
+import { type ServerProcess, spawnServer, stopProcess } from "./spawn-server.js";
 import { waitFor } from "./wait.js";
+
+// Where nats-cluster.ts and the tests have always found them.
+export { type ServerProcess, spawnServer, stopProcess } from "./spawn-server.js";
 
 export interface NatsServerOptions {
   /** JetStream store directory, created if missing. Default: a fresh temp directory that stop() removes. */
@@ -227,50 +229,6 @@ async function writeSecureConfig(dir: string, config: string): Promise<string> {
   return file;
 }
 
-/** One nats-server process as spawnServer started it (shared with nats-cluster.ts). */
-export interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Resolves with how the process ended ("code 1", "SIGKILL", a spawn error). */
-  readonly exited: Promise<string>;
-  /** The last lines it logged. */
-  readonly tail: string[];
-  /** An exit now is no crash: start-up reports its own failures, and stop() asked for it. */
-  expectExit: boolean;
-}
-
-/** Servers still running when this process exits (a test run that crashed, say) are killed, not orphaned. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** Spawns nats-server with `args`, remembering its last lines; killed if this process exits first. */
-export function spawnServer(bin: string, args: string[], options: NatsServerOptions): ServerProcess {
-  if (!exitHookInstalled) {
-    process.on("exit", () => {
-      for (const child of live) child.kill("SIGKILL");
-    });
-    exitHookInstalled = true;
-  }
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
-  live.add(child);
-  const tail: string[] = [];
-  const onLine = (line: string) => {
-    if (tail.push(line) > 20) tail.shift();
-    options.onLog?.(line);
-  };
-  if (child.stdout) createInterface({ input: child.stdout }).on("line", onLine);
-  if (child.stderr) createInterface({ input: child.stderr }).on("line", onLine);
-  const exited = new Promise<string>((resolve) => {
-    child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`));
-    child.once("error", (err) => resolve(err.message));
-  }).finally(() => live.delete(child));
-  const server = { child, pid: child.pid ?? -1, exited, tail, expectExit: true };
-  exited.then((how) => {
-    if (!server.expectExit) options.onCrash?.(how);
-  });
-  return server;
-}
-
 /** Once listening, the server writes `{"nats": ["nats://host:port"]}` to `<dir>/nats-server_<pid>.ports`. */
 export async function readPortsFile(dir: string, server: ServerProcess, timeoutMs: number): Promise<number> {
   const file = join(dir, `nats-server_${server.pid}.ports`);
@@ -279,16 +237,6 @@ export async function readPortsFile(dir: string, server: ServerProcess, timeoutM
     { timeoutMs, message: `nats-server to write ${file}` },
   );
   return Number(new URL(url).port);
-}
-
-/** SIGTERM (and SIGCONT, in case it is frozen), SIGKILL after `graceMs`; resolves once it has exited. */
-export async function stopProcess(server: ServerProcess, graceMs: number): Promise<void> {
-  server.expectExit = true;
-  server.child.kill("SIGTERM"); // a no-op once the process has exited
-  server.child.kill("SIGCONT"); // in case a test froze it with kill("SIGSTOP")
-  const escalate = setTimeout(() => server.child.kill("SIGKILL"), graceMs);
-  await server.exited;
-  clearTimeout(escalate);
 }
 
 async function isExecutable(path: string): Promise<boolean> {

@@ -1,10 +1,11 @@
 // A real PostgreSQL server for the tests and `make up-cluster`: its own data directory and a port of its
-// own, started as the nats-server is (nats-server.ts), and never left running when this process ends.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+// own, spawned as the nats-server is (spawn-server.ts), and never left running when this process ends.
+import { execFile } from "node:child_process";
 import {
   chmodSync,
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -15,10 +16,10 @@ import {
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { endClient } from "../db/postgres.js";
 import { freePort } from "./free-port.js";
+import { type ServerProcess, spawnServer, stopProcess } from "./spawn-server.js";
 
 export interface PostgresServerOptions {
   /** The data directory: kept, and reused when it holds a cluster. Default: a temp directory stop() removes. */
@@ -65,8 +66,17 @@ export class PostgresNotFoundError extends Error {
 }
 
 const STOP_GRACE_MS = 10_000;
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** How many of the server's last lines a start-up failure quotes. */
+const QUOTED_LINES = 10;
+/** What the server logs once it accepts connections. */
+const READY = "ready to accept connections";
+/**
+ * Where throwaway clusters live: a directory of this user's, 0755, so that the `postgres` user root runs the
+ * server as can pass through it (tmpdir itself is 1777) to a cluster's own 0700 directory. One per user: a
+ * directory another user made first would not be ours to write in.
+ */
+const THROWAWAY_PARENT = join(tmpdir(), `ftgo-pg-${process.getuid?.() ?? "user"}`);
+const TRAVERSABLE = 0o755;
 
 /** The directory of initdb and postgres: POSTGRES_BIN_DIR, else Debian's newest /usr/lib/postgresql/<version>/bin. */
 export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -87,8 +97,9 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
  * Starts PostgreSQL: initdb into the data directory when it holds no cluster yet, then the server on
  * 127.0.0.1 (and a Unix socket in the data directory), resolving once it accepts connections and the
  * database exists. PostgreSQL refuses to run as root: run by root (a CI container), the server and
- * initdb run as the `postgres` user, which owns the data directory, and the directories above it let that
- * user through (o+x).
+ * initdb run as the `postgres` user, which owns the data directory. A throwaway data directory sits in a
+ * traversable directory of ours for that user to reach; above a caller's, the directories are made to let it
+ * through (see letThrough).
  *
  * ```ts
  * const pg = await startPostgresServer();
@@ -100,16 +111,16 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   const binDir = findPostgresBinDir();
   const owner = serverOwner();
   const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "ftgo-pg-"));
+  const dataDir = options.dataDir ?? throwawayDataDir();
   const database = options.database ?? "ftgo";
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  let child: ChildProcess | undefined;
+  let server: ServerProcess | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o700);
     if (owner) {
       chownSync(dataDir, owner.uid, owner.gid);
-      letThrough(dirname(dataDir));
+      if (!ownDir) letThrough(dirname(dataDir));
     }
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
       await promisify(execFile)(
@@ -125,32 +136,52 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
       ...(options.durable ? [] : ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]),
     ];
     const args = ["-D", dataDir, "-p", String(port), "-k", dataDir, ...settings.flatMap((s) => ["-c", s])];
-    child = spawnServer(join(binDir, "postgres"), args, owner, options.detached ?? false);
-    const ready = await readyOrExit(child, timeoutMs, options.onLog);
-    if (!ready.ok) throw new Error(`postgres did not start: ${ready.why}\n  ${ready.tail.join("\n  ")}`);
+    const ready = watchFor(READY, options.onLog);
+    const started = spawnServer(join(binDir, "postgres"), args, {
+      detached: options.detached,
+      runAs: owner,
+      onLog: ready.onLog,
+    });
+    server = started;
+    const failure = await readyOrExit(started, ready.seen, timeoutMs);
+    if (failure) {
+      throw new Error(`postgres did not start: ${failure}\n  ${started.tail.slice(-QUOTED_LINES).join("\n  ")}`);
+    }
     const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
     await createDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, database);
-    const server = child;
     return {
       url,
       port,
       dataDir,
-      pid: server.pid ?? -1,
+      pid: started.pid,
       async stop() {
-        await stopServer(server);
+        await stopServer(started);
         if (ownDir) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    if (child) await stopServer(child);
+    if (server) await stopServer(server);
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
 }
 
+/** A fresh, empty data directory in THROWAWAY_PARENT, which it creates (or makes traversable again) first. */
+function throwawayDataDir(): string {
+  mkdirSync(THROWAWAY_PARENT, { recursive: true, mode: TRAVERSABLE });
+  const parent = lstatSync(THROWAWAY_PARENT); // not a link: one could lead anywhere
+  const uid = process.getuid?.();
+  if (!parent.isDirectory() || (uid !== undefined && parent.uid !== uid)) {
+    throw new Error(`${THROWAWAY_PARENT} is not a directory of this user's: remove it`);
+  }
+  chmodSync(THROWAWAY_PARENT, TRAVERSABLE); // the umask may have narrowed it
+  return mkdtempSync(join(THROWAWAY_PARENT, "cluster-"));
+}
+
 /**
  * Lets other users through `dir` and every directory above it (search, not read: o+x), so that the `postgres`
- * user reaches a data directory inside a temp directory of root's (mkdtemp makes them 0700).
+ * user reaches a data directory a caller chose (`make up`'s DATA_DIR/postgres, in a checkout under root's 0700
+ * home, say). Only a caller's directory needs it: a throwaway one sits in THROWAWAY_PARENT, whose way is open.
  */
 function letThrough(dir: string): void {
   for (let current = dir; ; current = dirname(current)) {
@@ -172,48 +203,40 @@ function serverOwner(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function spawnServer(
-  bin: string,
-  args: string[],
-  owner: { uid: number; gid: number } | undefined,
-  detached: boolean,
-): ChildProcess {
-  if (!exitHookInstalled) {
-    process.on("exit", () => {
-      for (const running of live) running.kill("SIGKILL");
-    });
-    exitHookInstalled = true;
-  }
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached, ...owner });
-  live.add(child);
-  child.once("exit", () => live.delete(child));
-  return child;
+/** A log hook that passes each line on to `onLog` and watches for `marker`; `seen` resolves once it is logged. */
+function watchFor(
+  marker: string,
+  onLog?: (line: string) => void,
+): { onLog: (line: string) => void; seen: Promise<void> } {
+  let mark = () => {};
+  const seen = new Promise<void>((resolve) => {
+    mark = resolve;
+  });
+  return {
+    seen,
+    onLog: (line) => {
+      onLog?.(line);
+      if (line.includes(marker)) mark();
+    },
+  };
 }
 
-/** Waits for "ready to accept connections" in the server's log, or for it to exit first. */
-function readyOrExit(
-  child: ChildProcess,
-  timeoutMs: number,
-  onLog: ((line: string) => void) | undefined,
-): Promise<{ ok: true } | { ok: false; why: string; tail: string[] }> {
-  const tail: string[] = [];
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, why: `not ready within ${timeoutMs} ms`, tail }), timeoutMs);
-    const settle = (result: { ok: true } | { ok: false; why: string; tail: string[] }) => {
-      clearTimeout(timer);
-      resolve(result);
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      if (!stream) continue;
-      createInterface({ input: stream }).on("line", (line) => {
-        onLog?.(line);
-        if (tail.push(line) > 10) tail.shift();
-        if (line.includes("ready to accept connections")) settle({ ok: true });
-      });
-    }
-    child.once("exit", (code, signal) => settle({ ok: false, why: `it exited (${signal ?? `code ${code}`})`, tail }));
-    child.once("error", (err) => settle({ ok: false, why: err.message, tail }));
+/**
+ * Waits for the server to log that it is ready (`ready`), to end first, or for `timeoutMs`; resolves with why it
+ * did not start, or undefined once it is ready.
+ */
+function readyOrExit(server: ServerProcess, ready: Promise<void>, timeoutMs: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`not ready within ${timeoutMs} ms`), timeoutMs);
   });
+  const ended = server.exited.then((how) => (neverRan(server) ? how : `it exited (${how})`));
+  return Promise.race([ready.then(() => undefined), ended, late]).finally(() => clearTimeout(timer));
+}
+
+/** Whether the process never ran (a spawn error, whose message is all there is to say): it never had a pid. */
+function neverRan(server: ServerProcess): boolean {
+  return server.pid === -1;
 }
 
 async function createDatabase(adminUrl: string, database: string): Promise<void> {
@@ -234,13 +257,9 @@ interface SyncClient {
   end(): void;
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGINT"); // fast shutdown: active connections are closed, not waited for
-  const escalate = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(escalate);
+/** A fast shutdown: SIGINT closes active connections rather than waiting for them. */
+function stopServer(server: ServerProcess): Promise<void> {
+  return stopProcess(server, STOP_GRACE_MS, "SIGINT");
 }
 
 function safeReaddir(dir: string): string[] {
