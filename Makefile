@@ -61,5 +61,5 @@ typecheck: ## tsc --noEmit over every package
 bench: ## run the benchmarks
 	npm run bench
 
-clean: ## delete ./data (SQLite files and the NATS store of `make up`)
+clean: ## delete ./data (SQLite files, the NATS store and data/postgres of `make up`)
 	rm -rf data

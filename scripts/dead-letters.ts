@@ -9,24 +9,18 @@
 // original subject, and only to a channel subject; services that handled it before ignore it (same
 // Ftgo-Message-Id). `parked` reads the services' databases (DATA_DIR, default ./data, or DATABASE_URL), read-only:
 // the outbox rows a relay parked because the broker would never take them, each an order that waits.
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
-  type Database,
   type DeadLetter,
-  databaseLocation,
   listDeadLetters,
   listParkedRows,
-  MissingDatabaseError,
   natsServers,
-  openExistingDatabase,
   replayDeadLetter,
   SERVICES,
 } from "@ftgo/platform";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
+import { openServiceDatabases, serviceDataFromEnv } from "./lib/service-databases.js";
 
 const USAGE = `usage:
   npm run dead-letters -- list [--service <name>]
@@ -108,31 +102,18 @@ function printTable(letters: readonly DeadLetter[]): void {
  * of the PostgreSQL database at DATABASE_URL.
  */
 function printParked(service: string | undefined): void {
-  // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
-  const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
-  const databaseUrl = process.env.DATABASE_URL || undefined;
   const names = SERVICES.filter((s) => s.database && (service === undefined || s.name === service)).map((s) => s.name);
   if (names.length === 0) throw new UsageError(`no service ${JSON.stringify(service)} with a database`);
-  const found = names
-    .map((name) => [name, databaseLocation({ dataDir, databaseUrl }, name)] as const)
-    .filter(([, where]) => (where.engine === "sqlite" ? existsSync(where.file) : true));
-  if (found.length === 0) throw new Error(`no service database in ${dataDir}: is DATA_DIR right?`);
+  const databases = openServiceDatabases(serviceDataFromEnv(process.env), names);
   const rows: string[][] = [];
-  for (const [name, where] of found) {
-    let db: Database;
-    try {
-      db = openExistingDatabase(where, { readonly: true });
-    } catch (err) {
-      if (err instanceof MissingDatabaseError) continue; // a service that never ran on this PostgreSQL database
-      throw err;
-    }
-    try {
+  try {
+    for (const [name, db] of databases) {
       for (const row of listParkedRows(db)) {
         rows.push([name, row.parkedAt.toISOString(), row.type, row.correlationId, row.messageId, row.reason]);
       }
-    } finally {
-      db.close();
     }
+  } finally {
+    databases.close();
   }
   if (rows.length === 0) {
     console.log("no parked outbox rows");

@@ -9,23 +9,13 @@
 // the relay deletes a row an hour after it was published (retention), so an older order shows no messages.
 // Then, when Jaeger answers at JAEGER_QUERY_URL (default http://127.0.0.1:16686, where `make up` starts it), the
 // order's trace: every span of every process it went through, as a tree.
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { jaegerAnswers } from "@ftgo/harness/jaeger.js";
 import { drawTrace, tracesOfOrder } from "@ftgo/harness/jaeger-traces.js";
-import {
-  type Database,
-  databaseLocation,
-  hasTable,
-  MessageHeader,
-  MissingDatabaseError,
-  openExistingDatabase,
-  SERVICES,
-} from "@ftgo/platform";
+import { type Database, hasTable, MessageHeader, SERVICES } from "@ftgo/platform";
 import { formatTable, runCli, UsageError } from "./lib/cli.js";
 import { printable } from "./lib/printable.js";
+import { openServiceDatabases, serviceDataFromEnv } from "./lib/service-databases.js";
 
 const USAGE = `usage:
   npm run trace -- <order-id>
@@ -119,7 +109,6 @@ function sagasOf(order: Database | undefined, orderId: string): { sagas: Table; 
   };
 }
 
-/** Columns padded to their widest cell, two spaces apart; no trailing blanks. */
 /** `14:03:09.042`, local time: the messages of one saga are milliseconds apart. */
 function time(ms: number): string {
   const at = new Date(ms);
@@ -163,30 +152,15 @@ async function printSpans(orderId: string): Promise<void> {
 
 async function main(args: string[]): Promise<void> {
   const orderId = orderIdFrom(args);
-  // As scripts/up.ts resolves it: relative to where you are, or the repository's data/.
-  const dataDir = resolve(process.env.DATA_DIR || fileURLToPath(new URL("../data", import.meta.url)));
-  const databaseUrl = process.env.DATABASE_URL || undefined;
-  const databases = new Map<string, Database>();
-  for (const sender of SENDERS) {
-    const where = databaseLocation({ dataDir, databaseUrl }, sender);
-    if (where.engine === "sqlite" && !existsSync(where.file)) continue;
-    try {
-      databases.set(sender, openExistingDatabase(where, { readonly: true }));
-    } catch (err) {
-      if (!(err instanceof MissingDatabaseError)) throw err; // a service that never ran on this PostgreSQL database
-    }
-  }
-  if (databases.size === 0) {
-    const names = SENDERS.map((sender) => `${sender}.db`).join(", ");
-    throw new Error(`no service database (${names}) in ${databaseUrl ? "DATABASE_URL" : dataDir}: is DATA_DIR right?`);
-  }
+  const data = serviceDataFromEnv(process.env);
+  const databases = openServiceDatabases(data, SENDERS);
   try {
     const messages = messagesOf(databases, orderId);
     const sagas = sagasOf(databases.get("order"), orderId);
     if (messages.rows.length === 0 && !sagas?.sagas.rows.length) {
-      throw new Error(`no messages for order ${orderId} in ${dataDir}: is DATA_DIR right?`);
+      throw new Error(`no messages for order ${orderId} in ${data.dataDir}: is DATA_DIR right?`);
     }
-    console.log(printable(`messages for order ${orderId} (${dataDir}), oldest first:`));
+    console.log(printable(`messages for order ${orderId} (${data.dataDir}), oldest first:`));
     // The saga records outlive the outbox rows: show them even when the messages are gone.
     console.log(
       messages.rows.length > 0
@@ -200,7 +174,7 @@ async function main(args: string[]): Promise<void> {
       console.log(formatTable(sagas.history.header, sagas.history.rows));
     }
   } finally {
-    for (const db of databases.values()) db.close();
+    databases.close();
   }
   await printSpans(orderId);
 }

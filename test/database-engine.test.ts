@@ -15,28 +15,28 @@ describe(`a process mesh on ${testDatabaseEngine()}`, () => {
 
   it("keeps every service's data where the run's engine says, and nowhere else", async () => {
     const { clients, dbs, mesh } = fixture;
-    expect(mesh.engine).toBe(testDatabaseEngine());
+    expect(mesh.database.engine).toBe(testDatabaseEngine());
     const { orderId } = await placeOrderOverGrpc(clients, "c-1001");
     await sagasSettleInDatabases(dbs, [orderId], { timeoutMs: 30_000, context: () => mesh.output() });
     for (const name of SERVICE_NAMES) {
-      const where = mesh.database(name);
-      expect(where.engine, name).toBe(mesh.engine);
+      const where = mesh.database.location(name);
+      expect(where.engine, name).toBe(mesh.database.engine);
       const db = openExistingDatabase(where, { readonly: true });
       try {
-        expect(db.engine).toBe(mesh.engine);
+        expect(db.engine).toBe(mesh.database.engine);
         expect(db.prepare("SELECT count(*) FROM processed_messages").pluck().get(), name).toBeGreaterThanOrEqual(0);
       } finally {
         db.close();
       }
     }
-    const order = openExistingDatabase(mesh.database("order"), { readonly: true });
+    const order = openExistingDatabase(mesh.database.location("order"), { readonly: true });
     try {
       expect(order.prepare("SELECT state FROM orders WHERE order_id = ?").pluck().get(orderId)).toBe("APPROVED");
     } finally {
       order.close();
     }
     const files = readdirSync(mesh.dataDir).filter((file) => file.endsWith(".db"));
-    if (mesh.engine === "postgres") expect(files).toEqual([]);
+    if (mesh.database.engine === "postgres") expect(files).toEqual([]);
     else expect(files.sort()).toEqual(SERVICE_NAMES.map((name) => `${name}.db`).sort());
   });
 });

@@ -142,7 +142,7 @@ async function measureLayout(layout: Layout, settings: SagaSuiteSettings): Promi
     throw err;
   });
   const clients = meshClients(mesh);
-  const dbs = openSagaDatabases(mesh.database);
+  const dbs = openSagaDatabases(mesh.database.location);
   try {
     nc = await connect({ servers: natsServers(mesh.natsUrl) });
     const open = { nc, dbs, mode: "choreography" as const };
@@ -151,7 +151,7 @@ async function measureLayout(layout: Layout, settings: SagaSuiteSettings): Promi
     const servicePids = SERVICE_NAMES.flatMap((name) => mesh.instances[name].flatMap((instance) => instance.pid ?? []));
     const brokerPids = cluster ? cluster.nodes.map((node) => node.pid) : [mesh.nats.pid];
     const cpu = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
-    const databaseCpu = () => (mesh.databasePid === undefined ? 0 : treeCpuMs(mesh.databasePid));
+    const databaseCpu = () => (mesh.database.pid === undefined ? 0 : treeCpuMs(mesh.database.pid));
     const before = { services: cpu(servicePids), broker: cpu(brokerPids), database: databaseCpu() };
     const measured = await settled(open, await driveSagas(nc, target, settings));
     return {

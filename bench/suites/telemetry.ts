@@ -57,7 +57,7 @@ async function measureSaga(tracing: Tracing, jaeger: Jaeger): Promise<Measuremen
   const mesh = await startProcessMesh({ env });
   const clients = meshClients(mesh);
   const nc = await connect({ servers: mesh.nats.url });
-  const dbs = openSagaDatabases(mesh.dbFile);
+  const dbs = openSagaDatabases(mesh.database.location);
   try {
     const open = { nc, dbs, mode: "choreography" as const };
     const approved = meshTarget(clients, [SAGA_PATHS[0] as SagaPath]);

@@ -108,7 +108,7 @@ describe(`SAGA_MODE=${MODE}`, () => {
         expect(await grpcDisagreements(clients, sagas)).toEqual([]);
 
         // Every accepted ticket reached Delivery exactly once, and Delivery announced it once.
-        const deliveries = await deliveriesOf(mesh.database("delivery"), toAccept);
+        const deliveries = await deliveriesOf(mesh.database.location("delivery"), toAccept);
         expect(deliveries.scheduled.sort()).toEqual([...toAccept].sort());
         expect(deliveries.publishedTwice).toEqual([]);
         const ticketState = dbs.kitchen.prepare<[string], { state: string }>(

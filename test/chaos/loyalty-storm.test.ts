@@ -83,7 +83,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
 
     const approved = [...expected].filter(([, e]) => e.approved);
     expect(approved).toHaveLength(3);
-    const outbox = loyaltyOutboxCounts(mesh.database("loyalty"));
+    const outbox = loyaltyOutboxCounts(mesh.database.location("loyalty"));
     const announced = countBy(await pointsEarnedInStream(nc), (event) => event.orderId);
     for (const [orderId] of approved) {
       expect(outbox.get(orderId), `${orderId}'s PointsEarned rows`).toBe(1);
@@ -94,7 +94,7 @@ describe.each(SAGA_MODES)("SAGA_MODE=%s", (mode) => {
     expect(account?.ordersRewarded).toBe(3n);
 
     // Each Order event Loyalty handles is recorded once, and no copy as a message of its own.
-    const db = openExistingDatabase(mesh.database("loyalty"), { readonly: true });
+    const db = openExistingDatabase(mesh.database.location("loyalty"), { readonly: true });
     try {
       const processed = db
         .prepare<[], { message_id: string }>("SELECT message_id FROM processed_messages")

@@ -61,7 +61,7 @@ describe(`SAGA_MODE=${MODE} on a three-node NATS cluster, streams with three rep
       env: { SAGA_MODE: MODE, FTGO_STREAM_REPLICAS: "3", SAGA_STEP_TIMEOUT_MS: "120000" },
     });
     clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.database);
+    dbs = openSagaDatabases(mesh.database.location);
     nc = await connect({
       servers: [...cluster.urls],
       pingInterval: 3_000,

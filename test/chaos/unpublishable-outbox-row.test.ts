@@ -38,7 +38,7 @@ describe.sequential("an outbox message the broker will never take", () => {
     await mesh.order.kill("SIGKILL");
     const stuckOrder = `order-${randomUUID()}`;
     const stuckMessage = randomUUID();
-    const writable = openExistingDatabase(mesh.database("order"));
+    const writable = openExistingDatabase(mesh.database.location("order"));
     try {
       const model = writable
         .prepare<[string], OutboxRow>(
@@ -101,7 +101,7 @@ describe.sequential("an outbox message the broker will never take", () => {
 
     const listed = await run(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "parked"], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: mesh.dataDir, ...mesh.databaseEnv },
+      env: { ...process.env, DATA_DIR: mesh.dataDir, ...mesh.database.env },
     });
     expect(listed.stdout).toMatch(/^SERVICE\s+PARKED\s+TYPE\s+ORDER\s+MESSAGE\s+REASON\n/);
     expect(listed.stdout).toMatch(

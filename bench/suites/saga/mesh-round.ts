@@ -74,7 +74,7 @@ export async function measureMesh(
   let dbs: SagaDatabases | undefined;
   try {
     nc = await connect({ servers: mesh.nats.url });
-    dbs = openSagaDatabases(mesh.dbFile);
+    dbs = openSagaDatabases(mesh.database.location);
     const open = { nc, dbs, mode };
     const publishes = mode === "choreography" ? await measurePublishRate(nc, options) : undefined;
     const mixed = meshTarget(clients);

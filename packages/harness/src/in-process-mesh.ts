@@ -10,7 +10,7 @@ import { type DiscoveryMode, type RunningService, type ServiceName, silentLogger
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { registerWithRouter, routedByRouter } from "./router-registrations.js";
 import { type ServerSideDiscovery, startServerSideDiscovery } from "./server-side-discovery.js";
-import { type MeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
+import { type MeshDatabase, type StartedMeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
 
 /** The five services of the mesh, running in this process on free ports, each with its own database. */
 export interface TestMesh {
@@ -52,7 +52,7 @@ export async function startTestMesh(
   const started: RunningService[] = [];
   let nats: NatsServerHandle | undefined;
   let serverSide: ServerSideDiscovery | undefined;
-  let database: MeshDatabase | undefined;
+  let database: StartedMeshDatabase | undefined;
   const stopAll = async () => {
     await Promise.allSettled(started.map((service) => service.stop()));
     await serverSide?.stop();

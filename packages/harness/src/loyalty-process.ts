@@ -6,6 +6,7 @@ import { LoyaltyService } from "@ftgo/gen/ftgo/loyalty/v1/loyalty_pb.js";
 import { createMeshClient, DEFAULT_CALL_POLICY, type MeshClient, type Registry, silentLogger } from "@ftgo/platform";
 import { buildGoProgram } from "./go-toolchain.js";
 import { type ServiceInstance, startService } from "./service-instance.js";
+import type { MeshDatabase } from "./test-database.js";
 
 let built: Promise<string> | undefined;
 
@@ -53,7 +54,7 @@ export function startLoyaltyBeside(
     readonly dataDir: string;
     readonly nats: { readonly url: string };
     readonly partitions: number;
-    readonly databaseEnv?: Readonly<Record<string, string>>;
+    readonly database: Pick<MeshDatabase, "env">;
   },
   env: Readonly<Record<string, string>> = {},
 ): Promise<ServiceInstance> {
@@ -61,7 +62,7 @@ export function startLoyaltyBeside(
     dataDir: mesh.dataDir,
     natsUrl: mesh.nats.url,
     partitions: mesh.partitions,
-    env: { ...mesh.databaseEnv, ...env },
+    env: { ...mesh.database.env, ...env },
   });
 }
 

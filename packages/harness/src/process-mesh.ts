@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningCourier } from "@ftgo/courier";
-import type { DatabaseLocation, Engine } from "@ftgo/platform";
+import type { Engine } from "@ftgo/platform";
 import { type CourierTerms, SERVICE_NAMES, type ServiceName } from "@ftgo/platform/roster";
 import { type NatsServerHandle, startNatsServer } from "@ftgo/platform/testing";
 import { type ServiceInstance, StartAbandonedError, startService } from "./service-instance.js";
-import { type MeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
+import { type MeshDatabase, type StartedMeshDatabase, startMeshDatabase, testDatabaseEngine } from "./test-database.js";
 
 export interface ProcessMeshOptions {
   /** How many processes of each service; 1 unless given. They share the service's database (its data dir). */
@@ -46,8 +46,6 @@ export interface ProcessMesh {
   readonly natsUrl: string;
   /** The services' data dir: on SQLite, every service's file lives here, `<dataDir>/<service>.db`. */
   readonly dataDir: string;
-  /** The engine the services keep their data in. */
-  readonly engine: Engine;
   readonly partitions: number;
   /** The first instance of each service (the one order calls for menus, and the one tests call). */
   readonly order: ServiceInstance;
@@ -59,14 +57,8 @@ export interface ProcessMesh {
   readonly instances: Readonly<Record<ServiceName, readonly ServiceInstance[]>>;
   /** The couriers asked for, in the order given. */
   readonly couriers: readonly RunningCourier[];
-  /** Where the service keeps its data, for audits (openExistingDatabase) on either engine. */
-  database(name: ServiceName | "loyalty"): DatabaseLocation;
-  /** The PostgreSQL server's process on PostgreSQL (its backends below it); undefined on SQLite. */
-  readonly databasePid: number | undefined;
-  /** What a service started beside the mesh needs to share its engine: DATABASE_URL on PostgreSQL. */
-  readonly databaseEnv: Readonly<Record<string, string>>;
-  /** The service's SQLite file; throws on PostgreSQL, where there is none (use database()). */
-  dbFile(name: ServiceName): string;
+  /** Where the services keep their data: files in dataDir, or schemas of a PostgreSQL server of the mesh's own. */
+  readonly database: MeshDatabase;
   /** Every crash (an exit no test asked for) so far, as "kitchen#2: exited with code 1". */
   crashes(): string[];
   /** Every process's recent output, for a failure message. */
@@ -85,7 +77,7 @@ export interface ProcessMesh {
 export async function startProcessMesh(options: ProcessMeshOptions = {}): Promise<ProcessMesh> {
   const partitions = options.partitions ?? 4;
   const dataDir = mkdtempSync(join(tmpdir(), "ftgo-processes-"));
-  let database: MeshDatabase;
+  let database: StartedMeshDatabase;
   let own: NatsServerHandle | undefined;
   try {
     database = await startMeshDatabase(options.database ?? testDatabaseEngine(), dataDir);
@@ -164,7 +156,6 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     },
     natsUrl,
     dataDir,
-    engine: database.engine,
     partitions,
     order: first("order"),
     consumer: first("consumer"),
@@ -173,14 +164,7 @@ export async function startProcessMesh(options: ProcessMeshOptions = {}): Promis
     delivery: first("delivery"),
     instances,
     couriers,
-    database: (name) => database.location(name),
-    databaseEnv: database.env,
-    databasePid: database.pid,
-    dbFile(name) {
-      const location = database.location(name);
-      if (location.engine !== "sqlite") throw new Error(`this mesh keeps ${name}'s data in PostgreSQL: use database()`);
-      return location.file;
-    },
+    database,
     crashes: () => all().flatMap((service) => service.crashes.map((how) => `${service.label}: ${how}`)),
     output: () =>
       all()

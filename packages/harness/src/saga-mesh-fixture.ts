@@ -54,7 +54,7 @@ export function useSagaMesh(
     start = startProcessMesh({ ...options, signal: starting.signal });
     mesh = await start;
     clients = meshClients(mesh);
-    dbs = openSagaDatabases(mesh.database);
+    dbs = openSagaDatabases(mesh.database.location);
     if (nats) nc = await connect({ servers: natsServers(mesh.natsUrl) });
   }, MESH_HOOK_TIMEOUT_MS);
 

@@ -71,7 +71,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     stops.push(() => gateway.stop());
     const clients = meshClients(mesh);
     stops.push(() => clients.close());
-    const dbs: SagaDatabases = openSagaDatabases(mesh.database);
+    const dbs: SagaDatabases = openSagaDatabases(mesh.database.location);
     stops.push(() => dbs.close());
     const loyaltyDb = `${mesh.dataDir}/loyalty.db`;
     const tokens = await signInConsumers(gateway.url);

@@ -14,20 +14,28 @@ export function testDatabaseEngine(env: NodeJS.ProcessEnv = process.env): Engine
   return engine;
 }
 
-/** The services' data of one mesh: files in its data dir, or schemas of its own PostgreSQL server. */
+/**
+ * The services' data of one mesh: files in its data dir, or schemas of its own PostgreSQL server. Both meshes
+ * (in-process-mesh.ts, process-mesh.ts) expose it as `database`; the mesh stops it.
+ */
 export interface MeshDatabase {
+  /** The engine the services keep their data in. */
   readonly engine: Engine;
-  /** What every service's environment needs: DATABASE_URL on PostgreSQL, nothing on SQLite. */
+  /** What every service's environment needs (one started beside the mesh too): DATABASE_URL on PostgreSQL. */
   readonly env: Readonly<Record<string, string>>;
   /** The PostgreSQL server's process (its backends are its children); undefined on SQLite. */
   readonly pid: number | undefined;
-  /** Where `service` keeps its data. */
+  /** Where `service` keeps its data, for audits (openExistingDatabase) on either engine. */
   location(service: string): DatabaseLocation;
+}
+
+/** A mesh's database as its mesh holds it: the one that stops it. */
+export interface StartedMeshDatabase extends MeshDatabase {
   stop(): Promise<void>;
 }
 
 /** Starts what `engine` needs for a mesh whose SQLite files would be in `dataDir`. */
-export async function startMeshDatabase(engine: Engine, dataDir: string): Promise<MeshDatabase> {
+export async function startMeshDatabase(engine: Engine, dataDir: string): Promise<StartedMeshDatabase> {
   if (engine === "sqlite") {
     return {
       engine,
