@@ -29,7 +29,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, relative, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONSUL_DEV_PORTS, type ConsulAgent, consulAnswers, startConsulAgent } from "@ftgo/harness/consul-agent.js";
 import { buildGoProgram } from "@ftgo/harness/go-toolchain.js";
@@ -43,7 +43,7 @@ import {
   startPrometheus,
 } from "@ftgo/harness/prometheus.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
-import { buildServices, builtMain } from "@ftgo/harness/service-build.js";
+import { buildServices, bundleCommand, SERVICE_PROCESS_ENV } from "@ftgo/harness/service-build.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
 import {
@@ -733,12 +733,12 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
   const firsts = listeners.filter((s) => s.index === 1);
   const addresses = Object.fromEntries(firsts.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
   const dir = kind === "courier" ? "courier" : service;
-  const [command, args] =
+  const { command, args } =
     kind === "go-service"
-      ? [join(root, "go", "bin", service), []]
+      ? { command: join(root, "go", "bin", service), args: [] }
       : withTsx
-        ? [process.execPath, ["--import", "tsx", join("services", dir, "src", "main.ts")]]
-        : [process.execPath, [relative(root, builtMain(dir))]];
+        ? { command: process.execPath, args: ["--import", "tsx", join("services", dir, "src", "main.ts")] }
+        : bundleCommand(dir, root);
   return startServiceProcess({
     name,
     command,
@@ -746,6 +746,7 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
     cwd: root,
     env: {
       ...env,
+      ...(kind === "go-service" ? {} : SERVICE_PROCESS_ENV),
       ...addresses,
       ...own,
       DATA_DIR: dataDir,

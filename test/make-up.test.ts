@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { runShell, shellEnv, withPorts } from "@ftgo/harness/docs-shell.js";
 import { alive, launchMakeUp, type MakeUpRun } from "@ftgo/harness/make-up-run.js";
 import { PROGRESS_CAP_MS } from "@ftgo/harness/readiness.js";
+import { SERVICE_NODE_FLAGS } from "@ftgo/harness/service-build.js";
 import { COURIERS, GATEWAY, GO_SERVICES, SERVICE_NAMES, SERVICES } from "@ftgo/platform";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,10 +113,12 @@ describe("make up", () => {
       started.map((child) => child.command),
       `${SERVICE_NAMES.join(", ")}, ${GO_SERVICES.map((s) => s.name)}, ${GATEWAY.name}, couriers, nats-server`,
     ).toHaveLength(expected);
-    // A TypeScript service runs its bundle, built by up.ts (service-build.ts), with plain node: no tsx.
+    // A TypeScript service runs its bundle, built by up.ts (service-build.ts), with plain node and the services'
+    // memory flags: no tsx.
+    const flags = SERVICE_NODE_FLAGS.join(" ");
     for (const name of SERVICE_NAMES) {
       expect(started.map((child) => child.command)).toContainEqual(
-        expect.stringMatching(`^\\S*node node_modules/\\.cache/ftgo-services/${name}/main\\.mjs$`),
+        expect.stringMatching(`^\\S*node ${flags} node_modules/\\.cache/ftgo-services/${name}/main\\.mjs$`),
       );
     }
     // A Go service runs its own binary, built from go/cmd by up.ts: no node, no tsx.

@@ -3,18 +3,23 @@
 // plain `node`. Transpiling with tsx at every start cost each process a second or more of CPU, and ten of them
 // on two cores made a start slow and fragile on a busy machine; a bundle loads in a fraction of that.
 //
-// Only the workspace's own TypeScript (the service, @ftgo/platform, @ftgo/gen) goes into the bundle; every
-// npm package stays a plain import, resolved from node_modules at run time. That keeps native addons
-// (better-sqlite3) and packages that read files beside their own code (@grpc/reflection's .proto) working
-// unchanged, and the bundle small enough to build all seven services in well under a second.
+// What goes into a bundle: the workspace's own TypeScript (the service, @ftgo/platform, @ftgo/gen) and the npm
+// packages it imports, so that a start reads one file instead of resolving and compiling a few hundred modules
+// (loading them was about 260 ms of Kitchen's ~500 ms to SERVING). A few packages stay plain imports, resolved
+// from node_modules at run time (KEPT_EXTERNAL says why for each): native addons, packages that read files beside
+// their own code, and the tracing SDK that loads only when traces are exported. Packages that the platform loads
+// with createRequire on first use (@grpc/reflection, pg-native) are not seen by esbuild and stay out as well.
 //
 // Why node_modules/.cache: it is a build cache (as Babel's and ESLint's are), which git, Biome and every
 // tool already leave alone, and `rm -rf node_modules` clears it with the install it was built against. `.mjs`:
 // inside node_modules no package.json says "type": "module".
 //
 // A build is skipped when nothing it read has changed: next to each bundle, inputs.json holds the SHA-256 of
-// every file esbuild read for it (its metafile's inputs) and of the build options. Content, not mtimes: a
-// `git checkout` that restores an older file must rebuild, and a touch alone need not.
+// the build options and of every workspace file esbuild read for it (its metafile's inputs). The npm packages
+// it read, a thousand files, are stood for by node_modules/.package-lock.json, which npm rewrites at every
+// install; so a check reads some thirty files, not every package again (a hand edit inside node_modules goes
+// unnoticed: `npm run build:services -- --force` rebuilds). Content, not mtimes: a `git checkout` that restores
+// an older file must rebuild, and a touch alone need not.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -27,8 +32,30 @@ const OUT_DIR = "node_modules/.cache/ftgo-services";
 
 /** The runtime the bundles are built for. */
 const RUNTIME = { platform: "node", target: "node20", format: "esm" } as const;
+/**
+ * The npm packages a bundle leaves as imports, and why. Everything else a service imports is bundled.
+ */
+const KEPT_EXTERNAL: Readonly<Record<string, string>> = {
+  "better-sqlite3": "a native addon, found by `bindings` beside the package",
+  "@grpc/proto-loader": "reached only from grpc-js's channelz and ORCA (which no service serves); loads .proto files",
+  "@fastify/swagger": "reads its own package.json by __dirname",
+  "@fastify/swagger-ui": "serves the static files beside its code",
+};
+/**
+ * Bundled CommonJS packages call `require` for Node's built-ins; an ES module has no `require`, so the bundle
+ * makes one (esbuild's require shim uses it when it exists).
+ */
+const BANNER =
+  'import { createRequire as __ftgoCreateRequire } from "node:module";\nconst require = __ftgoCreateRequire(import.meta.url);';
 /** What changes every bundle when it changes: part of each bundle's stamp, so that changing it rebuilds. */
-const OPTIONS = { esbuild: esbuildVersion, ...RUNTIME, external: "npm", importMetaUrl: "source" };
+const OPTIONS = {
+  esbuild: esbuildVersion,
+  ...RUNTIME,
+  external: Object.keys(KEPT_EXTERNAL),
+  banner: BANNER,
+  splitting: "chunk-[hash] per dynamic import",
+  importMetaUrl: "source",
+};
 const OPTIONS_KEY = createHash("sha256").update(JSON.stringify(OPTIONS)).digest("hex");
 
 export interface ServiceBuild {
@@ -49,6 +76,22 @@ interface Stamp {
 /** The bundle of services/<dir>: what `make up` and the harness run. */
 export function builtMain(dir: string, root = ROOT): string {
   return join(root, OUT_DIR, dir, "main.mjs");
+}
+
+/**
+ * Node's flags for a service process, which `make up` and the harness both pass: a smaller young generation
+ * (2 MB semi-spaces instead of up to 16) and one V8 worker thread instead of four. A service's heap is small and
+ * its requests allocate little, so neither costs throughput measurably (the saga bench), and together they take
+ * about 7 MB off each process's resident memory (npm run bench -- startup).
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--v8-pool-size=1"];
+
+/** glibc's malloc keeps one arena per thread that allocates; two are plenty for one event loop and its helpers. */
+export const SERVICE_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
+
+/** `node` and its arguments that run services/<dir>'s bundle, with the bundle's path relative to `cwd`. */
+export function bundleCommand(dir: string, cwd = ROOT): { command: string; args: string[] } {
+  return { command: process.execPath, args: [...SERVICE_NODE_FLAGS, relative(cwd, builtMain(dir))] };
 }
 
 /** The services with a composition root (services/<dir>/src/main.ts), sorted. */
@@ -96,14 +139,28 @@ export function isFresh(dir: string, root = ROOT): boolean {
 }
 
 async function bundle(dirs: readonly string[], root: string): Promise<void> {
+  await Promise.all(dirs.map((dir) => bundleOne(dir, root)));
+}
+
+/**
+ * One service's bundle: main.mjs, and a chunk beside it for each module only a dynamic import() reaches (the
+ * tracing SDK, jose), so that a process parses those only when it loads them. One build per service keeps each
+ * service's chunks in its own folder. Chunks have content-hashed names and are never deleted here: a process
+ * still running an older main.mjs may import its chunk later.
+ */
+async function bundleOne(dir: string, root: string): Promise<void> {
+  const outdir = `${OUT_DIR}/${dir}`;
   const result = await build({
     absWorkingDir: root,
-    entryPoints: dirs.map((dir) => ({ in: `services/${dir}/src/main.ts`, out: `${dir}/main` })),
-    outdir: OUT_DIR,
+    entryPoints: [{ in: `services/${dir}/src/main.ts`, out: "main" }],
+    outdir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     ...RUNTIME,
-    plugins: [npmPackagesExternal, importMetaUrlOfSource],
+    banner: { js: BANNER },
+    plugins: [keptExternal, importMetaUrlOfSource],
     metafile: true,
     write: false,
     logLevel: "warning",
@@ -111,28 +168,33 @@ async function bundle(dirs: readonly string[], root: string): Promise<void> {
     // trace reads as it is; Node's --enable-source-maps would make every stack trace (grpc-js takes one per
     // call) pay for the mapping. NODE_OPTIONS=--enable-source-maps with TSX=1 is the debugging path.
   });
-  for (const file of result.outputFiles) writeAtomically(file.path, file.contents);
-  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-    const dir = dirs.find((d) => output === `${OUT_DIR}/${d}/main.mjs`);
-    if (!dir) continue;
-    const inputs = Object.fromEntries(Object.keys(meta.inputs).map((path) => [path, hashOf(join(root, path)) ?? ""]));
-    const stamp: Stamp = { options: OPTIONS_KEY, inputs };
-    writeAtomically(stampPath(dir, root), JSON.stringify(stamp, null, 1));
-  }
+  // The chunks first: a process that starts from the new main.mjs must find every chunk it names.
+  const main = builtMain(dir, root);
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path === main) - Number(b.path === main));
+  for (const file of files) writeAtomically(file.path, file.contents);
+  const read = Object.values(result.metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+  const inputs = Object.fromEntries(
+    stampedInputs([...new Set(read)]).map((path) => [path, hashOf(join(root, path)) ?? ""]),
+  );
+  const stamp: Stamp = { options: OPTIONS_KEY, inputs };
+  writeAtomically(stampPath(dir, root), JSON.stringify(stamp, null, 1));
 }
 
-/**
- * Every bare import other than the workspace's own packages (@ftgo/*) stays an import: resolved from
- * node_modules when the service starts, as it is under tsx.
- */
-const npmPackagesExternal: Plugin = {
-  name: "npm-packages-external",
+/** The packages of KEPT_EXTERNAL, and any module inside them, stay imports. */
+const keptExternal: Plugin = {
+  name: "kept-external",
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith("@ftgo/") ? undefined : { path: args.path, external: true },
+      Object.hasOwn(KEPT_EXTERNAL, packageOf(args.path)) ? { path: args.path, external: true } : undefined,
     );
   },
 };
+
+/** "@scope/name" or "name" of a bare import ("@fastify/swagger-ui/static" → "@fastify/swagger-ui"). */
+function packageOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
 
 /**
  * `import.meta.url` stays the URL of the source file it is written in, not the bundle's, so that a module that
@@ -150,6 +212,15 @@ const importMetaUrlOfSource: Plugin = {
     });
   },
 };
+
+/** What npm writes at every install: it stands for every file of node_modules in a stamp. */
+const INSTALL_RECORD = "node_modules/.package-lock.json";
+
+/** The files a bundle's stamp hashes: the workspace's inputs, and the install's record for the npm packages'. */
+function stampedInputs(inputs: readonly string[]): string[] {
+  const own = inputs.filter((path) => !path.startsWith("node_modules/"));
+  return own.length < inputs.length ? [...own, INSTALL_RECORD] : own;
+}
 
 function stampPath(dir: string, root: string): string {
   return join(root, OUT_DIR, dir, "inputs.json");

@@ -1,13 +1,12 @@
 // One service of the mesh as `make up` runs it — its own OS process — so that a test can do to it what
 // happens to real ones: SIGKILL it mid-saga, restart it on the same port and database, run two side by side.
-import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@ftgo/platform/roster";
 import { freePort } from "@ftgo/platform/testing";
 import { isTracked, sendSignal } from "./child-processes.js";
 import { progressOf } from "./process-progress.js";
 import { type HealthProbe, waitUntilReady } from "./readiness.js";
-import { builtMain, builtServices } from "./service-build.js";
+import { builtServices, bundleCommand, SERVICE_PROCESS_ENV } from "./service-build.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -92,6 +91,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const address = `${HOST}:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...Object.fromEntries(INHERITED_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : []))),
+    ...SERVICE_PROCESS_ENV,
     FTGO_HOST: HOST,
     PORT: String(port),
     DATA_DIR: options.dataDir,
@@ -115,8 +115,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     const spawnedAt = performance.now();
     const child = startServiceProcess({
       name: label,
-      command: options.program?.file ?? process.execPath,
-      args: options.program ? [...(options.program.args ?? [])] : [relative(ROOT, builtMain(name))],
+      ...(options.program
+        ? { command: options.program.file, args: [...(options.program.args ?? [])] }
+        : bundleCommand(name, ROOT)),
       cwd: ROOT,
       env,
       onLine: remember,

@@ -28,7 +28,9 @@ export function tracingRequested(env: Env): boolean {
  */
 export async function startTracing(service: string, env: Env): Promise<Tracing> {
   if (!tracingRequested(env)) return OFF;
-  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  // A CommonJS package: its exports object is the namespace's default, under Node and in a service's bundle
+  // alike (esbuild gives a lazily loaded CommonJS chunk no named exports).
+  const { NodeSDK } = (await import("@opentelemetry/sdk-node")).default;
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || service,
     instrumentations: [],
