@@ -6,9 +6,10 @@
 // What goes into a bundle: the workspace's own TypeScript (the service, @ftgo/platform, @ftgo/gen) and the npm
 // packages it imports, so that a start reads one file instead of resolving and compiling a few hundred modules
 // (loading them was about 260 ms of Kitchen's ~500 ms to SERVING). A few packages stay plain imports, resolved
-// from node_modules at run time (KEPT_EXTERNAL says why for each): native addons, packages that read files beside
-// their own code, and the tracing SDK that loads only when traces are exported. Packages that the platform loads
-// with createRequire on first use (@grpc/reflection, pg-native) are not seen by esbuild and stay out as well.
+// from node_modules at run time (KEPT_EXTERNAL says why for each): a native addon, and packages that read files
+// beside their own code. Packages that the platform loads with createRequire on first use (@grpc/reflection,
+// pg-native) are not seen by esbuild and stay out as well. What only a dynamic import() reaches (the tracing SDK,
+// loaded when traces are exported; jose, on the first end-user claim) is a chunk beside the bundle, read when used.
 //
 // Why node_modules/.cache: it is a build cache (as Babel's and ESLint's are), which git, Biome and every
 // tool already leave alone, and `rm -rf node_modules` clears it with the install it was built against. `.mjs`:
