@@ -43,7 +43,7 @@ import {
   startPrometheus,
 } from "@ftgo/harness/prometheus.js";
 import { natsAnswers, waitUntilReady } from "@ftgo/harness/readiness.js";
-import { buildServices, bundleCommand, SERVICE_PROCESS_ENV } from "@ftgo/harness/service-build.js";
+import { buildServices, bundleCommand, type ProgramCommand } from "@ftgo/harness/service-build.js";
 import { type ServiceProcess, startServiceProcess } from "@ftgo/harness/service-process.js";
 import { startTraefik, TRAEFIK_VERSION, type Traefik } from "@ftgo/harness/traefik.js";
 import {
@@ -733,20 +733,20 @@ function startProcess(name: string, kind: ProcessKind, own: Record<string, strin
   const firsts = listeners.filter((s) => s.index === 1);
   const addresses = Object.fromEntries(firsts.map((s) => [`${envName(s.name)}_ADDRESS`, s.address]));
   const dir = kind === "courier" ? "courier" : service;
-  const { command, args } =
+  const run: ProgramCommand =
     kind === "go-service"
-      ? { command: join(root, "go", "bin", service), args: [] }
+      ? { command: join(root, "go", "bin", service), args: [], env: {} }
       : withTsx
-        ? { command: process.execPath, args: ["--import", "tsx", join("services", dir, "src", "main.ts")] }
+        ? { command: process.execPath, args: ["--import", "tsx", join("services", dir, "src", "main.ts")], env: {} }
         : bundleCommand(dir, root);
   return startServiceProcess({
     name,
-    command,
-    args,
+    command: run.command,
+    args: run.args,
     cwd: root,
     env: {
       ...env,
-      ...(kind === "go-service" ? {} : SERVICE_PROCESS_ENV),
+      ...run.env,
       ...addresses,
       ...own,
       DATA_DIR: dataDir,

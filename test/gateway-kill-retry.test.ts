@@ -4,23 +4,27 @@
 // SIGKILLed three times in the burst (each after a number of answers) and started again on the same port; each
 // client whose post got no answer (reset, refused) sends it again with the same key until it is answered. Then
 // every key has exactly one order, every order has a key that a client holds, every one of them is approved, and
-// some of those answers are orders that a post whose answer the kill lost had created.
+// some of those answers are orders that a post whose answer the kill lost had created. So that every kill loses
+// such an answer, rather than when the timing happens to fall so, the gateway is frozen first (SIGSTOP) and killed
+// only once Order holds an order whose post is still waiting for its answer.
 import { randomUUID } from "node:crypto";
 import { type Body, call, signIn } from "@ftgo/harness/gateway-calls.js";
 import { type GatewayProcess, startGatewayBeside } from "@ftgo/harness/gateway-process.js";
+import { type OrderV2Client, orderV2Client } from "@ftgo/harness/order-v2-client.js";
 import { type ProcessMesh, startProcessMesh } from "@ftgo/harness/process-mesh.js";
 import { waitFor } from "@ftgo/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ORDERS = 200;
 const CONCURRENCY = 20;
-/**
- * The gateway is SIGKILLed (and started again) once this many posts have been answered, each time: inside the
- * burst, with CONCURRENCY posts in flight. Whether a kill catches a post after Order created its order and
- * before the client heard of it is timing (one kill in five or so catches none); three kills make the test
- * see that case on every run.
- */
+/** The gateway is SIGKILLed (and started again) once this many posts have been answered: inside the burst. */
 const KILLS_AFTER = [50, 100, 150];
+/**
+ * How long a frozen gateway waits for Order to hold an order of a post in flight before it is killed anyway. With
+ * CONCURRENCY posts in flight, some have reached Order when the gateway freezes, and Order, running on, creates
+ * their orders at once; the bound only keeps a kill that catches none from stalling the burst.
+ */
+const CAUGHT_TIMEOUT_MS = 15_000;
 /** A client gives up after this many attempts at one key: one lost to each kill is expected, a few more tolerated. */
 const MAX_ATTEMPTS = 6;
 /** The answers a client retries besides no answer at all: the gateway's Unavailable, deadline and rate limit. */
@@ -44,9 +48,11 @@ interface Outcome {
 
 let mesh: ProcessMesh;
 let gateway: GatewayProcess;
+let order: OrderV2Client;
 let token: string;
 beforeAll(async () => {
   mesh = await startProcessMesh();
+  order = orderV2Client(mesh.order.address);
   gateway = await startGatewayBeside(mesh, {
     // The burst is one consumer's: neither the edge's nor the caller's bucket may be what answers it.
     EDGE_RATE_LIMIT_RPS: "10000",
@@ -57,6 +63,7 @@ beforeAll(async () => {
   token = await signIn(gateway.url, { consumerId: CONSUMER });
 }, 240_000);
 afterAll(async () => {
+  order?.close();
   await gateway?.stop();
   await mesh?.stop();
 });
@@ -65,12 +72,23 @@ describe("retrying order posts across a gateway crash", () => {
   it("answers each of 200 keys with one order of its own, creates no other, and every order is approved", async () => {
     const keys = Array.from({ length: ORDERS }, () => randomUUID());
     let answered = 0;
+    /** The keys whose post is waiting for its answer right now. */
+    const inFlight = new Set<string>();
     let kills = 0;
     /** The gateway's latest outage: a kill and its restart; settled once the restarted gateway is ready. */
     let outage: Promise<void> | undefined;
     let down = false;
+    /** Freezes the gateway and waits until Order created an order that the gateway will never answer for. */
+    const freezeWithAnOrderUnanswered = async () => {
+      await gateway.kill("SIGSTOP");
+      await waitFor(
+        async () => (await ordersOf(order, CONSUMER)).some((created) => inFlight.has(created.idempotencyKey)),
+        { timeoutMs: CAUGHT_TIMEOUT_MS, intervalMs: 20, message: "an order created for a post in flight" },
+      ).catch(() => {}); // a kill that caught none: the assertion on all of them below tells
+    };
     const killAndRestart = async () => {
       try {
+        await freezeWithAnOrderUnanswered();
         await gateway.kill("SIGKILL");
         await gateway.restart();
       } finally {
@@ -90,7 +108,9 @@ describe("retrying order posts across a gateway crash", () => {
       let firstRetryAt = Number.NaN;
       for (;;) {
         if (retried.length === 1) firstRetryAt = Date.now();
+        inFlight.add(key);
         const answer = await postOrder(gateway.url, token, key);
+        inFlight.delete(key);
         if (answer.status === 202) onAnswered();
         if (!(answer.status === 0 || RETRYABLE.has(answer.status)) || retried.length + 1 >= MAX_ATTEMPTS) {
           return { key, status: answer.status, orderId: answer.body?.orderId, retried, firstRetryAt };
@@ -164,6 +184,18 @@ async function postOrder(
     const cause = (err as Error).cause as { code?: string } | undefined;
     return { status: 0, error: cause?.code ?? (err as Error).message };
   }
+}
+
+/** The consumer's orders, every page of them, from Order itself. */
+async function ordersOf(client: OrderV2Client, consumerId: string) {
+  const orders = [];
+  let pageToken = "";
+  do {
+    const page = await client.orders.listOrders({ consumerId, pageSize: 100, pageToken });
+    orders.push(...page.orders);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return orders;
 }
 
 /** The consumer's orders, every page of them, through the gateway. */

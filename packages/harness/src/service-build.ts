@@ -88,11 +88,25 @@ export function builtMain(dir: string, root = ROOT): string {
 export const SERVICE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--v8-pool-size=1"];
 
 /** glibc's malloc keeps one arena per thread that allocates; two are plenty for one event loop and its helpers. */
-export const SERVICE_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
+const SERVICE_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 
-/** `node` and its arguments that run services/<dir>'s bundle, with the bundle's path relative to `cwd`. */
-export function bundleCommand(dir: string, cwd = ROOT): { command: string; args: string[] } {
-  return { command: process.execPath, args: [...SERVICE_NODE_FLAGS, relative(cwd, builtMain(dir))] };
+/** How to run a program: its file, its arguments, and what it needs in its environment besides the caller's. */
+export interface ProgramCommand {
+  readonly command: string;
+  readonly args: string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * `node`, its flags and the bundle's path (relative to `cwd`) that run services/<dir>'s bundle, and the
+ * environment it runs in: everything that makes a service process what `make up` and the harness both start.
+ */
+export function bundleCommand(dir: string, cwd = ROOT): ProgramCommand {
+  return {
+    command: process.execPath,
+    args: [...SERVICE_NODE_FLAGS, relative(cwd, builtMain(dir))],
+    env: SERVICE_PROCESS_ENV,
+  };
 }
 
 /** The services with a composition root (services/<dir>/src/main.ts), sorted. */

@@ -6,7 +6,7 @@ import { freePort } from "@ftgo/platform/testing";
 import { isTracked, sendSignal } from "./child-processes.js";
 import { progressOf } from "./process-progress.js";
 import { type HealthProbe, waitUntilReady } from "./readiness.js";
-import { builtServices, bundleCommand, SERVICE_PROCESS_ENV } from "./service-build.js";
+import { builtServices, bundleCommand, type ProgramCommand } from "./service-build.js";
 import { describeExit, type ExitStatus, startServiceProcess } from "./service-process.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -91,7 +91,6 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const address = `${HOST}:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...Object.fromEntries(INHERITED_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : []))),
-    ...SERVICE_PROCESS_ENV,
     FTGO_HOST: HOST,
     PORT: String(port),
     DATA_DIR: options.dataDir,
@@ -113,13 +112,15 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const launch = async (signal?: AbortSignal) => {
     if (signal?.aborted) throw abandoned(signal);
     const spawnedAt = performance.now();
+    const run: ProgramCommand = options.program
+      ? { command: options.program.file, args: [...(options.program.args ?? [])], env: {} }
+      : bundleCommand(name, ROOT);
     const child = startServiceProcess({
       name: label,
-      ...(options.program
-        ? { command: options.program.file, args: [...(options.program.args ?? [])] }
-        : bundleCommand(name, ROOT)),
+      command: run.command,
+      args: run.args,
       cwd: ROOT,
-      env,
+      env: { ...run.env, ...env },
       onLine: remember,
     });
     const running = { pid: child.pid, exited: child.exited, expected: false };
