@@ -64,3 +64,37 @@ func TestRegistersLikeTheTypeScriptServicesAndDeregisters(t *testing.T) {
 		t.Fatalf("entry still there after Deregister: %v", err)
 	}
 }
+
+// A put that meets no stream (a bucket's stream not yet reachable from this server, on a cluster) is asked again
+// until the stream answers: here the stream is deleted, so that every put meets no responders, and added again
+// once a plain put has reported ErrNoStreamResponse, while Register's put is still asking.
+func TestPutsAgainUntilTheBucketsStreamAnswers(t *testing.T) {
+	js, err := jetstream.New(natstest.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	config := jetstream.KeyValueConfig{Bucket: Bucket, History: 1, TTL: time.Minute}
+	kv, err := js.CreateKeyValue(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteStream(ctx, "KV_"+Bucket); err != nil {
+		t.Fatal(err)
+	}
+	put := make(chan error, 1)
+	go func() { put <- putWhenReachable(ctx, kv, "loyalty.x", []byte("here")) }()
+	if _, err := kv.Put(ctx, "loyalty.y", []byte("lost")); !errors.Is(err, jetstream.ErrNoStreamResponse) {
+		t.Fatalf("a plain put with no stream: %v, want ErrNoStreamResponse", err)
+	}
+	if _, err := js.CreateKeyValue(ctx, config); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-put; err != nil {
+		t.Fatalf("putWhenReachable: %v, want the put to land once the stream answers", err)
+	}
+	entry, err := kv.Get(ctx, "loyalty.x")
+	if err != nil || string(entry.Value()) != "here" {
+		t.Fatalf("the entry after the stream came back: %v, %v", entry, err)
+	}
+}
