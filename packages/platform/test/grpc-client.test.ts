@@ -49,7 +49,10 @@ describe("createGrpcClient", () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(180);
     expect(elapsedMs).toBeLessThan(2000);
     await waitFor(() => handlerSignal?.aborted, { message: "handler signal aborted" });
-    expect(handlerSignal?.reason).toMatchObject({ code: Code.DeadlineExceeded });
+    // The server's deadline is the caller's, counted from when the call arrived, so it ends a little after the
+    // caller's: either its own timer ends the call (DEADLINE_EXCEEDED), or the caller's cancellation reaches it
+    // first (CANCELLED), as it does on a busy machine. Both end the handler's work at the deadline.
+    expect([Code.DeadlineExceeded, Code.Canceled]).toContain((handlerSignal?.reason as ConnectError | undefined)?.code);
   });
 
   it("applies the transport's default timeout when the call sets none", async () => {

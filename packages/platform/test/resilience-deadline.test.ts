@@ -1,4 +1,4 @@
-import { Code, type HandlerContext } from "@connectrpc/connect";
+import { Code, type ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { KitchenService } from "@ftgo/gen/ftgo/kitchen/v1/kitchen_pb.js";
 import { describe, expect, it } from "vitest";
 import { runInCall } from "../src/grpc/call-context.js";
@@ -41,7 +41,12 @@ describe("createMeshClient: deadlines", () => {
     expect(handler.seen.timeoutMs).toBeGreaterThan(0);
     expect(handler.seen.timeoutMs).toBeLessThanOrEqual(300);
     await waitFor(() => handler.seen.signal?.aborted, { message: "the handler's signal to abort" });
-    expect(handler.seen.signal?.reason).toMatchObject({ code: Code.DeadlineExceeded });
+    // The server's deadline is the caller's, counted from when the call arrived, so it ends a little after the
+    // caller's: either its own timer ends the call (DEADLINE_EXCEEDED), or the caller's cancellation reaches it
+    // first (CANCELLED), as it does on a busy machine. Both end the handler's work at the deadline.
+    expect([Code.DeadlineExceeded, Code.Canceled]).toContain(
+      (handler.seen.signal?.reason as ConnectError | undefined)?.code,
+    );
   });
 
   it("uses the policy's timeout when the call sets none", async () => {
