@@ -50,11 +50,18 @@ describe.each(MODULES)("the Go module %s", (dir) => {
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as TestEvent);
     const failed = events.filter((e) => e.Action === "fail");
-    const failures = failed.map((e) => {
-      const output = events.filter((o) => o.Package === e.Package && o.Test === e.Test && o.Action === "output");
-      return `${e.Package} ${e.Test ?? ""}\n${output.map((o) => o.Output).join("")}`;
-    });
-    expect(failures).toEqual([]);
+    const outputOf = (e: TestEvent) =>
+      events
+        .filter((o) => o.Package === e.Package && o.Test === e.Test && o.Action === "output")
+        .map((o) => o.Output)
+        .join("");
+    // The failed tests' names are what is compared (a short diff), their output the message: a log shown by
+    // its tail still says which Go test failed and why.
+    const why = failed.map((e) => `${e.Package} ${e.Test ?? ""}: ${outputOf(e).slice(-1200)}`).join("\n");
+    expect(
+      failed.map((e) => `${e.Package} ${e.Test ?? ""}`),
+      why,
+    ).toEqual([]);
     if (dir === "go") expect(events.filter((e) => e.Action === "pass" && e.Test).length).toBeGreaterThan(0);
     expect(result.code, result.out.slice(-4000)).toBe(0);
   });

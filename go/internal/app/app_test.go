@@ -16,6 +16,7 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/config"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/consultest"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // Under REGISTRY=consul the service registers with the agent, passes its gRPC check, and on shutdown
@@ -44,7 +45,7 @@ func TestRegistersInConsulAndDeregistersOnShutdown(t *testing.T) {
 // and an agent that answers, it still turns SERVING without entering the agent's catalog.
 func TestRegistersNowhereUnderServerSideDiscovery(t *testing.T) {
 	consulAddr := consultest.Start(t)
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	env := map[string]string{
 		"PORT": strconv.Itoa(port), "DATA_DIR": t.TempDir(), "NATS_URL": natstest.Start(t),
 		"DISCOVERY": "server", "DISCOVERY_ROUTER": "127.0.0.1:8090", "REGISTRY": "consul", "CONSUL_HTTP_ADDR": consulAddr,
@@ -73,16 +74,6 @@ func (r *run) waitServing(t *testing.T, port int) {
 		res, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
 		return err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // run is Run in a goroutine, as main runs it: shutDown cancels its context, as SIGTERM does.

@@ -9,12 +9,13 @@ import (
 
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pgtest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // With DATABASE_URL set, the service keeps its tables in PostgreSQL's schema loyalty and nothing in DATA_DIR.
 func TestServesFromPostgresUnderDatabaseURL(t *testing.T) {
 	databaseURL := pgtest.Start(t).NewDatabase(t)
-	port, dataDir := freePort(t), t.TempDir()
+	port, dataDir := proctest.FreePort(t), t.TempDir()
 	env := map[string]string{
 		"PORT": strconv.Itoa(port), "DATA_DIR": dataDir, "NATS_URL": natstest.Start(t),
 		"DATABASE_URL": databaseURL, "DISCOVERY": "server", // registers nowhere: only the store is under test

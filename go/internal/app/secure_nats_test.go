@@ -20,6 +20,7 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/messaging"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pkitest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // loyaltyNATSUser is everything Loyalty does on NATS (FTGO_PARTITIONS=4), as a nats-server user mapped from its
@@ -79,12 +80,12 @@ func TestLoyaltyNeedsOnlyItsListedNATSPermissions(t *testing.T) {
 		if !errors.Is(err, nats.ErrPermissionViolation) {
 			t.Fatalf("want a permissions violation, got %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("subscribing to ftgo.order.event.> with loyalty's certificate was not refused")
 	}
 	probe.Close()
 
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	env := pki.Env("loyalty")
 	env["PORT"], env["DATA_DIR"], env["NATS_URL"] = strconv.Itoa(port), t.TempDir(), url
 	r := startRun(t, env)

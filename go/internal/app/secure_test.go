@@ -25,6 +25,7 @@ import (
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/mesh"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/natstest"
 	"github.com/ftgo-mesh/ftgo-mesh/go/internal/pkitest"
+	"github.com/ftgo-mesh/ftgo-mesh/go/internal/proctest"
 )
 
 // The secure mode, end to end: a PKI made by scripts/pki.sh, a nats-server that speaks TLS only and requires
@@ -36,7 +37,7 @@ func TestSecureMode(t *testing.T) {
 	stranger := pkitest.Learner(t, "stranger") // a CA of its own, not the mesh's
 	natsURL := natstest.StartTLS(t, pki.CA(), pki.Cert("nats"), pki.Key("nats"),
 		nats.RootCAs(pki.CA()), nats.ClientCert(pki.Cert("admin"), pki.Key("admin")))
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	env := pki.Env("loyalty")
 	env["PORT"], env["DATA_DIR"], env["NATS_URL"] = strconv.Itoa(port), t.TempDir(), natsURL
 	r := startRun(t, env)
@@ -61,7 +62,7 @@ func TestSecureMode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		kv, err := js.KeyValue(ctx, "ftgo_registry")
 		if err != nil {
@@ -202,14 +203,14 @@ func dialAs(t *testing.T, addr string, pki pkitest.Dir, name string) *grpc.Clien
 }
 
 func check(conn *grpc.ClientConn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 	return err
 }
 
 func getAccount(ctx context.Context, conn *grpc.ClientConn, consumerID string) (*loyaltyv1.GetAccountResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	return loyaltyv1.NewLoyaltyServiceClient(conn).GetAccount(ctx, &loyaltyv1.GetAccountRequest{ConsumerId: consumerID})
 }
@@ -217,7 +218,7 @@ func getAccount(ctx context.Context, conn *grpc.ClientConn, consumerID string) (
 // listServices asks the server's reflection (v1, a bidirectional stream) for its services.
 func listServices(t *testing.T, conn *grpc.ClientConn) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
 	if err != nil {

@@ -75,7 +75,7 @@ func delivered(t *testing.T, nc *nats.Conn, sub *nats.Subscription) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	natstest.Eventually(t, 5*time.Second, "the subscription's handler to catch up", func() bool {
+	natstest.Eventually(t, 30*time.Second, "the subscription's handler to catch up", func() bool {
 		msgs, _, err := sub.Pending()
 		return err == nil && msgs == 0
 	})
@@ -118,7 +118,7 @@ func oneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T, e pgtest.Eng
 	if err != nil {
 		t.Fatal(err)
 	}
-	natstest.Eventually(t, 5*time.Second, "the first relay to take the lease", func() bool {
+	natstest.Eventually(t, 30*time.Second, "the first relay to take the lease", func() bool {
 		var holders int
 		_ = first.QueryRow(`SELECT COUNT(*) FROM outbox_lease`).Scan(&holders)
 		return holders == 1
@@ -130,7 +130,7 @@ func oneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T, e pgtest.Eng
 	defer standby.Stop()
 
 	appendEvents(t, second, 300) // written through the standby's connection, published by the leader
-	natstest.Eventually(t, 10*time.Second, "300 events published", func() bool { return unpublished(t, first) == 0 })
+	natstest.Eventually(t, 60*time.Second, "300 events published", func() bool { return unpublished(t, first) == 0 })
 	if got := streamMessages(t, js); got != 300 {
 		t.Fatalf("the stream holds %d messages, want 300", got)
 	}
@@ -141,7 +141,7 @@ func oneRelayPublishesPerDatabaseAndTheOtherTakesOver(t *testing.T, e pgtest.Eng
 
 	leader.Stop() // releases the lease: the standby takes over at its next poll
 	appendEvents(t, first, 5)
-	natstest.Eventually(t, 10*time.Second, "the standby to publish the next 5", func() bool { return unpublished(t, second) == 0 })
+	natstest.Eventually(t, 60*time.Second, "the standby to publish the next 5", func() bool { return unpublished(t, second) == 0 })
 	if got := streamMessages(t, js); got != 305 {
 		t.Fatalf("the stream holds %d messages, want 305", got)
 	}

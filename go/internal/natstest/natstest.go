@@ -3,7 +3,9 @@
 package natstest
 
 import (
+	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +21,11 @@ import (
 // Start runs a nats-server for the test and returns its URL once it accepts connections.
 func Start(t *testing.T) string {
 	t.Helper()
-	port := proctest.FreePort(t)
-	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", t.TempDir())
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	waitReady(t, proctest.Start(t, cmd), url)
+	portsDir := t.TempDir()
+	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", portsDir, "-sd", t.TempDir())
+	exited := proctest.Start(t, cmd)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", boundPort(t, cmd, portsDir, exited))
+	waitReady(t, exited, url)
 	return url
 }
 
@@ -47,21 +50,23 @@ func StartTLSMapped(t *testing.T, caFile, certFile, keyFile, authorization strin
 
 func startTLS(t *testing.T, caFile, certFile, keyFile, verify, extra string, client ...nats.Option) (string, string) {
 	t.Helper()
-	port := proctest.FreePort(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "nats.conf")
 	logFile := filepath.Join(dir, "nats.log")
-	body := fmt.Sprintf(`listen: "127.0.0.1:%d"
+	body := fmt.Sprintf(`listen: "127.0.0.1:-1"
+ports_file_dir: %q
 log_file: %q
 jetstream { store_dir: %q }
 tls { ca_file: %q, cert_file: %q, key_file: %q, %s, timeout: 5 }
 %s
-`, port, logFile, filepath.Join(dir, "js"), caFile, certFile, keyFile, verify, extra)
+`, dir, logFile, filepath.Join(dir, "js"), caFile, certFile, keyFile, verify, extra)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url := fmt.Sprintf("tls://127.0.0.1:%d", port)
-	waitReady(t, proctest.Start(t, exec.Command(serverBinary(t), "-c", conf)), url, client...)
+	cmd := exec.Command(serverBinary(t), "-c", conf)
+	exited := proctest.Start(t, cmd)
+	url := fmt.Sprintf("tls://127.0.0.1:%d", boundPort(t, cmd, dir, exited))
+	waitReady(t, exited, url, client...)
 	return url, logFile
 }
 
@@ -75,6 +80,43 @@ func serverBinary(t *testing.T) string {
 		}
 	}
 	return bin
+}
+
+// boundPort returns the client port the server bound, from the ports file it writes into dir once it listens
+// (its own pid in the name): a port the server picked itself, so no other process can hold it, and a client
+// connecting there meets this server, never another test's. It fails the test if the server exits first or
+// 30 s pass.
+func boundPort(t *testing.T, cmd *exec.Cmd, dir string, exited <-chan struct{}) int {
+	t.Helper()
+	file := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", cmd.Process.Pid))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if body, err := os.ReadFile(file); err == nil {
+			var ports struct {
+				Nats []string `json:"nats"`
+			}
+			if json.Unmarshal(body, &ports) == nil && len(ports.Nats) > 0 {
+				u, err := neturl.Parse(ports.Nats[0])
+				if err != nil {
+					t.Fatalf("nats-server's ports file %s: %v", file, err)
+				}
+				port, err := strconv.Atoi(u.Port())
+				if err != nil {
+					t.Fatalf("nats-server's ports file %s: %v", file, err)
+				}
+				return port
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited before it listened")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server wrote no ports file %s within 30 s", file)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the file, bounded by the deadline above
+	}
 }
 
 // waitReady returns once a client connects to url, failing the test if the server exits first or 30 s pass.

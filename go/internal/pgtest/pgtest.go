@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,14 +44,22 @@ func Start(t *testing.T) *Server {
 	if out, err := runAs(initdb, dir, owner).CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	s := &Server{port: proctest.FreePort(t)}
-	postgres := exec.Command(BinDir+"/postgres", "-D", dir, "-p", strconv.Itoa(s.port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
-	var out output
-	postgres.Stdout, postgres.Stderr = &out, &out
-	exited := proctest.StartWithStop(t, runAs(postgres, dir, owner), fastShutdown)
-	s.waitReady(t, exited, &out)
-	return s
+	// PostgreSQL cannot pick its own port: a free one is chosen here, and another process may bind it first.
+	// Then postgres exits unable to bind, and it starts again on another.
+	for attempt := 1; ; attempt++ {
+		s := &Server{port: proctest.FreePort(t)}
+		postgres := exec.Command(BinDir+"/postgres", "-D", dir, "-p", strconv.Itoa(s.port), "-k", dir,
+			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
+		var out output
+		postgres.Stdout, postgres.Stderr = &out, &out
+		exited := proctest.StartWithStop(t, runAs(postgres, dir, owner), fastShutdown)
+		if s.waitReady(t, dir, exited, &out) {
+			return s
+		}
+		if attempt == 3 {
+			t.Fatalf("postgres could not bind a free port in 3 attempts:\n%s", &out)
+		}
+	}
 }
 
 // URL is the connection URL of database `name` on the server.
@@ -73,26 +82,42 @@ func (s *Server) NewDatabase(t *testing.T) string {
 	return s.URL(name)
 }
 
-// waitReady returns once the server accepts connections, failing the test if it exits first or 30 s pass.
-func (s *Server) waitReady(t *testing.T, exited <-chan struct{}, out *output) {
+// waitReady returns true once the server accepts connections, and false if it exited unable to bind its port.
+// It fails the test if it exits otherwise or 30 s pass. A server answering at the port must be this one (its data
+// directory dir): a connection to another test's server there is not this one being ready.
+func (s *Server) waitReady(t *testing.T, dir string, exited <-chan struct{}, out *output) bool {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := pgx.Connect(ctx, s.URL("postgres"))
+		answering, err := dataDirectoryAt(ctx, s.URL("postgres"))
 		cancel()
-		if err == nil {
-			_ = conn.Close(context.Background())
-			return
+		if err == nil && answering == dir {
+			return true
 		}
 		select {
 		case <-exited:
+			if strings.Contains(out.String(), "could not bind") {
+				return false
+			}
 			t.Fatalf("postgres exited before accepting connections: %v\n%s", err, out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("postgres did not accept connections within 30 s: %v\n%s", err, out)
+			t.Fatalf("postgres did not accept connections within 30 s: %v (answering: %q)\n%s", err, answering, out)
 		}
 		time.Sleep(50 * time.Millisecond) // polling for readiness, bounded by the deadline above
 	}
+}
+
+// dataDirectoryAt is the data directory of the server answering at url.
+func dataDirectoryAt(ctx context.Context, url string) (string, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var dir string
+	err = conn.QueryRow(ctx, "SHOW data_directory").Scan(&dir)
+	return dir, err
 }

@@ -104,7 +104,7 @@ func Register(ctx context.Context, js jetstream.JetStream, inst Instance, o Opti
 	if err != nil {
 		return nil, fmt.Errorf("encoding the registry entry: %w", err)
 	}
-	if err := putWhenReachable(ctx, kv, inst.Key(), value); err != nil {
+	if err := putWhenReachable(ctx, kv, inst.Key(), value, reachableWithin); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", inst.Key(), err)
 	}
 	beat := min(o.Heartbeat, ttl/3)
@@ -117,14 +117,14 @@ func Register(ctx context.Context, js jetstream.JetStream, inst Instance, o Opti
 // reachableWithin is how long Register's first put waits for a new bucket to be reachable from this server.
 const reachableWithin = 5 * time.Second
 
-// putWhenReachable puts, asking again while no stream answers the bucket's subject, for up to reachableWithin,
+// putWhenReachable puts, asking again while no stream answers the bucket's subject, for up to `within`,
 // as nats-kv.ts's putWhenReachable does. On a cluster (FTGO_STREAM_REPLICAS > 1), a bucket created a moment
 // ago has a stream whose interest reaches the other servers over the routes only shortly after, and a put
 // through one of them meets no responders: nats.go asks twice more within half a second, then reports
 // ErrNoStreamResponse ("no response from stream"), and a service that gave up there would not start. A single
 // server answers at once, so this never waits there.
-func putWhenReachable(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) error {
-	deadline := time.Now().Add(reachableWithin)
+func putWhenReachable(ctx context.Context, kv jetstream.KeyValue, key string, value []byte, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
 		_, err := kv.Put(ctx, key, value)
 		if err == nil || !errors.Is(err, jetstream.ErrNoStreamResponse) || time.Now().After(deadline) {
