@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -84,7 +85,22 @@ func EnsureEventStream(ctx context.Context, js jetstream.JetStream, domain strin
 	})
 }
 
+// ensureWithin is how long a start keeps asking JetStream for a stream while it does not answer, and the pauses
+// between the requests: 250 ms, doubling up to 4 s, as channels.ts's ensureStream.
+const (
+	ensureWithin    = time.Minute
+	ensureFirstWait = 250 * time.Millisecond
+	ensureMaxWait   = 4 * time.Second
+)
+
+// ensureStream creates the stream unless it exists. A request JetStream leaves unanswered (a cluster still
+// electing its leaders, a server whose JetStream is not up yet, or one too busy to answer in time) is asked
+// again, for up to ensureWithin: creating is idempotent, and a service that gave up here would not start.
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	return askWhileUnanswered(ctx, ensureWithin, func() error { return ensureStreamOnce(ctx, js, cfg) })
+}
+
+func ensureStreamOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
 	if _, err := js.Stream(ctx, cfg.Name); err == nil {
 		return nil
 	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -95,6 +111,30 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return fmt.Errorf("creating stream %s: %w", cfg.Name, err)
 	}
 	return nil
+}
+
+// askWhileUnanswered calls ask until it succeeds, fails otherwise than unanswered, `within` would pass before
+// the next request, or ctx ends.
+func askWhileUnanswered(ctx context.Context, within time.Duration, ask func() error) error {
+	deadline := time.Now().Add(within)
+	for wait := ensureFirstWait; ; wait = min(2*wait, ensureMaxWait) {
+		err := ask()
+		if err == nil || !unanswered(err) || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// unanswered is a JetStream request nobody answered: no responders (JetStream not up on this server), or none
+// within the request's timeout.
+func unanswered(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // ChannelOf drops the partition from a channel subject: `ftgo.order.event.order_approved.3` →

@@ -29,6 +29,44 @@ func Start(t *testing.T) string {
 	return url
 }
 
+// WithoutJetStream is a nats-server that has no JetStream yet: every JetStream request meets no responders,
+// as on a server whose JetStream is still starting. EnableJetStream gives it one.
+type WithoutJetStream struct {
+	URL    string
+	port   int
+	cmd    *exec.Cmd
+	exited <-chan struct{}
+}
+
+// StartWithoutJetStream runs a nats-server without JetStream and returns it once it accepts connections.
+func StartWithoutJetStream(t *testing.T) *WithoutJetStream {
+	t.Helper()
+	portsDir := t.TempDir()
+	cmd := exec.Command(serverBinary(t), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", portsDir)
+	exited := proctest.Start(t, cmd)
+	port := boundPort(t, cmd, portsDir, exited)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	waitReady(t, exited, url)
+	return &WithoutJetStream{URL: url, port: port, cmd: cmd, exited: exited}
+}
+
+// EnableJetStream stops the server and starts it again on the same port with JetStream, where a client's
+// connection reconnects. It returns once the new server has bound the port (its ports file says so: another
+// process that took the port meanwhile would make it exit instead) and accepts connections.
+func (s *WithoutJetStream) EnableJetStream(t *testing.T) {
+	t.Helper()
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	portsDir := t.TempDir()
+	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "--ports_file_dir", portsDir, "-sd", t.TempDir())
+	exited := proctest.Start(t, cmd)
+	if port := boundPort(t, cmd, portsDir, exited); port != s.port {
+		t.Fatalf("the server came back on port %d, not %d", port, s.port)
+	}
+	waitReady(t, exited, s.URL)
+	s.cmd, s.exited = cmd, exited
+}
+
 // StartTLS runs a nats-server with JetStream that speaks TLS only, with the server certificate certFile/keyFile,
 // and requires every client to present a certificate of the CA caFile (verify: true), as the secure mode's
 // broker does. It returns its tls:// URL once a client with the options `client` (its own certificate)
