@@ -22,49 +22,43 @@ import (
 func Start(t *testing.T) string {
 	t.Helper()
 	portsDir := t.TempDir()
-	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", portsDir, "-sd", t.TempDir())
-	exited := proctest.Start(t, cmd)
-	url := fmt.Sprintf("nats://127.0.0.1:%d", boundPort(t, cmd, portsDir, exited))
-	waitReady(t, exited, url)
+	s := launch(t, portsDir, append(listenArgs("-1", portsDir), "-js", "-sd", t.TempDir())...)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", s.port)
+	waitReady(t, s.exited, url)
 	return url
 }
 
 // WithoutJetStream is a nats-server that has no JetStream yet: every JetStream request meets no responders,
 // as on a server whose JetStream is still starting. EnableJetStream gives it one.
 type WithoutJetStream struct {
-	URL    string
-	port   int
-	cmd    *exec.Cmd
-	exited <-chan struct{}
+	URL string
+	server
 }
 
 // StartWithoutJetStream runs a nats-server without JetStream and returns it once it accepts connections.
 func StartWithoutJetStream(t *testing.T) *WithoutJetStream {
 	t.Helper()
 	portsDir := t.TempDir()
-	cmd := exec.Command(serverBinary(t), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", portsDir)
-	exited := proctest.Start(t, cmd)
-	port := boundPort(t, cmd, portsDir, exited)
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	waitReady(t, exited, url)
-	return &WithoutJetStream{URL: url, port: port, cmd: cmd, exited: exited}
+	s := launch(t, portsDir, listenArgs("-1", portsDir)...)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", s.port)
+	waitReady(t, s.exited, url)
+	return &WithoutJetStream{URL: url, server: s}
 }
 
 // EnableJetStream stops the server and starts it again on the same port with JetStream, where a client's
 // connection reconnects. It returns once the new server has bound the port (its ports file says so: another
 // process that took the port meanwhile would make it exit instead) and accepts connections.
-func (s *WithoutJetStream) EnableJetStream(t *testing.T) {
+func (w *WithoutJetStream) EnableJetStream(t *testing.T) {
 	t.Helper()
-	_ = s.cmd.Process.Kill()
-	<-s.exited
+	_ = w.cmd.Process.Kill()
+	<-w.exited
 	portsDir := t.TempDir()
-	cmd := exec.Command(serverBinary(t), "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "--ports_file_dir", portsDir, "-sd", t.TempDir())
-	exited := proctest.Start(t, cmd)
-	if port := boundPort(t, cmd, portsDir, exited); port != s.port {
-		t.Fatalf("the server came back on port %d, not %d", port, s.port)
+	s := launch(t, portsDir, append(listenArgs(strconv.Itoa(w.port), portsDir), "-js", "-sd", t.TempDir())...)
+	if s.port != w.port {
+		t.Fatalf("the server came back on port %d, not %d", s.port, w.port)
 	}
-	waitReady(t, exited, s.URL)
-	s.cmd, s.exited = cmd, exited
+	waitReady(t, s.exited, w.URL)
+	w.server = s
 }
 
 // StartTLS runs a nats-server with JetStream that speaks TLS only, with the server certificate certFile/keyFile,
@@ -101,10 +95,9 @@ tls { ca_file: %q, cert_file: %q, key_file: %q, %s, timeout: 5 }
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(serverBinary(t), "-c", conf)
-	exited := proctest.Start(t, cmd)
-	url := fmt.Sprintf("tls://127.0.0.1:%d", boundPort(t, cmd, dir, exited))
-	waitReady(t, exited, url, client...)
+	s := launch(t, dir, "-c", conf)
+	url := fmt.Sprintf("tls://127.0.0.1:%d", s.port)
+	waitReady(t, s.exited, url, client...)
 	return url, logFile
 }
 
@@ -120,62 +113,87 @@ func serverBinary(t *testing.T) string {
 	return bin
 }
 
+// server is a nats-server started for a test, and the client port it bound.
+type server struct {
+	cmd    *exec.Cmd
+	exited <-chan struct{}
+	port   int
+}
+
+// listenArgs has the server listen on loopback at port ("-1": one it picks) and write its ports file into
+// portsDir.
+func listenArgs(port, portsDir string) []string {
+	return []string{"-a", "127.0.0.1", "-p", port, "--ports_file_dir", portsDir}
+}
+
+// launch starts nats-server with args and returns it once it has written its ports file into portsDir.
+func launch(t *testing.T, portsDir string, args ...string) server {
+	t.Helper()
+	cmd := exec.Command(serverBinary(t), args...)
+	exited := proctest.Start(t, cmd)
+	return server{cmd: cmd, exited: exited, port: boundPort(t, cmd, portsDir, exited)}
+}
+
 // boundPort returns the client port the server bound, from the ports file it writes into dir once it listens
 // (its own pid in the name): a port the server picked itself, so no other process can hold it, and a client
-// connecting there meets this server, never another test's. It fails the test if the server exits first or
-// 30 s pass.
+// connecting there meets this server, never another test's.
 func boundPort(t *testing.T, cmd *exec.Cmd, dir string, exited <-chan struct{}) int {
 	t.Helper()
 	file := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", cmd.Process.Pid))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if body, err := os.ReadFile(file); err == nil {
-			var ports struct {
-				Nats []string `json:"nats"`
-			}
-			if json.Unmarshal(body, &ports) == nil && len(ports.Nats) > 0 {
-				u, err := neturl.Parse(ports.Nats[0])
-				if err != nil {
-					t.Fatalf("nats-server's ports file %s: %v", file, err)
-				}
-				port, err := strconv.Atoi(u.Port())
-				if err != nil {
-					t.Fatalf("nats-server's ports file %s: %v", file, err)
-				}
-				return port
-			}
+	port := 0
+	untilUp(t, exited, "write its ports file "+file, func() error {
+		body, err := os.ReadFile(file)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-exited:
-			t.Fatalf("nats-server exited before it listened")
-		default:
+		var ports struct {
+			Nats []string `json:"nats"`
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server wrote no ports file %s within 30 s", file)
+		if err := json.Unmarshal(body, &ports); err != nil || len(ports.Nats) == 0 {
+			return fmt.Errorf("not written yet: %q", body)
 		}
-		time.Sleep(20 * time.Millisecond) // polling for the file, bounded by the deadline above
-	}
+		u, err := neturl.Parse(ports.Nats[0])
+		if err == nil {
+			port, err = strconv.Atoi(u.Port())
+		}
+		if err != nil {
+			t.Fatalf("nats-server's ports file %s: %v", file, err)
+		}
+		return nil
+	})
+	return port
 }
 
-// waitReady returns once a client connects to url, failing the test if the server exits first or 30 s pass.
+// waitReady returns once a client connects to url.
 func waitReady(t *testing.T, exited <-chan struct{}, url string, opts ...nats.Option) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	untilUp(t, exited, "accept connections", func() error {
 		nc, err := nats.Connect(url, opts...)
 		if err == nil {
 			nc.Close()
+		}
+		return err
+	})
+}
+
+// untilUp calls try every 20 ms until it returns nil, failing the test if the server exits first or 30 s pass.
+func untilUp(t *testing.T, exited <-chan struct{}, what string, try func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := try()
+		if err == nil {
 			return
 		}
 		select {
 		case <-exited:
-			t.Fatalf("nats-server exited before accepting connections")
+			t.Fatalf("nats-server exited before it would %s", what)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not accept connections within 30 s: %v", err)
+			t.Fatalf("nats-server did not %s within 30 s: %v", what, err)
 		}
-		time.Sleep(50 * time.Millisecond) // polling for readiness, bounded by the deadline above
+		time.Sleep(20 * time.Millisecond) // polling, bounded by the deadline above
 	}
 }
 
